@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import { EIP712 } from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import { SignatureChecker } from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+
+import { DealStore } from "./abstracts/DealStore.sol";
+import { Escrow } from "./abstracts/Escrow.sol";
+import { IDealMarket } from "./interfaces/IDealMarket.sol";
+import { DealHashing } from "./libraries/DealHashing.sol";
+import { Errors } from "./libraries/Errors.sol";
+import {
+    AgreementState,
+    DealMembers,
+    DealPricing,
+    DealRecord,
+    DealTerms,
+    PaymentDirection,
+    PaymentReason
+} from "./types/DataTypes.sol";
+
+/// @title DealMarket
+/// @notice See {IDealMarket}. Every action checks, then writes the deal's slot and logs, then moves tokens.
+contract DealMarket is IDealMarket, DealStore, Escrow, EIP712 {
+    /// @param token_ The ERC20 of this market. Fee-on-transfer and rebasing tokens are not supported.
+    constructor(IERC20 token_) Escrow(token_) EIP712("Accord DealMarket", "1") { }
+
+    /*//////////////////////////////////////////////////////////////
+                                  VIEWS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IDealMarket
+    function agreementDigest(bytes32 dealId, DealTerms calldata terms, uint256 deadline)
+        external
+        view
+        override
+        returns (bytes32)
+    {
+        return _hashTypedDataV4(DealHashing.hashAgreement(dealId, DealHashing.hashTerms(terms), deadline));
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                AGREEMENT
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IDealMarket
+    function agree(bytes32 dealId, DealTerms calldata terms) external override nonReentrant {
+        DealMembers calldata members = terms.members;
+        uint8 party = msg.sender == members.jobCreator
+            ? JOB_CREATOR
+            : msg.sender == members.resourceProvider ? RESOURCE_PROVIDER : 0;
+        if (party == 0) revert Errors.DealMarket_Unauthorized(dealId, msg.sender);
+
+        DealRecord memory record = _deals[dealId];
+        bytes32 termsHash = DealHashing.hashTerms(terms);
+        bytes25 commitment = DealHashing.commitment(termsHash, 0, 0);
+        if (record.updatedAt == 0) {
+            _validateNewDeal(dealId, terms);
+            emit DealCreated(dealId, members.jobCreator, members.resourceProvider, terms);
+            _store(dealId, AgreementState.DealNegotiating, party, commitment);
+        } else {
+            if (record.state != AgreementState.DealNegotiating) {
+                revert Errors.DealMarket_InvalidState(dealId, record.state, AgreementState.DealNegotiating);
+            }
+            if (record.commitment != commitment) revert Errors.DealMarket_TermsMismatch(dealId);
+            if (record.agreedBy & party != 0) revert Errors.DealMarket_AlreadyAgreed(dealId, msg.sender);
+            _requireBeforeDeadline(dealId, record.updatedAt, terms.timeouts.agree);
+            _store(dealId, AgreementState.DealAgreed, BOTH_PARTIES, commitment);
+        }
+        emit PartyAgreed(dealId, msg.sender);
+        _escrowAgreement(dealId, terms, party);
+    }
+
+    /// @inheritdoc IDealMarket
+    function agreeWithSignatures(
+        bytes32 dealId,
+        DealTerms calldata terms,
+        uint256 deadline,
+        bytes calldata jobCreatorSignature,
+        bytes calldata resourceProviderSignature
+    ) external override nonReentrant {
+        if (block.timestamp > deadline) revert Errors.DealMarket_SignatureExpired(deadline);
+        _validateNewDeal(dealId, terms);
+
+        bytes32 termsHash = DealHashing.hashTerms(terms);
+        bytes32 digest = _hashTypedDataV4(DealHashing.hashAgreement(dealId, termsHash, deadline));
+        _requireSignature(terms.members.jobCreator, digest, jobCreatorSignature);
+        _requireSignature(terms.members.resourceProvider, digest, resourceProviderSignature);
+
+        emit DealCreated(dealId, terms.members.jobCreator, terms.members.resourceProvider, terms);
+        _store(dealId, AgreementState.DealAgreed, BOTH_PARTIES, DealHashing.commitment(termsHash, 0, 0));
+        _escrowAgreement(dealId, terms, BOTH_PARTIES);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 RESULTS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IDealMarket
+    function addResult(bytes32 dealId, DealTerms calldata terms, bytes32 resultsId, uint64 instructionCount)
+        external
+        override
+        nonReentrant
+    {
+        (DealRecord memory record, bytes32 termsHash) = _load(dealId, terms, 0, 0, AgreementState.DealAgreed);
+        address provider = terms.members.resourceProvider;
+        _requireCaller(dealId, provider);
+        _requireBeforeDeadline(dealId, record.updatedAt, terms.timeouts.submitResults);
+
+        uint256 resultsCollateral = _resultsCollateral(terms.pricing, instructionCount);
+        uint256 submitCollateral = terms.timeouts.submitResultsCollateral;
+        emit ResultAdded(dealId, resultsId, instructionCount);
+        _store(
+            dealId,
+            AgreementState.ResultsSubmitted,
+            record.agreedBy,
+            DealHashing.commitment(termsHash, instructionCount, 0)
+        );
+        _logPayment(dealId, provider, resultsCollateral, PaymentReason.ResultsCollateral, PaymentDirection.PaidIn);
+        _logPayment(dealId, provider, submitCollateral, PaymentReason.TimeoutCollateral, PaymentDirection.Refunded);
+        _settle(provider, resultsCollateral, submitCollateral);
+    }
+
+    /// @inheritdoc IDealMarket
+    function acceptResult(bytes32 dealId, DealTerms calldata terms, uint64 instructionCount)
+        external
+        override
+        nonReentrant
+    {
+        (DealRecord memory record,) = _load(dealId, terms, instructionCount, 0, AgreementState.ResultsSubmitted);
+        _requireCaller(dealId, terms.members.jobCreator);
+        _requireBeforeDeadline(dealId, record.updatedAt, terms.timeouts.judgeResults);
+
+        _transition(dealId, record, AgreementState.ResultsAccepted);
+        _payForResults(dealId, terms, instructionCount, JudgeCollateral.ReturnToJobCreator);
+    }
+
+    /// @inheritdoc IDealMarket
+    function checkResult(bytes32 dealId, DealTerms calldata terms, uint64 instructionCount)
+        external
+        override
+        nonReentrant
+    {
+        (DealRecord memory record, bytes32 termsHash) =
+            _load(dealId, terms, instructionCount, 0, AgreementState.ResultsSubmitted);
+        address jobCreator = terms.members.jobCreator;
+        _requireCaller(dealId, jobCreator);
+        _requireBeforeDeadline(dealId, record.updatedAt, terms.timeouts.judgeResults);
+
+        address[] calldata mediators = terms.members.mediators;
+        uint8 mediatorIndex = uint8(uint256(keccak256(abi.encode(block.prevrandao, dealId))) % mediators.length);
+        uint256 fee = terms.pricing.mediationFee;
+        uint256 judgeCollateral = terms.timeouts.judgeResultsCollateral;
+
+        emit MediationRequested(dealId, mediators[mediatorIndex], mediatorIndex);
+        _store(
+            dealId,
+            AgreementState.ResultsChecked,
+            record.agreedBy,
+            DealHashing.commitment(termsHash, instructionCount, mediatorIndex)
+        );
+        _logPayment(dealId, jobCreator, fee, PaymentReason.MediationFee, PaymentDirection.PaidIn);
+        _logPayment(dealId, jobCreator, judgeCollateral, PaymentReason.TimeoutCollateral, PaymentDirection.Refunded);
+        _settle(jobCreator, fee, judgeCollateral);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                MEDIATION
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IDealMarket
+    function mediationAcceptResult(
+        bytes32 dealId,
+        DealTerms calldata terms,
+        uint64 instructionCount,
+        uint8 mediatorIndex
+    ) external override nonReentrant {
+        address mediator = _loadForMediator(dealId, terms, instructionCount, mediatorIndex, AgreementState.MediationAccepted);
+        _payForResults(dealId, terms, instructionCount, JudgeCollateral.AlreadyReturned);
+        _payMediator(dealId, mediator, terms.pricing.mediationFee);
+    }
+
+    /// @inheritdoc IDealMarket
+    function mediationRejectResult(
+        bytes32 dealId,
+        DealTerms calldata terms,
+        uint64 instructionCount,
+        uint8 mediatorIndex
+    ) external override nonReentrant {
+        address mediator = _loadForMediator(dealId, terms, instructionCount, mediatorIndex, AgreementState.MediationRejected);
+        address jobCreator = terms.members.jobCreator;
+        uint256 paymentCollateral = terms.pricing.paymentCollateral;
+        uint256 resultsCollateral = _resultsCollateral(terms.pricing, instructionCount);
+        _logPayment(dealId, jobCreator, paymentCollateral, PaymentReason.PaymentCollateral, PaymentDirection.Refunded);
+        _logPayment(dealId, jobCreator, resultsCollateral, PaymentReason.ResultsCollateral, PaymentDirection.Slashed);
+        _push(jobCreator, paymentCollateral + resultsCollateral);
+        _payMediator(dealId, mediator, terms.pricing.mediationFee);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 TIMEOUTS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IDealMarket
+    function timeoutAgree(bytes32 dealId, DealTerms calldata terms) external override nonReentrant {
+        (DealRecord memory record,) = _load(dealId, terms, 0, 0, AgreementState.DealNegotiating);
+        // Only the party that agreed (and escrowed) is owed anything; the other has nothing to claim.
+        uint8 party = msg.sender == terms.members.jobCreator
+            ? JOB_CREATOR
+            : msg.sender == terms.members.resourceProvider ? RESOURCE_PROVIDER : 0;
+        if (party == 0 || record.agreedBy & party == 0) revert Errors.DealMarket_Unauthorized(dealId, msg.sender);
+        _requireAfterDeadline(dealId, record.updatedAt, terms.timeouts.agree);
+
+        _transition(dealId, record, AgreementState.TimeoutAgree);
+        if (party == JOB_CREATOR) {
+            uint256 paymentCollateral = terms.pricing.paymentCollateral;
+            uint256 judgeCollateral = terms.timeouts.judgeResultsCollateral;
+            _logPayment(dealId, msg.sender, paymentCollateral, PaymentReason.PaymentCollateral, PaymentDirection.Refunded);
+            _logPayment(dealId, msg.sender, judgeCollateral, PaymentReason.TimeoutCollateral, PaymentDirection.Refunded);
+            _push(msg.sender, paymentCollateral + judgeCollateral);
+        } else {
+            uint256 submitCollateral = terms.timeouts.submitResultsCollateral;
+            _logPayment(dealId, msg.sender, submitCollateral, PaymentReason.TimeoutCollateral, PaymentDirection.Refunded);
+            _push(msg.sender, submitCollateral);
+        }
+    }
+
+    /// @inheritdoc IDealMarket
+    function timeoutSubmitResults(bytes32 dealId, DealTerms calldata terms) external override nonReentrant {
+        (DealRecord memory record,) = _load(dealId, terms, 0, 0, AgreementState.DealAgreed);
+        address jobCreator = terms.members.jobCreator;
+        _requireCaller(dealId, jobCreator);
+        _requireAfterDeadline(dealId, record.updatedAt, terms.timeouts.submitResults);
+
+        _transition(dealId, record, AgreementState.TimeoutSubmitResults);
+        uint256 paymentCollateral = terms.pricing.paymentCollateral;
+        uint256 judgeCollateral = terms.timeouts.judgeResultsCollateral;
+        uint256 submitCollateral = terms.timeouts.submitResultsCollateral;
+        _logPayment(dealId, jobCreator, paymentCollateral, PaymentReason.PaymentCollateral, PaymentDirection.Refunded);
+        _logPayment(dealId, jobCreator, judgeCollateral, PaymentReason.TimeoutCollateral, PaymentDirection.Refunded);
+        _logPayment(dealId, jobCreator, submitCollateral, PaymentReason.TimeoutCollateral, PaymentDirection.Slashed);
+        _push(jobCreator, paymentCollateral + judgeCollateral + submitCollateral);
+    }
+
+    /// @inheritdoc IDealMarket
+    function timeoutJudgeResults(bytes32 dealId, DealTerms calldata terms, uint64 instructionCount)
+        external
+        override
+        nonReentrant
+    {
+        (DealRecord memory record,) = _load(dealId, terms, instructionCount, 0, AgreementState.ResultsSubmitted);
+        _requireCaller(dealId, terms.members.resourceProvider);
+        _requireAfterDeadline(dealId, record.updatedAt, terms.timeouts.judgeResults);
+
+        _transition(dealId, record, AgreementState.TimeoutJudgeResults);
+        // Silence is acceptance; the judge collateral goes to the provider it kept waiting.
+        _payForResults(dealId, terms, instructionCount, JudgeCollateral.SlashToProvider);
+    }
+
+    /// @inheritdoc IDealMarket
+    function timeoutMediateResults(
+        bytes32 dealId,
+        DealTerms calldata terms,
+        uint64 instructionCount,
+        uint8 mediatorIndex
+    ) external override nonReentrant {
+        (DealRecord memory record,) =
+            _load(dealId, terms, instructionCount, mediatorIndex, AgreementState.ResultsChecked);
+        address jobCreator = terms.members.jobCreator;
+        address provider = terms.members.resourceProvider;
+        if (msg.sender != jobCreator && msg.sender != provider) {
+            revert Errors.DealMarket_Unauthorized(dealId, msg.sender);
+        }
+        _requireAfterDeadline(dealId, record.updatedAt, terms.timeouts.mediateResults);
+
+        _transition(dealId, record, AgreementState.TimeoutMediateResults);
+        uint256 paymentCollateral = terms.pricing.paymentCollateral;
+        uint256 fee = terms.pricing.mediationFee;
+        uint256 resultsCollateral = _resultsCollateral(terms.pricing, instructionCount);
+        _logPayment(dealId, jobCreator, paymentCollateral, PaymentReason.PaymentCollateral, PaymentDirection.Refunded);
+        _logPayment(dealId, jobCreator, fee, PaymentReason.MediationFee, PaymentDirection.Refunded);
+        _logPayment(dealId, provider, resultsCollateral, PaymentReason.ResultsCollateral, PaymentDirection.Refunded);
+        _push(jobCreator, paymentCollateral + fee);
+        _push(provider, resultsCollateral);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                INTERNALS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev Pulls what `parties` escrow on agreement.
+    function _escrowAgreement(bytes32 dealId, DealTerms calldata terms, uint8 parties) private {
+        if (parties & JOB_CREATOR != 0) {
+            address jobCreator = terms.members.jobCreator;
+            uint256 paymentCollateral = terms.pricing.paymentCollateral;
+            uint256 judgeCollateral = terms.timeouts.judgeResultsCollateral;
+            _logPayment(dealId, jobCreator, paymentCollateral, PaymentReason.PaymentCollateral, PaymentDirection.PaidIn);
+            _logPayment(dealId, jobCreator, judgeCollateral, PaymentReason.TimeoutCollateral, PaymentDirection.PaidIn);
+            _pull(jobCreator, paymentCollateral + judgeCollateral);
+        }
+        if (parties & RESOURCE_PROVIDER != 0) {
+            address provider = terms.members.resourceProvider;
+            uint256 submitCollateral = terms.timeouts.submitResultsCollateral;
+            _logPayment(dealId, provider, submitCollateral, PaymentReason.TimeoutCollateral, PaymentDirection.PaidIn);
+            _pull(provider, submitCollateral);
+        }
+    }
+
+    /// @dev Where the job creator's judge-results timeout collateral goes when results are paid for.
+    enum JudgeCollateral {
+        ReturnToJobCreator, // accepted in time
+        SlashToProvider, // the job creator stayed silent
+        AlreadyReturned // refunded at checkResult, before mediation
+    }
+
+    /// @dev Settles accepted results (by the job creator, a mediator or the judge timeout): the provider gets
+    /// min(job cost, payment collateral) and its results collateral back, the job creator the rest of its
+    /// payment collateral; the judge collateral goes where `judge` says.
+    function _payForResults(
+        bytes32 dealId,
+        DealTerms calldata terms,
+        uint64 instructionCount,
+        JudgeCollateral judge
+    ) private {
+        address jobCreator = terms.members.jobCreator;
+        address provider = terms.members.resourceProvider;
+        DealPricing calldata pricing = terms.pricing;
+        uint256 jobCost = pricing.instructionPrice * instructionCount;
+        uint256 payment = jobCost < pricing.paymentCollateral ? jobCost : pricing.paymentCollateral;
+        uint256 resultsCollateral = pricing.resultsCollateralMultiple * jobCost;
+        uint256 toProvider = payment + resultsCollateral;
+        uint256 toJobCreator = pricing.paymentCollateral - payment;
+
+        _logPayment(dealId, provider, payment, PaymentReason.JobPayment, PaymentDirection.PaidOut);
+        _logPayment(dealId, provider, resultsCollateral, PaymentReason.ResultsCollateral, PaymentDirection.Refunded);
+        _logPayment(dealId, jobCreator, toJobCreator, PaymentReason.PaymentCollateral, PaymentDirection.Refunded);
+        uint256 judgeCollateral = terms.timeouts.judgeResultsCollateral;
+        if (judge == JudgeCollateral.ReturnToJobCreator) {
+            _logPayment(dealId, jobCreator, judgeCollateral, PaymentReason.TimeoutCollateral, PaymentDirection.Refunded);
+            toJobCreator += judgeCollateral;
+        } else if (judge == JudgeCollateral.SlashToProvider) {
+            _logPayment(dealId, provider, judgeCollateral, PaymentReason.TimeoutCollateral, PaymentDirection.Slashed);
+            toProvider += judgeCollateral;
+        }
+        _push(provider, toProvider);
+        _push(jobCreator, toJobCreator);
+    }
+
+    /// @dev Loads a deal under mediation for its drawn mediator and moves it to `outcome`.
+    function _loadForMediator(
+        bytes32 dealId,
+        DealTerms calldata terms,
+        uint64 instructionCount,
+        uint8 mediatorIndex,
+        AgreementState outcome
+    ) private returns (address mediator) {
+        (DealRecord memory record,) =
+            _load(dealId, terms, instructionCount, mediatorIndex, AgreementState.ResultsChecked);
+        mediator = terms.members.mediators[mediatorIndex];
+        _requireCaller(dealId, mediator);
+        _requireBeforeDeadline(dealId, record.updatedAt, terms.timeouts.mediateResults);
+        _transition(dealId, record, outcome);
+    }
+
+    function _payMediator(bytes32 dealId, address mediator, uint256 fee) private {
+        _logPayment(dealId, mediator, fee, PaymentReason.MediationFee, PaymentDirection.PaidOut);
+        _push(mediator, fee);
+    }
+
+    function _resultsCollateral(DealPricing calldata pricing, uint64 instructionCount)
+        private
+        pure
+        returns (uint256)
+    {
+        return pricing.resultsCollateralMultiple * pricing.instructionPrice * instructionCount;
+    }
+
+    function _requireSignature(address signer, bytes32 digest, bytes calldata signature) private view {
+        if (!SignatureChecker.isValidSignatureNowCalldata(signer, digest, signature)) {
+            revert Errors.DealMarket_InvalidSignature(signer);
+        }
+    }
+}
