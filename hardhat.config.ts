@@ -20,9 +20,9 @@ const config: HardhatUserConfig = {
   solidity: {
     version: SOLC_VERSION,
     settings: {
-      optimizer: { enabled: true, runs: 10_000 },
+      optimizer: { enabled: true, runs: 1_000_000 },
       evmVersion: "prague",
-      viaIR: false,
+      viaIR: true,
     },
   },
   networks: {

@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import { EIP712 } from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import { ECDSA } from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import { SignatureChecker } from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 
 import { DealStore } from "./abstracts/DealStore.sol";
@@ -57,7 +58,7 @@ contract DealMarket is IDealMarket, DealStore, Escrow, EIP712 {
         bytes25 commitment = DealHashing.commitment(termsHash, 0, 0);
         if (record.updatedAt == 0) {
             _validateNewDeal(dealId, terms);
-            emit DealCreated(dealId, members.jobCreator, members.resourceProvider, terms);
+            _logDealCreated(dealId, terms);
             _store(dealId, AgreementState.DealNegotiating, party, commitment);
         } else {
             if (record.state != AgreementState.DealNegotiating) {
@@ -88,7 +89,7 @@ contract DealMarket is IDealMarket, DealStore, Escrow, EIP712 {
         _requireSignature(terms.members.jobCreator, digest, jobCreatorSignature);
         _requireSignature(terms.members.resourceProvider, digest, resourceProviderSignature);
 
-        emit DealCreated(dealId, terms.members.jobCreator, terms.members.resourceProvider, terms);
+        _logDealCreated(dealId, terms);
         _store(dealId, AgreementState.DealAgreed, BOTH_PARTIES, DealHashing.commitment(termsHash, 0, 0));
         _escrowAgreement(dealId, terms, BOTH_PARTIES);
     }
@@ -289,6 +290,19 @@ contract DealMarket is IDealMarket, DealStore, Escrow, EIP712 {
                                 INTERNALS
     //////////////////////////////////////////////////////////////*/
 
+    function _logDealCreated(bytes32 dealId, DealTerms calldata terms) private {
+        DealMembers calldata members = terms.members;
+        emit DealCreated(
+            dealId,
+            members.jobCreator,
+            members.resourceProvider,
+            members.solver,
+            members.mediators,
+            terms.pricing,
+            terms.timeouts
+        );
+    }
+
     /// @dev Pulls what `parties` escrow on agreement.
     function _escrowAgreement(bytes32 dealId, DealTerms calldata terms, uint8 parties) private {
         if (parties & JOB_CREATOR != 0) {
@@ -376,8 +390,15 @@ contract DealMarket is IDealMarket, DealStore, Escrow, EIP712 {
         return pricing.resultsCollateralMultiple * pricing.instructionPrice * instructionCount;
     }
 
+    /// @dev ECDSA first: asking whether the signer has code (for ERC-1271) costs a cold account access that
+    /// externally owned accounts, the common case, should not pay.
+    /// A party submitting the agreement itself authorises it by sending the transaction: its signature is
+    /// not needed (and may be empty).
     function _requireSignature(address signer, bytes32 digest, bytes calldata signature) private view {
-        if (!SignatureChecker.isValidSignatureNowCalldata(signer, digest, signature)) {
+        if (msg.sender == signer) return;
+        (address recovered, ECDSA.RecoverError error,) = ECDSA.tryRecoverCalldata(digest, signature);
+        if (error == ECDSA.RecoverError.NoError && recovered == signer) return;
+        if (!SignatureChecker.isValidERC1271SignatureNowCalldata(signer, digest, signature)) {
             revert Errors.DealMarket_InvalidSignature(signer);
         }
     }

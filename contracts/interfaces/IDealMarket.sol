@@ -2,7 +2,15 @@
 pragma solidity 0.8.28;
 
 import { IERC20 } from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import { AgreementState, DealRecord, DealTerms, PaymentDirection, PaymentReason } from "../types/DataTypes.sol";
+import {
+    AgreementState,
+    DealPricing,
+    DealRecord,
+    DealTerms,
+    DealTimeouts,
+    PaymentDirection,
+    PaymentReason
+} from "../types/DataTypes.sol";
 
 /// @title IDealMarket
 /// @notice Holds compute-deal agreements, their collateral and their payments until results are accepted,
@@ -22,9 +30,16 @@ interface IDealMarket {
                                  EVENTS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice A deal came into being with these terms (first agreement, or both at once).
+    /// @notice A deal came into being with these terms (first agreement, or both at once). The terms are
+    /// flattened (DealTerms without the two indexed parties) to keep the log small.
     event DealCreated(
-        bytes32 indexed dealId, address indexed jobCreator, address indexed resourceProvider, DealTerms terms
+        bytes32 indexed dealId,
+        address indexed jobCreator,
+        address indexed resourceProvider,
+        address solver,
+        address[] mediators,
+        DealPricing pricing,
+        DealTimeouts timeouts
     );
 
     /// @notice A party agreed to the deal on the two-step path.
@@ -104,7 +119,8 @@ interface IDealMarket {
     /// @notice Agree to a deal in one transaction carrying both parties' EIP-712 signatures over
     /// `Agreement(dealId, terms, deadline)`. Anyone may submit it (typically the solver). Both parties escrow as
     /// in `agree`. A deal ID can be agreed once, so a signature cannot be replayed; `deadline` bounds its life.
-    /// @dev Smart-contract parties sign with ERC-1271. Emits {DealCreated}, {DealStateChange} and {Payment}s.
+    /// @dev Smart-contract parties sign with ERC-1271. A party that submits the transaction itself needs no
+    /// signature of its own (pass empty bytes). Emits {DealCreated}, {DealStateChange} and {Payment}s.
     /// @param deadline The last timestamp at which the signatures are accepted.
     function agreeWithSignatures(
         bytes32 dealId,
