@@ -387,7 +387,9 @@ contract DealMarket is IDealMarket, DealStore, Escrow, EIP712 {
         pure
         returns (uint256)
     {
-        return pricing.resultsCollateralMultiple * pricing.instructionPrice * instructionCount;
+        // Same order of operations as _payForResults: once addResult has computed this without overflow,
+        // every settlement of the deal can compute its amounts too.
+        return pricing.resultsCollateralMultiple * (pricing.instructionPrice * instructionCount);
     }
 
     /// @dev ECDSA first: asking whether the signer has code (for ERC-1271) costs a cold account access that

@@ -1,0 +1,278 @@
+// DealMarket → Deal, DealStateChange, Result, Mediation, Payment, Account.
+//
+// Event order within a transaction (see contracts/DealMarket.sol):
+//   agree (1st party):    DealCreated, DealStateChange(DealNegotiating), PartyAgreed, Payment…
+//   agree (2nd party):    DealStateChange(DealAgreed), PartyAgreed, Payment…
+//   agreeWithSignatures:  DealCreated, DealStateChange(DealAgreed), Payment…   (no PartyAgreed)
+//   addResult:            ResultAdded, DealStateChange(ResultsSubmitted), Payment…
+//   checkResult:          MediationRequested, DealStateChange(ResultsChecked), Payment…
+//   everything else:      DealStateChange(new state), Payment…, PayoutDeferred…
+// so every change to a deal happens in a transaction that also moves its state.
+
+import { BigInt, Bytes, ethereum, log } from "@graphprotocol/graph-ts";
+
+import {
+  DealCreated as DealCreatedEvent,
+  DealStateChange as DealStateChangeEvent,
+  MediationRequested as MediationRequestedEvent,
+  PartyAgreed as PartyAgreedEvent,
+  Payment as PaymentEvent,
+  PayoutDeferred as PayoutDeferredEvent,
+  ResultAdded as ResultAddedEvent,
+  Withdrawn as WithdrawnEvent,
+} from "../generated/DealMarket/DealMarket";
+import { Deal, DealStateChange, Mediation, Payment, Result } from "../generated/schema";
+import {
+  AGREEMENT_STATES,
+  DIRECTION_PAID_IN,
+  DIRECTION_PAID_OUT,
+  DIRECTION_SLASHED,
+  PAYMENT_DIRECTIONS,
+  PAYMENT_REASONS,
+  STATE_DEAL_AGREED,
+  STATE_DEAL_NEGOTIATING,
+  addressesToBytes,
+  cidV0,
+  ensureAccount,
+  eventId,
+  isEnumIndex,
+  isMediationOutcome,
+  isOpenState,
+  loadOrNewAccount,
+} from "./shared";
+
+/** The deal of `dealId`, or null (logged) when this market never created it. */
+function loadDeal(dealId: Bytes, event: ethereum.Event): Deal | null {
+  let deal = Deal.load(cidV0(dealId));
+  if (deal == null) {
+    log.warning("{} for unknown deal {} (tx {}, log {})", [
+      "DealMarket event",
+      dealId.toHexString(),
+      event.transaction.hash.toHexString(),
+      event.logIndex.toString(),
+    ]);
+  }
+  return deal;
+}
+
+function touch(deal: Deal, event: ethereum.Event): void {
+  deal.updatedAt = event.block.timestamp;
+  deal.updatedAtBlock = event.block.number;
+  deal.updatedTx = event.transaction.hash;
+}
+
+export function handleDealCreated(event: DealCreatedEvent): void {
+  // The terms arrive flattened: DealTerms without the two indexed parties.
+  let pricing = event.params.pricing;
+  let timeouts = event.params.timeouts;
+
+  ensureAccount(event.params.jobCreator);
+  ensureAccount(event.params.resourceProvider);
+
+  let deal = new Deal(cidV0(event.params.dealId));
+  deal.dealId = event.params.dealId;
+  deal.market = event.address;
+  deal.jobCreator = event.params.jobCreator;
+  deal.resourceProvider = event.params.resourceProvider;
+  deal.solver = event.params.solver;
+  deal.mediators = addressesToBytes(event.params.mediators);
+  deal.instructionPrice = pricing.instructionPrice;
+  deal.paymentCollateral = pricing.paymentCollateral;
+  deal.resultsCollateralMultiple = pricing.resultsCollateralMultiple;
+  deal.mediationFee = pricing.mediationFee;
+  deal.agreeTimeout = timeouts.agree;
+  deal.submitResultsTimeout = timeouts.submitResults;
+  deal.judgeResultsTimeout = timeouts.judgeResults;
+  deal.mediateResultsTimeout = timeouts.mediateResults;
+  deal.agreeCollateral = timeouts.agreeCollateral;
+  deal.submitResultsCollateral = timeouts.submitResultsCollateral;
+  deal.judgeResultsCollateral = timeouts.judgeResultsCollateral;
+  deal.mediateResultsCollateral = timeouts.mediateResultsCollateral;
+  deal.state = AGREEMENT_STATES[STATE_DEAL_NEGOTIATING];
+  deal.stateIndex = STATE_DEAL_NEGOTIATING;
+  deal.isOpen = true;
+  deal.jobCreatorAgreed = false;
+  deal.resourceProviderAgreed = false;
+  deal.escrow = BigInt.zero();
+  deal.createdAt = event.block.timestamp;
+  deal.createdAtBlock = event.block.number;
+  deal.createdTx = event.transaction.hash;
+  touch(deal, event);
+  deal.save();
+}
+
+export function handlePartyAgreed(event: PartyAgreedEvent): void {
+  let deal = loadDeal(event.params.dealId, event);
+  if (deal == null) return;
+  let party = event.params.party;
+  if (party.equals(deal.jobCreator)) deal.jobCreatorAgreed = true;
+  else if (party.equals(deal.resourceProvider)) deal.resourceProviderAgreed = true;
+  touch(deal, event);
+  deal.save();
+}
+
+export function handleDealStateChange(event: DealStateChangeEvent): void {
+  let index = event.params.state;
+  if (!isEnumIndex(AGREEMENT_STATES, index)) {
+    log.error("DealStateChange with unknown state {} (tx {})", [
+      index.toString(),
+      event.transaction.hash.toHexString(),
+    ]);
+    return;
+  }
+  let state = AGREEMENT_STATES[index];
+  let deal = loadDeal(event.params.dealId, event);
+  if (deal == null) return;
+
+  deal.state = state;
+  deal.stateIndex = index;
+  deal.isOpen = isOpenState(index);
+  if (index == STATE_DEAL_AGREED) {
+    deal.agreedAt = event.block.timestamp;
+    // DealAgreed means both parties agreed; on the one-transaction path no PartyAgreed events are emitted.
+    deal.jobCreatorAgreed = true;
+    deal.resourceProviderAgreed = true;
+  }
+  touch(deal, event);
+  deal.save();
+
+  if (isMediationOutcome(index)) {
+    let mediation = Mediation.load(deal.id);
+    if (mediation != null) {
+      mediation.outcome = state;
+      mediation.decidedAt = event.block.timestamp;
+      mediation.decidedTx = event.transaction.hash;
+      mediation.save();
+    }
+  }
+
+  let change = new DealStateChange(eventId(event));
+  change.deal = deal.id;
+  change.state = state;
+  change.stateIndex = index;
+  change.blockNumber = event.block.number;
+  change.timestamp = event.block.timestamp;
+  change.transactionHash = event.transaction.hash;
+  change.save();
+}
+
+export function handleResultAdded(event: ResultAddedEvent): void {
+  let deal = loadDeal(event.params.dealId, event);
+  if (deal == null) return;
+  let instructionCount = event.params.instructionCount;
+  let jobCost = deal.instructionPrice.times(instructionCount);
+
+  deal.instructionCount = instructionCount;
+  deal.resultsId = event.params.resultsId;
+  touch(deal, event);
+  deal.save();
+
+  if (Result.load(deal.id) != null) return; // immutable; a deal has one result
+  let result = new Result(deal.id);
+  result.deal = deal.id;
+  result.resourceProvider = deal.resourceProvider;
+  result.resultsId = event.params.resultsId;
+  result.resultsCid = cidV0(event.params.resultsId);
+  result.instructionCount = instructionCount;
+  result.jobCost = jobCost;
+  result.resultsCollateral = deal.resultsCollateralMultiple.times(jobCost);
+  result.blockNumber = event.block.number;
+  result.timestamp = event.block.timestamp;
+  result.transactionHash = event.transaction.hash;
+  result.save();
+}
+
+export function handleMediationRequested(event: MediationRequestedEvent): void {
+  let deal = loadDeal(event.params.dealId, event);
+  if (deal == null) return;
+
+  deal.mediator = event.params.mediator;
+  touch(deal, event);
+  deal.save();
+
+  let mediation = new Mediation(deal.id);
+  mediation.deal = deal.id;
+  mediation.mediator = event.params.mediator;
+  mediation.mediatorIndex = event.params.mediatorIndex;
+  mediation.fee = deal.mediationFee;
+  mediation.requestedAt = event.block.timestamp;
+  mediation.requestedTx = event.transaction.hash;
+  mediation.save();
+}
+
+export function handlePayment(event: PaymentEvent): void {
+  if (
+    !isEnumIndex(PAYMENT_REASONS, event.params.reason) ||
+    !isEnumIndex(PAYMENT_DIRECTIONS, event.params.direction)
+  ) {
+    log.error("Payment with unknown reason {} or direction {} (tx {})", [
+      event.params.reason.toString(),
+      event.params.direction.toString(),
+      event.transaction.hash.toHexString(),
+    ]);
+    return;
+  }
+  let deal = loadDeal(event.params.dealId, event);
+  if (deal == null) return;
+
+  let reason = PAYMENT_REASONS[event.params.reason];
+  let directionIndex = event.params.direction;
+  let direction = PAYMENT_DIRECTIONS[directionIndex];
+  let payee: Bytes = event.params.payee;
+  let amount = event.params.amount;
+
+  // Whose escrow the funds came from or went into.
+  let owner: Bytes = payee; // PaidIn, Refunded
+  if (directionIndex == DIRECTION_PAID_OUT) {
+    owner = deal.jobCreator; // JobPayment and MediationFee come out of the job creator's escrow
+  } else if (directionIndex == DIRECTION_SLASHED) {
+    // Slashed: the collateral of the other party than the one receiving it.
+    owner = payee.equals(deal.jobCreator) ? deal.resourceProvider : deal.jobCreator;
+  }
+
+  let account = loadOrNewAccount(owner);
+  if (directionIndex == DIRECTION_PAID_IN) {
+    account.escrowBalance = account.escrowBalance.plus(amount);
+    account.totalPaidIn = account.totalPaidIn.plus(amount);
+    account.save();
+    deal.escrow = deal.escrow.plus(amount);
+  } else {
+    account.escrowBalance = account.escrowBalance.minus(amount);
+    if (payee.equals(owner)) {
+      account.totalReceived = account.totalReceived.plus(amount);
+      account.save();
+    } else {
+      account.save();
+      let recipient = loadOrNewAccount(payee);
+      recipient.totalReceived = recipient.totalReceived.plus(amount);
+      recipient.save();
+    }
+    deal.escrow = deal.escrow.minus(amount);
+  }
+  touch(deal, event);
+  deal.save();
+
+  let payment = new Payment(eventId(event));
+  payment.deal = deal.id;
+  payment.payee = payee;
+  payment.account = owner;
+  payment.amount = amount;
+  payment.reason = reason;
+  payment.direction = direction;
+  payment.blockNumber = event.block.number;
+  payment.timestamp = event.block.timestamp;
+  payment.transactionHash = event.transaction.hash;
+  payment.save();
+}
+
+export function handlePayoutDeferred(event: PayoutDeferredEvent): void {
+  let account = loadOrNewAccount(event.params.account);
+  account.deferredPayout = account.deferredPayout.plus(event.params.amount);
+  account.save();
+}
+
+export function handleWithdrawn(event: WithdrawnEvent): void {
+  let account = loadOrNewAccount(event.params.account);
+  account.deferredPayout = account.deferredPayout.minus(event.params.amount);
+  account.save();
+}
