@@ -1,0 +1,3 @@
+export * from "./model";
+export * from "./clients";
+export * from "./deployments";

@@ -1,0 +1,67 @@
+// Matching a job offer with a resource offer into a deal, as the reference's GetDeal does.
+
+import { DealMatchError } from "./errors";
+import { getDealId, getJobOfferId, getResourceOfferId } from "./ids";
+import type { Deal, JobOffer, ResourceOffer } from "./types";
+
+/**
+ * The parties in both lists, in the order of `a`. Like the reference's nested loop, a party listed
+ * twice in one list appears once per match (["x", "x"] and ["x"] give ["x", "x"]). Exact string
+ * comparison, as in the reference: "0xAB…" and "0xab…" do not match.
+ */
+export function getMutualServices(
+  a: readonly string[] | null | undefined,
+  b: readonly string[] | null | undefined,
+): string[] {
+  const mutual: string[] = [];
+  for (const aParty of a ?? []) {
+    for (const bParty of b ?? []) {
+      if (aParty === bParty) mutual.push(aParty);
+    }
+  }
+  return mutual;
+}
+
+/**
+ * The deal for a job offer and a resource offer: the mediators both trust (in the resource offer's
+ * order), the common solver, and the provider's default pricing and timeouts.
+ * Throws DealMatchError when no mediator is mutual or the solvers differ (checked in that order).
+ *
+ * The deal carries copies of both offers with their IDs filled in: an offer whose `id` is "" gets its
+ * computed ID (the reference would keep ""); a non-empty `id` is kept as it is.
+ */
+export async function getDeal(jobOffer: JobOffer, resourceOffer: ResourceOffer): Promise<Deal> {
+  const mediators = getMutualServices(resourceOffer.trusted_parties.mediator, jobOffer.trusted_parties.mediator);
+  if (mediators.length === 0) {
+    throw new DealMatchError("no-mutual-mediators", "no mutual mediators: the offers trust no mediator in common");
+  }
+  if (jobOffer.trusted_parties.solver !== resourceOffer.trusted_parties.solver) {
+    throw new DealMatchError(
+      "no-mutual-solver",
+      `no mutual solver: the job offer names ${jobOffer.trusted_parties.solver || '""'}, ` +
+        `the resource offer ${resourceOffer.trusted_parties.solver || '""'}`,
+    );
+  }
+
+  const job = structuredClone(jobOffer);
+  if (job.id === "") job.id = await getJobOfferId(job);
+  const resource = structuredClone(resourceOffer);
+  if (resource.id === "") resource.id = await getResourceOfferId(resource);
+
+  const deal: Deal = {
+    id: "",
+    members: {
+      solver: job.trusted_parties.solver,
+      job_creator: job.job_creator,
+      resource_provider: resource.resource_provider,
+      mediators,
+    },
+    // The reference settles on the provider's terms, whatever the job offer asked.
+    pricing: structuredClone(resource.default_pricing),
+    timeouts: structuredClone(resource.default_timeouts),
+    job_offer: job,
+    resource_offer: resource,
+  };
+  deal.id = await getDealId(deal);
+  return deal;
+}
