@@ -6,7 +6,8 @@ import fs from "node:fs";
 import path from "node:path";
 import hre from "hardhat";
 import type { ContractTransactionResponse, Signer } from "ethers";
-import { agreementDomain, AGREEMENT_TYPES, agreementValue, type DealTermsStruct } from "../../src/market/agreement";
+import { DEAL_AGREEMENT_TYPES, dealMarketDomain, type OnChainDealTerms } from "../../src/clients/terms";
+import { AccordToken__factory, DealMarket__factory } from "../../typechain-types";
 
 const { ethers, network } = hre;
 
@@ -14,6 +15,8 @@ const { ethers, network } = hre;
 const ANCHOR_HAPPY_PATH_GAS = 1_768_759;
 const TOKEN = 10n ** 18n;
 const INSTRUCTIONS = 1_000_000n;
+
+const hex = (address: string) => address as `0x${string}`;
 
 interface Step {
   name: string;
@@ -27,23 +30,23 @@ async function main() {
     const contract = await ethers.deployContract(name, args);
     const receipt = await contract.deploymentTransaction()!.wait();
     deployments[name] = Number(receipt!.gasUsed);
-    return contract;
+    return contract.getAddress();
   };
-  const token = await deploy("AccordToken", [deployer.address, 10n ** 30n]);
-  const market = await deploy("DealMarket", [await token.getAddress()]);
+  const token = AccordToken__factory.connect(await deploy("AccordToken", [deployer.address, 10n ** 30n]), deployer);
+  const marketAddress = await deploy("DealMarket", [await token.getAddress()]);
+  const market = DealMarket__factory.connect(marketAddress, deployer);
   await deploy("ServiceRegistry", []);
-  const marketAddress = await market.getAddress();
   for (const party of [jobCreator, provider]) {
-    await (await token.getFunction("transfer")(party.address, 1_000_000n * TOKEN)).wait();
-    await (await token.connect(party).getFunction("approve")(marketAddress, ethers.MaxUint256)).wait();
+    await (await token.transfer(party.address, 1_000_000n * TOKEN)).wait();
+    await (await token.connect(party).approve(marketAddress, ethers.MaxUint256)).wait();
   }
 
-  const terms: DealTermsStruct = {
+  const terms: OnChainDealTerms = {
     members: {
-      jobCreator: jobCreator.address,
-      resourceProvider: provider.address,
-      solver: solver.address,
-      mediators: [mediatorA.address],
+      jobCreator: hex(jobCreator.address),
+      resourceProvider: hex(provider.address),
+      solver: hex(solver.address),
+      mediators: [hex(mediatorA.address)],
     },
     pricing: {
       instructionPrice: 10n ** 12n, // job cost 1 token for INSTRUCTIONS
@@ -62,14 +65,14 @@ async function main() {
       mediateResultsCollateral: TOKEN,
     },
   };
-  const domain = agreementDomain((await ethers.provider.getNetwork()).chainId, marketAddress);
+  const domain = dealMarketDomain((await ethers.provider.getNetwork()).chainId, marketAddress);
   let dealCounter = 0;
 
   const run = async (steps: Step[], name: string, tx: Promise<ContractTransactionResponse>) => {
     const receipt = await (await tx).wait();
     steps.push({ name, gas: Number(receipt!.gasUsed) });
   };
-  const as = (signer: Signer) => market.connect(signer) as typeof market;
+  const as = (signer: Signer) => market.connect(signer);
   const advance = async (seconds: bigint) => {
     await network.provider.send("evm_increaseTime", [Number(seconds) + 1]);
     await network.provider.send("evm_mine", []);
@@ -84,9 +87,9 @@ async function main() {
   const agreeOneTx = async (steps: Step[], submitter: Signer = jobCreator) => {
     const dealId = ethers.id(`deal-${++dealCounter}`);
     const deadline = BigInt((await ethers.provider.getBlock("latest"))!.timestamp) + 3600n;
-    const value = agreementValue(dealId, terms, deadline);
+    const value = { dealId, terms, deadline };
     const sign = async (party: Signer) =>
-      party === submitter ? "0x" : party.signTypedData(domain, AGREEMENT_TYPES, value);
+      party === submitter ? "0x" : party.signTypedData(domain, DEAL_AGREEMENT_TYPES, value);
     await run(
       steps,
       `agreeWithSignatures (by ${submitter === solver ? "solver" : "job creator"})`,
@@ -201,7 +204,7 @@ async function main() {
   const happy = results.happyPath.total;
   const output = {
     network: network.name,
-    hardfork: network.config.hardfork,
+    hardfork: "hardfork" in network.config ? network.config.hardfork : undefined,
     anchor: { happyPathGas: ANCHOR_HAPPY_PATH_GAS, source: "Go reference market v1 contracts" },
     happyPathRatioToAnchor: Number((happy / ANCHOR_HAPPY_PATH_GAS).toFixed(4)),
     targets: { happyPathGoal: 177_000, happyPathLimit: 265_000 },

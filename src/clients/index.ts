@@ -1,0 +1,43 @@
+// Typed clients of the Accord contracts, one per role, over ethers v6 signers and the TypeChain factories.
+
+export * from "./terms";
+export * from "./errors";
+export * from "./events";
+export {
+  AccordClient,
+  AccordClientError,
+  sameAddress,
+  type AccordClientOptions,
+  type AllowanceMode,
+  type DealDeadline,
+  type DealMediation,
+  type DealRecordView,
+  type DealResult,
+  type FromDeploymentOptions,
+  type MediationStepOptions,
+  type PermitSignature,
+  type ResultStepOptions,
+} from "./base";
+export { PartyClient, type AgreeOptions, type PartyRole, type SignAgreementOptions, type SignedAgreement } from "./party";
+export { JobCreatorClient, type CheckResultOptions } from "./job-creator";
+export { ResourceProviderClient, type AddResultOptions, type ResultInputRef } from "./resource-provider";
+export { MediatorClient, type PendingMediation, type PendingMediationsOptions } from "./mediator";
+export {
+  SolverClient,
+  type AgreeWithSignaturesOptions,
+  type AgreementSignatureSource,
+  type CollectSignaturesOptions,
+  type CollectedAgreement,
+} from "./solver";
+export {
+  RegistryClient,
+  bitmapToRoles,
+  metadataToBytes32,
+  rolesToBitmap,
+  type RegisterParams,
+  type RoleInput,
+  type RolePage,
+  type RolesInput,
+  type ServiceEntry,
+  type UpdateParams,
+} from "./registry";

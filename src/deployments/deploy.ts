@@ -1,0 +1,121 @@
+// Deploys the three contracts with the TypeChain factories: works with any ethers v6 signer (Hardhat's
+// in-process network, a node at localhost, a live chain), and records where each contract landed.
+
+import type { ContractTransactionResponse, Provider, Signer } from "ethers";
+import {
+  AccordToken__factory,
+  DealMarket__factory,
+  ServiceRegistry__factory,
+  type AccordToken,
+  type DealMarket,
+  type ServiceRegistry,
+} from "../../typechain-types";
+import { writeDeployment, type AccordDeployment, type DeployedContract, type DeploymentPathOptions } from "./format";
+
+/** 1,000,000,000 tokens of 18 decimals: what the deployer receives by default. */
+export const DEFAULT_INITIAL_SUPPLY = 1_000_000_000n * 10n ** 18n;
+
+/** The part of a Hardhat runtime environment deployAccord uses (so this module does not load Hardhat). */
+export type HardhatLike = {
+  network: { name: string };
+  ethers: { getSigners(): Promise<Signer[]>; provider: Provider };
+};
+
+export type DeployAccordOptions = {
+  /** Minted to `initialHolder` by the token's constructor. Default DEFAULT_INITIAL_SUPPLY. */
+  initialSupply?: bigint;
+  /** Receives the supply and owns the token's mint right. Default the deployer. */
+  initialHolder?: string;
+  /** With a Hardhat runtime: which of its signers deploys. Default 0. */
+  deployerIndex?: number;
+  /** The network name recorded (and the file name). Default Hardhat's network name, else `chain-<id>`. */
+  network?: string;
+  /** Confirmations to wait for on each deployment. Default 1. */
+  confirmations?: number;
+  /** Write the deployment file: `true` for `deployments/<network>.json`, or where to write it. Default false. */
+  write?: boolean | (DeploymentPathOptions & { path?: string });
+  /** Progress messages (e.g. console.log). */
+  log?: (message: string) => void;
+};
+
+export type AccordDeploymentResult = {
+  deployment: AccordDeployment;
+  token: AccordToken;
+  market: DealMarket;
+  registry: ServiceRegistry;
+  deployer: Signer;
+  /** The file written, when `write` was set. */
+  path?: string;
+};
+
+function isHardhat(target: Signer | HardhatLike): target is HardhatLike {
+  return typeof target === "object" && target !== null && "ethers" in target && "network" in target;
+}
+
+async function deployed(
+  name: string,
+  contract: { deploymentTransaction(): ContractTransactionResponse | null; getAddress(): Promise<string> },
+  confirmations: number,
+  log?: (message: string) => void,
+): Promise<DeployedContract> {
+  const tx = contract.deploymentTransaction();
+  if (!tx) throw new Error(`${name}: no deployment transaction`);
+  const receipt = await tx.wait(confirmations);
+  if (!receipt) throw new Error(`${name}: deployment transaction ${tx.hash} was dropped`);
+  const address = await contract.getAddress();
+  log?.(`${name} deployed at ${address} (block ${receipt.blockNumber}, tx ${tx.hash})`);
+  return { address, blockNumber: receipt.blockNumber, transactionHash: tx.hash.toLowerCase() };
+}
+
+/**
+ * Deploys AccordToken (the initial supply to the deployer), a DealMarket on it and a ServiceRegistry,
+ * one after the other, each awaited. `target` is a Hardhat runtime environment or a signer with a
+ * provider. Returns the connected contracts and the deployment record (written to disk if asked).
+ */
+export async function deployAccord(
+  target: Signer | HardhatLike,
+  options: DeployAccordOptions = {},
+): Promise<AccordDeploymentResult> {
+  let deployer: Signer;
+  let networkName = options.network;
+  if (isHardhat(target)) {
+    const signers = await target.ethers.getSigners();
+    const index = options.deployerIndex ?? 0;
+    const signer = signers[index];
+    if (!signer) throw new Error(`deployAccord: the Hardhat network has no signer #${index}`);
+    deployer = signer;
+    networkName ??= target.network.name;
+  } else {
+    deployer = target;
+  }
+  const provider = deployer.provider;
+  if (!provider) throw new Error("deployAccord: the signer is not connected to a provider");
+  const { chainId } = await provider.getNetwork();
+  networkName ??= `chain-${chainId}`;
+
+  const confirmations = options.confirmations ?? 1;
+  const deployerAddress = await deployer.getAddress();
+  const initialHolder = options.initialHolder ?? deployerAddress;
+  const initialSupply = options.initialSupply ?? DEFAULT_INITIAL_SUPPLY;
+  options.log?.(`Deploying Accord to ${networkName} (chain ${chainId}) from ${deployerAddress}`);
+
+  const token = await new AccordToken__factory(deployer).deploy(initialHolder, initialSupply);
+  const tokenRecord = await deployed("AccordToken", token, confirmations, options.log);
+  const market = await new DealMarket__factory(deployer).deploy(tokenRecord.address);
+  const marketRecord = await deployed("DealMarket", market, confirmations, options.log);
+  const registry = await new ServiceRegistry__factory(deployer).deploy();
+  const registryRecord = await deployed("ServiceRegistry", registry, confirmations, options.log);
+
+  const deployment: AccordDeployment = {
+    chainId: Number(chainId),
+    network: networkName,
+    deployedAt: new Date().toISOString(),
+    contracts: { AccordToken: tokenRecord, DealMarket: marketRecord, ServiceRegistry: registryRecord },
+  };
+  const result: AccordDeploymentResult = { deployment, token, market, registry, deployer };
+  if (options.write) {
+    result.path = writeDeployment(deployment, options.write === true ? {} : options.write);
+    options.log?.(`Deployment written to ${result.path}`);
+  }
+  return result;
+}
