@@ -1,0 +1,19 @@
+// The `accord` command line.
+import { Command } from "commander";
+import { registerDev } from "./commands/dev";
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program.name("accord").description("Accord: compute-deal markets on EVM chains");
+  registerDev(program);
+  return program;
+}
+
+if (require.main === module) {
+  buildProgram()
+    .parseAsync(process.argv)
+    .catch((error: unknown) => {
+      console.error(error instanceof Error ? error.message : error);
+      process.exit(1);
+    });
+}
