@@ -1,6 +1,7 @@
 // `accord dev`: a local market to build against — an in-process Hardhat network on 127.0.0.1:8545 with
 // Accord deployed and the deployment file written for the clients and the indexer.
 import type { Command } from "commander";
+import type {} from "@nomicfoundation/hardhat-ethers"; // types hre.ethers
 import { deployAccord } from "../../deployments";
 import { startLocalNode } from "../../devnet/local-node";
 
