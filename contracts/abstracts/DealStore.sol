@@ -73,6 +73,9 @@ abstract contract DealStore is IDealMarket {
         uint256 mediators = terms.members.mediators.length;
         if (mediators == 0) revert Errors.DealMarket_NoMediators();
         if (mediators > MAX_MEDIATORS) revert Errors.DealMarket_TooManyMediators(mediators, MAX_MEDIATORS);
+        for (uint256 i = 0; i < mediators; ++i) {
+            if (terms.members.mediators[i] == address(0)) revert Errors.DealMarket_ZeroAddressMediator(i);
+        }
     }
 
     /// @dev Reverts unless the step that began at `start` is still within `timeout`.

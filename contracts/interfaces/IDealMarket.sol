@@ -113,7 +113,8 @@ interface IDealMarket {
     /// come before the agree deadline, and moves the deal to `DealAgreed`.
     /// Emits {DealCreated} (first call), {PartyAgreed}, {DealStateChange} and {Payment}s.
     /// @param dealId The sha256 digest of the deal's CID; must not be zero.
-    /// @param terms The deal terms; at least one and at most MAX_MEDIATORS mediators, distinct non-zero parties.
+    /// @param terms The deal terms; at least one and at most MAX_MEDIATORS non-zero mediators, distinct non-zero
+    /// parties.
     function agree(bytes32 dealId, DealTerms calldata terms) external;
 
     /// @notice Agree to a deal in one transaction carrying both parties' EIP-712 signatures over

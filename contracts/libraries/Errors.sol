@@ -46,6 +46,10 @@ library Errors {
     /// @notice The terms name no mediator, so a result could never be checked.
     error DealMarket_NoMediators();
 
+    /// @notice The mediator at `index` is the zero address: it could never decide, so a dispute would only end
+    /// by timeout.
+    error DealMarket_ZeroAddressMediator(uint256 index);
+
     /// @notice The terms name more mediators than the market accepts.
     error DealMarket_TooManyMediators(uint256 count, uint256 max);
 
@@ -73,7 +77,4 @@ library Errors {
 
     /// @notice The URL is longer than the registry accepts.
     error ServiceRegistry_UrlTooLong(uint256 length, uint256 max);
-
-    /// @notice A paginated view was asked for a ServiceType that does not exist.
-    error ServiceRegistry_InvalidServiceType(uint8 role);
 }

@@ -39,9 +39,9 @@ describe("clients: typed errors", function () {
     });
 
     it("knows the errors of the Errors library that no contract ABI lists, and the token's", function () {
-      const invalidType = decodeRevertData(accordErrorInterface.encodeErrorResult("ServiceRegistry_InvalidServiceType", [9]));
-      expect(invalidType.errorName).to.equal("ServiceRegistry_InvalidServiceType");
-      expect(invalidType.args).to.deep.equal({ role: 9 });
+      const tooLong = decodeRevertData(accordErrorInterface.encodeErrorResult("ServiceRegistry_UrlTooLong", [3000, 2048]));
+      expect(tooLong.errorName).to.equal("ServiceRegistry_UrlTooLong");
+      expect(tooLong.args).to.deep.equal({ length: 3000n, max: 2048n });
       const allowance = decodeRevertData(
         accordErrorInterface.encodeErrorResult("ERC20InsufficientAllowance", [Wallet.createRandom().address, 1n, 2n]),
       );

@@ -1,0 +1,133 @@
+import { expect } from "chai";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+
+import {
+  AgreementState,
+  DEFAULT_INSTRUCTION_COUNT,
+  OVER_COLLATERAL_INSTRUCTION_COUNT,
+  PaymentDirection as Dir,
+  PaymentReason as Reason,
+  createDeal,
+  deadlineOf,
+  deployMarketFixture,
+  makeTerms,
+  nextDealId,
+  type PaymentTuple,
+} from "../../helpers/fixtures";
+import { getAgreementStateString } from "../../../src/model";
+import { expectDeltas, expectPayments, expectRecord, termMutations } from "../../helpers/assertions";
+
+describe("DealMarket.acceptResult", () => {
+  const setup = () => loadFixture(deployMarketFixture);
+  const count = DEFAULT_INSTRUCTION_COUNT;
+
+  it("reverts with DealMarket_DealNotFound when the deal does not exist", async () => {
+    const ctx = await setup();
+    const dealId = nextDealId();
+    await expect(ctx.market.connect(ctx.jobCreator).acceptResult(dealId, makeTerms(), count))
+      .to.be.revertedWithCustomError(ctx.market, "DealMarket_DealNotFound")
+      .withArgs(dealId);
+  });
+
+  for (const state of [AgreementState.DealAgreed, AgreementState.ResultsChecked, AgreementState.ResultsAccepted]) {
+    it(`reverts with DealMarket_InvalidState when the deal is in ${getAgreementStateString(state)}`, async () => {
+      const ctx = await setup();
+      const deal = await createDeal(ctx, state);
+      await expect(ctx.market.connect(ctx.jobCreator).acceptResult(deal.dealId, deal.terms, deal.instructionCount))
+        .to.be.revertedWithCustomError(ctx.market, "DealMarket_InvalidState")
+        .withArgs(deal.dealId, state, AgreementState.ResultsSubmitted);
+    });
+  }
+
+  it("reverts with DealMarket_TermsMismatch when any term or the instruction count differs", async () => {
+    const ctx = await setup();
+    const deal = await createDeal(ctx, AgreementState.ResultsSubmitted);
+    for (const [field, mutated] of termMutations(deal.terms, ctx.stranger.address)) {
+      await expect(ctx.market.connect(ctx.jobCreator).acceptResult(deal.dealId, mutated, count), field)
+        .to.be.revertedWithCustomError(ctx.market, "DealMarket_TermsMismatch")
+        .withArgs(deal.dealId);
+    }
+    await expect(ctx.market.connect(ctx.jobCreator).acceptResult(deal.dealId, deal.terms, count + 1n))
+      .to.be.revertedWithCustomError(ctx.market, "DealMarket_TermsMismatch")
+      .withArgs(deal.dealId);
+  });
+
+  for (const who of ["resourceProvider", "solver", "mediator", "stranger"] as const) {
+    it(`reverts with DealMarket_Unauthorized when the caller is the ${who}`, async () => {
+      const ctx = await setup();
+      const deal = await createDeal(ctx, AgreementState.ResultsSubmitted);
+      const caller = who === "mediator" ? ctx.mediators[1] : ctx[who];
+      await expect(ctx.market.connect(caller).acceptResult(deal.dealId, deal.terms, count))
+        .to.be.revertedWithCustomError(ctx.market, "DealMarket_Unauthorized")
+        .withArgs(deal.dealId, caller.address);
+    });
+  }
+
+  it("reverts with DealMarket_DeadlinePassed one second after the judge-results deadline", async () => {
+    const ctx = await setup();
+    const deal = await createDeal(ctx, AgreementState.ResultsSubmitted);
+    const deadline = await deadlineOf(ctx.market, deal.dealId, deal.terms.timeouts.judgeResults);
+    await time.setNextBlockTimestamp(deadline + 1n);
+    await expect(ctx.market.connect(ctx.jobCreator).acceptResult(deal.dealId, deal.terms, count))
+      .to.be.revertedWithCustomError(ctx.market, "DealMarket_DeadlinePassed")
+      .withArgs(deal.dealId, deadline);
+  });
+
+  it("accepts at exactly the judge-results deadline", async () => {
+    const ctx = await setup();
+    const deal = await createDeal(ctx, AgreementState.ResultsSubmitted);
+    const deadline = await deadlineOf(ctx.market, deal.dealId, deal.terms.timeouts.judgeResults);
+    await time.setNextBlockTimestamp(deadline);
+    const tx = await ctx.market.connect(ctx.jobCreator).acceptResult(deal.dealId, deal.terms, count);
+    await expectRecord(ctx.market, deal.dealId, { state: AgreementState.ResultsAccepted, agreedBy: 3, updatedAt: deadline });
+    await expect(tx).to.emit(ctx.market, "DealStateChange").withArgs(deal.dealId, AgreementState.ResultsAccepted);
+  });
+
+  describe("when the job creator accepts in time", () => {
+    // [name, instructionCount, job payment to the provider, payment collateral refunded to the job creator]
+    const cases: Array<[string, bigint, bigint, bigint]> = [
+      ["the job cost is below the payment collateral", count, 600_000n, 400_000n],
+      ["the job cost equals the payment collateral", 1_000n, 1_000_000n, 0n],
+      ["the job cost exceeds the payment collateral", OVER_COLLATERAL_INSTRUCTION_COUNT, 1_000_000n, 0n],
+      ["the instruction count is zero", 0n, 0n, 1_000_000n],
+    ];
+    for (const [name, n, payment, refund] of cases) {
+      it(`settles when ${name}`, async () => {
+        const ctx = await setup();
+        const deal = await createDeal(ctx, AgreementState.ResultsSubmitted, { instructionCount: n });
+        const rc = 2n * 1_000n * n; // resultsCollateralMultiple × instructionPrice × n
+        const jtc = 20_000n;
+        const tx = await ctx.market.connect(ctx.jobCreator).acceptResult(deal.dealId, deal.terms, n);
+        await expectRecord(ctx.market, deal.dealId, { state: AgreementState.ResultsAccepted, agreedBy: 3, tx });
+        await expect(tx).to.emit(ctx.market, "DealStateChange").withArgs(deal.dealId, AgreementState.ResultsAccepted);
+        await expectDeltas(tx, ctx, {
+          resourceProvider: payment + rc,
+          jobCreator: refund + jtc,
+          market: -(payment + rc + refund + jtc),
+        });
+        const expected: PaymentTuple[] = [
+          [ctx.resourceProvider.address, payment, Reason.JobPayment, Dir.PaidOut],
+          [ctx.resourceProvider.address, rc, Reason.ResultsCollateral, Dir.Refunded],
+          [ctx.jobCreator.address, refund, Reason.PaymentCollateral, Dir.Refunded],
+          [ctx.jobCreator.address, jtc, Reason.TimeoutCollateral, Dir.Refunded],
+        ];
+        await expectPayments(ctx.market, tx, deal.dealId, expected.filter(([, amount]) => amount > 0n));
+        // Everything the deal escrowed (payment + judge timeout + results collateral) has left the market.
+        expect(await ctx.token.balanceOf(ctx.market)).to.equal(0n);
+      });
+    }
+
+    it("refunds only what is non-zero when the judge-results timeout collateral is zero", async () => {
+      const ctx = await setup();
+      const terms = makeTerms({ timeouts: { judgeResultsCollateral: 0n } });
+      const deal = await createDeal(ctx, AgreementState.ResultsSubmitted, { terms });
+      const tx = await ctx.market.connect(ctx.jobCreator).acceptResult(deal.dealId, deal.terms, count);
+      await expectDeltas(tx, ctx, { resourceProvider: 1_800_000n, jobCreator: 400_000n, market: -2_200_000n });
+      await expectPayments(ctx.market, tx, deal.dealId, [
+        [ctx.resourceProvider.address, 600_000n, Reason.JobPayment, Dir.PaidOut],
+        [ctx.resourceProvider.address, 1_200_000n, Reason.ResultsCollateral, Dir.Refunded],
+        [ctx.jobCreator.address, 400_000n, Reason.PaymentCollateral, Dir.Refunded],
+      ]);
+    });
+  });
+});

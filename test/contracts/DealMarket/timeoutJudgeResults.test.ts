@@ -1,0 +1,132 @@
+import { expect } from "chai";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+
+import {
+  AgreementState,
+  DEFAULT_INSTRUCTION_COUNT,
+  OVER_COLLATERAL_INSTRUCTION_COUNT,
+  PaymentDirection as Dir,
+  PaymentReason as Reason,
+  createDeal,
+  deadlineOf,
+  deployMarketFixture,
+  makeTerms,
+  nextDealId,
+  passDeadline,
+  type PaymentTuple,
+} from "../../helpers/fixtures";
+import { getAgreementStateString } from "../../../src/model";
+import { expectDeltas, expectPayments, expectRecord, termMutations } from "../../helpers/assertions";
+
+describe("DealMarket.timeoutJudgeResults", () => {
+  const setup = () => loadFixture(deployMarketFixture);
+  const count = DEFAULT_INSTRUCTION_COUNT;
+
+  it("reverts with DealMarket_DealNotFound when the deal does not exist", async () => {
+    const ctx = await setup();
+    const dealId = nextDealId();
+    await expect(ctx.market.connect(ctx.resourceProvider).timeoutJudgeResults(dealId, makeTerms(), count))
+      .to.be.revertedWithCustomError(ctx.market, "DealMarket_DealNotFound")
+      .withArgs(dealId);
+  });
+
+  for (const state of [AgreementState.DealAgreed, AgreementState.ResultsAccepted, AgreementState.ResultsChecked]) {
+    it(`reverts with DealMarket_InvalidState when the deal is in ${getAgreementStateString(state)}`, async () => {
+      const ctx = await setup();
+      const deal = await createDeal(ctx, state);
+      await passDeadline(ctx.market, deal.dealId, deal.terms.timeouts.judgeResults);
+      await expect(
+        ctx.market.connect(ctx.resourceProvider).timeoutJudgeResults(deal.dealId, deal.terms, deal.instructionCount),
+      )
+        .to.be.revertedWithCustomError(ctx.market, "DealMarket_InvalidState")
+        .withArgs(deal.dealId, state, AgreementState.ResultsSubmitted);
+    });
+  }
+
+  it("reverts with DealMarket_TermsMismatch when any term or the instruction count differs", async () => {
+    const ctx = await setup();
+    const deal = await createDeal(ctx, AgreementState.ResultsSubmitted);
+    await passDeadline(ctx.market, deal.dealId, deal.terms.timeouts.judgeResults);
+    for (const [field, mutated] of termMutations(deal.terms, ctx.stranger.address)) {
+      await expect(ctx.market.connect(ctx.resourceProvider).timeoutJudgeResults(deal.dealId, mutated, count), field)
+        .to.be.revertedWithCustomError(ctx.market, "DealMarket_TermsMismatch")
+        .withArgs(deal.dealId);
+    }
+    await expect(ctx.market.connect(ctx.resourceProvider).timeoutJudgeResults(deal.dealId, deal.terms, count * 2n))
+      .to.be.revertedWithCustomError(ctx.market, "DealMarket_TermsMismatch")
+      .withArgs(deal.dealId);
+  });
+
+  for (const who of ["jobCreator", "solver", "mediator", "stranger"] as const) {
+    it(`reverts with DealMarket_Unauthorized when the caller is the ${who}`, async () => {
+      const ctx = await setup();
+      const deal = await createDeal(ctx, AgreementState.ResultsSubmitted);
+      await passDeadline(ctx.market, deal.dealId, deal.terms.timeouts.judgeResults);
+      const caller = who === "mediator" ? ctx.mediators[0] : ctx[who];
+      await expect(ctx.market.connect(caller).timeoutJudgeResults(deal.dealId, deal.terms, count))
+        .to.be.revertedWithCustomError(ctx.market, "DealMarket_Unauthorized")
+        .withArgs(deal.dealId, caller.address);
+    });
+  }
+
+  it("reverts with DealMarket_DeadlineNotPassed at exactly the judge-results deadline", async () => {
+    const ctx = await setup();
+    const deal = await createDeal(ctx, AgreementState.ResultsSubmitted);
+    const deadline = await deadlineOf(ctx.market, deal.dealId, deal.terms.timeouts.judgeResults);
+    await time.setNextBlockTimestamp(deadline);
+    await expect(ctx.market.connect(ctx.resourceProvider).timeoutJudgeResults(deal.dealId, deal.terms, count))
+      .to.be.revertedWithCustomError(ctx.market, "DealMarket_DeadlineNotPassed")
+      .withArgs(deal.dealId, deadline);
+  });
+
+  describe("when the provider claims one second after the deadline", () => {
+    // [name, instructionCount, judgeResultsCollateral, job payment, payment collateral refunded]
+    const cases: Array<[string, bigint, bigint, bigint, bigint]> = [
+      ["the job cost is below the payment collateral", count, 20_000n, 600_000n, 400_000n],
+      ["the job cost exceeds the payment collateral", OVER_COLLATERAL_INSTRUCTION_COUNT, 20_000n, 1_000_000n, 0n],
+      ["the judge-results timeout collateral is zero", count, 0n, 600_000n, 400_000n],
+    ];
+    for (const [name, n, jtc, payment, refund] of cases) {
+      it(`pays the provider as on accept plus the job creator's timeout collateral when ${name}`, async () => {
+        const ctx = await setup();
+        const terms = makeTerms({ timeouts: { judgeResultsCollateral: jtc } });
+        const deal = await createDeal(ctx, AgreementState.ResultsSubmitted, { terms, instructionCount: n });
+        const deadline = await deadlineOf(ctx.market, deal.dealId, terms.timeouts.judgeResults);
+        await time.setNextBlockTimestamp(deadline + 1n);
+        const rc = 2n * 1_000n * n;
+        const tx = await ctx.market.connect(ctx.resourceProvider).timeoutJudgeResults(deal.dealId, deal.terms, n);
+        await expectRecord(ctx.market, deal.dealId, {
+          state: AgreementState.TimeoutJudgeResults,
+          agreedBy: 3,
+          updatedAt: deadline + 1n,
+        });
+        await expect(tx)
+          .to.emit(ctx.market, "DealStateChange")
+          .withArgs(deal.dealId, AgreementState.TimeoutJudgeResults);
+        await expectDeltas(tx, ctx, {
+          resourceProvider: payment + rc + jtc,
+          jobCreator: refund,
+          market: -(payment + rc + jtc + refund),
+        });
+        const expected: PaymentTuple[] = [
+          [ctx.resourceProvider.address, payment, Reason.JobPayment, Dir.PaidOut],
+          [ctx.resourceProvider.address, rc, Reason.ResultsCollateral, Dir.Refunded],
+          [ctx.resourceProvider.address, jtc, Reason.TimeoutCollateral, Dir.Slashed],
+          [ctx.jobCreator.address, refund, Reason.PaymentCollateral, Dir.Refunded],
+        ];
+        await expectPayments(ctx.market, tx, deal.dealId, expected.filter(([, a]) => a > 0n));
+        expect(await ctx.token.balanceOf(ctx.market)).to.equal(0n);
+      });
+    }
+
+    it("ends the deal: the job creator can no longer accept or check", async () => {
+      const ctx = await setup();
+      const deal = await createDeal(ctx, AgreementState.TimeoutJudgeResults);
+      for (const fn of ["acceptResult", "checkResult"] as const) {
+        await expect(ctx.market.connect(ctx.jobCreator)[fn](deal.dealId, deal.terms, count))
+          .to.be.revertedWithCustomError(ctx.market, "DealMarket_InvalidState")
+          .withArgs(deal.dealId, AgreementState.TimeoutJudgeResults, AgreementState.ResultsSubmitted);
+      }
+    });
+  });
+});

@@ -1,0 +1,164 @@
+/** Chai assertions shared by the contract tests (kept apart from fixtures.ts, which must not need chai). */
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import type { ContractTransactionResponse } from "ethers";
+
+import type { DealMarket } from "../../typechain-types";
+import {
+  AgreementState,
+  paymentsOf,
+  type DealTerms,
+  type MarketFixture,
+  type PaymentTuple,
+} from "./fixtures";
+
+/** Expected token balance changes; every account not named must not change. */
+export interface Deltas {
+  jobCreator?: bigint;
+  resourceProvider?: bigint;
+  solver?: bigint;
+  /** Per mediator of the fixture (index 0..2). */
+  mediators?: bigint[];
+  stranger?: bigint;
+  market?: bigint;
+}
+
+/** Checks every fixture account's and the market's token balance change, and that they sum to zero. */
+export async function expectDeltas(
+  tx: ContractTransactionResponse,
+  ctx: MarketFixture<{ getAddress(): Promise<string> }>,
+  d: Deltas,
+): Promise<void> {
+  const accounts = [ctx.jobCreator, ctx.resourceProvider, ctx.solver, ...ctx.mediators, ctx.stranger, ctx.market];
+  const mediators = ctx.mediators.map((_, i) => d.mediators?.[i] ?? 0n);
+  const deltas = [d.jobCreator ?? 0n, d.resourceProvider ?? 0n, d.solver ?? 0n, ...mediators, d.stranger ?? 0n, d.market ?? 0n];
+  expect(deltas.reduce((a, b) => a + b, 0n), "expected deltas must conserve tokens").to.equal(0n);
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  await expect(tx).to.changeTokenBalances(ctx.token as any, accounts, deltas);
+}
+
+/** Checks the deal's Payment events in the transaction: the same tuples, in any order, none more. */
+export async function expectPayments(
+  market: DealMarket,
+  tx: ContractTransactionResponse,
+  dealId: string,
+  expected: PaymentTuple[],
+): Promise<void> {
+  const receipt = await tx.wait();
+  if (!receipt) throw new Error("no receipt");
+  const actual = paymentsOf(market, receipt, dealId);
+  expect(actual).to.have.deep.members(expected);
+  expect(actual).to.have.lengthOf(expected.length);
+  for (const [, amount] of actual) expect(amount, "a Payment must move a non-zero amount").to.be.greaterThan(0n);
+}
+
+/** Checks the deal's stored record (updatedAt defaults to the timestamp of `tx`'s block). */
+export async function expectRecord(
+  market: DealMarket,
+  dealId: string,
+  expected: { state: AgreementState; agreedBy: number; tx?: ContractTransactionResponse; updatedAt?: bigint },
+): Promise<void> {
+  const record = await market.getDeal(dealId);
+  expect(record.state, "state").to.equal(BigInt(expected.state));
+  expect(record.agreedBy, "agreedBy").to.equal(BigInt(expected.agreedBy));
+  let updatedAt = expected.updatedAt;
+  if (updatedAt === undefined && expected.tx) updatedAt = await blockTimeOf(expected.tx);
+  if (updatedAt !== undefined) expect(record.updatedAt, "updatedAt").to.equal(updatedAt);
+  expect(await market.getDealState(dealId)).to.equal(BigInt(expected.state));
+}
+
+export async function blockTimeOf(tx: ContractTransactionResponse): Promise<bigint> {
+  const receipt = await tx.wait();
+  const block = await ethers.provider.getBlock(receipt!.blockNumber);
+  return BigInt(block!.timestamp);
+}
+
+/** A withArgs predicate matching a decoded DealTerms struct against the expected terms. */
+export function termsEqual(expected: DealTerms): (value: unknown) => boolean {
+  return (value: unknown) => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const t = value as any;
+    const m = expected.members;
+    const p = expected.pricing;
+    const o = expected.timeouts;
+    const sameAddresses = (a: string[], b: string[]) =>
+      a.length === b.length && a.every((x, i) => x.toLowerCase() === b[i].toLowerCase());
+    return (
+      t.members.jobCreator === m.jobCreator &&
+      t.members.resourceProvider === m.resourceProvider &&
+      t.members.solver === m.solver &&
+      sameAddresses([...t.members.mediators], m.mediators) &&
+      t.pricing.instructionPrice === p.instructionPrice &&
+      t.pricing.paymentCollateral === p.paymentCollateral &&
+      t.pricing.resultsCollateralMultiple === p.resultsCollateralMultiple &&
+      t.pricing.mediationFee === p.mediationFee &&
+      t.timeouts.agree === o.agree &&
+      t.timeouts.submitResults === o.submitResults &&
+      t.timeouts.judgeResults === o.judgeResults &&
+      t.timeouts.mediateResults === o.mediateResults &&
+      t.timeouts.agreeCollateral === o.agreeCollateral &&
+      t.timeouts.submitResultsCollateral === o.submitResultsCollateral &&
+      t.timeouts.judgeResultsCollateral === o.judgeResultsCollateral &&
+      t.timeouts.mediateResultsCollateral === o.mediateResultsCollateral
+    );
+  };
+}
+
+/**
+ * One-field changes of the terms, each of which must break the commitment (including the fields the market
+ * never escrows, and the mediators' order).
+ */
+export function termMutations(terms: DealTerms, other: string): Array<[string, DealTerms]> {
+  const clone = (): DealTerms => ({
+    members: { ...terms.members, mediators: [...terms.members.mediators] },
+    pricing: { ...terms.pricing },
+    timeouts: { ...terms.timeouts },
+  });
+  const out: Array<[string, DealTerms]> = [];
+  const add = (name: string, f: (t: DealTerms) => void) => {
+    const t = clone();
+    f(t);
+    out.push([name, t]);
+  };
+  add("members.solver", (t) => (t.members.solver = other));
+  add("members.mediators (one more)", (t) => t.members.mediators.push(other));
+  add("members.mediators (reordered)", (t) => t.members.mediators.reverse());
+  for (const key of Object.keys(terms.pricing) as Array<keyof DealTerms["pricing"]>) {
+    add(`pricing.${key}`, (t) => (t.pricing[key] += 1n));
+  }
+  for (const key of Object.keys(terms.timeouts) as Array<keyof DealTerms["timeouts"]>) {
+    add(`timeouts.${key}`, (t) => (t.timeouts[key] += 1n));
+  }
+  return out;
+}
+
+/**
+ * Checks the transaction emitted exactly one DealCreated with these arguments: the two indexed parties, then
+ * the rest of the terms flattened (solver, mediators, pricing, timeouts), compared field by field.
+ */
+export async function expectDealCreated(
+  market: DealMarket,
+  tx: ContractTransactionResponse,
+  dealId: string,
+  terms: DealTerms,
+): Promise<void> {
+  const receipt = await tx.wait();
+  const events = receipt!.logs
+    .filter((log) => log.address === market.target)
+    .map((log) => market.interface.parseLog({ topics: [...log.topics], data: log.data }))
+    .filter((e) => e?.name === "DealCreated");
+  expect(events).to.have.lengthOf(1);
+  const args = events[0]!.args;
+  expect(args.dealId).to.equal(dealId);
+  const decoded = {
+    members: {
+      jobCreator: args.jobCreator,
+      resourceProvider: args.resourceProvider,
+      solver: args.solver,
+      mediators: [...args.mediators],
+    },
+    pricing: args.pricing,
+    timeouts: args.timeouts,
+  };
+  expect(termsEqual(terms)(decoded), "DealCreated terms").to.equal(true);
+}

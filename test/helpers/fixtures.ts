@@ -1,0 +1,558 @@
+/**
+ * Shared fixtures and helpers for the Accord contract tests and the gas benchmark.
+ *
+ * Nothing here depends on mocha or chai: the gas benchmark (`scripts/bench/gas.ts`, run with `hardhat run`)
+ * imports `makeTerms`, the EIP-712 types and the state-driving helpers from this file.
+ *
+ * Typical use:
+ *   const ctx = await loadFixture(deployMarketFixture);       // tests (snapshot-restored per test)
+ *   const ctx = await deployMarketFixture();                  // scripts
+ *   const terms = makeTerms({ pricing: { mediationFee: 0n } });
+ *   const deal = await createDeal(ctx, AgreementState.ResultsSubmitted, { terms });
+ */
+import { ethers } from "hardhat";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import {
+  MaxUint256,
+  TypedDataEncoder,
+  type ContractTransactionReceipt,
+  type ContractTransactionResponse,
+  type TypedDataDomain,
+  type TypedDataField,
+} from "ethers";
+
+import type {
+  AccordToken,
+  BlacklistERC20Mock,
+  DealMarket,
+  ReentrantERC20Mock,
+  ServiceRegistry,
+} from "../../typechain-types";
+
+/*//////////////////////////////////////////////////////////////
+                      ENUMS (contracts/types/DataTypes.sol)
+//////////////////////////////////////////////////////////////*/
+
+// The enums are the data model's (same indices as contracts/types/DataTypes.sol).
+export { AgreementState, PaymentDirection, PaymentReason, ServiceType } from "../../src/model";
+import { AgreementState, PaymentDirection, PaymentReason } from "../../src/model";
+
+/** The states no action leads out of. */
+export const TERMINAL_STATES: readonly AgreementState[] = [
+  AgreementState.ResultsAccepted,
+  AgreementState.MediationAccepted,
+  AgreementState.MediationRejected,
+  AgreementState.TimeoutSubmitResults,
+  AgreementState.TimeoutJudgeResults,
+  AgreementState.TimeoutMediateResults,
+  AgreementState.TimeoutAgree,
+];
+
+/*//////////////////////////////////////////////////////////////
+                              TERMS
+//////////////////////////////////////////////////////////////*/
+
+export interface DealMembers {
+  jobCreator: string;
+  resourceProvider: string;
+  solver: string;
+  mediators: string[];
+}
+
+export interface DealPricing {
+  instructionPrice: bigint;
+  paymentCollateral: bigint;
+  resultsCollateralMultiple: bigint;
+  mediationFee: bigint;
+}
+
+export interface DealTimeouts {
+  agree: bigint;
+  submitResults: bigint;
+  judgeResults: bigint;
+  mediateResults: bigint;
+  agreeCollateral: bigint;
+  submitResultsCollateral: bigint;
+  judgeResultsCollateral: bigint;
+  mediateResultsCollateral: bigint;
+}
+
+/** The deal terms as the contracts take them (assignable to TypeChain's `DealTermsStruct`). */
+export interface DealTerms {
+  members: DealMembers;
+  pricing: DealPricing;
+  timeouts: DealTimeouts;
+}
+
+export interface TermsOverrides {
+  members?: Partial<DealMembers>;
+  pricing?: Partial<DealPricing>;
+  timeouts?: Partial<DealTimeouts>;
+}
+
+/**
+ * Default prices and collateral: all distinct, so paying one amount where another is due shows up.
+ * With DEFAULT_INSTRUCTION_COUNT the job cost (600_000) is below the payment collateral; with
+ * OVER_COLLATERAL_INSTRUCTION_COUNT (1_500_000) it is above it, so the payment is capped.
+ */
+export const DEFAULT_PRICING: Readonly<DealPricing> = Object.freeze({
+  instructionPrice: 1_000n,
+  paymentCollateral: 1_000_000n,
+  resultsCollateralMultiple: 2n,
+  mediationFee: 50_000n,
+});
+
+export const DEFAULT_TIMEOUTS: Readonly<DealTimeouts> = Object.freeze({
+  agree: 3_600n,
+  submitResults: 7_200n,
+  judgeResults: 5_400n,
+  mediateResults: 9_000n,
+  agreeCollateral: 11n, // carried for parity, never escrowed
+  submitResultsCollateral: 30_000n,
+  judgeResultsCollateral: 20_000n,
+  mediateResultsCollateral: 13n, // carried for parity, never escrowed
+});
+
+export const DEFAULT_INSTRUCTION_COUNT = 600n;
+export const OVER_COLLATERAL_INSTRUCTION_COUNT = 1_500n;
+
+let defaultMembers: DealMembers | undefined;
+
+/** Sets the members `makeTerms` uses when none are given (`getParties` does this). */
+export function setDefaultMembers(members: DealMembers): void {
+  defaultMembers = { ...members, mediators: [...members.mediators] };
+}
+
+/**
+ * Builds deal terms: DEFAULT_PRICING, DEFAULT_TIMEOUTS and the default parties (the fixture's job creator,
+ * resource provider, solver and three mediators), each field overridable.
+ */
+export function makeTerms(overrides: TermsOverrides = {}): DealTerms {
+  const members = { ...(defaultMembers ?? {}), ...overrides.members } as Partial<DealMembers>;
+  if (!members.jobCreator || !members.resourceProvider || !members.solver || !members.mediators) {
+    throw new Error("makeTerms: pass every member, or call getParties()/deployMarketFixture() first");
+  }
+  return {
+    members: {
+      jobCreator: members.jobCreator,
+      resourceProvider: members.resourceProvider,
+      solver: members.solver,
+      mediators: [...members.mediators],
+    },
+    pricing: { ...DEFAULT_PRICING, ...overrides.pricing },
+    timeouts: { ...DEFAULT_TIMEOUTS, ...overrides.timeouts },
+  };
+}
+
+/** A deep copy of `terms` with `overrides` applied. */
+export function withTerms(terms: DealTerms, overrides: TermsOverrides): DealTerms {
+  return {
+    members: { ...terms.members, mediators: [...terms.members.mediators], ...overrides.members },
+    pricing: { ...terms.pricing, ...overrides.pricing },
+    timeouts: { ...terms.timeouts, ...overrides.timeouts },
+  };
+}
+
+/** job cost = instructionPrice × instructionCount. */
+export function jobCost(terms: DealTerms, instructionCount: bigint): bigint {
+  return terms.pricing.instructionPrice * instructionCount;
+}
+
+/** results collateral = resultsCollateralMultiple × job cost. */
+export function resultsCollateral(terms: DealTerms, instructionCount: bigint): bigint {
+  return terms.pricing.resultsCollateralMultiple * jobCost(terms, instructionCount);
+}
+
+/** What the provider is paid for results: min(job cost, payment collateral). */
+export function jobPayment(terms: DealTerms, instructionCount: bigint): bigint {
+  const cost = jobCost(terms, instructionCount);
+  return cost < terms.pricing.paymentCollateral ? cost : terms.pricing.paymentCollateral;
+}
+
+/*//////////////////////////////////////////////////////////////
+                             EIP-712
+//////////////////////////////////////////////////////////////*/
+
+// The EIP-712 agreement is defined once, for the clients (src/clients/terms.ts).
+export {
+  DEAL_MARKET_EIP712_NAME as EIP712_NAME,
+  DEAL_MARKET_EIP712_VERSION as EIP712_VERSION,
+  DEAL_AGREEMENT_TYPES as AGREEMENT_TYPES,
+} from "../../src/clients/terms";
+import {
+  DEAL_AGREEMENT_TYPES as AGREEMENT_TYPES,
+  dealMarketDomain,
+} from "../../src/clients/terms";
+
+/** Anything with an address (a contract or a signer). */
+export interface Addressable {
+  getAddress(): Promise<string>;
+}
+
+export async function agreementDomain(market: Addressable): Promise<TypedDataDomain> {
+  const { chainId } = await ethers.provider.getNetwork();
+  return dealMarketDomain(chainId, await market.getAddress());
+}
+
+/** The EIP-712 struct hash of the terms, computed off-chain. */
+export function hashTermsOffchain(terms: DealTerms): string {
+  return TypedDataEncoder.hashStruct("DealTerms", AGREEMENT_TYPES, terms);
+}
+
+/** The digest both parties sign, computed off-chain. */
+export async function agreementDigestOffchain(
+  market: Addressable,
+  dealId: string,
+  terms: DealTerms,
+  deadline: bigint,
+): Promise<string> {
+  return TypedDataEncoder.hash(await agreementDomain(market), AGREEMENT_TYPES, { dealId, terms, deadline });
+}
+
+/** `signer`'s EIP-712 signature of Agreement(dealId, terms, deadline) for `market`. */
+export async function signAgreement(
+  signer: HardhatEthersSigner,
+  market: Addressable,
+  dealId: string,
+  terms: DealTerms,
+  deadline: bigint,
+): Promise<string> {
+  return signer.signTypedData(await agreementDomain(market), AGREEMENT_TYPES, { dealId, terms, deadline });
+}
+
+/*//////////////////////////////////////////////////////////////
+                         PARTIES AND DEPLOYMENT
+//////////////////////////////////////////////////////////////*/
+
+export interface Parties {
+  deployer: HardhatEthersSigner;
+  jobCreator: HardhatEthersSigner;
+  resourceProvider: HardhatEthersSigner;
+  solver: HardhatEthersSigner;
+  mediators: HardhatEthersSigner[];
+  stranger: HardhatEthersSigner;
+}
+
+/** Signers 0..7: deployer, job creator, resource provider, solver, three mediators, a stranger. */
+export async function getParties(): Promise<Parties> {
+  const [deployer, jobCreator, resourceProvider, solver, m0, m1, m2, stranger] = await ethers.getSigners();
+  const parties = { deployer, jobCreator, resourceProvider, solver, mediators: [m0, m1, m2], stranger };
+  setDefaultMembers({
+    jobCreator: jobCreator.address,
+    resourceProvider: resourceProvider.address,
+    solver: solver.address,
+    mediators: parties.mediators.map((m) => m.address),
+  });
+  return parties;
+}
+
+export const INITIAL_SUPPLY = 10n ** 30n;
+export const FUNDING = 10n ** 24n;
+
+/** What the deal helpers need. */
+export interface DealContext {
+  market: DealMarket;
+  parties: Parties;
+}
+
+export interface MarketFixture<T> extends DealContext, Parties {
+  token: T;
+  registry: ServiceRegistry;
+}
+
+/** The tokens the fixtures deploy: each has an owner-or-anyone `mint`. */
+interface MintableToken {
+  connect(runner: HardhatEthersSigner): MintableToken;
+  mint(to: string, amount: bigint): Promise<ContractTransactionResponse>;
+  approve(spender: string, amount: bigint): Promise<ContractTransactionResponse>;
+}
+
+/** Every party but the deployer gets FUNDING and approves the market for all it holds. */
+export async function fundAndApprove(token: MintableToken, parties: Parties, marketAddress: string): Promise<void> {
+  const funded = [parties.jobCreator, parties.resourceProvider, parties.solver, ...parties.mediators, parties.stranger];
+  for (const account of funded) {
+    await token.connect(parties.deployer).mint(account.address, FUNDING);
+    await token.connect(account).approve(marketAddress, MaxUint256);
+  }
+}
+
+/** AccordToken + DealMarket + ServiceRegistry, parties funded and approved. Use with `loadFixture`. */
+export async function deployMarketFixture(): Promise<MarketFixture<AccordToken>> {
+  const parties = await getParties();
+  const token = await ethers.deployContract("AccordToken", [parties.deployer.address, INITIAL_SUPPLY]);
+  const market = await ethers.deployContract("DealMarket", [await token.getAddress()]);
+  const registry = await ethers.deployContract("ServiceRegistry");
+  await fundAndApprove(token, parties, await market.getAddress());
+  return { token, market, registry, parties, ...parties };
+}
+
+/** A DealMarket on a token that can blacklist accounts (for deferred payouts). Use with `loadFixture`. */
+export async function deployBlacklistMarketFixture(): Promise<MarketFixture<BlacklistERC20Mock>> {
+  const parties = await getParties();
+  const token = await ethers.deployContract("BlacklistERC20Mock");
+  const market = await ethers.deployContract("DealMarket", [await token.getAddress()]);
+  const registry = await ethers.deployContract("ServiceRegistry");
+  await fundAndApprove(token, parties, await market.getAddress());
+  return { token, market, registry, parties, ...parties };
+}
+
+/** A DealMarket on a token whose transfers call back into a contract (for re-entrancy). */
+export async function deployReentrantMarketFixture(): Promise<MarketFixture<ReentrantERC20Mock>> {
+  const parties = await getParties();
+  const token = await ethers.deployContract("ReentrantERC20Mock");
+  const market = await ethers.deployContract("DealMarket", [await token.getAddress()]);
+  const registry = await ethers.deployContract("ServiceRegistry");
+  await fundAndApprove(token, parties, await market.getAddress());
+  return { token, market, registry, parties, ...parties };
+}
+
+/*//////////////////////////////////////////////////////////////
+                             DEALS
+//////////////////////////////////////////////////////////////*/
+
+let dealCounter = 0;
+
+/** A fresh deal ID: the sha256 digest of a unique label (as the real one is of the deal's CID). */
+export function nextDealId(label = "deal"): string {
+  dealCounter += 1;
+  return ethers.sha256(ethers.toUtf8Bytes(`${label}-${dealCounter}`));
+}
+
+export function resultsIdOf(label: string): string {
+  return ethers.sha256(ethers.toUtf8Bytes(`results-${label}`));
+}
+
+/** A deal and what later calls must pass back for it. */
+export interface DealHandle {
+  dealId: string;
+  terms: DealTerms;
+  /** 0 until results are added. */
+  instructionCount: bigint;
+  resultsId: string;
+  /** -1 until a mediator is drawn. */
+  mediatorIndex: number;
+  /** The receipt of the last step taken. */
+  receipt?: ContractTransactionReceipt;
+}
+
+export interface DriveOptions {
+  dealId?: string;
+  terms?: DealTerms;
+  /** What addResult reports; DEFAULT_INSTRUCTION_COUNT by default. */
+  instructionCount?: bigint;
+  resultsId?: string;
+  /** How the deal is agreed: two `agree` calls (default) or `agreeWithSignatures`. */
+  via?: "agree" | "signatures";
+  /** Who agrees first on the two-step path (and alone, for DealNegotiating / TimeoutAgree). */
+  firstParty?: "jobCreator" | "resourceProvider";
+  /** Who claims the mediation timeout (job creator by default). */
+  mediationTimeoutCaller?: "jobCreator" | "resourceProvider";
+}
+
+async function signerOf(address: string): Promise<HardhatEthersSigner> {
+  return ethers.getSigner(address);
+}
+
+async function send(tx: Promise<ContractTransactionResponse>): Promise<ContractTransactionReceipt> {
+  const receipt = await (await tx).wait();
+  if (!receipt) throw new Error("no receipt");
+  return receipt;
+}
+
+/** When the deal's current step times out: updatedAt + timeout. */
+export async function deadlineOf(market: DealMarket, dealId: string, timeout: bigint): Promise<bigint> {
+  const record = await market.getDeal(dealId);
+  return record.updatedAt + timeout;
+}
+
+/** Moves the chain so that the next block is `seconds` after the deal's current step timed out (default 1). */
+export async function passDeadline(market: DealMarket, dealId: string, timeout: bigint, seconds = 1n): Promise<void> {
+  await time.setNextBlockTimestamp((await deadlineOf(market, dealId, timeout)) + seconds);
+}
+
+/** The mediator index from a receipt's MediationRequested event. */
+export function mediatorIndexFrom(market: DealMarket, receipt: ContractTransactionReceipt): number {
+  for (const log of receipt.logs) {
+    const parsed = safeParse(market, log);
+    if (parsed?.name === "MediationRequested") return Number(parsed.args.mediatorIndex);
+  }
+  throw new Error("no MediationRequested event");
+}
+
+function safeParse(market: DealMarket, log: { topics: readonly string[]; data: string }) {
+  try {
+    return market.interface.parseLog({ topics: [...log.topics], data: log.data });
+  } catch {
+    return null;
+  }
+}
+
+/** A Payment event as [payee, amount, reason, direction]. */
+export type PaymentTuple = [string, bigint, PaymentReason, PaymentDirection];
+
+/** Every Payment event of `dealId` in the receipt, in order. */
+export function paymentsOf(market: DealMarket, receipt: ContractTransactionReceipt, dealId?: string): PaymentTuple[] {
+  const out: PaymentTuple[] = [];
+  for (const log of receipt.logs) {
+    const parsed = safeParse(market, log);
+    if (parsed?.name !== "Payment") continue;
+    if (dealId !== undefined && parsed.args.dealId !== dealId) continue;
+    out.push([
+      parsed.args.payee as string,
+      parsed.args.amount as bigint,
+      Number(parsed.args.reason) as PaymentReason,
+      Number(parsed.args.direction) as PaymentDirection,
+    ]);
+  }
+  return out;
+}
+
+/** The names of the market's events in the receipt, in order. */
+export function eventNamesOf(market: DealMarket, receipt: ContractTransactionReceipt): string[] {
+  return receipt.logs.map((log) => safeParse(market, log)?.name).filter((n): n is string => n !== undefined);
+}
+
+/** Both parties agree on the two-step path (first party first). */
+export async function agreeBoth(ctx: DealContext, deal: DealHandle, firstParty: DriveOptions["firstParty"] = "jobCreator") {
+  const { market } = ctx;
+  const jc = await signerOf(deal.terms.members.jobCreator);
+  const rp = await signerOf(deal.terms.members.resourceProvider);
+  const [first, second] = firstParty === "resourceProvider" ? [rp, jc] : [jc, rp];
+  await send(market.connect(first).agree(deal.dealId, deal.terms));
+  deal.receipt = await send(market.connect(second).agree(deal.dealId, deal.terms));
+  return deal.receipt;
+}
+
+/** Both parties sign and the solver (or `submitter`) submits agreeWithSignatures. */
+export async function agreeWithSigs(ctx: DealContext, deal: DealHandle, submitter?: HardhatEthersSigner, deadline?: bigint) {
+  const { market } = ctx;
+  const jc = await signerOf(deal.terms.members.jobCreator);
+  const rp = await signerOf(deal.terms.members.resourceProvider);
+  const until = deadline ?? BigInt(await time.latest()) + 3_600n;
+  const jcSig = await signAgreement(jc, market, deal.dealId, deal.terms, until);
+  const rpSig = await signAgreement(rp, market, deal.dealId, deal.terms, until);
+  const by = submitter ?? ctx.parties.solver;
+  deal.receipt = await send(market.connect(by).agreeWithSignatures(deal.dealId, deal.terms, until, jcSig, rpSig));
+  return deal.receipt;
+}
+
+/**
+ * Creates a deal and drives it to `target` through the shortest path of legal steps, each by the right party
+ * (timeouts are claimed one second after their deadline). Returns what later calls must pass.
+ */
+export async function createDeal(ctx: DealContext, target: AgreementState, opts: DriveOptions = {}): Promise<DealHandle> {
+  const { market } = ctx;
+  const terms = opts.terms ?? makeTerms();
+  const deal: DealHandle = {
+    dealId: opts.dealId ?? nextDealId(),
+    terms,
+    instructionCount: 0n,
+    resultsId: opts.resultsId ?? resultsIdOf(String(dealCounter)),
+    mediatorIndex: -1,
+  };
+  const jc = await signerOf(terms.members.jobCreator);
+  const rp = await signerOf(terms.members.resourceProvider);
+  const first = opts.firstParty === "resourceProvider" ? rp : jc;
+
+  // Agreement.
+  if (target === AgreementState.DealNegotiating || target === AgreementState.TimeoutAgree) {
+    deal.receipt = await send(market.connect(first).agree(deal.dealId, terms));
+    if (target === AgreementState.TimeoutAgree) {
+      await passDeadline(market, deal.dealId, terms.timeouts.agree);
+      deal.receipt = await send(market.connect(first).timeoutAgree(deal.dealId, terms));
+    }
+    return deal;
+  }
+  if (opts.via === "signatures") await agreeWithSigs(ctx, deal);
+  else await agreeBoth(ctx, deal, opts.firstParty);
+  if (target === AgreementState.DealAgreed) return deal;
+  if (target === AgreementState.TimeoutSubmitResults) {
+    await passDeadline(market, deal.dealId, terms.timeouts.submitResults);
+    deal.receipt = await send(market.connect(jc).timeoutSubmitResults(deal.dealId, terms));
+    return deal;
+  }
+
+  // Results.
+  await addResultFor(ctx, deal, opts.instructionCount ?? DEFAULT_INSTRUCTION_COUNT);
+  if (target === AgreementState.ResultsSubmitted) return deal;
+  if (target === AgreementState.ResultsAccepted) {
+    deal.receipt = await send(market.connect(jc).acceptResult(deal.dealId, terms, deal.instructionCount));
+    return deal;
+  }
+  if (target === AgreementState.TimeoutJudgeResults) {
+    await passDeadline(market, deal.dealId, terms.timeouts.judgeResults);
+    deal.receipt = await send(market.connect(rp).timeoutJudgeResults(deal.dealId, terms, deal.instructionCount));
+    return deal;
+  }
+
+  // Mediation.
+  await checkResultFor(ctx, deal);
+  if (target === AgreementState.ResultsChecked) return deal;
+  const mediator = await signerOf(terms.members.mediators[deal.mediatorIndex]);
+  const args = [deal.dealId, terms, deal.instructionCount, deal.mediatorIndex] as const;
+  if (target === AgreementState.MediationAccepted) {
+    deal.receipt = await send(market.connect(mediator).mediationAcceptResult(...args));
+  } else if (target === AgreementState.MediationRejected) {
+    deal.receipt = await send(market.connect(mediator).mediationRejectResult(...args));
+  } else if (target === AgreementState.TimeoutMediateResults) {
+    await passDeadline(market, deal.dealId, terms.timeouts.mediateResults);
+    const caller = opts.mediationTimeoutCaller === "resourceProvider" ? rp : jc;
+    deal.receipt = await send(market.connect(caller).timeoutMediateResults(...args));
+  } else {
+    throw new Error(`createDeal: unknown target state ${String(target)}`);
+  }
+  return deal;
+}
+
+/** The provider adds results (deal must be DealAgreed). */
+export async function addResultFor(ctx: DealContext, deal: DealHandle, instructionCount = DEFAULT_INSTRUCTION_COUNT) {
+  const rp = await signerOf(deal.terms.members.resourceProvider);
+  deal.receipt = await send(
+    ctx.market.connect(rp).addResult(deal.dealId, deal.terms, deal.resultsId, instructionCount),
+  );
+  deal.instructionCount = instructionCount;
+  return deal.receipt;
+}
+
+/** The job creator disputes the results (deal must be ResultsSubmitted); records the drawn mediator. */
+export async function checkResultFor(ctx: DealContext, deal: DealHandle) {
+  const jc = await signerOf(deal.terms.members.jobCreator);
+  deal.receipt = await send(ctx.market.connect(jc).checkResult(deal.dealId, deal.terms, deal.instructionCount));
+  deal.mediatorIndex = mediatorIndexFrom(ctx.market, deal.receipt);
+  return deal.receipt;
+}
+
+/** The signer of the drawn mediator of a deal in ResultsChecked. */
+export async function mediatorOf(deal: DealHandle): Promise<HardhatEthersSigner> {
+  if (deal.mediatorIndex < 0) throw new Error("no mediator drawn yet");
+  return signerOf(deal.terms.members.mediators[deal.mediatorIndex]);
+}
+
+/**
+ * The tokens the market must hold for a deal in `state`, from the rules (not the contract):
+ * negotiating: what the agreed parties escrowed; agreed: payment + judge timeout + submit timeout collateral;
+ * results submitted: payment + judge timeout + results collateral; checked: payment + mediation fee + results
+ * collateral; terminal states: nothing.
+ */
+export function expectedEscrow(
+  state: AgreementState,
+  terms: DealTerms,
+  instructionCount: bigint,
+  agreedBy: number,
+): bigint {
+  const { pricing, timeouts } = terms;
+  const jcEscrow = pricing.paymentCollateral + timeouts.judgeResultsCollateral;
+  switch (state) {
+    case AgreementState.DealNegotiating:
+      return (agreedBy & 1 ? jcEscrow : 0n) + (agreedBy & 2 ? timeouts.submitResultsCollateral : 0n);
+    case AgreementState.DealAgreed:
+      return jcEscrow + timeouts.submitResultsCollateral;
+    case AgreementState.ResultsSubmitted:
+      return jcEscrow + resultsCollateral(terms, instructionCount);
+    case AgreementState.ResultsChecked:
+      return pricing.paymentCollateral + pricing.mediationFee + resultsCollateral(terms, instructionCount);
+    default:
+      return 0n;
+  }
+}
