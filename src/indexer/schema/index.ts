@@ -1,0 +1,3 @@
+export * from "./model";
+export { parseEntitySchema, snakeCase } from "./parse";
+export { defaultSchemaPath, loadEntitySchema } from "./load";

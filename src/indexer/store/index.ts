@@ -1,0 +1,10 @@
+export * from "./types";
+export * from "./errors";
+export type { Queryable, Row, SqlDriver, SqlParam } from "./driver";
+export { openPgliteDriver, initPgliteDataDir, pgliteTemplateDir, type PgliteDriverOptions } from "./pglite";
+export { openPostgresDriver, type PostgresDriverOptions } from "./postgres";
+export { SqlStore, stableJson, type SqlStoreOptions, type StoredVersion } from "./store";
+export { SqlBatchWriter, type BlockHashRow, type EntityChange } from "./writer";
+export { compileFind, compileGet, DEFAULT_QUERY_LIMITS, type QueryLimits, type CompiledQuery } from "./filter";
+export { openStore, openDriver, DEFAULT_DATA_DIR, type OpenStoreOptions } from "./open";
+export { TABLES, indexedFields } from "./ddl";

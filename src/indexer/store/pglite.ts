@@ -1,0 +1,218 @@
+// PGlite: PostgreSQL compiled to WebAssembly, embedded, with its data in a directory (default .accord/db).
+//
+// Memory: creating a cluster (initdb) runs three WebAssembly instances at once and peaks at ~800 MiB RSS, while
+// opening an existing one costs ~250 MiB. So clusters are created in a short-lived child process, once per PGlite
+// version into a template (~/.cache/accord), and new data directories are copies of it: the indexer's process
+// only ever opens existing clusters. shared_buffers is lowered from PGlite's
+// 128MB to 32MB (WebAssembly memory never shrinks, so every buffer page touched stays resident).
+//
+// One process at a time: PGlite has no locking of its own, so `<dataDir>.lock` holds the owner's pid; a lock whose
+// process is gone (a crash) is taken over.
+
+import { execFile } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { PGlite as PGliteType } from "@electric-sql/pglite";
+import type { Queryable, Row, SqlDriver, SqlParam } from "./driver";
+import { StoreError } from "./errors";
+
+export interface PgliteDriverOptions {
+  /** Data directory; created (and initialised) if missing. "memory://" keeps everything in memory (tests). */
+  dataDir: string;
+  /** PostgreSQL shared_buffers (default "32MB"). */
+  sharedBuffers?: string;
+}
+
+const openDirs = new Set<string>();
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function acquireLock(dataDir: string): () => void {
+  const resolved = path.resolve(dataDir);
+  if (openDirs.has(resolved)) throw new StoreError(`PGlite data directory ${resolved} is already open in this process`);
+  const lockFile = `${resolved}.lock`;
+  fs.mkdirSync(path.dirname(lockFile), { recursive: true });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      fs.writeFileSync(lockFile, String(process.pid), { flag: "wx" });
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST" || attempt > 2) throw error;
+      const pid = Number.parseInt(fs.readFileSync(lockFile, "utf8"), 10);
+      if (Number.isInteger(pid) && pid !== process.pid && pidAlive(pid)) {
+        throw new StoreError(`PGlite data directory ${resolved} is in use by process ${pid} (${lockFile})`);
+      }
+      fs.rmSync(lockFile, { force: true });
+    }
+  }
+  openDirs.add(resolved);
+  return () => {
+    openDirs.delete(resolved);
+    try {
+      if (fs.readFileSync(lockFile, "utf8") === String(process.pid)) fs.rmSync(lockFile, { force: true });
+    } catch {
+      // already gone
+    }
+  };
+}
+
+/** True when `dataDir` holds an initialised cluster. */
+export function isInitialised(dataDir: string): boolean {
+  return fs.existsSync(path.join(dataDir, "PG_VERSION"));
+}
+
+/** Runs PGlite's initdb for `dir` in a child process; `dir` appears only once complete. */
+async function initdbInChild(dir: string): Promise<void> {
+  const resolved = path.resolve(dir);
+  fs.mkdirSync(path.dirname(resolved), { recursive: true });
+  const tmp = `${resolved}.init-${process.pid}-${Date.now()}`;
+  const script =
+    "const { PGlite } = require(process.argv[1]);" +
+    "const db = new PGlite(process.argv[2]);" +
+    "db.waitReady.then(() => db.close()).then(() => process.exit(0), (e) => { console.error(e && e.message); process.exit(1); });";
+  try {
+    await new Promise<void>((resolve, reject) => {
+      execFile(process.execPath, ["-e", script, require.resolve("@electric-sql/pglite"), tmp], (error, _out, stderr) => {
+        if (error) reject(new StoreError(`initialising a PGlite cluster in ${resolved} failed: ${stderr || error.message}`));
+        else resolve();
+      });
+    });
+    moveInto(tmp, resolved);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Renames `from` to `to`, where `to` may exist only as an empty directory. Another process winning is fine. */
+function moveInto(from: string, to: string): void {
+  if (fs.existsSync(to)) {
+    if (isInitialised(to)) return;
+    if (fs.readdirSync(to).length > 0) throw new StoreError(`${to} exists, is not empty and is not a PGlite data directory`);
+    fs.rmdirSync(to);
+  }
+  try {
+    fs.renameSync(from, to);
+  } catch (error) {
+    if (!isInitialised(to)) throw error;
+  }
+}
+
+function pgliteVersion(): string {
+  try {
+    const pkg = path.join(path.dirname(require.resolve("@electric-sql/pglite")), "..", "package.json");
+    return (JSON.parse(fs.readFileSync(pkg, "utf8")) as { version: string }).version;
+  } catch {
+    return "unknown";
+  }
+}
+
+/**
+ * Where a pristine cluster is kept for copying into new data directories (initdb takes seconds and ~800 MiB;
+ * a copy takes ~0.1 s): $ACCORD_PGLITE_TEMPLATE, else ~/.cache/accord/pglite-<version>. "off" disables it.
+ */
+export function pgliteTemplateDir(): string | null {
+  const configured = process.env.ACCORD_PGLITE_TEMPLATE;
+  if (configured === "off" || configured === "0") return null;
+  if (configured) return configured;
+  const cache = process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache");
+  return path.join(cache, "accord", `pglite-${pgliteVersion()}`);
+}
+
+/**
+ * Initialises a PGlite cluster in `dataDir` unless it has one: a copy of the template cluster (made first, in a
+ * child process, if missing), or, with the template disabled, initdb in a child process (see the memory note
+ * above). A half-made directory never appears at `dataDir`.
+ */
+export async function initPgliteDataDir(dataDir: string): Promise<void> {
+  if (isInitialised(dataDir)) return;
+  const resolved = path.resolve(dataDir);
+  const template = pgliteTemplateDir();
+  if (template && path.resolve(template) !== resolved) {
+    try {
+      if (!isInitialised(template)) await initdbInChild(template);
+      const tmp = `${resolved}.copy-${process.pid}-${Date.now()}`;
+      try {
+        fs.mkdirSync(path.dirname(resolved), { recursive: true });
+        fs.cpSync(template, tmp, { recursive: true });
+        moveInto(tmp, resolved);
+      } finally {
+        fs.rmSync(tmp, { recursive: true, force: true });
+      }
+      return;
+    } catch (error) {
+      if (error instanceof StoreError && /not empty/.test(error.message)) throw error;
+      // An unusable cache (read-only home, …): initialise directly.
+    }
+  }
+  await initdbInChild(resolved);
+}
+
+export async function openPgliteDriver(options: PgliteDriverOptions): Promise<SqlDriver> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { PGlite } = require("@electric-sql/pglite") as typeof import("@electric-sql/pglite");
+  const inMemory = options.dataDir.startsWith("memory://");
+  let release = (): void => {};
+  if (!inMemory) {
+    release = acquireLock(options.dataDir);
+    try {
+      await initPgliteDataDir(options.dataDir);
+    } catch (error) {
+      release();
+      throw error;
+    }
+  }
+  const startParams = [...PGlite.defaultStartParams, "-c", `shared_buffers=${options.sharedBuffers ?? "32MB"}`];
+  // Crash safety here means surviving the process being killed (PGlite runs with fsync off, so an OS crash was
+  // never covered): every page write is one write() the kernel completes, so torn pages cannot happen and full-page
+  // images in the WAL only cost time. Minimal WAL: nothing replicates from an embedded database.
+  startParams.push("-c", "full_page_writes=off", "-c", "wal_level=minimal", "-c", "max_wal_senders=0", "-c", "max_wal_size=256MB");
+  let db: PGliteType;
+  try {
+    db = new PGlite(inMemory ? undefined : options.dataDir, { startParams });
+    await db.waitReady;
+  } catch (error) {
+    release();
+    throw error;
+  }
+
+  const run = async <T extends Row>(q: { query: PGliteType["query"] }, sql: string, params?: SqlParam[]): Promise<T[]> => {
+    const result = await q.query<T>(sql, params as unknown[] | undefined);
+    return result.rows;
+  };
+
+  let closed = false;
+  return {
+    kind: "pglite",
+    query: <T extends Row = Row>(sql: string, params?: SqlParam[]) => run<T>(db, sql, params),
+    transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      return db.transaction(async (tx) =>
+        fn({
+          query: <R extends Row = Row>(sql: string, params?: SqlParam[]) => run<R>(tx, sql, params),
+          async copyIn(table: string, columns: string[], data: string): Promise<void> {
+            await tx.query(`COPY ${table} (${columns.join(", ")}) FROM '/dev/blob'`, [], { blob: new Blob([data]) });
+          },
+          async exec(script: string): Promise<void> {
+            await tx.exec(script);
+          },
+        }),
+      );
+    },
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      try {
+        await db.close();
+      } finally {
+        release();
+      }
+    },
+  };
+}

@@ -1,0 +1,60 @@
+// PostgreSQL through `pg`: a small pool; transactions hold one client.
+
+import type { Pool as PgPool, PoolClient } from "pg";
+import type { Queryable, Row, SqlDriver, SqlParam } from "./driver";
+
+export interface PostgresDriverOptions {
+  connectionString: string;
+  /** Pool size (default 4: one writer and a few readers). */
+  max?: number;
+}
+
+export async function openPostgresDriver(options: PostgresDriverOptions): Promise<SqlDriver> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Pool } = require("pg") as typeof import("pg");
+  const pool: PgPool = new Pool({ connectionString: options.connectionString, max: options.max ?? 4 });
+  // An idle client's error (server restart) must not crash the process; the next query reports it.
+  pool.on("error", () => {});
+  const client = await pool.connect();
+  client.release();
+
+  const onClient = (c: PoolClient): Queryable => ({
+    async query<T extends Row = Row>(sql: string, params?: SqlParam[]): Promise<T[]> {
+      const result = await c.query(sql, params as unknown[] | undefined);
+      return result.rows as T[];
+    },
+    async exec(script: string): Promise<void> {
+      await c.query(script);
+    },
+  });
+
+  return {
+    kind: "postgres",
+    async query<T extends Row = Row>(sql: string, params?: SqlParam[]): Promise<T[]> {
+      const result = await pool.query(sql, params as unknown[] | undefined);
+      return result.rows as T[];
+    },
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      const c = await pool.connect();
+      let broken = false;
+      try {
+        await c.query("BEGIN");
+        const value = await fn(onClient(c));
+        await c.query("COMMIT");
+        return value;
+      } catch (error) {
+        try {
+          await c.query("ROLLBACK");
+        } catch {
+          broken = true;
+        }
+        throw error;
+      } finally {
+        c.release(broken);
+      }
+    },
+    async close(): Promise<void> {
+      await pool.end();
+    },
+  };
+}

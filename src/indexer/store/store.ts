@@ -1,0 +1,309 @@
+// The Store over SQL (PGlite or PostgreSQL): versioned entity tables, the checkpoint and recent block hashes.
+
+import { createHash } from "node:crypto";
+import type { EntityModel } from "../schema/model";
+import { EntityCache } from "./cache";
+import { decodeField, decodeRow, ident } from "./codec";
+import { qualified, TABLES } from "./ddl";
+import type { SqlDriver } from "./driver";
+import { StoreError } from "./errors";
+import { compileFind, compileGet, DEFAULT_QUERY_LIMITS, lookupEntity, selectColumns, type QueryLimits } from "./filter";
+import { migrate, migrations, type MigrationResult } from "./migrations";
+import type { BatchWriter, Checkpoint, EntityQuery, EntityRecord, Store } from "./types";
+import { SqlBatchWriter, type EntityChange } from "./writer";
+
+export interface SqlStoreOptions {
+  /** The SQL schema (namespace) the tables live in. Default "accord". */
+  schema?: string;
+  /** Entities whose committed state is kept in memory across batches. Default 2,000. */
+  cacheSize?: number;
+  /** Block hashes kept below the checkpoint for reorg detection. Default 256. */
+  blockHashRetention?: number;
+  queryLimits?: Partial<QueryLimits>;
+}
+
+/** One version of an entity as stored, for dumps and digests. */
+export interface StoredVersion {
+  record: EntityRecord;
+  blockFrom: number;
+  blockTo: number | null;
+}
+
+export class SqlStore implements Store {
+  readonly schema: string;
+  private readonly cache: EntityCache;
+  private readonly retention: number;
+  private readonly limits: QueryLimits;
+  /** The checkpoint as this store last wrote it; used only once this store has written (it is then the writer). */
+  private current: Checkpoint | null | undefined;
+  private writer = false;
+  private writing: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly driver: SqlDriver,
+    readonly model: EntityModel,
+    options: SqlStoreOptions = {},
+  ) {
+    this.schema = options.schema ?? "accord";
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(this.schema)) throw new StoreError(`invalid SQL schema name ${this.schema}`);
+    this.cache = new EntityCache(options.cacheSize ?? 2_000);
+    this.retention = options.blockHashRetention ?? 256;
+    this.limits = { ...DEFAULT_QUERY_LIMITS, ...options.queryLimits };
+  }
+
+  private t(table: string): string {
+    return qualified(this.schema, table);
+  }
+
+  /** Writes are serialised: one batch or rollback at a time. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.writing.then(fn, fn);
+    this.writing = run.catch(() => {});
+    return run;
+  }
+
+  async migrate(): Promise<void> {
+    await this.migrateWithResult();
+  }
+
+  async migrateWithResult(): Promise<MigrationResult> {
+    const result = await migrate(this.driver, this.schema, migrations(this.schema, this.model));
+    this.cache.clear();
+    this.current = undefined;
+    return result;
+  }
+
+  /*//////////////////////////////////////////////////////////////
+                                READS
+  //////////////////////////////////////////////////////////////*/
+
+  async get(entity: string, id: string, block?: number): Promise<EntityRecord | null> {
+    const q = compileGet(this.model, this.schema, entity, id, block);
+    const rows = await this.driver.query(q.sql, q.params);
+    return rows[0] ? decodeRow(q.entity, rows[0]) : null;
+  }
+
+  async find(query: EntityQuery): Promise<EntityRecord[]> {
+    const q = compileFind(this.model, this.schema, query, this.limits);
+    const rows = await this.driver.query(q.sql, q.params);
+    return rows.map((row) => decodeRow(q.entity, row));
+  }
+
+  async checkpoint(): Promise<Checkpoint | null> {
+    // A reader (e.g. a GraphQL server on another process's PostgreSQL store) must see the writer's progress.
+    if (this.writer && this.current !== undefined) return this.current;
+    const rows = await this.driver.query<{ block_number: unknown; block_hash: string; timestamp: unknown }>(
+      `SELECT block_number, block_hash, timestamp FROM ${this.t(TABLES.checkpoint)} WHERE id = 1`,
+    );
+    const row = rows[0];
+    this.current = row
+      ? { blockNumber: Number(row.block_number), blockHash: row.block_hash, timestamp: Number(row.timestamp) }
+      : null;
+    return this.current;
+  }
+
+  async blockHashes(fromBlock: number): Promise<Map<number, string>> {
+    const rows = await this.driver.query<{ number: unknown; hash: string }>(
+      `SELECT number, hash FROM ${this.t(TABLES.blockHashes)} WHERE number >= $1::text::int8 ORDER BY number`,
+      [String(fromBlock)],
+    );
+    return new Map(rows.map((r) => [Number(r.number), r.hash]));
+  }
+
+  /*//////////////////////////////////////////////////////////////
+                                WRITES
+  //////////////////////////////////////////////////////////////*/
+
+  async batch(checkpoint: Checkpoint, fn: (w: BatchWriter) => Promise<void>): Promise<void> {
+    await this.batchWithChanges(checkpoint, fn);
+  }
+
+  /**
+   * batch(), returning what changed: one entry per entity version written. `fn` gets the store's writer, which
+   * also has prefetch() and recordBlocks().
+   */
+  batchWithChanges(checkpoint: Checkpoint, fn: (w: SqlBatchWriter) => Promise<void>): Promise<EntityChange[]> {
+    return this.exclusive(async () => {
+      this.writer = true;
+      const previous = await this.checkpoint();
+      if (previous && checkpoint.blockNumber < previous.blockNumber) {
+        throw new StoreError(
+          `batch checkpoint ${checkpoint.blockNumber} is before the current checkpoint ${previous.blockNumber}; use rollbackTo()`,
+        );
+      }
+      const after = previous ? previous.blockNumber : -1;
+      let writer: SqlBatchWriter | undefined;
+      try {
+        const changes = await this.driver.transaction(async (tx) => {
+          writer = new SqlBatchWriter(this.model, this.schema, tx, this.cache, after, checkpoint.blockNumber);
+          await fn(writer);
+          if (!writer.blocks.some((b) => b.number === checkpoint.blockNumber)) {
+            writer.recordBlocks([{ number: checkpoint.blockNumber, hash: checkpoint.blockHash, parent: null }]);
+          }
+          const changes = await writer.flush();
+          await tx.query(
+            `INSERT INTO ${this.t(TABLES.checkpoint)} (id, block_number, block_hash, timestamp, updated_at)` +
+              ` VALUES (1, $1::text::int8, $2::text, $3::text::int8, now())` +
+              ` ON CONFLICT (id) DO UPDATE SET block_number = EXCLUDED.block_number, block_hash = EXCLUDED.block_hash,` +
+              ` timestamp = EXCLUDED.timestamp, updated_at = EXCLUDED.updated_at`,
+            [String(checkpoint.blockNumber), checkpoint.blockHash, String(checkpoint.timestamp)],
+          );
+          await tx.query(`DELETE FROM ${this.t(TABLES.blockHashes)} WHERE number < $1::text::int8`, [
+            String(checkpoint.blockNumber - this.retention),
+          ]);
+          return changes;
+        });
+        writer!.commitToCache();
+        this.current = { ...checkpoint };
+        return changes;
+      } catch (error) {
+        // The cache holds only committed state, but be safe: a failed batch leaves nothing behind in memory.
+        this.cache.clear();
+        this.current = undefined;
+        throw error;
+      }
+    });
+  }
+
+  async rollbackTo(checkpoint: Checkpoint): Promise<void> {
+    await this.rollbackWithChanges(checkpoint);
+  }
+
+  /** rollbackTo(), returning the entities whose state changed (at the checkpoint's block). */
+  rollbackWithChanges(checkpoint: Checkpoint): Promise<EntityChange[]> {
+    return this.exclusive(async () => {
+      this.writer = true;
+      const b = String(checkpoint.blockNumber);
+      try {
+        const changes = await this.driver.transaction(async (tx) => {
+          const seen = new Set<string>();
+          const changes: EntityChange[] = [];
+          for (const entity of this.model.entities) {
+            const table = this.t(entity.table);
+            const deleted = await tx.query<{ id: unknown }>(`DELETE FROM ${table} WHERE block_from > $1::text::int8 RETURNING id`, [b]);
+            const reopened = await tx.query<{ id: unknown }>(
+              `UPDATE ${table} SET block_to = NULL WHERE block_to > $1::text::int8 RETURNING id`,
+              [b],
+            );
+            for (const row of [...deleted, ...reopened]) {
+              const id = String(decodeField(entity.field("id")!, row.id));
+              const key = `${entity.name}\u0000${id}`;
+              if (seen.has(key)) continue;
+              seen.add(key);
+              changes.push({ entity: entity.name, id, block: checkpoint.blockNumber });
+            }
+          }
+          await tx.query(`DELETE FROM ${this.t(TABLES.blockHashes)} WHERE number > $1::text::int8`, [b]);
+          await tx.query(
+            `INSERT INTO ${this.t(TABLES.blockHashes)} (number, hash, parent) VALUES ($1::text::int8, $2::text, NULL)` +
+              ` ON CONFLICT (number) DO UPDATE SET hash = EXCLUDED.hash`,
+            [b, checkpoint.blockHash],
+          );
+          await tx.query(
+            `INSERT INTO ${this.t(TABLES.checkpoint)} (id, block_number, block_hash, timestamp, updated_at)` +
+              ` VALUES (1, $1::text::int8, $2::text, $3::text::int8, now())` +
+              ` ON CONFLICT (id) DO UPDATE SET block_number = EXCLUDED.block_number, block_hash = EXCLUDED.block_hash,` +
+              ` timestamp = EXCLUDED.timestamp, updated_at = EXCLUDED.updated_at`,
+            [b, checkpoint.blockHash, String(checkpoint.timestamp)],
+          );
+          return changes;
+        });
+        this.current = { ...checkpoint };
+        return changes;
+      } finally {
+        this.cache.clear();
+      }
+    });
+  }
+
+  /** Deletes every entity, the checkpoint and the block hashes (the indexer then starts over). Keeps meta. */
+  reset(): Promise<void> {
+    return this.exclusive(async () => {
+      this.writer = true;
+      try {
+        await this.driver.transaction(async (tx) => {
+          for (const entity of this.model.entities) await tx.query(`DELETE FROM ${this.t(entity.table)}`);
+          await tx.query(`DELETE FROM ${this.t(TABLES.checkpoint)}`);
+          await tx.query(`DELETE FROM ${this.t(TABLES.blockHashes)}`);
+        });
+      } finally {
+        this.cache.clear();
+        this.current = undefined;
+      }
+    });
+  }
+
+  async getMeta(key: string): Promise<string | null> {
+    const rows = await this.driver.query<{ value: string }>(`SELECT value FROM ${this.t(TABLES.meta)} WHERE key = $1::text`, [key]);
+    return rows[0]?.value ?? null;
+  }
+
+  async setMeta(key: string, value: string): Promise<void> {
+    await this.driver.query(
+      `INSERT INTO ${this.t(TABLES.meta)} (key, value) VALUES ($1::text, $2::text) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
+      [key, value],
+    );
+  }
+
+  /** Every stored version of one entity type, ordered by id and block (tests, debugging, digests). */
+  async versions(entity: string): Promise<StoredVersion[]> {
+    const meta = lookupEntity(this.model, entity);
+    const rows = await this.driver.query(
+      `SELECT ${selectColumns(meta, "t0")}, t0.block_from, t0.block_to FROM ${this.t(meta.table)} AS t0 ORDER BY t0.id, t0.block_from`,
+    );
+    return rows.map((row) => ({
+      record: decodeRow(meta, row),
+      blockFrom: Number(row.block_from),
+      blockTo: row.block_to === null || row.block_to === undefined ? null : Number(row.block_to),
+    }));
+  }
+
+  /**
+   * sha256 over every entity table: all versions with their block ranges (`atHead: false`, the default), or only
+   * the versions visible at the head (`atHead: true`).
+   */
+  async digest(options: { atHead?: boolean } = {}): Promise<string> {
+    const hash = createHash("sha256");
+    for (const entity of this.model.entities) {
+      hash.update(`#${entity.name}\n`);
+      for (const v of await this.versions(entity.name)) {
+        if (options.atHead && v.blockTo !== null) continue;
+        hash.update(stableJson(v.record));
+        hash.update(options.atHead ? "\n" : ` [${v.blockFrom},${v.blockTo ?? ""})\n`);
+      }
+    }
+    return hash.digest("hex");
+  }
+
+  /** Row counts per entity table (all versions). */
+  async counts(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const entity of this.model.entities) {
+      const rows = await this.driver.query<{ n: unknown }>(`SELECT count(*) AS n FROM ${this.t(entity.table)}`);
+      out[entity.name] = Number(rows[0]!.n);
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.writing;
+    await this.driver.close();
+  }
+
+  /** Drops the store's SQL schema with everything in it (PostgreSQL test databases). */
+  async dropSchema(): Promise<void> {
+    await this.driver.query(`DROP SCHEMA IF EXISTS ${ident(this.schema)} CASCADE`);
+    this.cache.clear();
+    this.current = undefined;
+  }
+}
+
+export function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => {
+    if (typeof v === "bigint") return `${v.toString()}n`;
+    if (v && typeof v === "object" && !Array.isArray(v)) {
+      return Object.fromEntries(Object.keys(v as object).sort().map((k) => [k, (v as Record<string, unknown>)[k]]));
+    }
+    return v;
+  });
+}

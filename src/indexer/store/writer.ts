@@ -1,0 +1,345 @@
+// The writes of one batch, collected in memory and flushed with a handful of set-based statements per table:
+// close the current versions (one UPDATE), drop versions replaced in place (one DELETE), insert every new version
+// (multi-row INSERT … SELECT FROM unnest(text arrays)). Reads hit, in order: this batch's state, the committed
+// entity cache, the database (one query per entity type with prefetch(), one per id otherwise).
+
+import type { EntityMeta, EntityModel } from "../schema/model";
+import { EntityCache, type CachedEntity } from "./cache";
+import { castFromText, decodeRow, entityCodec, fieldToText, ident, idText, normalizeId } from "./codec";
+import { qualified } from "./ddl";
+import type { Queryable } from "./driver";
+import { EntityValidationError, StoreError, UnknownEntityError } from "./errors";
+import { selectColumns } from "./filter";
+import type { BatchWriter, EntityRecord } from "./types";
+
+/** One entity version that a batch wrote: the change feed's unit. */
+export interface EntityChange {
+  entity: string;
+  id: string;
+  block: number;
+}
+
+export interface BlockHashRow {
+  number: number;
+  hash: string;
+  parent: string | null;
+}
+
+interface Version {
+  block: number;
+  record: EntityRecord | null;
+}
+
+interface Slot {
+  entity: EntityMeta;
+  id: string;
+  key: string;
+  /** block_from of the open version in the database; null: none; undefined: not known yet. */
+  baseFrom: number | null | undefined;
+  /** The latest state (this batch's or the committed one); undefined: not loaded. */
+  current: EntityRecord | null | undefined;
+  versions: Version[];
+}
+
+/** Rows per INSERT statement. */
+const INSERT_CHUNK = 2000;
+/** Rows per COPY. */
+const COPY_CHUNK = 5000;
+/** Ids per lookup / update statement. */
+const ID_CHUNK = 5000;
+
+function copy(record: EntityRecord): EntityRecord {
+  return { ...record };
+}
+
+export class SqlBatchWriter implements BatchWriter {
+  private readonly slots = new Map<string, Slot>();
+  readonly blocks: BlockHashRow[] = [];
+  private flushed = false;
+
+  constructor(
+    private readonly model: EntityModel,
+    private readonly schema: string,
+    private readonly tx: Queryable,
+    private readonly cache: EntityCache,
+    /** Writes must be after this block (the previous checkpoint). */
+    private readonly after: number,
+    /** …and at most this one (the batch's checkpoint). */
+    private readonly upTo: number,
+  ) {}
+
+  private meta(entity: string): EntityMeta {
+    const meta = this.model.entity(entity);
+    if (!meta) throw new UnknownEntityError(entity);
+    return meta;
+  }
+
+  private slot(entity: EntityMeta, id: string): Slot {
+    const key = EntityCache.key(entity.name, id);
+    let slot = this.slots.get(key);
+    if (!slot) {
+      const cached = this.cache.get(key);
+      slot = {
+        entity,
+        id,
+        key,
+        baseFrom: cached ? cached.blockFrom : entity.immutable ? null : undefined,
+        current: cached ? cached.record : undefined,
+        versions: [],
+      };
+      this.slots.set(key, slot);
+    }
+    return slot;
+  }
+
+  private table(entity: EntityMeta): string {
+    return qualified(this.schema, entity.table);
+  }
+
+  private idArray(entity: EntityMeta, param: string): string {
+    return `SELECT ${castFromText("x", entity.field("id")!.storage, false)} FROM unnest(${param}::text[]) AS x`;
+  }
+
+  /** Loads the open versions of `ids` that are not known yet (one query per ID_CHUNK ids). */
+  private async load(entity: EntityMeta, slots: Slot[]): Promise<void> {
+    const todo = slots.filter((s) => s.current === undefined || s.baseFrom === undefined);
+    for (let i = 0; i < todo.length; i += ID_CHUNK) {
+      const chunk = todo.slice(i, i + ID_CHUNK);
+      const byId = new Map(chunk.map((s) => [s.id, s]));
+      const rows = await this.tx.query(
+        `SELECT t0.block_from, ${selectColumns(entity, "t0")} FROM ${this.table(entity)} AS t0` +
+          ` WHERE t0.id IN (${this.idArray(entity, "$1")}) AND t0.block_to IS NULL`,
+        [chunk.map((s) => idText(entity, s.id))],
+      );
+      for (const row of rows) {
+        const record = decodeRow(entity, row);
+        const slot = byId.get(normalizeId(entity, record.id));
+        if (!slot) continue;
+        slot.baseFrom = Number(row.block_from);
+        if (slot.current === undefined) slot.current = record;
+        byId.delete(slot.id);
+      }
+      for (const slot of byId.values()) {
+        slot.baseFrom = null;
+        if (slot.current === undefined) slot.current = null;
+      }
+    }
+  }
+
+  /** Loads many entities at once so that the get()s that follow are answered from memory. */
+  async prefetch(entity: string, ids: Iterable<string>): Promise<void> {
+    const meta = this.meta(entity);
+    const slots: Slot[] = [];
+    for (const id of ids) slots.push(this.slot(meta, normalizeId(meta, id)));
+    await this.load(meta, slots);
+  }
+
+  async get(entity: string, id: string): Promise<EntityRecord | null> {
+    const meta = this.meta(entity);
+    const slot = this.slot(meta, normalizeId(meta, id));
+    if (slot.current === undefined) await this.load(meta, [slot]);
+    return slot.current ? copy(slot.current) : null;
+  }
+
+  private checkBlock(entity: EntityMeta, id: string, block: number): void {
+    if (!Number.isSafeInteger(block) || block <= this.after || block > this.upTo) {
+      throw new StoreError(`${entity.name} ${id}: write at block ${block} outside the batch (${this.after}, ${this.upTo}]`);
+    }
+  }
+
+  private push(slot: Slot, block: number, record: EntityRecord | null): void {
+    const last = slot.versions[slot.versions.length - 1];
+    if (last && block < last.block) {
+      throw new StoreError(`${slot.entity.name} ${slot.id}: write at block ${block} after a write at block ${last.block}`);
+    }
+    if (slot.entity.immutable && record !== null) {
+      const existed = (last && last.record !== null) || (!last && slot.baseFrom !== null && slot.baseFrom !== undefined);
+      if (existed && !(last && last.block === block)) {
+        throw new StoreError(`${slot.entity.name} ${slot.id} is immutable and already exists`);
+      }
+    }
+    if (last && last.block === block) last.record = record;
+    else slot.versions.push({ block, record });
+    slot.current = record;
+  }
+
+  async set(entity: string, record: EntityRecord, block: number): Promise<void> {
+    if (this.flushed) throw new StoreError("batch already committed");
+    const meta = this.meta(entity);
+    const id = normalizeId(meta, record.id);
+    this.checkBlock(meta, id, block);
+    const allowed = entityCodec(meta).fieldNames;
+    for (const key in record) {
+      if (!allowed.has(key)) {
+        throw new EntityValidationError(meta.name, key, meta.field(key) ? "is derived and cannot be set" : "is not a field");
+      }
+    }
+    // The writer takes ownership of `record` (handlers build or copy it, set it, and leave it alone).
+    const stored = meta.idType === "Bytes" && record.id !== id ? { ...record, id } : record;
+    this.push(this.slot(meta, id), block, stored);
+  }
+
+  async remove(entity: string, id: string, block: number): Promise<void> {
+    if (this.flushed) throw new StoreError("batch already committed");
+    const meta = this.meta(entity);
+    const key = normalizeId(meta, id);
+    this.checkBlock(meta, key, block);
+    const slot = this.slot(meta, key);
+    if (meta.immutable) throw new StoreError(`${meta.name} ${key} is immutable and cannot be removed`);
+    this.push(slot, block, null);
+  }
+
+  /** Block headers to keep for reorg detection, besides the checkpoint's. */
+  recordBlocks(blocks: Iterable<BlockHashRow>): void {
+    for (const b of blocks) this.blocks.push(b);
+  }
+
+  /** Writes everything to the transaction. Returns the change feed of the batch. */
+  async flush(): Promise<EntityChange[]> {
+    this.flushed = true;
+    const changes: EntityChange[] = [];
+    const byEntity = new Map<EntityMeta, Slot[]>();
+    for (const slot of this.slots.values()) {
+      if (slot.versions.length === 0) continue;
+      let list = byEntity.get(slot.entity);
+      if (!list) byEntity.set(slot.entity, (list = []));
+      list.push(slot);
+    }
+    for (const [entity, slots] of byEntity) {
+      await this.load(
+        entity,
+        slots.filter((s) => s.baseFrom === undefined),
+      );
+      const closeIds: string[] = [];
+      const closeBlocks: string[] = [];
+      const replaceIds: string[] = [];
+      const rows: { record: EntityRecord; from: number; to: number | null }[] = [];
+      for (const slot of slots) {
+        const first = slot.versions[0]!;
+        if (slot.baseFrom !== null && slot.baseFrom !== undefined) {
+          if (slot.baseFrom > first.block) {
+            throw new StoreError(`${entity.name} ${slot.id}: open version starts at ${slot.baseFrom}, after the write at ${first.block}`);
+          }
+          if (slot.baseFrom === first.block) replaceIds.push(idText(entity, slot.id));
+          else {
+            closeIds.push(idText(entity, slot.id));
+            closeBlocks.push(String(first.block));
+          }
+        }
+        for (let i = 0; i < slot.versions.length; i++) {
+          const v = slot.versions[i]!;
+          changes.push({ entity: entity.name, id: slot.id, block: v.block });
+          if (v.record === null) continue;
+          const next = slot.versions[i + 1];
+          rows.push({ record: v.record, from: v.block, to: next ? next.block : null });
+        }
+      }
+      const table = this.table(entity);
+      const idCast = castFromText("x", entity.field("id")!.storage, false);
+      for (let i = 0; i < replaceIds.length; i += ID_CHUNK) {
+        await this.tx.query(
+          `DELETE FROM ${table} WHERE id IN (SELECT ${idCast} FROM unnest($1::text[]) AS x) AND block_to IS NULL`,
+          [replaceIds.slice(i, i + ID_CHUNK)],
+        );
+      }
+      for (let i = 0; i < closeIds.length; i += ID_CHUNK) {
+        await this.tx.query(
+          `UPDATE ${table} AS t SET block_to = v.b::int8` +
+            ` FROM unnest($1::text[], $2::text[]) AS v(x, b)` +
+            ` WHERE t.id = ${idCast} AND t.block_to IS NULL`,
+          [closeIds.slice(i, i + ID_CHUNK), closeBlocks.slice(i, i + ID_CHUNK)],
+        );
+      }
+      await this.insert(entity, rows);
+    }
+    await this.writeBlocks();
+    return changes;
+  }
+
+  private async insert(entity: EntityMeta, rows: { record: EntityRecord; from: number; to: number | null }[]): Promise<void> {
+    if (rows.length === 0) return;
+    try {
+      if (this.tx.copyIn) await this.insertByCopy(entity, rows);
+      else await this.insertByUnnest(entity, rows);
+    } catch (error) {
+      if ((error as { code?: string }).code === "23505") {
+        throw new StoreError(`${entity.name}: a version with the same id is already open (immutable entities cannot change)`, {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+
+  private async insertByCopy(entity: EntityMeta, rows: { record: EntityRecord; from: number; to: number | null }[]): Promise<void> {
+    const cols = entity.columns;
+    const names = [...cols.map((c) => ident(c.column!)), "block_from", "block_to"];
+    for (let start = 0; start < rows.length; start += COPY_CHUNK) {
+      const end = Math.min(rows.length, start + COPY_CHUNK);
+      const codec = entityCodec(entity);
+      let data = "";
+      for (let r = start; r < end; r++) {
+        const row = rows[r]!;
+        data += codec.copyLine(row.record, row.from, row.to) + "\n";
+      }
+      await this.tx.copyIn!(this.table(entity), names, data);
+    }
+  }
+
+  private async insertByUnnest(entity: EntityMeta, rows: { record: EntityRecord; from: number; to: number | null }[]): Promise<void> {
+    const cols = entity.columns;
+    const names = [...cols.map((c) => ident(c.column!)), "block_from", "block_to"];
+    const aliases = names.map((_, i) => `c${i}`);
+    const selects = [
+      ...cols.map((c, i) => castFromText(`u.c${i}`, c.storage, c.list)),
+      `u.c${cols.length}::int8`,
+      `u.c${cols.length + 1}::int8`,
+    ];
+    const sql =
+      `INSERT INTO ${this.table(entity)} (${names.join(", ")}) SELECT ${selects.join(", ")}` +
+      ` FROM unnest(${aliases.map((_, i) => `$${i + 1}::text[]`).join(", ")}) AS u(${aliases.join(", ")})`;
+    for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
+      const chunk = rows.slice(start, start + INSERT_CHUNK);
+      const arrays: (string | null)[][] = names.map(() => new Array<string | null>(chunk.length));
+      for (let r = 0; r < chunk.length; r++) {
+        const row = chunk[r]!;
+        for (let c = 0; c < cols.length; c++) {
+          const field = cols[c]!;
+          arrays[c]![r] = fieldToText(entity, field, row.record[field.name]);
+        }
+        arrays[cols.length]![r] = String(row.from);
+        arrays[cols.length + 1]![r] = row.to === null ? null : String(row.to);
+      }
+      await this.tx.query(sql, arrays);
+    }
+  }
+
+  private async writeBlocks(): Promise<void> {
+    if (this.blocks.length === 0) return;
+    const unique = new Map<number, BlockHashRow>();
+    for (const b of this.blocks) unique.set(b.number, b);
+    const list = [...unique.values()];
+    await this.tx.query(
+      `INSERT INTO ${qualified(this.schema, "_accord_block_hashes")} (number, hash, parent)` +
+        ` SELECT u.n::int8, u.h, u.p FROM unnest($1::text[], $2::text[], $3::text[]) AS u(n, h, p)` +
+        ` ON CONFLICT (number) DO UPDATE SET hash = EXCLUDED.hash, parent = EXCLUDED.parent`,
+      [list.map((b) => String(b.number)), list.map((b) => b.hash), list.map((b) => b.parent)],
+    );
+  }
+
+  /** After the commit: the batch's final states become the committed cache. */
+  commitToCache(): void {
+    for (const slot of this.slots.values()) {
+      // Immutable entities are written once and rarely read back: not worth the memory.
+      if (slot.entity.immutable) continue;
+      let entry: CachedEntity;
+      if (slot.versions.length > 0) {
+        const last = slot.versions[slot.versions.length - 1]!;
+        entry = { blockFrom: last.record ? last.block : null, record: last.record };
+      } else if (slot.current !== undefined && slot.baseFrom !== undefined) {
+        entry = { blockFrom: slot.baseFrom, record: slot.current };
+      } else continue;
+      this.cache.set(slot.key, entry);
+    }
+  }
+}

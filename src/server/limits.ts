@@ -1,0 +1,441 @@
+// Protection against expensive or malicious queries: token limit at parse time, depth and alias limits as
+// validation rules, a cost estimate (list fields' `first` multiplied down the tree) and `first`/`skip` ranges
+// before execution, and a time budget during execution. Each rejection is a GraphQL error with an
+// `extensions.code`, and the server carries on.
+
+import {
+  GraphQLError,
+  Kind,
+  getNamedType,
+  getNullableType,
+  getOperationAST,
+  getVariableValues,
+  isCompositeType,
+  isListType,
+  isObjectType,
+  isInterfaceType,
+  parse,
+  valueFromAST,
+  visit,
+  type ASTNode,
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLField,
+  type GraphQLCompositeType,
+  type GraphQLSchema,
+  type SelectionSetNode,
+  type ValidationContext,
+  type ValidationRule,
+  type ValueNode,
+} from "graphql";
+import type { Plugin } from "graphql-yoga";
+import { RangeArgumentError, requestState, timeoutError } from "./resolvers";
+
+export interface Limits {
+  /** Deepest allowed field nesting (`{ deals { id } }` is 2). */
+  maxDepth: number;
+  /** Most aliased fields in one operation (fragments expanded). */
+  maxAliases: number;
+  /** Budget for the estimated number of entities a query may read. */
+  maxCost: number;
+  /** Largest `first` (graph-node: 1000). */
+  maxFirst: number;
+  /** Largest `skip` (graph-node: 5000). */
+  maxSkip: number;
+  /** Time budget of one query's execution. */
+  timeoutMs: number;
+  /** Largest request body (and WebSocket message). */
+  maxBodyBytes: number;
+  /** Most lexical tokens in one document. */
+  maxTokens: number;
+  /** Deepest nesting of braces and brackets in a document (checked before parsing). */
+  maxNesting: number;
+  /** Depth allowed under `__schema`/`__type` (the standard introspection query needs 15). */
+  maxIntrospectionDepth: number;
+  /** Nesting of list fields (types, fields, args, …) allowed under `__schema`/`__type`. */
+  maxIntrospectionListNesting: number;
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  maxDepth: 8,
+  maxAliases: 30,
+  maxCost: 50_000,
+  maxFirst: 1000,
+  maxSkip: 5000,
+  timeoutMs: 10_000,
+  maxBodyBytes: 256 * 1024,
+  maxTokens: 10_000,
+  maxNesting: 64,
+  maxIntrospectionDepth: 20,
+  maxIntrospectionListNesting: 3,
+};
+
+const INTROSPECTION_ROOTS = new Set(["__schema", "__type"]);
+const INTROSPECTION_LISTS = new Set([
+  "types",
+  "fields",
+  "args",
+  "inputFields",
+  "enumValues",
+  "interfaces",
+  "possibleTypes",
+  "directives",
+]);
+
+function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinitionNode> {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+  return fragments;
+}
+
+/**
+ * Walks a selection set with fragments expanded (cycles cut; GraphQL validation reports them), folding per field.
+ * `field` returns the value contributed by one field given the fold of its children; results are combined with
+ * `combine`. Fragment results are memoised, so fragment fan-out does not blow up the walk.
+ */
+function fold(
+  selectionSet: SelectionSetNode,
+  fragments: Map<string, FragmentDefinitionNode>,
+  field: (node: FieldNode, children: () => number) => number,
+  combine: (a: number, b: number) => number,
+  memo = new Map<string, number>(),
+  visiting = new Set<string>(),
+): number {
+  let acc = 0;
+  for (const sel of selectionSet.selections) {
+    if (sel.kind === Kind.FIELD) {
+      const sub = sel.selectionSet;
+      acc = combine(
+        acc,
+        field(sel, () => (sub ? fold(sub, fragments, field, combine, memo, visiting) : 0)),
+      );
+    } else if (sel.kind === Kind.INLINE_FRAGMENT) {
+      acc = combine(acc, fold(sel.selectionSet, fragments, field, combine, memo, visiting));
+    } else {
+      const name = sel.name.value;
+      const frag = fragments.get(name);
+      if (!frag || visiting.has(name)) continue;
+      let value = memo.get(name);
+      if (value === undefined) {
+        visiting.add(name);
+        value = fold(frag.selectionSet, fragments, field, combine, memo, visiting);
+        visiting.delete(name);
+        memo.set(name, value);
+      }
+      acc = combine(acc, value);
+    }
+  }
+  return acc;
+}
+
+function limitError(message: string, code: string, node?: ASTNode): GraphQLError {
+  return new GraphQLError(message, { nodes: node ? [node] : undefined, extensions: { code } });
+}
+
+/** Rejects operations nested deeper than `maxDepth` (introspection has its own, larger, limits). */
+export function depthRule(
+  limits: Pick<Limits, "maxDepth" | "maxIntrospectionDepth" | "maxIntrospectionListNesting">,
+): ValidationRule {
+  return (context: ValidationContext) => {
+    const fragments = fragmentsOf(context.getDocument());
+    return {
+      OperationDefinition(node) {
+        let introspectionDepth = 0;
+        let introspectionLists = 0;
+        const depth = fold(
+          node.selectionSet,
+          fragments,
+          (field, children) => {
+            if (!INTROSPECTION_ROOTS.has(field.name.value)) return 1 + children();
+            // The introspection subtree is measured separately, with its own limits.
+            const set = field.selectionSet;
+            if (set) {
+              introspectionDepth = Math.max(introspectionDepth, 1 + fold(set, fragments, (_f, c) => 1 + c(), Math.max));
+              introspectionLists = Math.max(
+                introspectionLists,
+                fold(set, fragments, (f, c) => (INTROSPECTION_LISTS.has(f.name.value) ? 1 : 0) + c(), Math.max),
+              );
+            }
+            return 1;
+          },
+          Math.max,
+        );
+        if (depth > limits.maxDepth) {
+          context.reportError(
+            limitError(`Query depth ${depth} exceeds the maximum of ${limits.maxDepth}`, "QUERY_TOO_DEEP", node),
+          );
+        }
+        if (
+          introspectionDepth > limits.maxIntrospectionDepth ||
+          introspectionLists > limits.maxIntrospectionListNesting
+        ) {
+          context.reportError(
+            limitError(
+              `Introspection query too deep: depth ${introspectionDepth} (max ${limits.maxIntrospectionDepth}), ` +
+                `nested lists ${introspectionLists} (max ${limits.maxIntrospectionListNesting})`,
+              "QUERY_TOO_DEEP",
+              node,
+            ),
+          );
+        }
+      },
+    };
+  };
+}
+
+/** Rejects operations with more than `maxAliases` aliased fields (fragments expanded). */
+export function aliasRule(limits: Pick<Limits, "maxAliases">): ValidationRule {
+  return (context: ValidationContext) => {
+    const fragments = fragmentsOf(context.getDocument());
+    return {
+      OperationDefinition(node) {
+        const cap = (n: number): number => Math.min(n, limits.maxAliases + 1);
+        const aliases = fold(
+          node.selectionSet,
+          fragments,
+          (field, children) => cap((field.alias ? 1 : 0) + children()),
+          (a, b) => cap(a + b),
+        );
+        if (aliases > limits.maxAliases) {
+          context.reportError(
+            limitError(
+              `Too many aliases: more than ${limits.maxAliases} aliased fields in one operation`,
+              "TOO_MANY_ALIASES",
+              node,
+            ),
+          );
+        }
+      },
+    };
+  };
+}
+
+/**
+ * Estimated cost of an operation: every field that returns entities costs the number it may return (`first`, or
+ * 1 for a single entity) times the number of its parents; children multiply down the tree. Also enforces the
+ * `first`/`skip` ranges. Throws a GraphQLError when a limit is exceeded; returns the cost otherwise.
+ */
+export function queryCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  rawVariables: Record<string, unknown> | null | undefined,
+  limits: Pick<Limits, "maxCost" | "maxFirst" | "maxSkip">,
+): number {
+  const operation = getOperationAST(document, operationName);
+  if (!operation) return 0;
+  const root =
+    operation.operation === "query"
+      ? schema.getQueryType()
+      : operation.operation === "subscription"
+      ? schema.getSubscriptionType()
+      : schema.getMutationType();
+  if (!root) return 0;
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables ?? {});
+  if (coerced.errors) return 0; // execution reports them
+  const variables = coerced.coerced;
+  const fragments = fragmentsOf(document);
+  const cap = limits.maxCost + 1;
+  const memo = new Map<string, number>();
+
+  // Cost of a selection set for one parent entity; saturates just above the budget.
+  const walk = (set: SelectionSetNode, parent: GraphQLCompositeType, seen: Set<string>): number => {
+    let cost = 0;
+    for (const sel of set.selections) {
+      if (cost >= cap) return cap;
+      if (sel.kind === Kind.FIELD) {
+        const name = sel.name.value;
+        if (name.startsWith("__") || !(isObjectType(parent) || isInterfaceType(parent))) continue;
+        const def = parent.getFields()[name];
+        if (!def) continue;
+        const named = getNamedType(def.type);
+        if (!isCompositeType(named)) continue;
+        const args = rangeArgs(def, sel, variables);
+        if (typeof args.first === "number" && (args.first < 0 || args.first > limits.maxFirst)) {
+          throw new RangeArgumentError("first", limits.maxFirst, args.first);
+        }
+        if (typeof args.skip === "number" && (args.skip < 0 || args.skip > limits.maxSkip)) {
+          throw new RangeArgumentError("skip", limits.maxSkip, args.skip);
+        }
+        const count = isListType(getNullableType(def.type)) ? (typeof args.first === "number" ? args.first : 100) : 1;
+        const children = sel.selectionSet ? walk(sel.selectionSet, named, seen) : 0;
+        cost = Math.min(cap, cost + count + count * children);
+      } else if (sel.kind === Kind.INLINE_FRAGMENT) {
+        const cond = sel.typeCondition ? schema.getType(sel.typeCondition.name.value) : parent;
+        if (cond && isCompositeType(cond)) cost = Math.min(cap, cost + walk(sel.selectionSet, cond, seen));
+      } else {
+        const name = sel.name.value;
+        const frag = fragments.get(name);
+        if (!frag || seen.has(name)) continue;
+        let value = memo.get(name);
+        if (value === undefined) {
+          const cond = schema.getType(frag.typeCondition.name.value);
+          if (!cond || !isCompositeType(cond)) continue;
+          seen.add(name);
+          value = walk(frag.selectionSet, cond, seen);
+          seen.delete(name);
+          memo.set(name, value);
+        }
+        cost = Math.min(cap, cost + value);
+      }
+    }
+    return cost;
+  };
+  const total = walk(operation.selectionSet, root, new Set());
+  if (total > limits.maxCost) {
+    throw new GraphQLError(
+      `Query is too expensive: it may read more than ${limits.maxCost} entities (first × nested first); ` +
+        "lower `first` on nested lists or split the query",
+      { nodes: [operation], extensions: { code: "QUERY_TOO_COSTLY", maxCost: limits.maxCost } },
+    );
+  }
+  return total;
+}
+
+/** Just `first` and `skip` of a field (cheaper than all its arguments). */
+function rangeArgs(
+  def: GraphQLField<unknown, unknown>,
+  node: FieldNode,
+  variables: Record<string, unknown>,
+): { first?: unknown; skip?: unknown } {
+  const out: { first?: unknown; skip?: unknown } = {};
+  for (const arg of def.args) {
+    if (arg.name !== "first" && arg.name !== "skip") continue;
+    const given = node.arguments?.find((a) => a.name.value === arg.name);
+    const value = given ? valueFromAST(given.value, arg.type, variables) : arg.defaultValue;
+    if (value !== undefined) out[arg.name] = value;
+  }
+  return out;
+}
+
+/** Maps each argument value node in a document to a readable location, e.g. `deals(where.dealId)`. */
+function valueLocations(document: DocumentNode): Map<ValueNode, string> {
+  const locations = new Map<ValueNode, string>();
+  const walk = (value: ValueNode, at: string, field: string): void => {
+    locations.set(value, `${field}(${at})`);
+    if (value.kind === Kind.OBJECT) for (const f of value.fields) walk(f.value, `${at}.${f.name.value}`, field);
+    else if (value.kind === Kind.LIST) value.values.forEach((v, i) => walk(v, `${at}[${i}]`, field));
+  };
+  visit(document, {
+    Field(node) {
+      for (const arg of node.arguments ?? []) walk(arg.value, arg.name.value, node.name.value);
+    },
+  });
+  return locations;
+}
+
+/** Prefixes value errors ("Expected value of type …") with the argument and input field they are about. */
+export function nameValueErrors(document: DocumentNode, errors: readonly GraphQLError[]): GraphQLError[] {
+  let locations: Map<ValueNode, string> | undefined;
+  return errors.map((error) => {
+    const node = error.nodes?.[0];
+    if (!node || error.extensions?.argument || !error.message.startsWith("Expected value of type")) return error;
+    locations ??= valueLocations(document);
+    const at = locations.get(node as ValueNode);
+    if (!at) return error;
+    return new GraphQLError(`Invalid value for ${at}: ${error.message}`, {
+      nodes: error.nodes,
+      source: error.source,
+      positions: error.positions,
+      originalError: error.originalError,
+      extensions: { ...error.extensions, code: "BAD_USER_INPUT", argument: at },
+    });
+  });
+}
+
+/**
+ * Rejects documents nested deeper than `max` braces/brackets before parsing them: graphql-js parses and
+ * validates recursively, and thousands of levels would overflow the stack.
+ */
+export function checkNesting(source: string, max: number): void {
+  let depth = 0;
+  for (let i = 0; i < source.length; i++) {
+    const c = source.charCodeAt(i);
+    if (c === 0x23 /* # */) {
+      while (i < source.length && source[i] !== "\n" && source[i] !== "\r") i++;
+    } else if (c === 0x22 /* " */) {
+      if (source.startsWith('"""', i)) {
+        const end = source.indexOf('"""', i + 3);
+        i = end < 0 ? source.length : end + 2;
+        // Escaped \""" inside block strings is rare; a miscount only errs towards a parse error.
+      } else {
+        for (i++; i < source.length && source[i] !== '"' && source[i] !== "\n"; i++) if (source[i] === "\\") i++;
+      }
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      if (++depth > max) {
+        throw new GraphQLError(`Document nested more than ${max} levels deep`, {
+          extensions: { code: "QUERY_TOO_DEEP" },
+        });
+      }
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      depth--;
+    }
+  }
+}
+
+/** The yoga plugin applying `limits`. */
+export function limitsPlugin(limits: Limits): Plugin {
+  const depth = depthRule(limits);
+  const aliases = aliasRule(limits);
+  const check = (args: {
+    schema: GraphQLSchema;
+    document: DocumentNode;
+    operationName?: string | null;
+    variableValues?: Record<string, unknown> | null;
+  }): GraphQLError | undefined => {
+    try {
+      queryCost(args.schema, args.document, args.operationName, args.variableValues, limits);
+      return undefined;
+    } catch (error) {
+      if (error instanceof GraphQLError) return error;
+      throw error;
+    }
+  };
+  return {
+    onParse({ params, setParseFn }) {
+      setParseFn((source) => {
+        const text = typeof source === "string" ? source : (source as { body?: string }).body;
+        if (typeof text === "string") checkNesting(text, limits.maxNesting);
+        return parse(source, { ...(params.options ?? {}), maxTokens: limits.maxTokens });
+      });
+    },
+    onValidate({ addValidationRule, params }) {
+      addValidationRule(depth);
+      addValidationRule(aliases);
+      return ({ result, setResult }) => {
+        if (result.length > 0) setResult(nameValueErrors(params.documentAST, result as GraphQLError[]));
+      };
+    },
+    onExecute({ args, executeFn, setExecuteFn, setResultAndStopExecution }) {
+      const error = check(args);
+      if (error) {
+        setResultAndStopExecution({ errors: [error] });
+        return;
+      }
+      setExecuteFn(async (execArgs) => {
+        const controller = new AbortController();
+        requestState(execArgs.contextValue).signal = controller.signal;
+        let timer: NodeJS.Timeout | undefined;
+        const timedOut = new Promise<{ errors: GraphQLError[] }>((resolve) => {
+          timer = setTimeout(() => {
+            controller.abort();
+            resolve({ errors: [timeoutError()] });
+          }, limits.timeoutMs);
+        });
+        try {
+          return await Promise.race([
+            executeFn({ ...execArgs, signal: controller.signal } as typeof execArgs),
+            timedOut,
+          ]);
+        } finally {
+          clearTimeout(timer);
+        }
+      });
+    },
+    onSubscribe({ args, setResultAndStopExecution }) {
+      const error = check(args);
+      if (error) setResultAndStopExecution({ errors: [error] });
+    },
+  };
+}

@@ -1,0 +1,188 @@
+// The in-process Hardhat network over HTTP (and ws), and Accord deployed on it with ethers factories.
+
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import hre, { ethers } from "hardhat";
+import { MaxUint256, type Signer, type TypedDataField } from "ethers";
+import type { AccordToken, DealMarket, ServiceRegistry } from "../../../typechain-types";
+import type { IndexerDeployment } from "../../../src/indexer";
+
+
+export interface RpcServer {
+  url: string;
+  wsUrl: string;
+  close(): Promise<void>;
+}
+
+/** Hardhat's JSON-RPC server over the in-process network (what `hardhat node` runs), on a free port. */
+export async function startRpcServer(): Promise<RpcServer> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { JsonRpcServer } = require("hardhat/internal/hardhat-network/jsonrpc/server") as {
+    JsonRpcServer: new (config: { hostname: string; port: number; provider: unknown }) => {
+      listen(): Promise<{ address: string; port: number }>;
+      close(): Promise<void>;
+    };
+  };
+  const server = new JsonRpcServer({ hostname: "127.0.0.1", port: 0, provider: hre.network.provider });
+  const { port } = await server.listen();
+  return { url: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}`, close: () => server.close() };
+}
+
+export interface Accord {
+  token: AccordToken;
+  market: DealMarket;
+  registry: ServiceRegistry;
+  deployment: IndexerDeployment;
+  /** The deployment file's content, as src/deployments writes it. */
+  file: Record<string, unknown>;
+  signers: Signer[];
+}
+
+/**
+ * AccordToken(owner, supply), DealMarket(token), ServiceRegistry(); parties (signers 1..9) funded and approved.
+ * `blacklistToken`: the market's token is BlacklistERC20Mock instead (transfers to a blacklisted account fail,
+ * which is how payouts get deferred).
+ */
+export async function deployAccord(options: { blacklistToken?: boolean } = {}): Promise<Accord> {
+  const signers = await ethers.getSigners();
+  const owner = signers[0]!;
+  let token: AccordToken;
+  if (options.blacklistToken) {
+    const mock = await (await ethers.getContractFactory("BlacklistERC20Mock")).deploy();
+    await mock.mint(await owner.getAddress(), 10n ** 30n);
+    token = mock as unknown as AccordToken;
+  } else {
+    token = (await (await ethers.getContractFactory("AccordToken")).deploy(await owner.getAddress(), 10n ** 30n)) as unknown as AccordToken;
+  }
+  const market = (await (await ethers.getContractFactory("DealMarket")).deploy(await token.getAddress())) as unknown as DealMarket;
+  const registry = (await (await ethers.getContractFactory("ServiceRegistry")).deploy()) as unknown as ServiceRegistry;
+  const entry = async (c: { getAddress(): Promise<string>; deploymentTransaction(): { hash: string; wait(): Promise<{ blockNumber: number } | null> } | null }) => {
+    const tx = c.deploymentTransaction()!;
+    const receipt = await tx.wait();
+    return { address: await c.getAddress(), blockNumber: receipt!.blockNumber, transactionHash: tx.hash };
+  };
+  const contracts = {
+    AccordToken: await entry(token as never),
+    DealMarket: await entry(market as never),
+    ServiceRegistry: await entry(registry as never),
+  };
+  const chainId = Number((await ethers.provider.getNetwork()).chainId);
+  const file = { chainId, network: "hardhat", deployedAt: new Date().toISOString(), contracts };
+  const deployment: IndexerDeployment = {
+    chainId,
+    network: "hardhat",
+    dealMarket: { address: contracts.DealMarket.address.toLowerCase(), blockNumber: contracts.DealMarket.blockNumber },
+    serviceRegistry: { address: contracts.ServiceRegistry.address.toLowerCase(), blockNumber: contracts.ServiceRegistry.blockNumber },
+  };
+  // Fund and approve the parties (signers 1..9).
+  for (const s of signers.slice(1, 10)) {
+    await token.connect(owner).transfer(await s.getAddress(), 10n ** 26n);
+    await token.connect(s).approve(await market.getAddress(), MaxUint256);
+  }
+  return { token, market, registry, deployment, file, signers };
+}
+
+export interface Terms {
+  members: { jobCreator: string; resourceProvider: string; solver: string; mediators: string[] };
+  pricing: { instructionPrice: bigint; paymentCollateral: bigint; resultsCollateralMultiple: bigint; mediationFee: bigint };
+  timeouts: {
+    agree: bigint;
+    submitResults: bigint;
+    judgeResults: bigint;
+    mediateResults: bigint;
+    agreeCollateral: bigint;
+    submitResultsCollateral: bigint;
+    judgeResultsCollateral: bigint;
+    mediateResultsCollateral: bigint;
+  };
+}
+
+export function makeTerms(jobCreator: string, resourceProvider: string, solver: string, mediators: string[], seed = 1n): Terms {
+  return {
+    members: { jobCreator, resourceProvider, solver, mediators },
+    pricing: {
+      instructionPrice: 3n * seed,
+      paymentCollateral: 1_000n * seed,
+      resultsCollateralMultiple: 2n,
+      mediationFee: 50n + seed,
+    },
+    timeouts: {
+      agree: 3600n,
+      submitResults: 3600n,
+      judgeResults: 3600n,
+      mediateResults: 3600n,
+      agreeCollateral: 7n,
+      submitResultsCollateral: 100n + seed,
+      judgeResultsCollateral: 200n + seed,
+      mediateResultsCollateral: 9n,
+    },
+  };
+}
+
+export const AGREEMENT_TYPES: Record<string, TypedDataField[]> = {
+  Agreement: [
+    { name: "dealId", type: "bytes32" },
+    { name: "terms", type: "DealTerms" },
+    { name: "deadline", type: "uint256" },
+  ],
+  DealTerms: [
+    { name: "members", type: "DealMembers" },
+    { name: "pricing", type: "DealPricing" },
+    { name: "timeouts", type: "DealTimeouts" },
+  ],
+  DealMembers: [
+    { name: "jobCreator", type: "address" },
+    { name: "resourceProvider", type: "address" },
+    { name: "solver", type: "address" },
+    { name: "mediators", type: "address[]" },
+  ],
+  DealPricing: [
+    { name: "instructionPrice", type: "uint256" },
+    { name: "paymentCollateral", type: "uint256" },
+    { name: "resultsCollateralMultiple", type: "uint256" },
+    { name: "mediationFee", type: "uint256" },
+  ],
+  DealTimeouts: [
+    { name: "agree", type: "uint64" },
+    { name: "submitResults", type: "uint64" },
+    { name: "judgeResults", type: "uint64" },
+    { name: "mediateResults", type: "uint64" },
+    { name: "agreeCollateral", type: "uint256" },
+    { name: "submitResultsCollateral", type: "uint256" },
+    { name: "judgeResultsCollateral", type: "uint256" },
+    { name: "mediateResultsCollateral", type: "uint256" },
+  ],
+};
+
+export async function signAgreement(signer: Signer, market: DealMarket, dealId: string, terms: Terms, deadline: bigint): Promise<string> {
+  const { chainId } = await ethers.provider.getNetwork();
+  const domain = { name: "Accord DealMarket", version: "1", chainId, verifyingContract: await market.getAddress() };
+  return signer.signTypedData(domain, AGREEMENT_TYPES, { dealId, terms, deadline });
+}
+
+let counter = 0;
+/** A fresh random bytes32 deal ID. */
+export function newDealId(): string {
+  counter++;
+  return ethers.hexlify(ethers.randomBytes(32));
+}
+
+export async function increaseTime(seconds: number): Promise<void> {
+  await hre.network.provider.send("evm_increaseTime", [seconds]);
+  await hre.network.provider.send("evm_mine", []);
+}
+
+export async function mine(blocks = 1): Promise<void> {
+  await hre.network.provider.send("hardhat_mine", [`0x${blocks.toString(16)}`]);
+}
+
+export async function headBlock(): Promise<number> {
+  return Number(await hre.network.provider.send("eth_blockNumber", []));
+}
+
+export function tmpDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `accord-${prefix}-`));
+}
+
+export { ethers, hre };

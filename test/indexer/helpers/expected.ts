@@ -1,0 +1,259 @@
+// The entities a correct indexer must produce, derived independently of src/indexer: logs decoded by ethers'
+// Interface (not the indexer's hand-written decoders), CIDs by multiformats' CID API, and the rules of the
+// schema (subgraph/schema.graphql) and the brief written out plainly.
+
+import type { TransactionReceipt } from "ethers";
+import type { EntityRecord } from "../../../src/indexer";
+import { ethers, type Accord } from "./chain";
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { CID } = require("multiformats/cid") as typeof import("multiformats/cid", { with: { "resolution-mode": "import" } });
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const Digest = require("multiformats/hashes/digest") as typeof import("multiformats/hashes/digest", { with: { "resolution-mode": "import" } });
+
+export const STATES = [
+  "DealNegotiating",
+  "DealAgreed",
+  "ResultsSubmitted",
+  "ResultsAccepted",
+  "ResultsChecked",
+  "MediationAccepted",
+  "MediationRejected",
+  "TimeoutSubmitResults",
+  "TimeoutJudgeResults",
+  "TimeoutMediateResults",
+  "TimeoutAgree",
+];
+const REASONS = ["PaymentCollateral", "ResultsCollateral", "TimeoutCollateral", "JobPayment", "MediationFee"];
+const DIRECTIONS = ["PaidIn", "PaidOut", "Refunded", "Slashed"];
+const ROLES = ["Solver", "Mediator", "Directory", "ResourceProvider", "JobCreator"];
+
+export function cid(bytes32: string): string {
+  return CID.createV0(Digest.create(0x12, ethers.getBytes(bytes32))).toString();
+}
+
+export type Expected = Map<string, Map<string, EntityRecord>>;
+
+export async function expectedEntities(accord: Accord, receipts: TransactionReceipt[]): Promise<Expected> {
+  const market = (await accord.market.getAddress()).toLowerCase();
+  const registry = (await accord.registry.getAddress()).toLowerCase();
+  const out: Expected = new Map(["Deal", "DealStateChange", "Result", "Mediation", "Payment", "Account", "Service"].map((e) => [e, new Map()]));
+  const put = (entity: string, record: EntityRecord) => out.get(entity)!.set(record.id as string, record);
+  const get = (entity: string, id: string) => out.get(entity)!.get(id);
+  const account = (a: string): EntityRecord => {
+    let acc = get("Account", a);
+    if (!acc) {
+      acc = { id: a, escrowBalance: 0n, totalPaidIn: 0n, totalReceived: 0n, deferredPayout: 0n };
+      put("Account", acc);
+    }
+    return acc;
+  };
+  const timestamps = new Map<number, bigint>();
+  const logs = receipts
+    .flatMap((r) => r.logs)
+    .filter((l) => [market, registry].includes(l.address.toLowerCase()))
+    .sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
+  for (const log of logs) {
+    if (!timestamps.has(log.blockNumber)) timestamps.set(log.blockNumber, BigInt((await ethers.provider.getBlock(log.blockNumber))!.timestamp));
+    const ts = timestamps.get(log.blockNumber)!;
+    const bn = BigInt(log.blockNumber);
+    const tx = log.transactionHash.toLowerCase();
+    const id = `${tx}-${log.index}`;
+    const isMarket = log.address.toLowerCase() === market;
+    const parsed = (isMarket ? accord.market.interface : accord.registry.interface).parseLog(log)!;
+    const a = parsed.args;
+    const lower = (x: unknown) => String(x).toLowerCase();
+    const touch = (deal: EntityRecord) => Object.assign(deal, { updatedAt: ts, updatedAtBlock: bn, updatedTx: tx });
+    const dealOf = () => get("Deal", cid(a.dealId))!;
+    switch (parsed.name) {
+      case "DealCreated": {
+        account(lower(a.jobCreator));
+        account(lower(a.resourceProvider));
+        const [p, t] = [a.pricing, a.timeouts];
+        put("Deal", {
+          id: cid(a.dealId),
+          dealId: lower(a.dealId),
+          market,
+          jobCreator: lower(a.jobCreator),
+          resourceProvider: lower(a.resourceProvider),
+          solver: lower(a.solver),
+          mediators: (a.mediators as string[]).map(lower),
+          instructionPrice: p.instructionPrice,
+          paymentCollateral: p.paymentCollateral,
+          resultsCollateralMultiple: p.resultsCollateralMultiple,
+          mediationFee: p.mediationFee,
+          agreeTimeout: t.agree,
+          submitResultsTimeout: t.submitResults,
+          judgeResultsTimeout: t.judgeResults,
+          mediateResultsTimeout: t.mediateResults,
+          agreeCollateral: t.agreeCollateral,
+          submitResultsCollateral: t.submitResultsCollateral,
+          judgeResultsCollateral: t.judgeResultsCollateral,
+          mediateResultsCollateral: t.mediateResultsCollateral,
+          state: "DealNegotiating",
+          stateIndex: 0,
+          isOpen: true,
+          jobCreatorAgreed: false,
+          resourceProviderAgreed: false,
+          mediator: null,
+          instructionCount: null,
+          resultsId: null,
+          escrow: 0n,
+          createdAt: ts,
+          createdAtBlock: bn,
+          createdTx: tx,
+          agreedAt: null,
+          updatedAt: ts,
+          updatedAtBlock: bn,
+          updatedTx: tx,
+        });
+        break;
+      }
+      case "PartyAgreed": {
+        const deal = dealOf();
+        if (lower(a.party) === deal.jobCreator) deal.jobCreatorAgreed = true;
+        if (lower(a.party) === deal.resourceProvider) deal.resourceProviderAgreed = true;
+        touch(deal);
+        break;
+      }
+      case "DealStateChange": {
+        const deal = dealOf();
+        const index = Number(a.state);
+        const state = STATES[index]!;
+        Object.assign(deal, { state, stateIndex: index, isOpen: [0, 1, 2, 4].includes(index) });
+        if (state === "DealAgreed") Object.assign(deal, { agreedAt: ts, jobCreatorAgreed: true, resourceProviderAgreed: true });
+        touch(deal);
+        put("DealStateChange", { id, deal: deal.id, state, stateIndex: index, blockNumber: bn, timestamp: ts, transactionHash: tx });
+        if ([5, 6, 9].includes(index)) Object.assign(get("Mediation", deal.id as string)!, { outcome: state, decidedAt: ts, decidedTx: tx });
+        break;
+      }
+      case "ResultAdded": {
+        const deal = dealOf();
+        const jobCost = (deal.instructionPrice as bigint) * (a.instructionCount as bigint);
+        put("Result", {
+          id: deal.id,
+          deal: deal.id,
+          resourceProvider: deal.resourceProvider,
+          resultsId: lower(a.resultsId),
+          resultsCid: cid(a.resultsId),
+          instructionCount: a.instructionCount,
+          jobCost,
+          resultsCollateral: (deal.resultsCollateralMultiple as bigint) * jobCost,
+          blockNumber: bn,
+          timestamp: ts,
+          transactionHash: tx,
+        });
+        Object.assign(deal, { instructionCount: a.instructionCount, resultsId: lower(a.resultsId) });
+        touch(deal);
+        break;
+      }
+      case "MediationRequested": {
+        const deal = dealOf();
+        put("Mediation", {
+          id: deal.id,
+          deal: deal.id,
+          mediator: lower(a.mediator),
+          mediatorIndex: Number(a.mediatorIndex),
+          fee: deal.mediationFee,
+          requestedAt: ts,
+          requestedTx: tx,
+          outcome: null,
+          decidedAt: null,
+          decidedTx: null,
+        });
+        deal.mediator = lower(a.mediator);
+        touch(deal);
+        break;
+      }
+      case "Payment": {
+        const deal = dealOf();
+        const direction = DIRECTIONS[Number(a.direction)]!;
+        const payee = lower(a.payee);
+        const amount = a.amount as bigint;
+        const owner =
+          direction === "PaidOut" ? deal.jobCreator : direction === "Slashed" ? (payee === deal.jobCreator ? deal.resourceProvider : deal.jobCreator) : payee;
+        put("Payment", {
+          id,
+          deal: deal.id,
+          payee,
+          account: owner,
+          amount,
+          reason: REASONS[Number(a.reason)]!,
+          direction,
+          blockNumber: bn,
+          timestamp: ts,
+          transactionHash: tx,
+        });
+        const acc = account(owner as string);
+        if (direction === "PaidIn") {
+          acc.escrowBalance = (acc.escrowBalance as bigint) + amount;
+          acc.totalPaidIn = (acc.totalPaidIn as bigint) + amount;
+          deal.escrow = (deal.escrow as bigint) + amount;
+        } else {
+          acc.escrowBalance = (acc.escrowBalance as bigint) - amount;
+          deal.escrow = (deal.escrow as bigint) - amount;
+          const rec = account(payee);
+          rec.totalReceived = (rec.totalReceived as bigint) + amount;
+        }
+        touch(deal);
+        break;
+      }
+      case "PayoutDeferred": {
+        const acc = account(lower(a.account));
+        acc.deferredPayout = (acc.deferredPayout as bigint) + (a.amount as bigint);
+        break;
+      }
+      case "Withdrawn": {
+        const acc = account(lower(a.account));
+        acc.deferredPayout = (acc.deferredPayout as bigint) - (a.amount as bigint);
+        break;
+      }
+      case "ServiceRegistered": {
+        const who = lower(a.account);
+        account(who);
+        const previous = get("Service", who);
+        put("Service", {
+          id: who,
+          account: who,
+          ...roles(Number(a.roles)),
+          metadata: lower(a.metadata),
+          metadataCid: cid(a.metadata),
+          url: a.url as string,
+          registered: true,
+          registeredAt: previous ? previous.registeredAt : ts,
+          updatedAt: ts,
+          updatedTx: tx,
+        });
+        break;
+      }
+      case "ServiceRoleAdded":
+      case "ServiceRoleRemoved": {
+        const s = get("Service", lower(a.account))!;
+        const bit = 1 << Number(a.role);
+        const bitmap = parsed.name === "ServiceRoleAdded" ? (s.rolesBitmap as number) | bit : (s.rolesBitmap as number) & ~bit;
+        if (bitmap !== s.rolesBitmap) Object.assign(s, roles(bitmap), { updatedAt: ts, updatedTx: tx });
+        break;
+      }
+      case "ServiceUnregistered": {
+        const s = get("Service", lower(a.account))!;
+        Object.assign(s, roles(0), { registered: false, updatedAt: ts, updatedTx: tx });
+        break;
+      }
+      default:
+        throw new Error(`unexpected event ${parsed.name}`);
+    }
+  }
+  return out;
+}
+
+export function roles(bitmap: number): EntityRecord {
+  return {
+    roles: ROLES.filter((_, i) => (bitmap & (1 << i)) !== 0),
+    rolesBitmap: bitmap,
+    isSolver: (bitmap & 1) !== 0,
+    isMediator: (bitmap & 2) !== 0,
+    isDirectory: (bitmap & 4) !== 0,
+    isResourceProvider: (bitmap & 8) !== 0,
+    isJobCreator: (bitmap & 16) !== 0,
+  };
+}

@@ -1,0 +1,71 @@
+// The entity schema as metadata: what the store and the GraphQL server are generated from.
+
+import { expect } from "chai";
+import { EntitySchemaError, loadEntitySchema, parseEntitySchema, snakeCase } from "../../src/indexer";
+
+describe("indexer schema metadata", () => {
+  const model = loadEntitySchema();
+
+  it("describes every entity of subgraph/schema.graphql with its table, immutability and id type", () => {
+    const summary = model.entities.map((e) => [e.name, e.table, e.immutable, e.idType]);
+    expect(summary).to.deep.equal([
+      ["Deal", "deal", false, "String"],
+      ["DealStateChange", "deal_state_change", true, "String"],
+      ["Result", "result", true, "String"],
+      ["Mediation", "mediation", false, "String"],
+      ["Payment", "payment", true, "String"],
+      ["Account", "account", false, "Bytes"],
+      ["Service", "service", false, "Bytes"],
+    ]);
+    expect(model.enumType("AgreementState")!.values.map((v) => v.name)).to.have.length(11);
+  });
+
+  it("types fields: scalars, enums, lists, references (stored as the target's id) and @derivedFrom", () => {
+    const deal = model.entity("Deal")!;
+    expect(deal.field("escrow")).to.include({ kind: "scalar", type: "BigInt", storage: "numeric", nonNull: true, list: false, column: "escrow" });
+    expect(deal.field("state")).to.include({ kind: "enum", type: "AgreementState", storage: "text" });
+    expect(deal.field("state")!.enumValues).to.include("TimeoutAgree");
+    expect(deal.field("mediators")).to.include({ kind: "scalar", type: "Bytes", list: true, itemNonNull: true, storage: "bytea" });
+    expect(deal.field("jobCreator")).to.include({ kind: "entity", type: "Account", storage: "bytea", scalar: "Bytes", column: "job_creator" });
+    expect(deal.field("mediator")).to.include({ nonNull: false });
+    expect(deal.field("payments")).to.include({ kind: "entity", type: "Payment", list: true, derivedFrom: "deal", column: undefined });
+    expect(deal.field("result")).to.include({ derivedFrom: "deal", list: false });
+    expect(deal.columns[0]!.name).to.equal("id");
+    expect(deal.columns.some((c) => c.derivedFrom)).to.equal(false);
+    expect(deal.field("createdAtBlock")!.column).to.equal("created_at_block");
+    expect(model.entity("Payment")!.field("deal")).to.include({ kind: "entity", storage: "text", scalar: "ID" });
+    expect(deal.field("escrow")!.description).to.match(/market holds/);
+  });
+
+  it("has a stable fingerprint of the stored shape", () => {
+    const sdl = `type A @entity { id: ID! n: BigInt! }`;
+    expect(parseEntitySchema(sdl).fingerprint).to.equal(parseEntitySchema(`"doc" type A @entity { "x" id: ID! n: BigInt! }`).fingerprint);
+    expect(parseEntitySchema(sdl).fingerprint).to.not.equal(parseEntitySchema(`type A @entity { id: ID! n: Int! }`).fingerprint);
+  });
+
+  it("rejects what it cannot store", () => {
+    const bad = [
+      `type A { id: ID! }`,
+      `type A @entity { n: Int }`,
+      `type A @entity { id: Boolean! }`,
+      `type A @entity { id: ID! b: Nope }`,
+      `type A @entity { id: ID! b: [[Int]] }`,
+      `type A @entity { id: ID! blockFrom: Int }`,
+      `type A @entity { id: ID! x: Int @derivedFrom(field: "a") }`,
+      `type A @entity { id: ID! bs: [B!]! @derivedFrom(field: "nope") } type B @entity { id: ID! }`,
+      `interface I { id: ID! }`,
+      `type A @entity { id: ID! `,
+    ];
+    for (const sdl of bad) expect(() => parseEntitySchema(sdl), sdl).to.throw(EntitySchemaError);
+  });
+
+  it("maps names to snake_case", () => {
+    expect(["DealStateChange", "createdAtBlock", "id", "isJobCreator", "URLValue"].map(snakeCase)).to.deep.equal([
+      "deal_state_change",
+      "created_at_block",
+      "id",
+      "is_job_creator",
+      "url_value",
+    ]);
+  });
+});
