@@ -1,11 +1,15 @@
 // The `accord` command line.
 import { Command } from "commander";
 import { registerDev } from "./commands/dev";
+import { registerIndex } from "./commands/index";
+import { registerServe } from "./commands/serve";
 
 export function buildProgram(): Command {
   const program = new Command();
   program.name("accord").description("Accord: compute-deal markets on EVM chains");
   registerDev(program);
+  registerIndex(program);
+  registerServe(program);
   return program;
 }
 

@@ -1,4 +1,4 @@
-// Crash safety: the indexer runs in a child process (src/indexer/bin/run.ts) over a backfill and is killed with
+// Crash safety: the indexer runs in a child process (`accord index`) over a backfill and is killed with
 // SIGKILL at random points, several times, then restarted to the end. Its final state (every entity version with
 // its block range, and the checkpoint) must equal an uninterrupted run's: nothing lost, nothing applied twice.
 
@@ -23,7 +23,8 @@ interface Child {
 }
 
 function runChild(args: string[], env: NodeJS.ProcessEnv): Child {
-  const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "src/indexer/bin/run.ts", ...args], {
+  // The `accord index` command, as an operator runs it (without the API: this test is about the index).
+  const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "src/bin/accord.ts", "index", "--no-serve", "--no-progress", ...args], {
     cwd: ROOT,
     env,
     stdio: ["ignore", "pipe", "pipe"],
@@ -103,7 +104,7 @@ describe("indexer: crash safety (kill -9 a child indexer)", function () {
       } else {
         const schema = `accord_crash_${randomBytes(4).toString("hex")}`;
         storeOptions = { databaseUrl: process.env.DATABASE_URL, schema };
-        target = ["--database-url", process.env.DATABASE_URL!, "--db-schema", schema];
+        target = ["--database", process.env.DATABASE_URL!, "--db-schema", schema];
       }
       const args = [
         "--rpc",

@@ -4,9 +4,11 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import hre, { ethers } from "hardhat";
-import { MaxUint256, type Signer, type TypedDataField } from "ethers";
+import { MaxUint256, type Signer } from "ethers";
 import type { AccordToken, DealMarket, ServiceRegistry } from "../../../typechain-types";
 import type { IndexerDeployment } from "../../../src/indexer";
+import { DEAL_AGREEMENT_TYPES, dealMarketDomain } from "../../../src/clients/terms";
+import { startLocalNode } from "../../../src/devnet/local-node";
 
 
 export interface RpcServer {
@@ -17,16 +19,8 @@ export interface RpcServer {
 
 /** Hardhat's JSON-RPC server over the in-process network (what `hardhat node` runs), on a free port. */
 export async function startRpcServer(): Promise<RpcServer> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { JsonRpcServer } = require("hardhat/internal/hardhat-network/jsonrpc/server") as {
-    JsonRpcServer: new (config: { hostname: string; port: number; provider: unknown }) => {
-      listen(): Promise<{ address: string; port: number }>;
-      close(): Promise<void>;
-    };
-  };
-  const server = new JsonRpcServer({ hostname: "127.0.0.1", port: 0, provider: hre.network.provider });
-  const { port } = await server.listen();
-  return { url: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}`, close: () => server.close() };
+  const node = await startLocalNode({ provider: hre.network.provider, port: 0 });
+  return { url: node.url, wsUrl: node.url.replace(/^http/, "ws"), close: node.close };
 }
 
 export interface Accord {
@@ -120,45 +114,9 @@ export function makeTerms(jobCreator: string, resourceProvider: string, solver: 
   };
 }
 
-export const AGREEMENT_TYPES: Record<string, TypedDataField[]> = {
-  Agreement: [
-    { name: "dealId", type: "bytes32" },
-    { name: "terms", type: "DealTerms" },
-    { name: "deadline", type: "uint256" },
-  ],
-  DealTerms: [
-    { name: "members", type: "DealMembers" },
-    { name: "pricing", type: "DealPricing" },
-    { name: "timeouts", type: "DealTimeouts" },
-  ],
-  DealMembers: [
-    { name: "jobCreator", type: "address" },
-    { name: "resourceProvider", type: "address" },
-    { name: "solver", type: "address" },
-    { name: "mediators", type: "address[]" },
-  ],
-  DealPricing: [
-    { name: "instructionPrice", type: "uint256" },
-    { name: "paymentCollateral", type: "uint256" },
-    { name: "resultsCollateralMultiple", type: "uint256" },
-    { name: "mediationFee", type: "uint256" },
-  ],
-  DealTimeouts: [
-    { name: "agree", type: "uint64" },
-    { name: "submitResults", type: "uint64" },
-    { name: "judgeResults", type: "uint64" },
-    { name: "mediateResults", type: "uint64" },
-    { name: "agreeCollateral", type: "uint256" },
-    { name: "submitResultsCollateral", type: "uint256" },
-    { name: "judgeResultsCollateral", type: "uint256" },
-    { name: "mediateResultsCollateral", type: "uint256" },
-  ],
-};
-
 export async function signAgreement(signer: Signer, market: DealMarket, dealId: string, terms: Terms, deadline: bigint): Promise<string> {
   const { chainId } = await ethers.provider.getNetwork();
-  const domain = { name: "Accord DealMarket", version: "1", chainId, verifyingContract: await market.getAddress() };
-  return signer.signTypedData(domain, AGREEMENT_TYPES, { dealId, terms, deadline });
+  return signer.signTypedData(dealMarketDomain(chainId, await market.getAddress()), DEAL_AGREEMENT_TYPES, { dealId, terms, deadline });
 }
 
 let counter = 0;

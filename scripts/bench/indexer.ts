@@ -1,0 +1,426 @@
+// Indexer benchmark: `npm run bench:indexer` → bench/results/indexer.json.
+//
+// 1. A market history on the in-process Hardhat network: real deals through every path (one-transaction and
+//    two-step agreements, results accepted, mediation both ways, every timeout), at least BENCH_EVENTS
+//    DealMarket events over at least BENCH_BLOCKS blocks, served over HTTP from this process.
+// 2. The raw ceiling: a bare `eth_getLogs` loop with fetch over the same blocks, in the same run.
+// 3. Backfill: `accord index --no-follow` (the compiled CLI) in a child process, so its time and peak RSS
+//    are its own; on PGlite (a fresh data directory), then on PostgreSQL when one is reachable.
+// 4. API under load: `accord serve` over the PGlite index in a child process, 50 concurrent clients running a
+//    mix of solver queries for 20 s.
+// 5. Live lag: `accord index` following the head at default settings; from each new transaction's receipt
+//    to its deal being visible in the API.
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import hre from "hardhat";
+import { Client as PgClient } from "pg";
+import type { Interface, Signer } from "ethers";
+import { deployAccord } from "../../src/deployments";
+import { startLocalNode } from "../../src/devnet/local-node";
+import { DEAL_AGREEMENT_TYPES, dealMarketDomain, type OnChainDealTerms } from "../../src/clients/terms";
+import { bytes32ToCid } from "../../src/model";
+import { runLoad } from "../../src/server/load";
+
+const { ethers } = hre;
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
+const BLOCKS = Number(process.env.BENCH_BLOCKS ?? 10_000);
+const API_SECONDS = Number(process.env.BENCH_API_SECONDS ?? 20);
+const LIVE_SAMPLES = Number(process.env.BENCH_LIVE_SAMPLES ?? 100);
+const ROOT = path.resolve(__dirname, "..", "..");
+const CLI = path.join(ROOT, "dist", "src", "bin", "accord.js");
+const TOKEN = 10n ** 18n;
+/** Every step's timeout, in seconds; each generated block is one second after the previous one. */
+const STEP = 3n;
+const INSTRUCTIONS = 1_000_000n;
+const GAS = "0x927c0";
+
+/** Ponder on this machine kind against a local Hardhat node, 100,000 events in 10,000 blocks (the issue). */
+const ANCHOR = { ponderDefaultEventsPerSecond: 520, ponderTunedEventsPerSecond: 2000, ponderPeakMemoryGiB: [0.9, 1.2] };
+
+type Call = { from: Signer; fn: string; args: unknown[] };
+type Scheduled = { block: number; call: Call };
+
+async function main(): Promise<void> {
+  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm run bench:indexer does)`);
+  const signers = await ethers.getSigners();
+  const { deployment, market, token } = await deployAccord(hre, { network: "bench" });
+  const marketAddress = await market.getAddress();
+  const pairs = [1, 3, 5, 7].map((i) => [signers[i], signers[i + 1]] as const);
+  const solver = signers[9];
+  const mediator = signers[10];
+  for (const party of signers.slice(1, 9)) {
+    await (await token.transfer(await party.getAddress(), 10n ** 8n * TOKEN)).wait();
+    await (await token.connect(party).approve(marketAddress, ethers.MaxUint256)).wait();
+  }
+
+  // ---- 1. the history ------------------------------------------------------------------------------------
+  const generated = await generateHistory({ market, pairs, solver, mediator });
+  const node = await startLocalNode({ provider: hre.network.provider, port: 0 });
+  const head = Number(await hre.network.provider.send("eth_blockNumber", []));
+  const startBlock = deployment.contracts.DealMarket.blockNumber;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "accord-bench-"));
+  const deploymentFile = path.join(dir, "deployment.json");
+  fs.writeFileSync(deploymentFile, JSON.stringify(deployment));
+
+  // ---- 2. the raw ceiling ----------------------------------------------------------------------------------
+  const ceiling = await rawCeiling(node.url, [marketAddress, deployment.contracts.ServiceRegistry.address], startBlock, head);
+  log(`chain: ${head} blocks, ${ceiling.events} events (${generated.deals} deals); raw eth_getLogs ceiling ${Math.round(ceiling.eventsPerSecond)} events/s`);
+
+  // ---- 3. backfill -----------------------------------------------------------------------------------------
+  const pgliteDir = path.join(dir, "db");
+  const backfill = await runBackfill(node.url, deploymentFile, ["--data-dir", pgliteDir]);
+  log(`backfill (PGlite): ${backfill.events} events in ${backfill.seconds.toFixed(2)} s = ${Math.round(backfill.eventsPerSecond)} events/s, peak RSS ${backfill.maxRssMiB} MiB`);
+  let backfillPostgres: Record<string, unknown> | undefined;
+  const databaseUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+  if (await postgresReachable(databaseUrl)) {
+    const schema = `accord_bench_${process.pid}`;
+    try {
+      const pg = await runBackfill(node.url, deploymentFile, ["--database", databaseUrl, "--db-schema", schema]);
+      backfillPostgres = { ...summary(pg, ceiling.eventsPerSecond), store: "postgresql" };
+      log(`backfill (PostgreSQL): ${Math.round(pg.eventsPerSecond)} events/s, peak RSS ${pg.maxRssMiB} MiB`);
+    } finally {
+      await dropSchema(databaseUrl, schema);
+    }
+  }
+
+  // ---- 4. the API under load -------------------------------------------------------------------------------
+  const apiPort = 4100 + (process.pid % 500);
+  const serve = startChild(["serve", "--data-dir", pgliteDir, "--port", String(apiPort), "--log-level", "warn"]);
+  const apiUrl = `http://127.0.0.1:${apiPort}/graphql`;
+  let api: Awaited<ReturnType<typeof runLoad>>;
+  try {
+    await waitFor(`http://127.0.0.1:${apiPort}/health`);
+    const queries = await solverQueries(apiUrl);
+    api = await runLoad({ url: apiUrl, clients: 50, durationMs: API_SECONDS * 1000, queries });
+    log(`API: ${Math.round(api.rps)} requests/s, p50 ${api.p50Ms.toFixed(1)} ms, p99 ${api.p99Ms.toFixed(1)} ms, ${api.errors} errors`);
+  } finally {
+    await stopChild(serve);
+  }
+
+  // ---- 5. live lag -----------------------------------------------------------------------------------------
+  const livePort = apiPort + 1;
+  const follower = startChild([
+    "index", "--rpc", node.url, "--deployment", deploymentFile, "--data-dir", pgliteDir,
+    "--port", String(livePort), "--no-progress", "--log-level", "warn",
+  ]);
+  let live: { p50Ms: number; p99Ms: number; maxMs: number; samples: number };
+  try {
+    await waitFor(`http://127.0.0.1:${livePort}/ready`);
+    live = await liveLag(`http://127.0.0.1:${livePort}/graphql`, market, pairs[0]);
+    log(`live lag: p50 ${live.p50Ms.toFixed(0)} ms, p99 ${live.p99Ms.toFixed(0)} ms over ${live.samples} transactions`);
+  } finally {
+    await stopChild(follower);
+  }
+
+  await node.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+
+  const result = {
+    machine: { cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+    chain: { blocks: head - startBlock + 1, events: ceiling.events, deals: generated.deals, paths: generated.paths },
+    ceiling: { eventsPerSecond: Math.round(ceiling.eventsPerSecond), method: "eth_getLogs with fetch, 2,000-block ranges" },
+    backfill: { ...summary(backfill, ceiling.eventsPerSecond), store: "pglite" },
+    backfillPostgres,
+    api: {
+      rps: Math.round(api.rps),
+      p50Ms: round(api.p50Ms),
+      p99Ms: round(api.p99Ms),
+      errors: api.errors,
+      clients: 50,
+      seconds: API_SECONDS,
+      queries: "solver mix: provider's deals (100 rows), deal payments, mediator's disputes, deal with nested result/payments, top accounts",
+    },
+    live: { p50Ms: round(live.p50Ms), p99Ms: round(live.p99Ms), maxMs: round(live.maxMs), samples: live.samples, settings: "defaults (250 ms head polling)" },
+    targets: { backfillEventsPerSecond: 10_000, backfillPeakRssMiB: 400, liveP99Ms: 1000 },
+    anchor: ANCHOR,
+  };
+  const file = path.join(ROOT, "bench", "results", "indexer.json");
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, JSON.stringify(result, null, 2) + "\n");
+  console.log(JSON.stringify(result, null, 2));
+  console.log(`wrote ${path.relative(process.cwd(), file)}`);
+}
+
+/** Schedules deals through every path over BLOCKS blocks (one second apart) until EVENTS events are due. */
+async function generateHistory(options: {
+  market: Awaited<ReturnType<typeof deployAccord>>["market"];
+  pairs: (readonly [Signer, Signer])[];
+  solver: Signer;
+  mediator: Signer;
+}): Promise<{ deals: number; paths: Record<string, number> }> {
+  const { market, pairs, solver, mediator } = options;
+  const provider = hre.network.provider;
+  const chainId = (await ethers.provider.getNetwork()).chainId;
+  const domain = dealMarketDomain(chainId, await market.getAddress());
+  const mediatorAddress = (await mediator.getAddress()) as `0x${string}`;
+  const solverAddress = (await solver.getAddress()) as `0x${string}`;
+  const deadline = 2n ** 40n;
+
+  // Events each path emits on the DealMarket, and its steps as (block offset, caller, function, args).
+  type Plan = { events: number; steps: (deal: Deal) => [number, Call][] };
+  type Deal = { id: string; terms: OnChainDealTerms; jc: Signer; rp: Signer; sigs: [string, string] };
+  const ic = INSTRUCTIONS;
+  const agreeSigned = (d: Deal): Call => ({ from: solver, fn: "agreeWithSignatures", args: [d.id, d.terms, deadline, ...d.sigs] });
+  const add = (d: Deal): Call => ({ from: d.rp, fn: "addResult", args: [d.id, d.terms, ethers.id(`r${d.id}`), ic] });
+  const check = (d: Deal): Call => ({ from: d.jc, fn: "checkResult", args: [d.id, d.terms, ic] });
+  const wait = Number(STEP) + 2;
+  const plans: Record<string, Plan> = {
+    happy: { events: 14, steps: (d) => [[0, agreeSigned(d)], [1, add(d)], [2, { from: d.jc, fn: "acceptResult", args: [d.id, d.terms, ic] }]] },
+    happyTwoStep: {
+      events: 17,
+      steps: (d) => [
+        [0, { from: d.jc, fn: "agree", args: [d.id, d.terms] }],
+        [1, { from: d.rp, fn: "agree", args: [d.id, d.terms] }],
+        [2, add(d)],
+        [3, { from: d.jc, fn: "acceptResult", args: [d.id, d.terms, ic] }],
+      ],
+    },
+    mediationAccept: {
+      events: 18,
+      steps: (d) => [[0, agreeSigned(d)], [1, add(d)], [2, check(d)], [3, { from: mediator, fn: "mediationAcceptResult", args: [d.id, d.terms, ic, 0] }]],
+    },
+    mediationReject: {
+      events: 16,
+      steps: (d) => [[0, agreeSigned(d)], [1, add(d)], [2, check(d)], [3, { from: mediator, fn: "mediationRejectResult", args: [d.id, d.terms, ic, 0] }]],
+    },
+    timeoutAgree: {
+      events: 9,
+      steps: (d) => [[0, { from: d.jc, fn: "agree", args: [d.id, d.terms] }], [wait, { from: d.jc, fn: "timeoutAgree", args: [d.id, d.terms] }]],
+    },
+    timeoutSubmitResults: { events: 9, steps: (d) => [[0, agreeSigned(d)], [wait, { from: d.jc, fn: "timeoutSubmitResults", args: [d.id, d.terms] }]] },
+    timeoutJudgeResults: {
+      events: 14,
+      steps: (d) => [[0, agreeSigned(d)], [1, add(d)], [1 + wait, { from: d.rp, fn: "timeoutJudgeResults", args: [d.id, d.terms, ic] }]],
+    },
+    timeoutMediateResults: {
+      events: 17,
+      steps: (d) => [[0, agreeSigned(d)], [1, add(d)], [2, check(d)], [2 + wait, { from: d.jc, fn: "timeoutMediateResults", args: [d.id, d.terms, ic, 0] }]],
+    },
+  };
+  const names = Object.keys(plans);
+  const perRound = names.reduce((sum, name) => sum + plans[name].events, 0);
+  const deals = Math.ceil(EVENTS / perRound) * names.length;
+  const lastStart = BLOCKS - (3 + wait) - 1;
+  const schedule: Scheduled[][] = Array.from({ length: BLOCKS }, () => []);
+  const counts: Record<string, number> = {};
+  for (let i = 0; i < deals; i++) {
+    const name = names[i % names.length];
+    const [jc, rp] = pairs[i % pairs.length];
+    const terms: OnChainDealTerms = {
+      members: {
+        jobCreator: (await jc.getAddress()) as `0x${string}`,
+        resourceProvider: (await rp.getAddress()) as `0x${string}`,
+        solver: solverAddress,
+        mediators: [mediatorAddress],
+      },
+      pricing: { instructionPrice: 10n ** 12n + BigInt(i % 13), paymentCollateral: 5n * TOKEN, resultsCollateralMultiple: 2n, mediationFee: TOKEN / 2n },
+      timeouts: {
+        agree: STEP, submitResults: STEP, judgeResults: STEP, mediateResults: STEP,
+        agreeCollateral: 0n, submitResultsCollateral: TOKEN, judgeResultsCollateral: TOKEN, mediateResultsCollateral: 0n,
+      },
+    };
+    const id = ethers.id(`bench-deal-${i}`);
+    const value = { dealId: id, terms, deadline };
+    const needsSignatures = plans[name].steps({ id, terms, jc, rp, sigs: ["0x", "0x"] }).some(([, c]) => c.fn === "agreeWithSignatures");
+    const sigs: [string, string] = needsSignatures
+      ? [await jc.signTypedData(domain, DEAL_AGREEMENT_TYPES, value), await rp.signTypedData(domain, DEAL_AGREEMENT_TYPES, value)]
+      : ["0x", "0x"];
+    const start = Math.floor((i * lastStart) / deals);
+    for (const [offset, call] of plans[name].steps({ id, terms, jc, rp, sigs })) schedule[start + offset].push({ block: start + offset, call });
+    counts[name] = (counts[name] ?? 0) + 1;
+  }
+
+  const t0 = Date.now();
+  const base = (await ethers.provider.getBlock("latest"))!.timestamp + 1;
+  await provider.send("evm_setAutomine", [false]);
+  const marketAddress = await market.getAddress();
+  const addressOf = new Map<Signer, string>();
+  for (let b = 0; b < BLOCKS; b++) {
+    for (const { call } of schedule[b]) {
+      if (!addressOf.has(call.from)) addressOf.set(call.from, await call.from.getAddress());
+      const data = (market.interface as Interface).encodeFunctionData(call.fn, call.args);
+      await provider.send("eth_sendTransaction", [{ from: addressOf.get(call.from), to: marketAddress, data, gas: GAS }]);
+    }
+    await provider.send("evm_mine", [base + b]);
+    if (b % 2000 === 1999) log(`generated ${b + 1}/${BLOCKS} blocks (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+  }
+  await provider.send("evm_setAutomine", [true]);
+  return { deals, paths: counts };
+}
+
+async function rpc<T>(url: string, method: string, params: unknown[]): Promise<T> {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+  });
+  const body = (await response.json()) as { result: T; error?: { message: string } };
+  if (body.error) throw new Error(`${method}: ${body.error.message}`);
+  return body.result;
+}
+
+/** A bare eth_getLogs loop: what the node can hand out, the ceiling for any indexer reading it. */
+async function rawCeiling(url: string, addresses: string[], from: number, to: number) {
+  let best = 0;
+  let events = 0;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const started = performance.now();
+    events = 0;
+    for (let start = from; start <= to; start += 2000) {
+      const end = Math.min(to, start + 1999);
+      const logs = await rpc<unknown[]>(url, "eth_getLogs", [
+        { address: addresses, fromBlock: "0x" + start.toString(16), toBlock: "0x" + end.toString(16) },
+      ]);
+      events += logs.length;
+    }
+    best = Math.max(best, (events * 1000) / (performance.now() - started));
+  }
+  return { events, eventsPerSecond: best };
+}
+
+type BackfillSummary = { events: number; seconds: number; eventsPerSecond: number; maxRssMiB: number; block: number };
+
+async function runBackfill(rpcUrl: string, deploymentFile: string, store: string[]): Promise<BackfillSummary> {
+  const child = startChild([
+    "index", "--rpc", rpcUrl, "--deployment", deploymentFile, ...store,
+    "--no-follow", "--no-serve", "--no-progress", "--log-level", "warn",
+  ]);
+  const code = await new Promise<number | null>((resolve) => child.process.on("exit", resolve));
+  if (code !== 0) throw new Error(`accord index exited ${code}: ${child.stderr()}`);
+  return JSON.parse(child.stdout().trim().split("\n").pop()!) as BackfillSummary;
+}
+
+function summary(run: BackfillSummary, ceiling: number) {
+  return {
+    events: run.events,
+    seconds: round(run.seconds),
+    eventsPerSecond: Math.round(run.eventsPerSecond),
+    ratioToCeiling: Number((run.eventsPerSecond / ceiling).toFixed(3)),
+    peakRssMiB: run.maxRssMiB,
+  };
+}
+
+type Child = { process: ChildProcess; stdout(): string; stderr(): string };
+
+function startChild(args: string[]): Child {
+  const env = { ...process.env };
+  delete env.DATABASE_URL; // the store is chosen by the flags
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+  return { process: child, stdout: () => out, stderr: () => err };
+}
+
+async function stopChild(child: Child): Promise<void> {
+  if (child.process.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.process.on("exit", resolve));
+  child.process.kill("SIGTERM");
+  await exited;
+}
+
+async function waitFor(url: string, timeoutMs = 120_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+}
+
+async function graphql<T>(url: string, query: string): Promise<T> {
+  const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query }) });
+  const body = (await response.json()) as { data: T; errors?: { message: string }[] };
+  if (body.errors?.length) throw new Error(body.errors[0].message);
+  return body.data;
+}
+
+/** What a solver or mediator asks, with IDs and addresses taken from the indexed data. */
+async function solverQueries(url: string): Promise<string[]> {
+  const { deals } = await graphql<{ deals: { id: string; resourceProvider: { id: string }; mediators: string[] }[] }>(
+    url,
+    `{ deals(first: 1, where: { state: MediationRejected }) { id resourceProvider { id } mediators } }`,
+  );
+  const [deal] = deals;
+  return [
+    `{ deals(first: 100, where: { resourceProvider: "${deal.resourceProvider.id}", state_in: [ResultsAccepted, MediationAccepted] }, orderBy: createdAt, orderDirection: desc) { id state escrow createdAt instructionPrice } }`,
+    `{ payments(first: 50, where: { deal: "${deal.id}" }, orderBy: blockNumber) { amount reason direction payee } }`,
+    `{ deals(first: 50, where: { mediators_contains: ["${deal.mediators[0]}"], state: MediationRejected }, orderBy: updatedAt, orderDirection: desc) { id mediator updatedAt } }`,
+    `{ deal(id: "${deal.id}") { id state jobCreator { id escrowBalance } result { instructionCount jobCost } mediation { mediator outcome } payments(first: 20) { amount reason } } }`,
+    `{ accounts(first: 20, orderBy: totalReceived, orderDirection: desc) { id escrowBalance totalReceived } }`,
+  ];
+}
+
+/** From each transaction's receipt to its deal being visible in the API. */
+async function liveLag(
+  url: string,
+  market: Awaited<ReturnType<typeof deployAccord>>["market"],
+  [jc, rp]: readonly [Signer, Signer],
+) {
+  const lags: number[] = [];
+  const mediator = (await (await ethers.getSigners())[10].getAddress()) as `0x${string}`;
+  for (let i = 0; i < LIVE_SAMPLES; i++) {
+    const dealId = ethers.id(`live-${Date.now()}-${i}`);
+    const terms: OnChainDealTerms = {
+      members: {
+        jobCreator: (await jc.getAddress()) as `0x${string}`,
+        resourceProvider: (await rp.getAddress()) as `0x${string}`,
+        solver: mediator,
+        mediators: [mediator],
+      },
+      pricing: { instructionPrice: 1n, paymentCollateral: TOKEN, resultsCollateralMultiple: 1n, mediationFee: 1n },
+      timeouts: {
+        agree: 3600n, submitResults: 3600n, judgeResults: 3600n, mediateResults: 3600n,
+        agreeCollateral: 0n, submitResultsCollateral: 0n, judgeResultsCollateral: 0n, mediateResultsCollateral: 0n,
+      },
+    };
+    await (await market.connect(jc).agree(dealId, terms)).wait();
+    const receiptAt = performance.now();
+    const query = `{ deal(id: "${bytes32ToCid(dealId)}") { id } }`;
+    for (;;) {
+      const { deal } = await graphql<{ deal: { id: string } | null }>(url, query);
+      if (deal) break;
+      if (performance.now() - receiptAt > 30_000) throw new Error(`deal ${dealId} not visible after 30 s`);
+      await sleep(5);
+    }
+    lags.push(performance.now() - receiptAt);
+    await sleep(50 + Math.random() * 250); // sample every phase of the polling interval
+  }
+  lags.sort((a, b) => a - b);
+  const at = (q: number) => lags[Math.min(lags.length - 1, Math.ceil(q * lags.length) - 1)];
+  return { p50Ms: at(0.5), p99Ms: at(0.99), maxMs: lags[lags.length - 1], samples: lags.length };
+}
+
+async function postgresReachable(url: string): Promise<boolean> {
+  const client = new PgClient({ connectionString: url, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function dropSchema(url: string, schema: string): Promise<void> {
+  const client = new PgClient({ connectionString: url });
+  await client.connect();
+  await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await client.end();
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const round = (n: number) => Math.round(n * 10) / 10;
+const log = (message: string) => process.stderr.write(message + "\n");
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});

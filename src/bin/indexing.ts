@@ -1,0 +1,139 @@
+// What `accord index` and `accord dev` share: the indexer, the GraphQL API on its store, one metrics
+// registry for both, a progress bar while backfilling, and an orderly stop.
+import type { Logger } from "pino";
+import type { Indexer, IndexerProgress, StoreReader } from "../indexer";
+import type { AccordServer } from "../server";
+
+export type IndexingOptions = {
+  rpcUrl: string;
+  wsUrl?: string;
+  /** A deployment file, a network name (deployments/<network>.json), or the file's content. */
+  deployment: string | Record<string, unknown>;
+  databaseUrl?: string;
+  dataDir?: string;
+  dbSchema?: string;
+  toBlock?: number;
+  follow?: boolean;
+  pollIntervalMs?: number;
+  reorgDepth?: number;
+  logRange?: { maxRange?: number; initialRange?: number; targetLogs?: number };
+  /** Serve the GraphQL API on the indexer's store (default true). */
+  serve?: boolean;
+  host?: string;
+  port?: number;
+  /** /ready answers 200 while the checkpoint is within this many blocks of the head. */
+  maxHeadLag?: number;
+  progress?: boolean;
+  logger: Logger;
+};
+
+export type Indexing = {
+  indexer: Indexer;
+  server?: AccordServer;
+  close(): Promise<void>;
+};
+
+export async function startIndexing(options: IndexingOptions): Promise<Indexing> {
+  // Loaded here, not at the top: `accord dev` should not pay for them before it needs them.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { createIndexer } = require("../indexer") as typeof import("../indexer");
+  const { Registry, collectDefaultMetrics } = require("prom-client") as typeof import("prom-client");
+  const server = options.serve === false ? undefined : (require("../server") as typeof import("../server"));
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  const indexer = await createIndexer({
+    rpcUrl: options.rpcUrl,
+    wsUrl: options.wsUrl,
+    deployment: options.deployment,
+    databaseUrl: options.databaseUrl,
+    dataDir: options.dataDir,
+    dbSchema: options.dbSchema,
+    toBlock: options.toBlock,
+    follow: options.follow,
+    pollIntervalMs: options.pollIntervalMs,
+    reorgDepth: options.reorgDepth,
+    logRange: options.logRange,
+    logger: options.logger,
+    metrics: server?.indexerMetrics(registry),
+    onProgress: options.progress ? progressBar() : undefined,
+  });
+
+  let api: AccordServer | undefined;
+  if (server) {
+    api = await server.createServer({
+      store: indexer.store,
+      changes: indexer,
+      registry,
+      host: options.host,
+      port: options.port,
+      maxHeadLag: options.maxHeadLag,
+      headLag: () => headLag(options.rpcUrl, indexer.store),
+      logger: options.logger,
+    });
+    options.logger.info({ url: api.url }, "GraphQL API listening");
+  }
+  return {
+    indexer,
+    server: api,
+    async close() {
+      if (api) await api.close();
+      await indexer.close();
+    },
+  };
+}
+
+/** Blocks between the node's head and the last indexed block (/ready and the head-lag gauge). */
+export async function headLag(rpcUrl: string, store: StoreReader): Promise<number> {
+  const response = await fetch(rpcUrl, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_blockNumber", params: [] }),
+  });
+  const { result } = (await response.json()) as { result: string };
+  const checkpoint = await store.checkpoint();
+  return Number(BigInt(result)) - (checkpoint?.blockNumber ?? -1);
+}
+
+/** A cli-progress bar on stderr while backfilling. */
+function progressBar(): (progress: IndexerProgress) => void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { SingleBar, Presets } = require("cli-progress") as typeof import("cli-progress");
+  const bar = new SingleBar(
+    { format: "backfill {bar} {value}/{total} blocks | {events} events | {eps} events/s", stream: process.stderr },
+    Presets.shades_classic,
+  );
+  return (progress) => {
+    if (progress.phase !== "backfill") {
+      if (bar.isActive) bar.stop();
+      return;
+    }
+    if (!bar.isActive) bar.start(progress.blocksTotal, 0, { events: 0, eps: 0 });
+    bar.setTotal(progress.blocksTotal);
+    bar.update(progress.blocksDone, { events: progress.events, eps: Math.round(progress.eventsPerSecond) });
+    if (progress.blocksDone >= progress.blocksTotal) bar.stop();
+  };
+}
+
+/** Stops `close` on SIGINT/SIGTERM (a second signal exits at once). */
+export function closeOnSignal(close: () => Promise<void>): void {
+  let signalled = false;
+  const onSignal = () => {
+    if (signalled) process.exit(1);
+    signalled = true;
+    void close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+}
+
+/** Structured logs (pino) on stderr, so stdout stays for results. */
+export function createLogger(level: string): Logger {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const pino = require("pino") as typeof import("pino");
+  return pino({ name: "accord", level }, pino.destination(2));
+}
