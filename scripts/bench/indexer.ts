@@ -305,8 +305,10 @@ function summary(run: BackfillSummary, ceiling: number) {
 type Child = { process: ChildProcess; stdout(): string; stderr(): string };
 
 function startChild(args: string[]): Child {
-  const env = { ...process.env };
-  delete env.DATABASE_URL; // the store is chosen by the flags
+  // The CLI gets a plain environment: not Hardhat's or ts-node's, and no DATABASE_URL (the flags choose the store).
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !/^(HARDHAT_|TS_NODE_|NODE_CHANNEL_FD$|DATABASE_URL$)/.test(key)),
+  );
   const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";

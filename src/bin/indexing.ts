@@ -131,6 +131,26 @@ export function closeOnSignal(close: () => Promise<void>): void {
   process.on("SIGTERM", onSignal);
 }
 
+/**
+ * This process's peak resident set size in MiB. On Linux it is the address space's high-water mark (VmHWM in
+ * /proc/self/status). Not process.resourceUsage().maxRSS: Linux carries ru_maxrss across fork and exec, so in a
+ * process spawned by a larger one (the benchmark spawns `accord index` from a Hardhat process holding a 10,000-block
+ * chain, ~1 GiB) it reports the parent's peak, not ours. Elsewhere maxRSS is the best there is.
+ */
+export function peakRssMiB(): number {
+  if (process.platform === "linux") {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const status = (require("node:fs") as typeof import("node:fs")).readFileSync("/proc/self/status", "utf8");
+      const kib = /^VmHWM:\s*(\d+)\s*kB/m.exec(status);
+      if (kib) return Math.round(Number(kib[1]) / 1024);
+    } catch {
+      // no procfs: fall through
+    }
+  }
+  return Math.round(process.resourceUsage().maxRSS / 1024);
+}
+
 /** Structured logs (pino) on stderr, so stdout stays for results. */
 export function createLogger(level: string): Logger {
   // eslint-disable-next-line @typescript-eslint/no-require-imports

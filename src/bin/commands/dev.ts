@@ -3,9 +3,6 @@
 // that keeps driving deals through every path.
 import type { Command } from "commander";
 import type {} from "@nomicfoundation/hardhat-ethers"; // types hre.ethers
-import { deployAccord } from "../../deployments";
-import { MarketActivity } from "../../devnet/activity";
-import { startLocalNode } from "../../devnet/local-node";
 import { closeOnSignal, createLogger, startIndexing } from "../indexing";
 
 export type DevOptions = {
@@ -36,9 +33,15 @@ export function registerDev(program: Command): void {
 
 export async function runDev(options: DevOptions): Promise<void> {
   const logger = createLogger(options.logLevel);
+  // Loaded here, not at the top: every `accord` command loads this module, and ethers, the TypeChain factories
+  // and Hardhat are only for `accord dev` (`accord index` should not carry them).
   // Loading Hardhat reads hardhat.config.ts from the working directory: the in-process network, prague.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  /* eslint-disable @typescript-eslint/no-require-imports */
   const hre = require("hardhat") as typeof import("hardhat");
+  const { deployAccord } = require("../../deployments") as typeof import("../../deployments");
+  const { MarketActivity } = require("../../devnet/activity") as typeof import("../../devnet/activity");
+  const { startLocalNode } = require("../../devnet/local-node") as typeof import("../../devnet/local-node");
+  /* eslint-enable @typescript-eslint/no-require-imports */
   await hre.run("compile", { quiet: true });
   const node = await startLocalNode({ provider: hre.network.provider, hostname: options.host, port: Number(options.port) });
   const { deployment, path, token, market } = await deployAccord(hre, { network: "localhost", write: true });

@@ -1,6 +1,6 @@
 // `accord index`: backfill the Accord contracts of a deployment, follow the head, serve the GraphQL API.
 import type { Command } from "commander";
-import { closeOnSignal, createLogger, startIndexing } from "../indexing";
+import { closeOnSignal, createLogger, peakRssMiB, startIndexing } from "../indexing";
 
 type IndexFlags = {
   rpc: string;
@@ -86,7 +86,7 @@ export function registerIndex(program: Command): void {
           events,
           seconds,
           eventsPerSecond: seconds > 0 ? events / seconds : 0,
-          maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+          maxRssMiB: peakRssMiB(),
           stats: indexing.indexer.stats,
         }) + "\n",
       );
