@@ -158,10 +158,24 @@ export class RefLoader {
 }
 
 export class QueryResolver {
+  /** The checkpoint read in flight, shared by the requests that arrive while it runs (one query, not one each). */
+  private checkpointRead?: Promise<Checkpoint | null>;
+
   constructor(readonly deps: ResolverDeps) {}
 
   latest(state: RequestState): Promise<Checkpoint | null> {
-    return (state.latest ??= this.deps.store.checkpoint());
+    return (state.latest ??= this.sharedCheckpoint());
+  }
+
+  private sharedCheckpoint(): Promise<Checkpoint | null> {
+    if (this.checkpointRead) return this.checkpointRead;
+    const read = this.deps.store.checkpoint();
+    this.checkpointRead = read;
+    const done = (): void => {
+      if (this.checkpointRead === read) this.checkpointRead = undefined;
+    };
+    read.then(done, done);
+    return read;
   }
 
   private async blockNumberByHash(hash: string): Promise<number | null> {

@@ -248,6 +248,16 @@ function readBody(req: http.IncomingMessage, max: number): Promise<Buffer | null
 export async function createServer(options: ServerOptions): Promise<AccordServer> {
   const api = createApi(options);
   const { yoga, hub, metrics, limits, logger } = api;
+  // Planner statistics for tables filled without them (PGlite has no autovacuum): once, before serving.
+  const analyzable = options.store as StoreReader & { analyzeIfNeeded?: () => Promise<string[]> };
+  if (typeof analyzable.analyzeIfNeeded === "function") {
+    try {
+      const analyzed = await analyzable.analyzeIfNeeded();
+      if (analyzed.length > 0) logger.debug({ tables: analyzed }, "analyzed tables without statistics");
+    } catch (error) {
+      logger.warn({ err: error }, "could not gather planner statistics");
+    }
+  }
   const maxHeadLag = options.maxHeadLag ?? 10;
 
   const tooLarge = (res: http.ServerResponse): void => {

@@ -67,6 +67,44 @@ export function entityDdl(schema: string, entity: EntityMeta): string[] {
   return statements;
 }
 
+/**
+ * Indexes for reads of the current versions (`block_to IS NULL`, as the API's reads at the latest block are
+ * planned): per reference (reference, status enum, createdAt, id) and per enum (enum, updatedAt, id):
+ * the order the API sorts by, ties broken by id. Partial, so they hold one row per entity rather than one per version.
+ */
+export function readIndexDdl(schema: string, entity: EntityMeta): string[] {
+  if (entity.immutable) return [];
+  const table = qualified(schema, entity.table);
+  const name = (suffix: string): string => ident(`${entity.table}_${suffix}`.slice(0, 63));
+  const column = (fieldName: string): string | undefined => {
+    const f = entity.columns.find((c) => c.name === fieldName && !c.list);
+    return f ? ident(f.column!) : undefined;
+  };
+  const created = column("createdAt") ?? "id";
+  const updated = column("updatedAt") ?? created;
+  const status = entity.columns.find((f) => f.kind === "enum" && !f.list);
+  const statements: string[] = [];
+  for (const field of indexedFields(entity)) {
+    const col = ident(field.column!);
+    if (field.kind === "entity") {
+      // A reference, then the entity's (first) status enum, then creation: "this account's deals in these states".
+      const cols = [col, ...(status ? [ident(status.column!)] : []), created, ...(created === "id" ? [] : ["id"])];
+      statements.push(`CREATE INDEX IF NOT EXISTS ${name(`${field.column}_open`)} ON ${table} (${cols.join(", ")}) WHERE block_to IS NULL`);
+    } else if (field.kind === "enum") {
+      // A status, most recently changed first: "the disputes decided lately".
+      statements.push(`CREATE INDEX IF NOT EXISTS ${name(`${field.column}_open`)} ON ${table} (${col}, ${updated}${updated === "id" ? "" : ", id"}) WHERE block_to IS NULL`);
+    }
+    // Time/block fields and *Id lookups keep their all-versions index: a partial one per sort field would let the
+    // planner walk every current row in that order instead of using the (reference, status, …) ones above.
+    // (The open-version unique index on id serves unfiltered lists of current versions.)
+  }
+  return statements;
+}
+
+export function readIndexesDdl(schema: string, model: EntityModel): string[] {
+  return model.entities.flatMap((e) => readIndexDdl(schema, e));
+}
+
 export function coreDdl(schema: string): string[] {
   return [
     `CREATE TABLE IF NOT EXISTS ${qualified(schema, TABLES.meta)} (key text PRIMARY KEY, value text NOT NULL)`,

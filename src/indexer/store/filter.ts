@@ -114,6 +114,11 @@ class Translator {
     this.blockParam = block === undefined ? null : this.params.int(block);
   }
 
+  /** The `block` parameter's placeholder; null for the latest versions. */
+  blockParameter(): string | null {
+    return this.blockParam;
+  }
+
   alias(): string {
     return `t${this.aliases++}`;
   }
@@ -402,15 +407,36 @@ export function compileFind(
   const alias = t.alias();
   const where = t.where(entity, alias, query.where, "");
   const dir = direction === "asc" ? "ASC" : "DESC";
+  const orderExpr =
+    query.orderBy !== undefined && query.orderBy !== "id" ? t.orderExpression(entity, alias, query.orderBy) : undefined;
   const order: string[] = [];
-  if (query.orderBy !== undefined && query.orderBy !== "id") {
-    order.push(`${t.orderExpression(entity, alias, query.orderBy)} ${dir}`);
-  }
+  if (orderExpr !== undefined) order.push(`${orderExpr} ${dir}`);
   order.push(`${alias}.id ${dir}`);
+  const block = t.blockParameter();
+  if (block === null || entity.immutable) {
+    const sql =
+      `SELECT ${selectColumns(entity, alias)} FROM ${t.table(entity)} AS ${alias}` +
+      ` WHERE ${t.visible(alias)} AND ${where}` +
+      ` ORDER BY ${order.join(", ")}` +
+      ` LIMIT ${t.params.int(first)} OFFSET ${t.params.int(skip)}`;
+    return { entity, sql, params: t.params.values };
+  }
+  // As of a block (the API pins every read to one, usually the latest checkpoint): the versions visible at B are
+  // the open ones that started by B, plus the closed ones that were still valid at B. Two branches instead of
+  // `block_to IS NULL OR block_to > B`, so the first can use the `block_to IS NULL` partial indexes (in the
+  // filter's and order's column order) and the second the block_to index (at the latest block it is empty);
+  // each returns its first skip + first rows in order, and the union is ordered and cut again.
+  const top = t.params.int(first + skip);
+  const ord = orderExpr !== undefined ? `, ${orderExpr} AS _ord` : "";
+  const branch = (visible: string): string =>
+    `(SELECT ${selectColumns(entity, alias)}${ord} FROM ${t.table(entity)} AS ${alias}` +
+    ` WHERE ${visible} AND ${alias}.block_from <= ${block} AND ${where}` +
+    ` ORDER BY ${order.join(", ")} LIMIT ${top})`;
+  const outerOrder = [...(orderExpr !== undefined ? [`u._ord ${dir}`] : []), `u.id ${dir}`];
   const sql =
-    `SELECT ${selectColumns(entity, alias)} FROM ${t.table(entity)} AS ${alias}` +
-    ` WHERE ${t.visible(alias)} AND ${where}` +
-    ` ORDER BY ${order.join(", ")}` +
+    `SELECT ${selectColumns(entity, "u")} FROM (${branch(`${alias}.block_to IS NULL`)}` +
+    ` UNION ALL ${branch(`${alias}.block_to > ${block}`)}) AS u` +
+    ` ORDER BY ${outerOrder.join(", ")}` +
     ` LIMIT ${t.params.int(first)} OFFSET ${t.params.int(skip)}`;
   return { entity, sql, params: t.params.values };
 }

@@ -10,7 +10,7 @@
 import { createHash } from "node:crypto";
 import type { EntityModel } from "../schema/model";
 import { ident } from "./codec";
-import { coreDdl, dropEntitiesDdl, entitiesDdl, qualified, TABLES } from "./ddl";
+import { coreDdl, dropEntitiesDdl, entitiesDdl, qualified, readIndexesDdl, TABLES } from "./ddl";
 import type { Queryable, SqlDriver } from "./driver";
 import { StoreError } from "./errors";
 
@@ -33,6 +33,7 @@ async function runAll(tx: Queryable, statements: string[]): Promise<void> {
 export function migrations(schema: string, model: EntityModel): Migration[] {
   const core = coreDdl(schema);
   const entities = entitiesDdl(schema, model);
+  const readIndexes = readIndexesDdl(schema, model);
   const entityTablesKey = "entity_tables";
   const meta = qualified(schema, TABLES.meta);
   const recordTables = (tx: Queryable): Promise<unknown> =>
@@ -62,8 +63,19 @@ export function migrations(schema: string, model: EntityModel): Migration[] {
         await tx.query(`DELETE FROM ${qualified(schema, TABLES.checkpoint)}`);
         await tx.query(`DELETE FROM ${qualified(schema, TABLES.blockHashes)}`);
         await runAll(tx, entities);
+        await runAll(tx, readIndexes);
         await recordTables(tx);
       },
+    },
+    {
+      // Partial indexes for the API's reads of current versions (added after `entities`, so existing stores
+      // get them without re-indexing; `IF NOT EXISTS` makes them safe to run again). A changed entity model
+      // redoes `entities`, which creates them again, so the checksum names only this migration's rule.
+      version: 3,
+      name: "read-indexes",
+      checksum: sha(["read-indexes:v1"]),
+      up: (tx) => runAll(tx, readIndexes),
+      redo: (tx) => runAll(tx, readIndexes),
     },
   ];
 }

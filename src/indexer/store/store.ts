@@ -89,6 +89,24 @@ export class SqlStore implements Store {
     return rows.map((row) => decodeRow(q.entity, row));
   }
 
+  /**
+   * Gathers planner statistics for the entity tables that never had any (a store filled by COPY without
+   * autovacuum, as PGlite is: without them the planner guesses one row per filter and picks poor plans).
+   * Cheap when every table has statistics already.
+   */
+  async analyzeIfNeeded(): Promise<string[]> {
+    const rows = await this.driver.query<{ relname: string }>(
+      `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace` +
+        ` WHERE n.nspname = $1::text AND c.relkind = 'r'` +
+        ` AND NOT EXISTS (SELECT 1 FROM pg_stats s WHERE s.schemaname = n.nspname AND s.tablename = c.relname)`,
+      [this.schema],
+    );
+    const tables = new Set(this.model.entities.map((e) => e.table));
+    const stale = rows.map((r) => r.relname).filter((t) => tables.has(t));
+    for (const table of stale) await this.driver.query(`ANALYZE ${this.t(table)}`);
+    return stale;
+  }
+
   async checkpoint(): Promise<Checkpoint | null> {
     // A reader (e.g. a GraphQL server on another process's PostgreSQL store) must see the writer's progress.
     if (this.writer && this.current !== undefined) return this.current;
