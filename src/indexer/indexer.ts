@@ -382,6 +382,8 @@ export class Indexer extends EventEmitter {
     this.phase = "follow";
     this.emit("backfilled", cp);
     if (!follow) return;
+    // The backfill bulk-loaded the tables: give the planner statistics before queries arrive.
+    await this.store.analyze();
 
     if (this.options.wsUrl) {
       this.heads = new HeadWatcher(this.options.wsUrl, {

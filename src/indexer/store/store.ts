@@ -94,6 +94,11 @@ export class SqlStore implements Store {
    * autovacuum, as PGlite is: without them the planner guesses one row per filter and picks poor plans).
    * Cheap when every table has statistics already.
    */
+  /** Fresh planner statistics for every entity table (after a bulk load; PGlite never gathers them itself). */
+  async analyze(): Promise<void> {
+    for (const entity of this.model.entities) await this.driver.query(`ANALYZE ${this.t(entity.table)}`);
+  }
+
   async analyzeIfNeeded(): Promise<string[]> {
     const rows = await this.driver.query<{ relname: string }>(
       `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace` +
