@@ -3,27 +3,14 @@
 
 import { id as keccakId } from "ethers";
 
-export const AGREEMENT_STATES = [
-  "DealNegotiating",
-  "DealAgreed",
-  "ResultsSubmitted",
-  "ResultsAccepted",
-  "ResultsChecked",
-  "MediationAccepted",
-  "MediationRejected",
-  "TimeoutSubmitResults",
-  "TimeoutJudgeResults",
-  "TimeoutMediateResults",
-  "TimeoutAgree",
-] as const;
-export const PAYMENT_REASONS = ["PaymentCollateral", "ResultsCollateral", "TimeoutCollateral", "JobPayment", "MediationFee"] as const;
-export const PAYMENT_DIRECTIONS = ["PaidIn", "PaidOut", "Refunded", "Slashed"] as const;
-export const SERVICE_TYPES = ["Solver", "Mediator", "Directory", "ResourceProvider", "JobCreator"] as const;
-
-export type AgreementStateName = (typeof AGREEMENT_STATES)[number];
-export type PaymentReasonName = (typeof PAYMENT_REASONS)[number];
-export type PaymentDirectionName = (typeof PAYMENT_DIRECTIONS)[number];
-export type ServiceTypeName = (typeof SERVICE_TYPES)[number];
+// The enum names in index order are the data model's (the contracts use the same indices).
+export {
+  agreementStateNames as AGREEMENT_STATES,
+  paymentReasonNames as PAYMENT_REASONS,
+  paymentDirectionNames as PAYMENT_DIRECTIONS,
+  serviceTypeNames as SERVICE_TYPES,
+} from "../../model/enums";
+export type { AgreementStateName, PaymentReasonName, PaymentDirectionName, ServiceTypeName } from "../../model/types";
 
 const PRICING_TUPLE = "(uint256,uint256,uint256,uint256)";
 const TIMEOUTS_TUPLE = "(uint64,uint64,uint64,uint64,uint256,uint256,uint256,uint256)";
