@@ -11,57 +11,24 @@ import {
   deadlineOf,
   deployMarketFixture,
   makeTerms,
-  nextDealId,
   type PaymentTuple,
 } from "../../helpers/fixtures";
-import { getAgreementStateString } from "../../../src/model";
-import { expectDeltas, expectPayments, expectRecord, termMutations } from "../../helpers/assertions";
+import { describeDealGuards } from "./guards.shared";
+import { expectDeltas, expectPayments, expectRecord } from "../../helpers/assertions";
 
 describe("DealMarket.acceptResult", () => {
   const setup = () => loadFixture(deployMarketFixture);
   const count = DEFAULT_INSTRUCTION_COUNT;
 
-  it("reverts with DealMarket_DealNotFound when the deal does not exist", async () => {
-    const ctx = await setup();
-    const dealId = nextDealId();
-    await expect(ctx.market.connect(ctx.jobCreator).acceptResult(dealId, makeTerms(), count))
-      .to.be.revertedWithCustomError(ctx.market, "DealMarket_DealNotFound")
-      .withArgs(dealId);
+  describeDealGuards({
+    action: "acceptResult",
+    expected: AgreementState.ResultsSubmitted,
+    wrongStates: [AgreementState.DealAgreed, AgreementState.ResultsChecked, AgreementState.ResultsAccepted],
+    caller: "jobCreator",
+    unauthorized: ["resourceProvider", "solver", "mediator", "stranger"],
+    args: (deal) => [deal.instructionCount],
+    mismatchedArgs: (deal) => [[deal.instructionCount + 1n]],
   });
-
-  for (const state of [AgreementState.DealAgreed, AgreementState.ResultsChecked, AgreementState.ResultsAccepted]) {
-    it(`reverts with DealMarket_InvalidState when the deal is in ${getAgreementStateString(state)}`, async () => {
-      const ctx = await setup();
-      const deal = await createDeal(ctx, state);
-      await expect(ctx.market.connect(ctx.jobCreator).acceptResult(deal.dealId, deal.terms, deal.instructionCount))
-        .to.be.revertedWithCustomError(ctx.market, "DealMarket_InvalidState")
-        .withArgs(deal.dealId, state, AgreementState.ResultsSubmitted);
-    });
-  }
-
-  it("reverts with DealMarket_TermsMismatch when any term or the instruction count differs", async () => {
-    const ctx = await setup();
-    const deal = await createDeal(ctx, AgreementState.ResultsSubmitted);
-    for (const [field, mutated] of termMutations(deal.terms, ctx.stranger.address)) {
-      await expect(ctx.market.connect(ctx.jobCreator).acceptResult(deal.dealId, mutated, count), field)
-        .to.be.revertedWithCustomError(ctx.market, "DealMarket_TermsMismatch")
-        .withArgs(deal.dealId);
-    }
-    await expect(ctx.market.connect(ctx.jobCreator).acceptResult(deal.dealId, deal.terms, count + 1n))
-      .to.be.revertedWithCustomError(ctx.market, "DealMarket_TermsMismatch")
-      .withArgs(deal.dealId);
-  });
-
-  for (const who of ["resourceProvider", "solver", "mediator", "stranger"] as const) {
-    it(`reverts with DealMarket_Unauthorized when the caller is the ${who}`, async () => {
-      const ctx = await setup();
-      const deal = await createDeal(ctx, AgreementState.ResultsSubmitted);
-      const caller = who === "mediator" ? ctx.mediators[1] : ctx[who];
-      await expect(ctx.market.connect(caller).acceptResult(deal.dealId, deal.terms, count))
-        .to.be.revertedWithCustomError(ctx.market, "DealMarket_Unauthorized")
-        .withArgs(deal.dealId, caller.address);
-    });
-  }
 
   it("reverts with DealMarket_DeadlinePassed one second after the judge-results deadline", async () => {
     const ctx = await setup();

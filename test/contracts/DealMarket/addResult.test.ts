@@ -10,63 +10,25 @@ import {
   deadlineOf,
   deployMarketFixture,
   makeTerms,
-  nextDealId,
   resultsCollateral,
   resultsIdOf,
 } from "../../helpers/fixtures";
-import { getAgreementStateString } from "../../../src/model";
-import { expectDeltas, expectPayments, expectRecord, termMutations } from "../../helpers/assertions";
+import { describeDealGuards } from "./guards.shared";
+import { expectDeltas, expectPayments, expectRecord } from "../../helpers/assertions";
 
 describe("DealMarket.addResult", () => {
   const setup = () => loadFixture(deployMarketFixture);
   const count = DEFAULT_INSTRUCTION_COUNT;
   const resultsId = resultsIdOf("addResult");
 
-  it("reverts with DealMarket_DealNotFound when the deal does not exist", async () => {
-    const ctx = await setup();
-    const dealId = nextDealId();
-    await expect(ctx.market.connect(ctx.resourceProvider).addResult(dealId, makeTerms(), resultsId, count))
-      .to.be.revertedWithCustomError(ctx.market, "DealMarket_DealNotFound")
-      .withArgs(dealId);
+  describeDealGuards({
+    action: "addResult",
+    expected: AgreementState.DealAgreed,
+    wrongStates: [AgreementState.DealNegotiating, AgreementState.ResultsSubmitted, AgreementState.TimeoutSubmitResults],
+    caller: "resourceProvider",
+    unauthorized: ["jobCreator", "solver", "mediator", "stranger"],
+    args: () => [resultsId, count],
   });
-
-  for (const state of [
-    AgreementState.DealNegotiating,
-    AgreementState.ResultsSubmitted,
-    AgreementState.TimeoutSubmitResults,
-  ]) {
-    it(`reverts with DealMarket_InvalidState when the deal is in ${getAgreementStateString(state)}`, async () => {
-      const ctx = await setup();
-      const deal = await createDeal(ctx, state);
-      await expect(ctx.market.connect(ctx.resourceProvider).addResult(deal.dealId, deal.terms, resultsId, count))
-        .to.be.revertedWithCustomError(ctx.market, "DealMarket_InvalidState")
-        .withArgs(deal.dealId, state, AgreementState.DealAgreed);
-    });
-  }
-
-  it("reverts with DealMarket_TermsMismatch when any term differs", async () => {
-    const ctx = await setup();
-    const deal = await createDeal(ctx, AgreementState.DealAgreed);
-    for (const [field, mutated] of termMutations(deal.terms, ctx.stranger.address)) {
-      await expect(
-        ctx.market.connect(ctx.resourceProvider).addResult(deal.dealId, mutated, resultsId, count),
-        field,
-      )
-        .to.be.revertedWithCustomError(ctx.market, "DealMarket_TermsMismatch")
-        .withArgs(deal.dealId);
-    }
-  });
-
-  for (const who of ["jobCreator", "solver", "mediator", "stranger"] as const) {
-    it(`reverts with DealMarket_Unauthorized when the caller is the ${who}`, async () => {
-      const ctx = await setup();
-      const deal = await createDeal(ctx, AgreementState.DealAgreed);
-      const caller = who === "mediator" ? ctx.mediators[0] : ctx[who];
-      await expect(ctx.market.connect(caller).addResult(deal.dealId, deal.terms, resultsId, count))
-        .to.be.revertedWithCustomError(ctx.market, "DealMarket_Unauthorized")
-        .withArgs(deal.dealId, caller.address);
-    });
-  }
 
   it("reverts with DealMarket_DeadlinePassed one second after the submit-results deadline", async () => {
     const ctx = await setup();

@@ -11,63 +11,25 @@ import {
   deadlineOf,
   deployMarketFixture,
   makeTerms,
-  nextDealId,
-  passDeadline,
   type PaymentTuple,
 } from "../../helpers/fixtures";
-import { getAgreementStateString } from "../../../src/model";
-import { expectDeltas, expectPayments, expectRecord, termMutations } from "../../helpers/assertions";
+import { describeDealGuards } from "./guards.shared";
+import { expectDeltas, expectPayments, expectRecord } from "../../helpers/assertions";
 
 describe("DealMarket.timeoutJudgeResults", () => {
   const setup = () => loadFixture(deployMarketFixture);
   const count = DEFAULT_INSTRUCTION_COUNT;
 
-  it("reverts with DealMarket_DealNotFound when the deal does not exist", async () => {
-    const ctx = await setup();
-    const dealId = nextDealId();
-    await expect(ctx.market.connect(ctx.resourceProvider).timeoutJudgeResults(dealId, makeTerms(), count))
-      .to.be.revertedWithCustomError(ctx.market, "DealMarket_DealNotFound")
-      .withArgs(dealId);
+  describeDealGuards({
+    action: "timeoutJudgeResults",
+    expected: AgreementState.ResultsSubmitted,
+    wrongStates: [AgreementState.DealAgreed, AgreementState.ResultsAccepted, AgreementState.ResultsChecked],
+    caller: "resourceProvider",
+    unauthorized: ["jobCreator", "solver", "mediator", "stranger"],
+    args: (deal) => [deal.instructionCount],
+    mismatchedArgs: (deal) => [[deal.instructionCount * 2n]],
+    claimAfter: "judgeResults",
   });
-
-  for (const state of [AgreementState.DealAgreed, AgreementState.ResultsAccepted, AgreementState.ResultsChecked]) {
-    it(`reverts with DealMarket_InvalidState when the deal is in ${getAgreementStateString(state)}`, async () => {
-      const ctx = await setup();
-      const deal = await createDeal(ctx, state);
-      await passDeadline(ctx.market, deal.dealId, deal.terms.timeouts.judgeResults);
-      await expect(
-        ctx.market.connect(ctx.resourceProvider).timeoutJudgeResults(deal.dealId, deal.terms, deal.instructionCount),
-      )
-        .to.be.revertedWithCustomError(ctx.market, "DealMarket_InvalidState")
-        .withArgs(deal.dealId, state, AgreementState.ResultsSubmitted);
-    });
-  }
-
-  it("reverts with DealMarket_TermsMismatch when any term or the instruction count differs", async () => {
-    const ctx = await setup();
-    const deal = await createDeal(ctx, AgreementState.ResultsSubmitted);
-    await passDeadline(ctx.market, deal.dealId, deal.terms.timeouts.judgeResults);
-    for (const [field, mutated] of termMutations(deal.terms, ctx.stranger.address)) {
-      await expect(ctx.market.connect(ctx.resourceProvider).timeoutJudgeResults(deal.dealId, mutated, count), field)
-        .to.be.revertedWithCustomError(ctx.market, "DealMarket_TermsMismatch")
-        .withArgs(deal.dealId);
-    }
-    await expect(ctx.market.connect(ctx.resourceProvider).timeoutJudgeResults(deal.dealId, deal.terms, count * 2n))
-      .to.be.revertedWithCustomError(ctx.market, "DealMarket_TermsMismatch")
-      .withArgs(deal.dealId);
-  });
-
-  for (const who of ["jobCreator", "solver", "mediator", "stranger"] as const) {
-    it(`reverts with DealMarket_Unauthorized when the caller is the ${who}`, async () => {
-      const ctx = await setup();
-      const deal = await createDeal(ctx, AgreementState.ResultsSubmitted);
-      await passDeadline(ctx.market, deal.dealId, deal.terms.timeouts.judgeResults);
-      const caller = who === "mediator" ? ctx.mediators[0] : ctx[who];
-      await expect(ctx.market.connect(caller).timeoutJudgeResults(deal.dealId, deal.terms, count))
-        .to.be.revertedWithCustomError(ctx.market, "DealMarket_Unauthorized")
-        .withArgs(deal.dealId, caller.address);
-    });
-  }
 
   it("reverts with DealMarket_DeadlineNotPassed at exactly the judge-results deadline", async () => {
     const ctx = await setup();

@@ -10,61 +10,23 @@ import {
   deadlineOf,
   deployMarketFixture,
   makeTerms,
-  nextDealId,
-  passDeadline,
   type PaymentTuple,
 } from "../../helpers/fixtures";
-import { getAgreementStateString } from "../../../src/model";
-import { expectDeltas, expectPayments, expectRecord, termMutations } from "../../helpers/assertions";
+import { describeDealGuards } from "./guards.shared";
+import { expectDeltas, expectPayments, expectRecord } from "../../helpers/assertions";
 
 describe("DealMarket.timeoutSubmitResults", () => {
   const setup = () => loadFixture(deployMarketFixture);
 
-  it("reverts with DealMarket_DealNotFound when the deal does not exist", async () => {
-    const ctx = await setup();
-    const dealId = nextDealId();
-    await expect(ctx.market.connect(ctx.jobCreator).timeoutSubmitResults(dealId, makeTerms()))
-      .to.be.revertedWithCustomError(ctx.market, "DealMarket_DealNotFound")
-      .withArgs(dealId);
+  describeDealGuards({
+    action: "timeoutSubmitResults",
+    expected: AgreementState.DealAgreed,
+    wrongStates: [AgreementState.DealNegotiating, AgreementState.ResultsSubmitted, AgreementState.TimeoutSubmitResults],
+    caller: "jobCreator",
+    unauthorized: ["resourceProvider", "solver", "mediator", "stranger"],
+    args: () => [],
+    claimAfter: "submitResults",
   });
-
-  for (const state of [
-    AgreementState.DealNegotiating,
-    AgreementState.ResultsSubmitted,
-    AgreementState.TimeoutSubmitResults,
-  ]) {
-    it(`reverts with DealMarket_InvalidState when the deal is in ${getAgreementStateString(state)}`, async () => {
-      const ctx = await setup();
-      const deal = await createDeal(ctx, state);
-      await passDeadline(ctx.market, deal.dealId, deal.terms.timeouts.submitResults);
-      await expect(ctx.market.connect(ctx.jobCreator).timeoutSubmitResults(deal.dealId, deal.terms))
-        .to.be.revertedWithCustomError(ctx.market, "DealMarket_InvalidState")
-        .withArgs(deal.dealId, state, AgreementState.DealAgreed);
-    });
-  }
-
-  it("reverts with DealMarket_TermsMismatch when any term differs", async () => {
-    const ctx = await setup();
-    const deal = await createDeal(ctx, AgreementState.DealAgreed);
-    await passDeadline(ctx.market, deal.dealId, deal.terms.timeouts.submitResults);
-    for (const [field, mutated] of termMutations(deal.terms, ctx.stranger.address)) {
-      await expect(ctx.market.connect(ctx.jobCreator).timeoutSubmitResults(deal.dealId, mutated), field)
-        .to.be.revertedWithCustomError(ctx.market, "DealMarket_TermsMismatch")
-        .withArgs(deal.dealId);
-    }
-  });
-
-  for (const who of ["resourceProvider", "solver", "mediator", "stranger"] as const) {
-    it(`reverts with DealMarket_Unauthorized when the caller is the ${who}`, async () => {
-      const ctx = await setup();
-      const deal = await createDeal(ctx, AgreementState.DealAgreed);
-      await passDeadline(ctx.market, deal.dealId, deal.terms.timeouts.submitResults);
-      const caller = who === "mediator" ? ctx.mediators[0] : ctx[who];
-      await expect(ctx.market.connect(caller).timeoutSubmitResults(deal.dealId, deal.terms))
-        .to.be.revertedWithCustomError(ctx.market, "DealMarket_Unauthorized")
-        .withArgs(deal.dealId, caller.address);
-    });
-  }
 
   it("reverts with DealMarket_DeadlineNotPassed at exactly the submit-results deadline", async () => {
     const ctx = await setup();
