@@ -98,7 +98,9 @@ function wellFormedDeep(value: unknown): unknown {
 
 /** Numbers by value: a bigint a double holds exactly compares as that double, and -0 as 0. */
 function numbersByValue(value: unknown): unknown {
-  if (typeof value === "bigint") return BigInt(Number(value)) === value ? Number(value) : value;
+  // An integer literal that is a double's shortest decimal form denotes that double (as Go's float64 decoding
+  // reads it), even when the double's exact value differs in the last digits (…220 vs …216).
+  if (typeof value === "bigint") return String(Number(value)) === value.toString() ? Number(value) : value;
   if (typeof value === "number") return value === 0 ? 0 : value;
   if (Array.isArray(value)) return value.map(numbersByValue);
   if (value !== null && typeof value === "object") {
