@@ -9,11 +9,10 @@ import { ERC20Permit } from "@openzeppelin/contracts/token/ERC20/extensions/ERC2
 /// @notice An ERC20 with EIP-2612 permit for local networks and tests; any ERC20 can back a DealMarket.
 contract AccordToken is ERC20, ERC20Permit, Ownable {
     /// @param initialHolder Receives `initialSupply` and owns the mint right.
-    constructor(address initialHolder, uint256 initialSupply)
-        ERC20("Accord Token", "ACD")
-        ERC20Permit("Accord Token")
-        Ownable(initialHolder)
-    {
+    constructor(
+        address initialHolder,
+        uint256 initialSupply
+    ) ERC20("Accord Token", "ACD") ERC20Permit("Accord Token") Ownable(initialHolder) {
         _mint(initialHolder, initialSupply);
     }
 

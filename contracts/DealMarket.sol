@@ -25,19 +25,18 @@ import {
 /// @notice See {IDealMarket}. Every action checks, then writes the deal's slot and logs, then moves tokens.
 contract DealMarket is IDealMarket, DealStore, Escrow, EIP712 {
     /// @param token_ The ERC20 of this market. Fee-on-transfer and rebasing tokens are not supported.
-    constructor(IERC20 token_) Escrow(token_) EIP712("Accord DealMarket", "1") { }
+    constructor(IERC20 token_) Escrow(token_) EIP712("Accord DealMarket", "1") {}
 
     /*//////////////////////////////////////////////////////////////
                                   VIEWS
     //////////////////////////////////////////////////////////////*/
 
     /// @inheritdoc IDealMarket
-    function agreementDigest(bytes32 dealId, DealTerms calldata terms, uint256 deadline)
-        external
-        view
-        override
-        returns (bytes32)
-    {
+    function agreementDigest(
+        bytes32 dealId,
+        DealTerms calldata terms,
+        uint256 deadline
+    ) external view override returns (bytes32) {
         return _hashTypedDataV4(DealHashing.hashAgreement(dealId, DealHashing.hashTerms(terms), deadline));
     }
 
@@ -48,9 +47,12 @@ contract DealMarket is IDealMarket, DealStore, Escrow, EIP712 {
     /// @inheritdoc IDealMarket
     function agree(bytes32 dealId, DealTerms calldata terms) external override nonReentrant {
         DealMembers calldata members = terms.members;
-        uint8 party = msg.sender == members.jobCreator
-            ? JOB_CREATOR
-            : msg.sender == members.resourceProvider ? RESOURCE_PROVIDER : 0;
+        uint8 party =
+            msg.sender == members.jobCreator
+                ? JOB_CREATOR
+                : msg.sender == members.resourceProvider
+                    ? RESOURCE_PROVIDER
+                    : 0;
         if (party == 0) revert Errors.DealMarket_Unauthorized(dealId, msg.sender);
 
         DealRecord memory record = _deals[dealId];
@@ -99,11 +101,12 @@ contract DealMarket is IDealMarket, DealStore, Escrow, EIP712 {
     //////////////////////////////////////////////////////////////*/
 
     /// @inheritdoc IDealMarket
-    function addResult(bytes32 dealId, DealTerms calldata terms, bytes32 resultsId, uint64 instructionCount)
-        external
-        override
-        nonReentrant
-    {
+    function addResult(
+        bytes32 dealId,
+        DealTerms calldata terms,
+        bytes32 resultsId,
+        uint64 instructionCount
+    ) external override nonReentrant {
         (DealRecord memory record, bytes32 termsHash) = _load(dealId, terms, 0, 0, AgreementState.DealAgreed);
         address provider = terms.members.resourceProvider;
         _requireCaller(dealId, provider);
@@ -124,12 +127,12 @@ contract DealMarket is IDealMarket, DealStore, Escrow, EIP712 {
     }
 
     /// @inheritdoc IDealMarket
-    function acceptResult(bytes32 dealId, DealTerms calldata terms, uint64 instructionCount)
-        external
-        override
-        nonReentrant
-    {
-        (DealRecord memory record,) = _load(dealId, terms, instructionCount, 0, AgreementState.ResultsSubmitted);
+    function acceptResult(
+        bytes32 dealId,
+        DealTerms calldata terms,
+        uint64 instructionCount
+    ) external override nonReentrant {
+        (DealRecord memory record, ) = _load(dealId, terms, instructionCount, 0, AgreementState.ResultsSubmitted);
         _requireCaller(dealId, terms.members.jobCreator);
         _requireBeforeDeadline(dealId, record.updatedAt, terms.timeouts.judgeResults);
 
@@ -138,13 +141,18 @@ contract DealMarket is IDealMarket, DealStore, Escrow, EIP712 {
     }
 
     /// @inheritdoc IDealMarket
-    function checkResult(bytes32 dealId, DealTerms calldata terms, uint64 instructionCount)
-        external
-        override
-        nonReentrant
-    {
-        (DealRecord memory record, bytes32 termsHash) =
-            _load(dealId, terms, instructionCount, 0, AgreementState.ResultsSubmitted);
+    function checkResult(
+        bytes32 dealId,
+        DealTerms calldata terms,
+        uint64 instructionCount
+    ) external override nonReentrant {
+        (DealRecord memory record, bytes32 termsHash) = _load(
+            dealId,
+            terms,
+            instructionCount,
+            0,
+            AgreementState.ResultsSubmitted
+        );
         address jobCreator = terms.members.jobCreator;
         _requireCaller(dealId, jobCreator);
         _requireBeforeDeadline(dealId, record.updatedAt, terms.timeouts.judgeResults);
@@ -177,7 +185,13 @@ contract DealMarket is IDealMarket, DealStore, Escrow, EIP712 {
         uint64 instructionCount,
         uint8 mediatorIndex
     ) external override nonReentrant {
-        address mediator = _loadForMediator(dealId, terms, instructionCount, mediatorIndex, AgreementState.MediationAccepted);
+        address mediator = _loadForMediator(
+            dealId,
+            terms,
+            instructionCount,
+            mediatorIndex,
+            AgreementState.MediationAccepted
+        );
         _payForResults(dealId, terms, instructionCount, JudgeCollateral.AlreadyReturned);
         _payMediator(dealId, mediator, terms.pricing.mediationFee);
     }
@@ -189,7 +203,13 @@ contract DealMarket is IDealMarket, DealStore, Escrow, EIP712 {
         uint64 instructionCount,
         uint8 mediatorIndex
     ) external override nonReentrant {
-        address mediator = _loadForMediator(dealId, terms, instructionCount, mediatorIndex, AgreementState.MediationRejected);
+        address mediator = _loadForMediator(
+            dealId,
+            terms,
+            instructionCount,
+            mediatorIndex,
+            AgreementState.MediationRejected
+        );
         address jobCreator = terms.members.jobCreator;
         uint256 paymentCollateral = terms.pricing.paymentCollateral;
         uint256 resultsCollateral = _resultsCollateral(terms.pricing, instructionCount);
@@ -205,11 +225,14 @@ contract DealMarket is IDealMarket, DealStore, Escrow, EIP712 {
 
     /// @inheritdoc IDealMarket
     function timeoutAgree(bytes32 dealId, DealTerms calldata terms) external override nonReentrant {
-        (DealRecord memory record,) = _load(dealId, terms, 0, 0, AgreementState.DealNegotiating);
+        (DealRecord memory record, ) = _load(dealId, terms, 0, 0, AgreementState.DealNegotiating);
         // Only the party that agreed (and escrowed) is owed anything; the other has nothing to claim.
-        uint8 party = msg.sender == terms.members.jobCreator
-            ? JOB_CREATOR
-            : msg.sender == terms.members.resourceProvider ? RESOURCE_PROVIDER : 0;
+        uint8 party =
+            msg.sender == terms.members.jobCreator
+                ? JOB_CREATOR
+                : msg.sender == terms.members.resourceProvider
+                    ? RESOURCE_PROVIDER
+                    : 0;
         if (party == 0 || record.agreedBy & party == 0) revert Errors.DealMarket_Unauthorized(dealId, msg.sender);
         _requireAfterDeadline(dealId, record.updatedAt, terms.timeouts.agree);
 
@@ -217,19 +240,37 @@ contract DealMarket is IDealMarket, DealStore, Escrow, EIP712 {
         if (party == JOB_CREATOR) {
             uint256 paymentCollateral = terms.pricing.paymentCollateral;
             uint256 judgeCollateral = terms.timeouts.judgeResultsCollateral;
-            _logPayment(dealId, msg.sender, paymentCollateral, PaymentReason.PaymentCollateral, PaymentDirection.Refunded);
-            _logPayment(dealId, msg.sender, judgeCollateral, PaymentReason.TimeoutCollateral, PaymentDirection.Refunded);
+            _logPayment(
+                dealId,
+                msg.sender,
+                paymentCollateral,
+                PaymentReason.PaymentCollateral,
+                PaymentDirection.Refunded
+            );
+            _logPayment(
+                dealId,
+                msg.sender,
+                judgeCollateral,
+                PaymentReason.TimeoutCollateral,
+                PaymentDirection.Refunded
+            );
             _push(msg.sender, paymentCollateral + judgeCollateral);
         } else {
             uint256 submitCollateral = terms.timeouts.submitResultsCollateral;
-            _logPayment(dealId, msg.sender, submitCollateral, PaymentReason.TimeoutCollateral, PaymentDirection.Refunded);
+            _logPayment(
+                dealId,
+                msg.sender,
+                submitCollateral,
+                PaymentReason.TimeoutCollateral,
+                PaymentDirection.Refunded
+            );
             _push(msg.sender, submitCollateral);
         }
     }
 
     /// @inheritdoc IDealMarket
     function timeoutSubmitResults(bytes32 dealId, DealTerms calldata terms) external override nonReentrant {
-        (DealRecord memory record,) = _load(dealId, terms, 0, 0, AgreementState.DealAgreed);
+        (DealRecord memory record, ) = _load(dealId, terms, 0, 0, AgreementState.DealAgreed);
         address jobCreator = terms.members.jobCreator;
         _requireCaller(dealId, jobCreator);
         _requireAfterDeadline(dealId, record.updatedAt, terms.timeouts.submitResults);
@@ -245,12 +286,12 @@ contract DealMarket is IDealMarket, DealStore, Escrow, EIP712 {
     }
 
     /// @inheritdoc IDealMarket
-    function timeoutJudgeResults(bytes32 dealId, DealTerms calldata terms, uint64 instructionCount)
-        external
-        override
-        nonReentrant
-    {
-        (DealRecord memory record,) = _load(dealId, terms, instructionCount, 0, AgreementState.ResultsSubmitted);
+    function timeoutJudgeResults(
+        bytes32 dealId,
+        DealTerms calldata terms,
+        uint64 instructionCount
+    ) external override nonReentrant {
+        (DealRecord memory record, ) = _load(dealId, terms, instructionCount, 0, AgreementState.ResultsSubmitted);
         _requireCaller(dealId, terms.members.resourceProvider);
         _requireAfterDeadline(dealId, record.updatedAt, terms.timeouts.judgeResults);
 
@@ -266,8 +307,13 @@ contract DealMarket is IDealMarket, DealStore, Escrow, EIP712 {
         uint64 instructionCount,
         uint8 mediatorIndex
     ) external override nonReentrant {
-        (DealRecord memory record,) =
-            _load(dealId, terms, instructionCount, mediatorIndex, AgreementState.ResultsChecked);
+        (DealRecord memory record, ) = _load(
+            dealId,
+            terms,
+            instructionCount,
+            mediatorIndex,
+            AgreementState.ResultsChecked
+        );
         address jobCreator = terms.members.jobCreator;
         address provider = terms.members.resourceProvider;
         if (msg.sender != jobCreator && msg.sender != provider) {
@@ -309,7 +355,13 @@ contract DealMarket is IDealMarket, DealStore, Escrow, EIP712 {
             address jobCreator = terms.members.jobCreator;
             uint256 paymentCollateral = terms.pricing.paymentCollateral;
             uint256 judgeCollateral = terms.timeouts.judgeResultsCollateral;
-            _logPayment(dealId, jobCreator, paymentCollateral, PaymentReason.PaymentCollateral, PaymentDirection.PaidIn);
+            _logPayment(
+                dealId,
+                jobCreator,
+                paymentCollateral,
+                PaymentReason.PaymentCollateral,
+                PaymentDirection.PaidIn
+            );
             _logPayment(dealId, jobCreator, judgeCollateral, PaymentReason.TimeoutCollateral, PaymentDirection.PaidIn);
             _pull(jobCreator, paymentCollateral + judgeCollateral);
         }
@@ -351,7 +403,13 @@ contract DealMarket is IDealMarket, DealStore, Escrow, EIP712 {
         _logPayment(dealId, jobCreator, toJobCreator, PaymentReason.PaymentCollateral, PaymentDirection.Refunded);
         uint256 judgeCollateral = terms.timeouts.judgeResultsCollateral;
         if (judge == JudgeCollateral.ReturnToJobCreator) {
-            _logPayment(dealId, jobCreator, judgeCollateral, PaymentReason.TimeoutCollateral, PaymentDirection.Refunded);
+            _logPayment(
+                dealId,
+                jobCreator,
+                judgeCollateral,
+                PaymentReason.TimeoutCollateral,
+                PaymentDirection.Refunded
+            );
             toJobCreator += judgeCollateral;
         } else if (judge == JudgeCollateral.SlashToProvider) {
             _logPayment(dealId, provider, judgeCollateral, PaymentReason.TimeoutCollateral, PaymentDirection.Slashed);
@@ -369,8 +427,13 @@ contract DealMarket is IDealMarket, DealStore, Escrow, EIP712 {
         uint8 mediatorIndex,
         AgreementState outcome
     ) private returns (address mediator) {
-        (DealRecord memory record,) =
-            _load(dealId, terms, instructionCount, mediatorIndex, AgreementState.ResultsChecked);
+        (DealRecord memory record, ) = _load(
+            dealId,
+            terms,
+            instructionCount,
+            mediatorIndex,
+            AgreementState.ResultsChecked
+        );
         mediator = terms.members.mediators[mediatorIndex];
         _requireCaller(dealId, mediator);
         _requireBeforeDeadline(dealId, record.updatedAt, terms.timeouts.mediateResults);
@@ -382,11 +445,7 @@ contract DealMarket is IDealMarket, DealStore, Escrow, EIP712 {
         _push(mediator, fee);
     }
 
-    function _resultsCollateral(DealPricing calldata pricing, uint64 instructionCount)
-        private
-        pure
-        returns (uint256)
-    {
+    function _resultsCollateral(DealPricing calldata pricing, uint64 instructionCount) private pure returns (uint256) {
         // Same order of operations as _payForResults: once addResult has computed this without overflow,
         // every settlement of the deal can compute its amounts too.
         return pricing.resultsCollateralMultiple * (pricing.instructionPrice * instructionCount);
@@ -398,7 +457,7 @@ contract DealMarket is IDealMarket, DealStore, Escrow, EIP712 {
     /// not needed (and may be empty).
     function _requireSignature(address signer, bytes32 digest, bytes calldata signature) private view {
         if (msg.sender == signer) return;
-        (address recovered, ECDSA.RecoverError error,) = ECDSA.tryRecoverCalldata(digest, signature);
+        (address recovered, ECDSA.RecoverError error, ) = ECDSA.tryRecoverCalldata(digest, signature);
         if (error == ECDSA.RecoverError.NoError && recovered == signer) return;
         if (!SignatureChecker.isValidERC1271SignatureNowCalldata(signer, digest, signature)) {
             revert Errors.DealMarket_InvalidSignature(signer);

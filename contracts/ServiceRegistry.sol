@@ -60,12 +60,11 @@ contract ServiceRegistry is IServiceRegistry {
     }
 
     /// @inheritdoc IServiceRegistry
-    function getServicesByRole(ServiceType role, uint256 offset, uint256 limit)
-        external
-        view
-        override
-        returns (address[] memory accounts)
-    {
+    function getServicesByRole(
+        ServiceType role,
+        uint256 offset,
+        uint256 limit
+    ) external view override returns (address[] memory accounts) {
         address[] storage all = _accountsByRole[role];
         uint256 total = all.length;
         if (offset >= total) return new address[](0);

@@ -93,10 +93,11 @@ interface IDealMarket {
     function hashTerms(DealTerms calldata terms) external pure returns (bytes32);
 
     /// @notice The EIP-712 digest each party signs to agree to `terms` in one transaction.
-    function agreementDigest(bytes32 dealId, DealTerms calldata terms, uint256 deadline)
-        external
-        view
-        returns (bytes32);
+    function agreementDigest(
+        bytes32 dealId,
+        DealTerms calldata terms,
+        uint256 deadline
+    ) external view returns (bytes32);
 
     /// @notice Payouts whose transfer failed, withdrawable by `account`.
     function deferredPayouts(address account) external view returns (uint256);
@@ -136,8 +137,7 @@ interface IDealMarket {
     /// @dev Only the resource provider, in `DealAgreed`. Emits {ResultAdded}, {DealStateChange} and {Payment}s.
     /// @param resultsId The sha256 digest of the results' CID.
     /// @param instructionCount The instructions the job took, which the job cost is priced on.
-    function addResult(bytes32 dealId, DealTerms calldata terms, bytes32 resultsId, uint64 instructionCount)
-        external;
+    function addResult(bytes32 dealId, DealTerms calldata terms, bytes32 resultsId, uint64 instructionCount) external;
 
     /// @notice The job creator accepts the results: the provider is paid min(job cost, payment collateral) and
     /// gets its results collateral back; the job creator gets the rest of its payment collateral and its

@@ -43,8 +43,9 @@ interface IServiceRegistry {
 
     /// @notice Up to `limit` accounts offering `role`, starting at `offset` (registration order, except that a
     /// removal moves the last account into the freed place).
-    function getServicesByRole(ServiceType role, uint256 offset, uint256 limit)
-        external
-        view
-        returns (address[] memory accounts);
+    function getServicesByRole(
+        ServiceType role,
+        uint256 offset,
+        uint256 limit
+    ) external view returns (address[] memory accounts);
 }

@@ -13,15 +13,15 @@ library DealHashing {
         "DealPricing(uint256 instructionPrice,uint256 paymentCollateral,uint256 resultsCollateralMultiple,uint256 mediationFee)";
     bytes internal constant TIMEOUTS_TYPE =
         "DealTimeouts(uint64 agree,uint64 submitResults,uint64 judgeResults,uint64 mediateResults,uint256 agreeCollateral,uint256 submitResultsCollateral,uint256 judgeResultsCollateral,uint256 mediateResultsCollateral)";
-    bytes internal constant TERMS_TYPE =
-        "DealTerms(DealMembers members,DealPricing pricing,DealTimeouts timeouts)";
+    bytes internal constant TERMS_TYPE = "DealTerms(DealMembers members,DealPricing pricing,DealTimeouts timeouts)";
 
     bytes32 internal constant MEMBERS_TYPEHASH = keccak256(MEMBERS_TYPE);
     bytes32 internal constant PRICING_TYPEHASH = keccak256(PRICING_TYPE);
     bytes32 internal constant TIMEOUTS_TYPEHASH = keccak256(TIMEOUTS_TYPE);
     // EIP-712 encodeType: the primary type, then every referenced type sorted by name.
-    bytes32 internal constant TERMS_TYPEHASH =
-        keccak256(abi.encodePacked(TERMS_TYPE, MEMBERS_TYPE, PRICING_TYPE, TIMEOUTS_TYPE));
+    bytes32 internal constant TERMS_TYPEHASH = keccak256(
+        abi.encodePacked(TERMS_TYPE, MEMBERS_TYPE, PRICING_TYPE, TIMEOUTS_TYPE)
+    );
     bytes32 internal constant AGREEMENT_TYPEHASH = keccak256(
         abi.encodePacked(
             "Agreement(bytes32 dealId,DealTerms terms,uint256 deadline)",
@@ -34,27 +34,29 @@ library DealHashing {
 
     /// @notice hashStruct(DealTerms).
     function hashTerms(DealTerms calldata terms) internal pure returns (bytes32) {
-        return keccak256(
-            abi.encode(
-                TERMS_TYPEHASH,
-                hashMembers(terms.members),
-                keccak256(abi.encode(PRICING_TYPEHASH, terms.pricing)),
-                keccak256(abi.encode(TIMEOUTS_TYPEHASH, terms.timeouts))
-            )
-        );
+        return
+            keccak256(
+                abi.encode(
+                    TERMS_TYPEHASH,
+                    hashMembers(terms.members),
+                    keccak256(abi.encode(PRICING_TYPEHASH, terms.pricing)),
+                    keccak256(abi.encode(TIMEOUTS_TYPEHASH, terms.timeouts))
+                )
+            );
     }
 
     /// @notice hashStruct(DealMembers); an address[] is hashed as keccak256 of its 32-byte-padded elements.
     function hashMembers(DealMembers calldata members) internal pure returns (bytes32) {
-        return keccak256(
-            abi.encode(
-                MEMBERS_TYPEHASH,
-                members.jobCreator,
-                members.resourceProvider,
-                members.solver,
-                keccak256(abi.encodePacked(members.mediators))
-            )
-        );
+        return
+            keccak256(
+                abi.encode(
+                    MEMBERS_TYPEHASH,
+                    members.jobCreator,
+                    members.resourceProvider,
+                    members.solver,
+                    keccak256(abi.encodePacked(members.mediators))
+                )
+            );
     }
 
     /// @notice hashStruct(Agreement) for the one-transaction agreement path.
@@ -65,11 +67,11 @@ library DealHashing {
     /// @notice The stored commitment: the terms plus what later steps fixed (0 until known).
     /// @dev 200 bits leave room for the state and its timestamp in the same slot; finding two terms with the
     /// same commitment takes ~2^100 hashes.
-    function commitment(bytes32 termsHash, uint64 instructionCount, uint8 mediatorIndex)
-        internal
-        pure
-        returns (bytes25)
-    {
+    function commitment(
+        bytes32 termsHash,
+        uint64 instructionCount,
+        uint8 mediatorIndex
+    ) internal pure returns (bytes25) {
         return bytes25(keccak256(abi.encode(termsHash, instructionCount, mediatorIndex)));
     }
 }

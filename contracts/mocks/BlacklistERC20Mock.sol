@@ -12,7 +12,7 @@ contract BlacklistERC20Mock is ERC20 {
 
     error BlacklistERC20Mock_Blacklisted(address account);
 
-    constructor() ERC20("Blacklist Token", "BLT") { }
+    constructor() ERC20("Blacklist Token", "BLT") {}
 
     function mint(address to, uint256 amount) external {
         _mint(to, amount);

@@ -27,7 +27,7 @@ contract ERC1271WalletMock is IERC1271 {
     /// @inheritdoc IERC1271
     function isValidSignature(bytes32 hash, bytes calldata signature) external view override returns (bytes4) {
         if (rejectSignatures) return INVALID;
-        (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(hash, signature);
+        (address recovered, ECDSA.RecoverError err, ) = ECDSA.tryRecoverCalldata(hash, signature);
         return err == ECDSA.RecoverError.NoError && recovered == owner ? IERC1271.isValidSignature.selector : INVALID;
     }
 

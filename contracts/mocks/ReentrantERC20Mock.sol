@@ -15,7 +15,7 @@ contract ReentrantERC20Mock is ERC20 {
     bool public reentrySucceeded;
     bytes public reentryReturnData;
 
-    constructor() ERC20("Reentrant Token", "RET") { }
+    constructor() ERC20("Reentrant Token", "RET") {}
 
     function mint(address to, uint256 amount) external {
         _mint(to, amount);

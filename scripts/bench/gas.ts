@@ -226,7 +226,9 @@ async function main() {
   );
   console.table(deployments);
   console.table(contractSizes);
-  console.log(`happyPath ${happy} gas = ${(100 * output.happyPathRatioToAnchor).toFixed(1)}% of the anchor's ${ANCHOR_HAPPY_PATH_GAS}`);
+  console.log(
+    `happyPath ${happy} gas = ${(100 * output.happyPathRatioToAnchor).toFixed(1)}% of the anchor's ${ANCHOR_HAPPY_PATH_GAS}`,
+  );
   console.log(`wrote ${path.relative(process.cwd(), file)}`);
 }
 

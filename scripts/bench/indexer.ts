@@ -43,7 +43,8 @@ type Call = { from: Signer; fn: string; args: unknown[] };
 type Scheduled = { block: number; call: Call };
 
 async function main(): Promise<void> {
-  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm run bench:indexer does)`);
+  if (!fs.existsSync(CLI))
+    throw new Error(`${CLI} is missing: run \`npm run build\` first (npm run bench:indexer does)`);
   const signers = await ethers.getSigners();
   const { deployment, market, token } = await deployAccord(hre, { network: "bench" });
   const marketAddress = await market.getAddress();
@@ -65,13 +66,22 @@ async function main(): Promise<void> {
   fs.writeFileSync(deploymentFile, JSON.stringify(deployment));
 
   // ---- 2. the raw ceiling ----------------------------------------------------------------------------------
-  const ceiling = await rawCeiling(node.url, [marketAddress, deployment.contracts.ServiceRegistry.address], startBlock, head);
-  log(`chain: ${head} blocks, ${ceiling.events} events (${generated.deals} deals); raw eth_getLogs ceiling ${Math.round(ceiling.eventsPerSecond)} events/s`);
+  const ceiling = await rawCeiling(
+    node.url,
+    [marketAddress, deployment.contracts.ServiceRegistry.address],
+    startBlock,
+    head,
+  );
+  log(
+    `chain: ${head} blocks, ${ceiling.events} events (${generated.deals} deals); raw eth_getLogs ceiling ${Math.round(ceiling.eventsPerSecond)} events/s`,
+  );
 
   // ---- 3. backfill -----------------------------------------------------------------------------------------
   const pgliteDir = path.join(dir, "db");
   const backfill = await runBackfill(node.url, deploymentFile, ["--data-dir", pgliteDir]);
-  log(`backfill (PGlite): ${backfill.events} events in ${backfill.seconds.toFixed(2)} s = ${Math.round(backfill.eventsPerSecond)} events/s, peak RSS ${backfill.maxRssMiB} MiB`);
+  log(
+    `backfill (PGlite): ${backfill.events} events in ${backfill.seconds.toFixed(2)} s = ${Math.round(backfill.eventsPerSecond)} events/s, peak RSS ${backfill.maxRssMiB} MiB`,
+  );
   let backfillPostgres: Record<string, unknown> | undefined;
   const databaseUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
   if (await postgresReachable(databaseUrl)) {
@@ -98,7 +108,9 @@ async function main(): Promise<void> {
     warmList = await runLoad({ url: apiUrl, clients: 1, durationMs: 3000, queries: [queries[0]] });
     log(`API, one client, 100-row filtered list: p50 ${warmList.p50Ms.toFixed(1)} ms`);
     api = await runLoad({ url: apiUrl, clients: 50, durationMs: API_SECONDS * 1000, queries });
-    log(`API: ${Math.round(api.rps)} requests/s, p50 ${api.p50Ms.toFixed(1)} ms, p99 ${api.p99Ms.toFixed(1)} ms, ${api.errors} errors`);
+    log(
+      `API: ${Math.round(api.rps)} requests/s, p50 ${api.p50Ms.toFixed(1)} ms, p99 ${api.p99Ms.toFixed(1)} ms, ${api.errors} errors`,
+    );
   } finally {
     await stopChild(serve);
   }
@@ -106,8 +118,18 @@ async function main(): Promise<void> {
   // ---- 5. live lag -----------------------------------------------------------------------------------------
   const livePort = apiPort + 1;
   const follower = startChild([
-    "index", "--rpc", node.url, "--deployment", deploymentFile, "--data-dir", pgliteDir,
-    "--port", String(livePort), "--no-progress", "--log-level", "warn",
+    "index",
+    "--rpc",
+    node.url,
+    "--deployment",
+    deploymentFile,
+    "--data-dir",
+    pgliteDir,
+    "--port",
+    String(livePort),
+    "--no-progress",
+    "--log-level",
+    "warn",
   ]);
   let live: { p50Ms: number; p99Ms: number; maxMs: number; samples: number };
   try {
@@ -124,7 +146,10 @@ async function main(): Promise<void> {
   const result = {
     machine: { cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
     chain: { blocks: head - startBlock + 1, events: ceiling.events, deals: generated.deals, paths: generated.paths },
-    ceiling: { eventsPerSecond: Math.round(ceiling.eventsPerSecond), method: "eth_getLogs with fetch, 2,000-block ranges" },
+    ceiling: {
+      eventsPerSecond: Math.round(ceiling.eventsPerSecond),
+      method: "eth_getLogs with fetch, 2,000-block ranges",
+    },
     backfill: { ...summary(backfill, ceiling.eventsPerSecond), store: "pglite" },
     backfillPostgres,
     api: {
@@ -135,9 +160,16 @@ async function main(): Promise<void> {
       warm100RowListP50Ms: round(warmList.p50Ms),
       clients: 50,
       seconds: API_SECONDS,
-      queries: "solver mix: provider's deals (100 rows), deal payments, mediator's disputes, deal with nested result/payments, top accounts",
+      queries:
+        "solver mix: provider's deals (100 rows), deal payments, mediator's disputes, deal with nested result/payments, top accounts",
     },
-    live: { p50Ms: round(live.p50Ms), p99Ms: round(live.p99Ms), maxMs: round(live.maxMs), samples: live.samples, settings: "defaults (250 ms head polling)" },
+    live: {
+      p50Ms: round(live.p50Ms),
+      p99Ms: round(live.p99Ms),
+      maxMs: round(live.maxMs),
+      samples: live.samples,
+      settings: "defaults (250 ms head polling)",
+    },
     targets: { backfillEventsPerSecond: 10_000, backfillPeakRssMiB: 400, liveP99Ms: 1000 },
     anchor: ANCHOR,
   };
@@ -167,12 +199,23 @@ async function generateHistory(options: {
   type Plan = { events: number; steps: (deal: Deal) => [number, Call][] };
   type Deal = { id: string; terms: OnChainDealTerms; jc: Signer; rp: Signer; sigs: [string, string] };
   const ic = INSTRUCTIONS;
-  const agreeSigned = (d: Deal): Call => ({ from: solver, fn: "agreeWithSignatures", args: [d.id, d.terms, deadline, ...d.sigs] });
+  const agreeSigned = (d: Deal): Call => ({
+    from: solver,
+    fn: "agreeWithSignatures",
+    args: [d.id, d.terms, deadline, ...d.sigs],
+  });
   const add = (d: Deal): Call => ({ from: d.rp, fn: "addResult", args: [d.id, d.terms, ethers.id(`r${d.id}`), ic] });
   const check = (d: Deal): Call => ({ from: d.jc, fn: "checkResult", args: [d.id, d.terms, ic] });
   const wait = Number(STEP) + 2;
   const plans: Record<string, Plan> = {
-    happy: { events: 14, steps: (d) => [[0, agreeSigned(d)], [1, add(d)], [2, { from: d.jc, fn: "acceptResult", args: [d.id, d.terms, ic] }]] },
+    happy: {
+      events: 14,
+      steps: (d) => [
+        [0, agreeSigned(d)],
+        [1, add(d)],
+        [2, { from: d.jc, fn: "acceptResult", args: [d.id, d.terms, ic] }],
+      ],
+    },
     happyTwoStep: {
       events: 17,
       steps: (d) => [
@@ -184,24 +227,52 @@ async function generateHistory(options: {
     },
     mediationAccept: {
       events: 18,
-      steps: (d) => [[0, agreeSigned(d)], [1, add(d)], [2, check(d)], [3, { from: mediator, fn: "mediationAcceptResult", args: [d.id, d.terms, ic, 0] }]],
+      steps: (d) => [
+        [0, agreeSigned(d)],
+        [1, add(d)],
+        [2, check(d)],
+        [3, { from: mediator, fn: "mediationAcceptResult", args: [d.id, d.terms, ic, 0] }],
+      ],
     },
     mediationReject: {
       events: 16,
-      steps: (d) => [[0, agreeSigned(d)], [1, add(d)], [2, check(d)], [3, { from: mediator, fn: "mediationRejectResult", args: [d.id, d.terms, ic, 0] }]],
+      steps: (d) => [
+        [0, agreeSigned(d)],
+        [1, add(d)],
+        [2, check(d)],
+        [3, { from: mediator, fn: "mediationRejectResult", args: [d.id, d.terms, ic, 0] }],
+      ],
     },
     timeoutAgree: {
       events: 9,
-      steps: (d) => [[0, { from: d.jc, fn: "agree", args: [d.id, d.terms] }], [wait, { from: d.jc, fn: "timeoutAgree", args: [d.id, d.terms] }]],
+      steps: (d) => [
+        [0, { from: d.jc, fn: "agree", args: [d.id, d.terms] }],
+        [wait, { from: d.jc, fn: "timeoutAgree", args: [d.id, d.terms] }],
+      ],
     },
-    timeoutSubmitResults: { events: 9, steps: (d) => [[0, agreeSigned(d)], [wait, { from: d.jc, fn: "timeoutSubmitResults", args: [d.id, d.terms] }]] },
+    timeoutSubmitResults: {
+      events: 9,
+      steps: (d) => [
+        [0, agreeSigned(d)],
+        [wait, { from: d.jc, fn: "timeoutSubmitResults", args: [d.id, d.terms] }],
+      ],
+    },
     timeoutJudgeResults: {
       events: 14,
-      steps: (d) => [[0, agreeSigned(d)], [1, add(d)], [1 + wait, { from: d.rp, fn: "timeoutJudgeResults", args: [d.id, d.terms, ic] }]],
+      steps: (d) => [
+        [0, agreeSigned(d)],
+        [1, add(d)],
+        [1 + wait, { from: d.rp, fn: "timeoutJudgeResults", args: [d.id, d.terms, ic] }],
+      ],
     },
     timeoutMediateResults: {
       events: 17,
-      steps: (d) => [[0, agreeSigned(d)], [1, add(d)], [2, check(d)], [2 + wait, { from: d.jc, fn: "timeoutMediateResults", args: [d.id, d.terms, ic, 0] }]],
+      steps: (d) => [
+        [0, agreeSigned(d)],
+        [1, add(d)],
+        [2, check(d)],
+        [2 + wait, { from: d.jc, fn: "timeoutMediateResults", args: [d.id, d.terms, ic, 0] }],
+      ],
     },
   };
   const names = Object.keys(plans);
@@ -220,20 +291,37 @@ async function generateHistory(options: {
         solver: solverAddress,
         mediators: [mediatorAddress],
       },
-      pricing: { instructionPrice: 10n ** 12n + BigInt(i % 13), paymentCollateral: 5n * TOKEN, resultsCollateralMultiple: 2n, mediationFee: TOKEN / 2n },
+      pricing: {
+        instructionPrice: 10n ** 12n + BigInt(i % 13),
+        paymentCollateral: 5n * TOKEN,
+        resultsCollateralMultiple: 2n,
+        mediationFee: TOKEN / 2n,
+      },
       timeouts: {
-        agree: STEP, submitResults: STEP, judgeResults: STEP, mediateResults: STEP,
-        agreeCollateral: 0n, submitResultsCollateral: TOKEN, judgeResultsCollateral: TOKEN, mediateResultsCollateral: 0n,
+        agree: STEP,
+        submitResults: STEP,
+        judgeResults: STEP,
+        mediateResults: STEP,
+        agreeCollateral: 0n,
+        submitResultsCollateral: TOKEN,
+        judgeResultsCollateral: TOKEN,
+        mediateResultsCollateral: 0n,
       },
     };
     const id = ethers.id(`bench-deal-${i}`);
     const value = { dealId: id, terms, deadline };
-    const needsSignatures = plans[name].steps({ id, terms, jc, rp, sigs: ["0x", "0x"] }).some(([, c]) => c.fn === "agreeWithSignatures");
+    const needsSignatures = plans[name]
+      .steps({ id, terms, jc, rp, sigs: ["0x", "0x"] })
+      .some(([, c]) => c.fn === "agreeWithSignatures");
     const sigs: [string, string] = needsSignatures
-      ? [await jc.signTypedData(domain, DEAL_AGREEMENT_TYPES, value), await rp.signTypedData(domain, DEAL_AGREEMENT_TYPES, value)]
+      ? [
+          await jc.signTypedData(domain, DEAL_AGREEMENT_TYPES, value),
+          await rp.signTypedData(domain, DEAL_AGREEMENT_TYPES, value),
+        ]
       : ["0x", "0x"];
     const start = Math.floor((i * lastStart) / deals);
-    for (const [offset, call] of plans[name].steps({ id, terms, jc, rp, sigs })) schedule[start + offset].push({ block: start + offset, call });
+    for (const [offset, call] of plans[name].steps({ id, terms, jc, rp, sigs }))
+      schedule[start + offset].push({ block: start + offset, call });
     counts[name] = (counts[name] ?? 0) + 1;
   }
 
@@ -246,7 +334,9 @@ async function generateHistory(options: {
     for (const { call } of schedule[b]) {
       if (!addressOf.has(call.from)) addressOf.set(call.from, await call.from.getAddress());
       const data = (market.interface as Interface).encodeFunctionData(call.fn, call.args);
-      await provider.send("eth_sendTransaction", [{ from: addressOf.get(call.from), to: marketAddress, data, gas: GAS }]);
+      await provider.send("eth_sendTransaction", [
+        { from: addressOf.get(call.from), to: marketAddress, data, gas: GAS },
+      ]);
     }
     await provider.send("evm_mine", [base + b]);
     if (b % 2000 === 1999) log(`generated ${b + 1}/${BLOCKS} blocks (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
@@ -297,8 +387,17 @@ type BackfillSummary = {
 
 async function runBackfill(rpcUrl: string, deploymentFile: string, store: string[]): Promise<BackfillSummary> {
   const child = startChild([
-    "index", "--rpc", rpcUrl, "--deployment", deploymentFile, ...store,
-    "--no-follow", "--no-serve", "--no-progress", "--log-level", "warn",
+    "index",
+    "--rpc",
+    rpcUrl,
+    "--deployment",
+    deploymentFile,
+    ...store,
+    "--no-follow",
+    "--no-serve",
+    "--no-progress",
+    "--log-level",
+    "warn",
   ]);
   const code = await new Promise<number | null>((resolve) => child.process.on("exit", resolve));
   if (code !== 0) throw new Error(`accord index exited ${code}: ${child.stderr()}`);
@@ -355,7 +454,11 @@ async function waitFor(url: string, timeoutMs = 120_000): Promise<void> {
 }
 
 async function graphql<T>(url: string, query: string): Promise<T> {
-  const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query }) });
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ query }),
+  });
   const body = (await response.json()) as { data: T; errors?: { message: string }[] };
   if (body.errors?.length) throw new Error(body.errors[0].message);
   return body.data;
@@ -365,7 +468,17 @@ async function graphql<T>(url: string, query: string): Promise<T> {
 async function solverQueries(url: string): Promise<string[]> {
   const { deals } = await graphql<{ deals: { id: string; resourceProvider: { id: string }; mediators: string[] }[] }>(
     url,
-    `{ deals(first: 1, where: { state: MediationRejected }) { id resourceProvider { id } mediators } }`,
+    `
+      {
+        deals(first: 1, where: { state: MediationRejected }) {
+          id
+          resourceProvider {
+            id
+          }
+          mediators
+        }
+      }
+    `,
   );
   const [deal] = deals;
   return [
@@ -396,8 +509,14 @@ async function liveLag(
       },
       pricing: { instructionPrice: 1n, paymentCollateral: TOKEN, resultsCollateralMultiple: 1n, mediationFee: 1n },
       timeouts: {
-        agree: 3600n, submitResults: 3600n, judgeResults: 3600n, mediateResults: 3600n,
-        agreeCollateral: 0n, submitResultsCollateral: 0n, judgeResultsCollateral: 0n, mediateResultsCollateral: 0n,
+        agree: 3600n,
+        submitResults: 3600n,
+        judgeResults: 3600n,
+        mediateResults: 3600n,
+        agreeCollateral: 0n,
+        submitResultsCollateral: 0n,
+        judgeResultsCollateral: 0n,
+        mediateResultsCollateral: 0n,
       },
     };
     await (await market.connect(jc).agree(dealId, terms)).wait();

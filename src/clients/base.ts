@@ -18,21 +18,16 @@ import {
   type DealMarket,
   type ServiceRegistry,
 } from "../../typechain-types";
+import { loadDeployment, verifyDeployment, type AccordDeployment, type DeploymentPathOptions } from "../deployments";
 import {
-  loadDeployment,
-  verifyDeployment,
-  type AccordDeployment,
-  type DeploymentPathOptions,
-} from "../deployments";
-import { AccordError, AgreementState, getAgreementStateString, type AgreementStateName, type ConvertAmountOptions } from "../model";
+  AccordError,
+  AgreementState,
+  getAgreementStateString,
+  type AgreementStateName,
+  type ConvertAmountOptions,
+} from "../model";
 import { decodeContractError, type AccordContractError } from "./errors";
-import {
-  AccordTxResult,
-  decodeAccordLogs,
-  eventsNamed,
-  type AccordEvent,
-  type AccordEventOf,
-} from "./events";
+import { AccordTxResult, decodeAccordLogs, eventsNamed, type AccordEvent, type AccordEventOf } from "./events";
 import { dealIdOf, resolveDeal, type DealRef, type OnChainDealTerms, type ResolvedDeal } from "./terms";
 
 /**
@@ -364,7 +359,12 @@ export class AccordClient {
       this.read("eip712Domain", () => token.eip712Domain()),
     ]);
     const signature = await this.signer.signTypedData(
-      { name: domain.name, version: domain.version, chainId: domain.chainId, verifyingContract: domain.verifyingContract },
+      {
+        name: domain.name,
+        version: domain.version,
+        chainId: domain.chainId,
+        verifyingContract: domain.verifyingContract,
+      },
       {
         Permit: [
           { name: "owner", type: "address" },
@@ -384,7 +384,16 @@ export class AccordClient {
   async submitPermit(permit: PermitSignature): Promise<AccordTxResult> {
     const token = AccordToken__factory.connect(permit.token, this.signer);
     return this.send("permit", (overrides) =>
-      token.permit(permit.owner, permit.spender, permit.value, permit.deadline, permit.v, permit.r, permit.s, overrides),
+      token.permit(
+        permit.owner,
+        permit.spender,
+        permit.value,
+        permit.deadline,
+        permit.v,
+        permit.r,
+        permit.s,
+        overrides,
+      ),
     );
   }
 

@@ -1,12 +1,6 @@
 // Logs of the Accord contracts → typed events. Deal events carry the deal ID as bytes32 and as its CID.
 
-import {
-  ZeroHash,
-  type Interface,
-  type Log,
-  type LogDescription,
-  type TransactionReceipt,
-} from "ethers";
+import { ZeroHash, type Interface, type Log, type LogDescription, type TransactionReceipt } from "ethers";
 import { AccordToken__factory, DealMarket__factory, ServiceRegistry__factory } from "../../typechain-types";
 import {
   bytes32ToCid,

@@ -18,7 +18,13 @@ export {
   type PermitSignature,
   type ResultStepOptions,
 } from "./base";
-export { PartyClient, type AgreeOptions, type PartyRole, type SignAgreementOptions, type SignedAgreement } from "./party";
+export {
+  PartyClient,
+  type AgreeOptions,
+  type PartyRole,
+  type SignAgreementOptions,
+  type SignedAgreement,
+} from "./party";
 export { JobCreatorClient, type CheckResultOptions } from "./job-creator";
 export { ResourceProviderClient, type AddResultOptions, type ResultInputRef } from "./resource-provider";
 export { MediatorClient, type PendingMediation, type PendingMediationsOptions } from "./mediator";

@@ -44,6 +44,8 @@ export class JobCreatorClient extends PartyClient {
   /** The provider did not submit results in time: its submit collateral is slashed to the job creator. */
   async timeoutSubmitResults(deal: DealRef): Promise<AccordTxResult> {
     const resolved = await this.resolveDeal(deal);
-    return this.send("timeoutSubmitResults", (overrides) => this.market.timeoutSubmitResults(resolved.dealId, resolved.terms, overrides));
+    return this.send("timeoutSubmitResults", (overrides) =>
+      this.market.timeoutSubmitResults(resolved.dealId, resolved.terms, overrides),
+    );
   }
 }

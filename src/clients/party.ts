@@ -1,7 +1,14 @@
 // What the two parties of a deal share: agreeing (two-step, or by signing for a solver) and the timeouts
 // either may claim.
 
-import { AccordClient, AccordClientError, sameAddress, type AllowanceMode, type MediationStepOptions, type PermitSignature } from "./base";
+import {
+  AccordClient,
+  AccordClientError,
+  sameAddress,
+  type AllowanceMode,
+  type MediationStepOptions,
+  type PermitSignature,
+} from "./base";
 import type { AccordTxResult } from "./events";
 import {
   agreementRequest,
@@ -47,7 +54,9 @@ export abstract class PartyClient extends AccordClient {
 
   /** The collateral the party escrows when it agrees. */
   agreementCollateral(terms: OnChainDealTerms): bigint {
-    return this.role === "jobCreator" ? jobCreatorAgreementCollateral(terms) : resourceProviderAgreementCollateral(terms);
+    return this.role === "jobCreator"
+      ? jobCreatorAgreementCollateral(terms)
+      : resourceProviderAgreementCollateral(terms);
   }
 
   /** Throws AccordClientError NOT_A_PARTY unless the signer is this role's member of the deal. */
@@ -72,7 +81,9 @@ export abstract class PartyClient extends AccordClient {
     const resolved = await this.resolveDeal(deal);
     await this.requireParty(resolved);
     const approval = await this.ensureAllowance(this.agreementCollateral(resolved.terms), options.allowance);
-    const result = await this.send("agree", (overrides) => this.market.agree(resolved.dealId, resolved.terms, overrides));
+    const result = await this.send("agree", (overrides) =>
+      this.market.agree(resolved.dealId, resolved.terms, overrides),
+    );
     result.approval = approval;
     return result;
   }
@@ -136,7 +147,10 @@ export abstract class PartyClient extends AccordClient {
         throw new AccordClientError("BAD_SIGNATURE", "the counterparty's agreement was signed in this party's role");
       }
       if (counterparty.dealId.toLowerCase() !== resolved.dealId) {
-        throw new AccordClientError("BAD_SIGNATURE", `the counterparty signed deal ${counterparty.dealCid}, not ${resolved.dealCid}`);
+        throw new AccordClientError(
+          "BAD_SIGNATURE",
+          `the counterparty signed deal ${counterparty.dealCid}, not ${resolved.dealCid}`,
+        );
       }
     }
     const approval = await this.ensureAllowance(this.agreementCollateral(resolved.terms), options.allowance);
@@ -144,7 +158,8 @@ export abstract class PartyClient extends AccordClient {
     if ("permit" in counterparty && counterparty.permit) {
       const { permit } = counterparty;
       const token = await this.getToken();
-      if ((await token.allowance(permit.owner, permit.spender)) < permit.value) permits.push(await this.submitPermit(permit));
+      if ((await token.allowance(permit.owner, permit.spender)) < permit.value)
+        permits.push(await this.submitPermit(permit));
     }
     const own = "0x";
     const [jobCreatorSignature, resourceProviderSignature] =
@@ -170,7 +185,9 @@ export abstract class PartyClient extends AccordClient {
    */
   async timeoutAgree(deal: DealRef): Promise<AccordTxResult> {
     const resolved = await this.resolveDeal(deal);
-    return this.send("timeoutAgree", (overrides) => this.market.timeoutAgree(resolved.dealId, resolved.terms, overrides));
+    return this.send("timeoutAgree", (overrides) =>
+      this.market.timeoutAgree(resolved.dealId, resolved.terms, overrides),
+    );
   }
 
   /** The mediator did not decide in time: everyone gets its escrow back. */

@@ -2,7 +2,14 @@
 // offers a role.
 
 import { ZeroHash, isHexString } from "ethers";
-import { bytes32ToCid, cidToBytes32, getServiceType, serviceTypeNames, type ServiceType, type ServiceTypeName } from "../model";
+import {
+  bytes32ToCid,
+  cidToBytes32,
+  getServiceType,
+  serviceTypeNames,
+  type ServiceType,
+  type ServiceTypeName,
+} from "../model";
 import { AccordClient, AccordClientError } from "./base";
 import type { AccordTxResult } from "./events";
 

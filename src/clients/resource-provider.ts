@@ -10,7 +10,7 @@ import { addResultPull, type DealRef } from "./terms";
 
 /** The results to submit: the model's Result, or its two on-chain fields. */
 export type ResultInputRef =
-  | Pick<Result, "results_id" | "instruction_count"> & Partial<Pick<Result, "deal_id">>
+  | (Pick<Result, "results_id" | "instruction_count"> & Partial<Pick<Result, "deal_id">>)
   | {
       /** The results' CID ("Qm…") or its bytes32 digest. */
       resultsId: string;
@@ -55,8 +55,13 @@ export class ResourceProviderClient extends PartyClient {
     if (fields.instructionCount < 0n || fields.instructionCount >= 1n << 64n) {
       throw new AccordClientError("INVALID_ARGUMENT", `instruction count ${fields.instructionCount} is not a uint64`);
     }
-    const resultsId = isHexString(fields.resultsId, 32) ? fields.resultsId.toLowerCase() : cidToBytes32(fields.resultsId);
-    const approval = await this.ensureAllowance(addResultPull(resolved.terms, fields.instructionCount), options.allowance);
+    const resultsId = isHexString(fields.resultsId, 32)
+      ? fields.resultsId.toLowerCase()
+      : cidToBytes32(fields.resultsId);
+    const approval = await this.ensureAllowance(
+      addResultPull(resolved.terms, fields.instructionCount),
+      options.allowance,
+    );
     const sent = await this.send("addResult", (overrides) =>
       this.market.addResult(resolved.dealId, resolved.terms, resultsId, fields.instructionCount, overrides),
     );

@@ -70,7 +70,11 @@ export class SolverClient extends AccordClient {
   /** The typed data both parties sign for this deal and deadline. */
   async agreementRequest(deal: DealRef, deadline: bigint): Promise<AgreementRequest> {
     const resolved = await this.resolveDeal(deal);
-    return agreementRequest(resolved, deadline, dealMarketDomain(await this.getChainId(), await this.market.getAddress()));
+    return agreementRequest(
+      resolved,
+      deadline,
+      dealMarketDomain(await this.getChainId(), await this.market.getAddress()),
+    );
   }
 
   /** Gathers (and by default checks) both parties' signatures over one deadline. */
@@ -125,7 +129,8 @@ export class SolverClient extends AccordClient {
     if ("jobCreatorSignature" in deal) {
       collected = deal;
     } else {
-      if (!options) throw new AccordClientError("INVALID_ARGUMENT", "agreeWithSignatures needs the parties' signature sources");
+      if (!options)
+        throw new AccordClientError("INVALID_ARGUMENT", "agreeWithSignatures needs the parties' signature sources");
       collected = await this.collectSignatures(deal, options);
     }
     const permitResults: AccordTxResult[] = [];
@@ -152,10 +157,16 @@ export class SolverClient extends AccordClient {
 
   #checkSignedAgreement(deal: ResolvedDeal, deadline: bigint, role: PartyRole, signed: SignedAgreement): void {
     if (signed.role !== role) {
-      throw new AccordClientError("BAD_SIGNATURE", `the ${ROLE_NAMES[role]}'s agreement was signed as ${ROLE_NAMES[signed.role]}`);
+      throw new AccordClientError(
+        "BAD_SIGNATURE",
+        `the ${ROLE_NAMES[role]}'s agreement was signed as ${ROLE_NAMES[signed.role]}`,
+      );
     }
     if (signed.dealId.toLowerCase() !== deal.dealId) {
-      throw new AccordClientError("BAD_SIGNATURE", `the ${ROLE_NAMES[role]} signed deal ${signed.dealCid}, not ${deal.dealCid}`);
+      throw new AccordClientError(
+        "BAD_SIGNATURE",
+        `the ${ROLE_NAMES[role]} signed deal ${signed.dealCid}, not ${deal.dealCid}`,
+      );
     }
     if (signed.deadline !== deadline) {
       throw new AccordClientError(

@@ -229,11 +229,7 @@ export type AgreementRequest = {
   value: { dealId: string; terms: OnChainDealTerms; deadline: bigint };
 };
 
-export function agreementRequest(
-  deal: ResolvedDeal,
-  deadline: bigint,
-  domain: TypedDataDomain,
-): AgreementRequest {
+export function agreementRequest(deal: ResolvedDeal, deadline: bigint, domain: TypedDataDomain): AgreementRequest {
   return {
     dealId: deal.dealId,
     dealCid: deal.dealCid,

@@ -111,7 +111,12 @@ export class MarketActivity {
   }
 
   /** Runs deals round-robin over every path until `signal` aborts, pausing `intervalMs` between deals. */
-  async runForever(options: { intervalMs: number; signal: AbortSignal; onDeal?: (path: DealPath, dealId: string) => void; onError?: (error: unknown) => void }): Promise<void> {
+  async runForever(options: {
+    intervalMs: number;
+    signal: AbortSignal;
+    onDeal?: (path: DealPath, dealId: string) => void;
+    onError?: (error: unknown) => void;
+  }): Promise<void> {
     for (let i = 0; !options.signal.aborted; i++) {
       const path = DEAL_PATHS[i % DEAL_PATHS.length];
       try {

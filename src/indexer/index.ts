@@ -11,8 +11,22 @@ export { createIndexer, Indexer, ReorgTooDeepError } from "./indexer";
 export type { IndexerOptions, IndexerProgress, IndexerMetrics, ReorgInfo } from "./indexer";
 export * from "./schema";
 export * from "./store";
-export { fromAccordDeployment, loadDeployment, parseDeployment, startBlockOf, type IndexerDeployment, type IndexedContract } from "./sync/deployment";
+export {
+  fromAccordDeployment,
+  loadDeployment,
+  parseDeployment,
+  startBlockOf,
+  type IndexerDeployment,
+  type IndexedContract,
+} from "./sync/deployment";
 export { JsonRpcClient, RpcError, RpcTransportError, type RpcClientOptions } from "./sync/rpc";
-export { LogDecoder, TOPICS, AGREEMENT_STATES, PAYMENT_REASONS, PAYMENT_DIRECTIONS, SERVICE_TYPES } from "./sync/events";
+export {
+  LogDecoder,
+  TOPICS,
+  AGREEMENT_STATES,
+  PAYMENT_REASONS,
+  PAYMENT_DIRECTIONS,
+  SERVICE_TYPES,
+} from "./sync/events";
 export type { DecodedLog, RawLog, AccordEvent, DealTerms } from "./sync/events";
 export { cidV0FromDigest, eventId, OPEN_STATES, paymentAccount, roleFields } from "./handlers";

@@ -342,7 +342,9 @@ export class Indexer extends EventEmitter {
     if (this.prepared) return;
     const chainId = await this.retrying(() => this.reader.chainId());
     if (chainId !== this.deployment.chainId) {
-      throw new Error(`the node at ${this.options.rpcUrl} is chain ${chainId}, the deployment is for chain ${this.deployment.chainId}`);
+      throw new Error(
+        `the node at ${this.options.rpcUrl} is chain ${chainId}, the deployment is for chain ${this.deployment.chainId}`,
+      );
     }
     const fingerprint = deploymentFingerprint(this.deployment);
     const stored = await this.store.getMeta("deployment");
@@ -376,7 +378,12 @@ export class Indexer extends EventEmitter {
     await this.retrying(() => this.syncTo(this.target));
     const cp = await this.store.checkpoint();
     this.logger.info(
-      { block: cp?.blockNumber, events: this.eventsApplied, seconds: (Date.now() - this.startedAt) / 1000, ...this.stats },
+      {
+        block: cp?.blockNumber,
+        events: this.eventsApplied,
+        seconds: (Date.now() - this.startedAt) / 1000,
+        ...this.stats,
+      },
       "backfill done",
     );
     this.phase = "follow";
@@ -435,7 +442,8 @@ export class Indexer extends EventEmitter {
       try {
         return await fn();
       } catch (error) {
-        const transient = error instanceof RpcTransportError || error instanceof RpcError || error instanceof ChainMovedError;
+        const transient =
+          error instanceof RpcTransportError || error instanceof RpcError || error instanceof ChainMovedError;
         if (!transient || this.stopping) throw error;
         this.logger.warn({ err: error }, `transient failure, retrying in ${delay} ms`);
         await sleep(delay);
@@ -504,10 +512,12 @@ export class Indexer extends EventEmitter {
     }
     for (const e of events) {
       const h = headers.get(e.log.blockNumber);
-      if (h && h.hash !== e.log.blockHash) throw new ChainMovedError(`block ${e.log.blockNumber} changed while reading`);
+      if (h && h.hash !== e.log.blockHash)
+        throw new ChainMovedError(`block ${e.log.blockNumber} changed while reading`);
     }
     for (let n = dense + 1; n <= to; n++) {
-      if (headers.get(n)!.parentHash !== headers.get(n - 1)!.hash) throw new ChainMovedError(`block ${n} changed while reading`);
+      if (headers.get(n)!.parentHash !== headers.get(n - 1)!.hash)
+        throw new ChainMovedError(`block ${n} changed while reading`);
     }
     events.sort((a, b) => a.log.blockNumber - b.log.blockNumber || a.log.logIndex - b.log.logIndex);
     return { from, to, events, headers };
@@ -521,11 +531,19 @@ export class Indexer extends EventEmitter {
     const started = Date.now();
     let handled = started;
     const changes = await this.store.batchWithChanges(checkpoint, async (w) => {
-      w.recordBlocks([...range.headers.values()].map((h) => ({ number: h.number, hash: h.hash, parent: h.parentHash })));
+      w.recordBlocks(
+        [...range.headers.values()].map((h) => ({ number: h.number, hash: h.hash, parent: h.parentHash })),
+      );
       await prefetch(w, range.events);
       for (const e of range.events) {
         const ts = e.log.blockTimestamp ?? range.headers.get(e.log.blockNumber)!.timestamp;
-        const ctx: HandlerContext = { w, log: e.log, timestamp: BigInt(ts), blockNumber: BigInt(e.log.blockNumber), warn };
+        const ctx: HandlerContext = {
+          w,
+          log: e.log,
+          timestamp: BigInt(ts),
+          blockNumber: BigInt(e.log.blockNumber),
+          warn,
+        };
         await handle(ctx, e);
       }
       handled = Date.now();
@@ -537,7 +555,10 @@ export class Indexer extends EventEmitter {
     this.eventsApplied += range.events.length;
     this.options.metrics?.events?.inc(range.events.length);
     this.options.metrics?.blocks?.inc(range.to - range.from + 1);
-    this.logger.debug({ from: range.from, to: range.to, events: range.events.length, changes: changes.length }, "batch committed");
+    this.logger.debug(
+      { from: range.from, to: range.to, events: range.events.length, changes: changes.length },
+      "batch committed",
+    );
     this.emit("checkpoint", checkpoint);
     if (changes.length > 0) this.emit("batch", changes, checkpoint);
     this.reportProgress(checkpoint.blockNumber);
@@ -577,16 +598,25 @@ export class Indexer extends EventEmitter {
     if (ancestor === undefined) {
       const whole = windowStart < this.startBlock;
       if (!whole && this.options.onDeepReorg === "error") {
-        throw new ReorgTooDeepError(`no block of the last ${this.reorgDepth} below ${cp.blockNumber} is on the chain any more`);
+        throw new ReorgTooDeepError(
+          `no block of the last ${this.reorgDepth} below ${cp.blockNumber} is on the chain any more`,
+        );
       }
-      this.logger.warn({ from: cp.blockNumber }, whole ? "reorg reaches before the deployment: re-indexing" : "reorg deeper than reorgDepth: re-indexing");
+      this.logger.warn(
+        { from: cp.blockNumber },
+        whole ? "reorg reaches before the deployment: re-indexing" : "reorg deeper than reorgDepth: re-indexing",
+      );
       await this.store.reset();
       const info: ReorgInfo = { from: cp.blockNumber, to: this.startBlock - 1, reset: true };
       this.emit("reorg", info);
       return;
     }
     const header = canonical.get(ancestor)!;
-    const changes = await this.store.rollbackWithChanges({ blockNumber: ancestor, blockHash: header.hash, timestamp: header.timestamp });
+    const changes = await this.store.rollbackWithChanges({
+      blockNumber: ancestor,
+      blockHash: header.hash,
+      timestamp: header.timestamp,
+    });
     this.logger.warn({ from: cp.blockNumber, to: ancestor, entities: changes.length }, "reorg: rolled back");
     const info: ReorgInfo = { from: cp.blockNumber, to: ancestor, reset: false };
     this.emit("reorg", info);

@@ -30,6 +30,13 @@ export * from "./enums";
 export * from "./containers";
 export { getDeal, getMutualServices } from "./deal";
 export * from "./convert";
-export { parseJobOffer, parseResourceOffer, parseDeal, parseResult, decodeWithSchema, type ParseOptions } from "./validate";
+export {
+  parseJobOffer,
+  parseResourceOffer,
+  parseDeal,
+  parseResult,
+  decodeWithSchema,
+  type ParseOptions,
+} from "./validate";
 export { isAddress, addressRule } from "./address";
 export { UINT64_MAX } from "./integers";

@@ -20,7 +20,8 @@ export const integerRules: Record<IntegerKind, string> = {
 };
 
 /** Go `int` fields are JS numbers: values a number cannot hold exactly are refused rather than rounded. */
-export const safeIntRule = "must be an integer between -(2^53 - 1) and 2^53 - 1 (a Go int that a JS number holds exactly)";
+export const safeIntRule =
+  "must be an integer between -(2^53 - 1) and 2^53 - 1 (a Go int that a JS number holds exactly)";
 
 /**
  * The rule a value breaks as a Go integer of `kind`, or undefined when it is one.

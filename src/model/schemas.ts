@@ -1,17 +1,7 @@
 // The Go declarations of the reference types, as encoder schemas: JSON names in declaration order.
 // Changing an order here changes every ID computed over the type.
 
-import {
-  goBool,
-  goInt,
-  goMap,
-  goSlice,
-  goString,
-  goStruct,
-  goUint64,
-  goUint8,
-  opaqueJson,
-} from "./json";
+import { goBool, goInt, goMap, goSlice, goString, goStruct, goUint64, goUint8, opaqueJson } from "./json";
 
 export const machineSpecSchema = goStruct("MachineSpec", [
   ["gpu", goInt],

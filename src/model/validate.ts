@@ -156,7 +156,8 @@ function decode(value: unknown, schema: Schema, path: string): unknown {
       // for the same field overrides an earlier one.
       const keyFor = new Map<string, string>();
       for (const key of Object.keys(source)) {
-        const field = schema.fields.find(([name]) => name === key) ?? schema.fields.find(([name]) => goFold(name) === goFold(key));
+        const field =
+          schema.fields.find(([name]) => name === key) ?? schema.fields.find(([name]) => goFold(name) === goFold(key));
         if (field) keyFor.set(field[0], key);
       }
       const struct: Record<string, unknown> = {};
@@ -171,7 +172,10 @@ function decode(value: unknown, schema: Schema, path: string): unknown {
 
 /** Go's key folding for field names (Go 1.21 foldName): ASCII case, plus K (Kelvin) ~ k and ſ (long s) ~ s. */
 function goFold(key: string): string {
-  return key.replace(/[A-Z]/g, (c) => c.toLowerCase()).replace(/\u212a/g, "k").replace(/\u017f/g, "s");
+  return key
+    .replace(/[A-Z]/g, (c) => c.toLowerCase())
+    .replace(/\u212a/g, "k")
+    .replace(/\u017f/g, "s");
 }
 
 function checkFormat(text: string, format: StringFormat, path: string): void {
@@ -190,7 +194,12 @@ function checkFormat(text: string, format: StringFormat, path: string): void {
       return;
     case "pricing-mode":
       if (!Object.prototype.hasOwnProperty.call(PricingMode, text)) {
-        fail(path, `must be one of ${Object.keys(PricingMode).map((mode) => JSON.stringify(mode)).join(", ")}`);
+        fail(
+          path,
+          `must be one of ${Object.keys(PricingMode)
+            .map((mode) => JSON.stringify(mode))
+            .join(", ")}`,
+        );
       }
       return;
   }

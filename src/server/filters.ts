@@ -73,7 +73,7 @@ export function normalizeWhere(
     if (!filterKey) throw new FilterError(`Unknown filter ${path} for ${entity}`);
     const { field, op, nested } = filterKey;
     if (nested) {
-      out[key] = value === null ? null : normalizeWhere(apis, field.type, value, path) ?? {};
+      out[key] = value === null ? null : (normalizeWhere(apis, field.type, value, path) ?? {});
       continue;
     }
     const bytesRef = field.kind === "entity" && apis.get(field.type)?.entity.idType === "Bytes";

@@ -229,8 +229,8 @@ export function queryCost(
     operation.operation === "query"
       ? schema.getQueryType()
       : operation.operation === "subscription"
-      ? schema.getSubscriptionType()
-      : schema.getMutationType();
+        ? schema.getSubscriptionType()
+        : schema.getMutationType();
   if (!root) return 0;
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables ?? {});
   if (coerced.errors) return 0; // execution reports them

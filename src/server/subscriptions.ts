@@ -42,7 +42,10 @@ export class ChangeHub {
   private stop?: () => void;
   batches = 0;
 
-  constructor(source?: ChangeSource, private readonly onError: (error: unknown) => void = () => {}) {
+  constructor(
+    source?: ChangeSource,
+    private readonly onError: (error: unknown) => void = () => {},
+  ) {
     if (!source) return;
     if (isAsyncIterable(source)) {
       const iterator = source[Symbol.asyncIterator]();

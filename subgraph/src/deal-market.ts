@@ -201,10 +201,7 @@ export function handleMediationRequested(event: MediationRequestedEvent): void {
 }
 
 export function handlePayment(event: PaymentEvent): void {
-  if (
-    !isEnumIndex(PAYMENT_REASONS, event.params.reason) ||
-    !isEnumIndex(PAYMENT_DIRECTIONS, event.params.direction)
-  ) {
+  if (!isEnumIndex(PAYMENT_REASONS, event.params.reason) || !isEnumIndex(PAYMENT_DIRECTIONS, event.params.direction)) {
     log.error("Payment with unknown reason {} or direction {} (tx {})", [
       event.params.reason.toString(),
       event.params.direction.toString(),

@@ -64,9 +64,7 @@ export function isOpenState(index: i32): boolean {
 /** Whether this state is a mediation's outcome (MediationAccepted, MediationRejected, TimeoutMediateResults). */
 export function isMediationOutcome(index: i32): boolean {
   return (
-    index == STATE_MEDIATION_ACCEPTED ||
-    index == STATE_MEDIATION_REJECTED ||
-    index == STATE_TIMEOUT_MEDIATE_RESULTS
+    index == STATE_MEDIATION_ACCEPTED || index == STATE_MEDIATION_REJECTED || index == STATE_TIMEOUT_MEDIATE_RESULTS
   );
 }
 

@@ -18,7 +18,16 @@ import {
   type OnChainDeal,
 } from "../../src/clients";
 import { DealMarket__factory } from "../../typechain-types";
-import { clientsFixture, expectContractError, expectError, FUNDING, makeDeal, RESULTS_CID, TOKEN, type ClientsFixture } from "./helpers";
+import {
+  clientsFixture,
+  expectContractError,
+  expectError,
+  FUNDING,
+  makeDeal,
+  RESULTS_CID,
+  TOKEN,
+  type ClientsFixture,
+} from "./helpers";
 
 async function agreed(f: ClientsFixture, deal: Deal): Promise<void> {
   await f.jobCreator.agree(deal);
@@ -61,7 +70,12 @@ describe("clients: methods", function () {
     it("signs a permit anyone can submit", async function () {
       const f = await loadFixture(clientsFixture);
       const permit = await f.jobCreator.signPermit(123n);
-      expect(permit).to.deep.include({ owner: f.accounts.jobCreator.address, spender: f.deployment.contracts.DealMarket.address, value: 123n, nonce: 0n });
+      expect(permit).to.deep.include({
+        owner: f.accounts.jobCreator.address,
+        spender: f.deployment.contracts.DealMarket.address,
+        value: 123n,
+        nonce: 0n,
+      });
       const submitted = await f.solver.submitPermit(permit);
       expect(submitted.get("Approval").value).to.equal(123n);
       expect(await f.jobCreator.allowance()).to.equal(123n);
@@ -131,19 +145,30 @@ describe("clients: methods", function () {
       await f.jobCreator.checkResult(deal);
 
       const record = await client.getDealRecord(deal);
-      expect(record).to.deep.include({ exists: true, state: AgreementState.ResultsChecked, stateName: "ResultsChecked" });
+      expect(record).to.deep.include({
+        exists: true,
+        state: AgreementState.ResultsChecked,
+        stateName: "ResultsChecked",
+      });
       expect(record.commitment).to.match(/^0x[0-9a-f]{50}$/);
       const deadline = await client.getDealDeadline(deal);
-      expect(deadline).to.deep.include({ timeout: "mediateResults", deadline: record.updatedAt + 3600n, passed: false });
+      expect(deadline).to.deep.include({
+        timeout: "mediateResults",
+        deadline: record.updatedAt + 3600n,
+        passed: false,
+      });
 
       const events = await client.getDealEvents(deal);
-      expect(events.filter((e) => e.name === "DealStateChange").map((e) => (e as { stateName: string }).stateName)).to.deep.equal([
-        "DealNegotiating",
-        "DealAgreed",
-        "ResultsSubmitted",
-        "ResultsChecked",
+      expect(
+        events.filter((e) => e.name === "DealStateChange").map((e) => (e as { stateName: string }).stateName),
+      ).to.deep.equal(["DealNegotiating", "DealAgreed", "ResultsSubmitted", "ResultsChecked"]);
+      expect(events.map((e) => e.name)).to.include.members([
+        "DealCreated",
+        "PartyAgreed",
+        "Payment",
+        "ResultAdded",
+        "MediationRequested",
       ]);
-      expect(events.map((e) => e.name)).to.include.members(["DealCreated", "PartyAgreed", "Payment", "ResultAdded", "MediationRequested"]);
       expect(events.every((e) => "dealCid" in e && e.dealCid === deal.id)).to.equal(true);
 
       const terms = await client.findDealTerms(deal);
@@ -168,7 +193,10 @@ describe("clients: methods", function () {
       const missing = await expectError(f.jobCreator.acceptResult(deal), AccordClientError);
       expect(missing.code).to.equal("NOT_FOUND");
       expect(missing.message).to.contain("instructionCount");
-      const missingMediation = await expectError(f.jobCreator.timeoutMediateResults(deal, { instructionCount: 1n }), AccordClientError);
+      const missingMediation = await expectError(
+        f.jobCreator.timeoutMediateResults(deal, { instructionCount: 1n }),
+        AccordClientError,
+      );
       expect(missingMediation.message).to.contain("mediatorIndex");
 
       const other = await makeDeal(f.accounts);
@@ -177,7 +205,10 @@ describe("clients: methods", function () {
         AccordClientError,
       );
       expect(wrongDeal.code).to.equal("INVALID_ARGUMENT");
-      await expectError(f.resourceProvider.addResult(deal, { resultsId: RESULTS_CID, instructionCount: 1n << 64n }), AccordClientError);
+      await expectError(
+        f.resourceProvider.addResult(deal, { resultsId: RESULTS_CID, instructionCount: 1n << 64n }),
+        AccordClientError,
+      );
     });
   });
 
@@ -291,13 +322,19 @@ describe("clients: methods", function () {
       const wallet = await (await hre.ethers.getContractFactory("ERC1271WalletMock")).deploy(owner.address);
       const walletAddress = await wallet.getAddress();
       await (await f.token.transfer(walletAddress, 1000n * TOKEN)).wait();
-      const approve = f.token.interface.encodeFunctionData("approve", [f.deployment.contracts.DealMarket.address, MaxUint256]);
+      const approve = f.token.interface.encodeFunctionData("approve", [
+        f.deployment.contracts.DealMarket.address,
+        MaxUint256,
+      ]);
       await (await wallet.connect(owner).execute(f.deployment.contracts.AccordToken.address, approve)).wait();
       await f.resourceProvider.ensureAllowance(1000n * TOKEN);
 
       const deal = await makeDeal(f.accounts, { jobCreator: walletAddress });
       // The owner's ECDSA signature does not recover to the wallet; the local check defers to the chain.
-      const result = await f.solver.agreeWithSignatures(deal, { jobCreator: owner, resourceProvider: f.accounts.resourceProvider });
+      const result = await f.solver.agreeWithSignatures(deal, {
+        jobCreator: owner,
+        resourceProvider: f.accounts.resourceProvider,
+      });
       expect(result.get("DealCreated").jobCreator).to.equal(walletAddress);
     });
   });

@@ -5,7 +5,15 @@ import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { AgreementState, cidToBytes32, PaymentDirection, PaymentReason, type Deal } from "../../src/model";
 import { dealToTerms, type AccordTxResult, type MediatorClient, type PendingMediation } from "../../src/clients";
-import { clientsFixture, expectContractError, makeDeal, passDeadline, RESULTS_CID, TOKEN, type ClientsFixture } from "./helpers";
+import {
+  clientsFixture,
+  expectContractError,
+  makeDeal,
+  passDeadline,
+  RESULTS_CID,
+  TOKEN,
+  type ClientsFixture,
+} from "./helpers";
 
 const INSTRUCTIONS = 10n;
 
@@ -33,11 +41,18 @@ async function agreedWithResults(f: ClientsFixture, deal: Deal): Promise<void> {
     jobCreator: (request) => f.jobCreator.signAgreement(request, { deadline: request.deadline }),
     resourceProvider: (request) => f.resourceProvider.signAgreement(request, { deadline: request.deadline }),
   });
-  await f.resourceProvider.addResult(deal, { results_id: RESULTS_CID, instruction_count: INSTRUCTIONS, deal_id: deal.id });
+  await f.resourceProvider.addResult(deal, {
+    results_id: RESULTS_CID,
+    instruction_count: INSTRUCTIONS,
+    deal_id: deal.id,
+  });
 }
 
 /** The mediator client drawn for the deal, and its pending entry. */
-async function drawnMediator(f: ClientsFixture, deal: Deal): Promise<{ client: MediatorClient; pending: PendingMediation }> {
+async function drawnMediator(
+  f: ClientsFixture,
+  deal: Deal,
+): Promise<{ client: MediatorClient; pending: PendingMediation }> {
   for (const client of f.mediators) {
     const pending = (await client.getPendingMediations()).find((p) => p.dealCid === deal.id);
     if (pending) return { client, pending };
@@ -73,7 +88,12 @@ describe("clients: deal paths", function () {
     expect(payments(agreed)).to.deep.equal([
       { payee: f.accounts.jobCreator.address, amount: 100n * TOKEN, reason: "PaymentCollateral", direction: "PaidIn" },
       { payee: f.accounts.jobCreator.address, amount: 3n * TOKEN, reason: "TimeoutCollateral", direction: "PaidIn" },
-      { payee: f.accounts.resourceProvider.address, amount: 10n * TOKEN, reason: "TimeoutCollateral", direction: "PaidIn" },
+      {
+        payee: f.accounts.resourceProvider.address,
+        amount: 10n * TOKEN,
+        reason: "TimeoutCollateral",
+        direction: "PaidIn",
+      },
     ]);
     expect(await f.solver.getDealState(deal)).to.equal(AgreementState.DealAgreed);
 
@@ -93,7 +113,12 @@ describe("clients: deal paths", function () {
     expect(accepted.get("DealStateChange").state).to.equal(AgreementState.ResultsAccepted);
     expect(payments(accepted)).to.deep.equal([
       { payee: f.accounts.resourceProvider.address, amount: 20n * TOKEN, reason: "JobPayment", direction: "PaidOut" },
-      { payee: f.accounts.resourceProvider.address, amount: 40n * TOKEN, reason: "ResultsCollateral", direction: "Refunded" },
+      {
+        payee: f.accounts.resourceProvider.address,
+        amount: 40n * TOKEN,
+        reason: "ResultsCollateral",
+        direction: "Refunded",
+      },
       { payee: f.accounts.jobCreator.address, amount: 80n * TOKEN, reason: "PaymentCollateral", direction: "Refunded" },
       { payee: f.accounts.jobCreator.address, amount: 3n * TOKEN, reason: "TimeoutCollateral", direction: "Refunded" },
     ]);
@@ -120,7 +145,10 @@ describe("clients: deal paths", function () {
     expect(second.find("DealCreated")).to.equal(undefined);
     expect(second.get("DealStateChange").stateName).to.equal("DealAgreed");
     expect(second.get("Payment")).to.include({ reasonName: "PaymentCollateral", directionName: "PaidIn" });
-    expect((await f.jobCreator.getDealRecord(deal)).agreedBy).to.deep.equal({ jobCreator: true, resourceProvider: true });
+    expect((await f.jobCreator.getDealRecord(deal)).agreedBy).to.deep.equal({
+      jobCreator: true,
+      resourceProvider: true,
+    });
 
     await f.resourceProvider.addResult(deal, { resultsId: cidToBytes32(RESULTS_CID), instructionCount: 60 });
     // The job cost (120) exceeds the payment collateral (100): the provider is paid the collateral.

@@ -91,7 +91,10 @@ describe("deployments", function () {
 
       const cases: [(d: Record<string, any>) => void, string][] = [
         [(d) => (d.contracts.DealMarket.address = "0x1234"), "contracts.DealMarket.address"],
-        [(d) => (d.contracts.AccordToken.address = "0xAb5801a7D398351b8bE11C439e05C5B3259aeC9C"), "contracts.AccordToken.address"], // bad checksum
+        [
+          (d) => (d.contracts.AccordToken.address = "0xAb5801a7D398351b8bE11C439e05C5B3259aeC9C"),
+          "contracts.AccordToken.address",
+        ], // bad checksum
         [(d) => (d.contracts.ServiceRegistry.address = `0x${"0".repeat(40)}`), "contracts.ServiceRegistry.address"],
         [(d) => delete d.contracts.ServiceRegistry, "contracts.ServiceRegistry"],
         [(d) => (d.contracts.DealMarket.blockNumber = -1), "contracts.DealMarket.blockNumber"],
@@ -115,7 +118,11 @@ describe("deployments", function () {
     it("lower-case addresses are accepted and checksummed; extra contracts are kept", function () {
       const value = structuredClone(sample()) as Record<string, any>;
       value.contracts.DealMarket.address = "0xab5801a7d398351b8be11c439e05c5b3259aec9b";
-      value.contracts.Extra = { address: `0x${"4".repeat(40)}`, blockNumber: 4, transactionHash: `0x${"4".repeat(64)}` };
+      value.contracts.Extra = {
+        address: `0x${"4".repeat(40)}`,
+        blockNumber: 4,
+        transactionHash: `0x${"4".repeat(64)}`,
+      };
       const parsed = parseDeployment(value);
       expect(parsed.contracts.DealMarket.address).to.equal("0xAb5801a7D398351b8bE11C439e05C5B3259aeC9B");
       expect(parsed.contracts.Extra.blockNumber).to.equal(4);
@@ -123,7 +130,10 @@ describe("deployments", function () {
 
     it("refuses a file for another chain than the provider's", async function () {
       const file = writeDeployment(sample(), { dir });
-      const error = await expectError(loadDeployment(file, { provider: mainnetProvider }), DeploymentChainMismatchError);
+      const error = await expectError(
+        loadDeployment(file, { provider: mainnetProvider }),
+        DeploymentChainMismatchError,
+      );
       expect(error.expectedChainId).to.equal(31337n);
       expect(error.actualChainId).to.equal(1n);
       expect(error.path).to.equal(file);
@@ -155,7 +165,9 @@ describe("deployments", function () {
       expect(await result.market.token()).to.equal(deployment.contracts.AccordToken.address);
       const [deployer] = await hre.ethers.getSigners();
       expect(await result.token.balanceOf(deployer.address)).to.equal(DEFAULT_INITIAL_SUPPLY);
-      expect(await loadDeployment("hardhat", { dir, provider: hre.ethers.provider, checkCode: true })).to.deep.equal(deployment);
+      expect(await loadDeployment("hardhat", { dir, provider: hre.ethers.provider, checkCode: true })).to.deep.equal(
+        deployment,
+      );
     });
 
     it("deploys from a signer with options", async function () {

@@ -26,7 +26,11 @@ describe("clients: typed errors", function () {
       const error = decodeRevertData(data, { action: "acceptResult" });
       expect(error).to.be.instanceOf(AccordContractError);
       expect(error.errorName).to.equal("DealMarket_InvalidState");
-      expect(error.args).to.deep.equal({ dealId, current: AgreementState.ResultsAccepted, expected: AgreementState.ResultsSubmitted });
+      expect(error.args).to.deep.equal({
+        dealId,
+        current: AgreementState.ResultsAccepted,
+        expected: AgreementState.ResultsSubmitted,
+      });
       expect(error.argsList).to.deep.equal([dealId, 3, 2]);
       expect(error.signature).to.equal("DealMarket_InvalidState(bytes32,uint8,uint8)");
       expect(error.selector).to.equal(data.slice(0, 10));
@@ -39,7 +43,9 @@ describe("clients: typed errors", function () {
     });
 
     it("knows the errors of the Errors library that no contract ABI lists, and the token's", function () {
-      const tooLong = decodeRevertData(accordErrorInterface.encodeErrorResult("ServiceRegistry_UrlTooLong", [3000, 2048]));
+      const tooLong = decodeRevertData(
+        accordErrorInterface.encodeErrorResult("ServiceRegistry_UrlTooLong", [3000, 2048]),
+      );
       expect(tooLong.errorName).to.equal("ServiceRegistry_UrlTooLong");
       expect(tooLong.args).to.deep.equal({ length: 3000n, max: 2048n });
       const allowance = decodeRevertData(
@@ -108,11 +114,17 @@ describe("clients: typed errors", function () {
       expect(unauthorized.args).to.deep.equal({ dealId, caller: f.accounts.stranger.address });
 
       await f.resourceProvider.addResult(deal, { resultsId: RESULTS_CID, instructionCount: 10n });
-      const mismatch = await expectContractError(f.jobCreator.acceptResult(deal, { instructionCount: 11n }), "DealMarket_TermsMismatch");
+      const mismatch = await expectContractError(
+        f.jobCreator.acceptResult(deal, { instructionCount: 11n }),
+        "DealMarket_TermsMismatch",
+      );
       expect(mismatch.args).to.deep.equal({ dealId });
 
       const exists = await expectContractError(
-        f.solver.agreeWithSignatures(deal, { jobCreator: f.accounts.jobCreator, resourceProvider: f.accounts.resourceProvider }),
+        f.solver.agreeWithSignatures(deal, {
+          jobCreator: f.accounts.jobCreator,
+          resourceProvider: f.accounts.resourceProvider,
+        }),
         "DealMarket_DealExists",
       );
       expect(exists.args).to.deep.equal({ dealId });
@@ -124,7 +136,10 @@ describe("clients: typed errors", function () {
     it("passes the token's errors through (no allowance, no balance)", async function () {
       const f = await loadFixture(clientsFixture);
       const deal = await makeDeal(f.accounts);
-      const allowance = await expectContractError(f.jobCreator.agree(deal, { allowance: "none" }), "ERC20InsufficientAllowance");
+      const allowance = await expectContractError(
+        f.jobCreator.agree(deal, { allowance: "none" }),
+        "ERC20InsufficientAllowance",
+      );
       expect(allowance.args).to.deep.equal({
         spender: f.deployment.contracts.DealMarket.address,
         allowance: 0n,
@@ -199,7 +214,10 @@ describe("clients: typed errors", function () {
         await mine();
         const error = await expectContractError(pending, "DealMarket_InvalidState");
         expect(error.transactionHash).to.match(/^0x[0-9a-f]{64}$/);
-        expect(error.args).to.deep.include({ current: AgreementState.DealAgreed, expected: AgreementState.ResultsSubmitted });
+        expect(error.args).to.deep.include({
+          current: AgreementState.DealAgreed,
+          expected: AgreementState.ResultsSubmitted,
+        });
       } finally {
         await hre.network.provider.send("evm_setAutomine", [true]);
       }

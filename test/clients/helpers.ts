@@ -152,10 +152,7 @@ export async function passDeadline(deadline: bigint | null): Promise<void> {
 }
 
 /** Runs `action` and returns the AccordContractError it must throw. */
-export async function expectContractError(
-  action: Promise<unknown>,
-  errorName: string,
-): Promise<AccordContractError> {
+export async function expectContractError(action: Promise<unknown>, errorName: string): Promise<AccordContractError> {
   try {
     await action;
   } catch (error) {

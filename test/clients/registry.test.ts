@@ -3,13 +3,7 @@ import hre from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { ZeroHash } from "ethers";
 import { cidToBytes32, ServiceType, UnknownEnumValueError } from "../../src/model";
-import {
-  AccordClientError,
-  bitmapToRoles,
-  metadataToBytes32,
-  RegistryClient,
-  rolesToBitmap,
-} from "../../src/clients";
+import { AccordClientError, bitmapToRoles, metadataToBytes32, RegistryClient, rolesToBitmap } from "../../src/clients";
 import { clientsFixture, expectContractError, expectError, RESULTS_CID } from "./helpers";
 
 const METADATA_CID = RESULTS_CID;
@@ -66,7 +60,11 @@ describe("clients: RegistryClient", function () {
     expect(updated.filter("ServiceRoleAdded").map((e) => e.roleName)).to.deep.equal(["Directory"]);
     expect(updated.filter("ServiceRoleRemoved").map((e) => e.roleName)).to.deep.equal(["Solver"]);
     const afterUpdate = await client.getService(me);
-    expect(afterUpdate).to.deep.include({ roles: ["Mediator", "Directory"], url: "https://m2.example", metadataCid: METADATA_CID });
+    expect(afterUpdate).to.deep.include({
+      roles: ["Mediator", "Directory"],
+      url: "https://m2.example",
+      metadataCid: METADATA_CID,
+    });
 
     await client.update({ metadata: null, roles: ["JobCreator"] });
     expect(await client.getService()).to.deep.include({ roles: ["JobCreator"], metadata: ZeroHash, metadataCid: null });
@@ -123,7 +121,11 @@ describe("clients: RegistryClient", function () {
     expect(await client.listAllByRole("Directory")).to.deep.equal([]);
 
     const services = await client.getServicesByRole("Solver");
-    expect(services.map((s) => s.url)).to.deep.equal(["https://m0.example", "https://m2.example", "https://m4.example"]);
+    expect(services.map((s) => s.url)).to.deep.equal([
+      "https://m0.example",
+      "https://m2.example",
+      "https://m4.example",
+    ]);
 
     await expectError(client.listByRole("Mediator", { limit: 0 }), AccordClientError);
   });

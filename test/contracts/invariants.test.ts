@@ -82,9 +82,22 @@ type Caller = { right: true; pick: boolean } | { right: false; actor: number };
 
 type Action =
   | { kind: "agree"; deal: number; caller: Caller; wrongTerms: boolean }
-  | { kind: "agreeWithSignatures"; deal: number; submitter: number; sig: SigMode; deadlineOffset: number; wrongTerms: boolean }
+  | {
+      kind: "agreeWithSignatures";
+      deal: number;
+      submitter: number;
+      sig: SigMode;
+      deadlineOffset: number;
+      wrongTerms: boolean;
+    }
   | { kind: "addResult"; deal: number; caller: Caller; wrongTerms: boolean; count: bigint }
-  | { kind: "acceptResult" | "checkResult" | "timeoutJudgeResults"; deal: number; caller: Caller; wrongTerms: boolean; wrongCount: boolean }
+  | {
+      kind: "acceptResult" | "checkResult" | "timeoutJudgeResults";
+      deal: number;
+      caller: Caller;
+      wrongTerms: boolean;
+      wrongCount: boolean;
+    }
   | {
       kind: "mediationAcceptResult" | "mediationRejectResult" | "timeoutMediateResults";
       deal: number;
@@ -101,7 +114,14 @@ type Action =
    * terms; a timeout first moves time to the deadline plus `late` seconds (0 = exactly at it, which must fail). */
   | { kind: "next"; deal: number; choice: number; count: bigint; late: number; focus: boolean };
 
-type SigMode = "valid" | "swapped" | "wrongJobCreatorSigner" | "wrongProviderSigner" | "otherTerms" | "emptyJobCreator" | "emptyProvider";
+type SigMode =
+  | "valid"
+  | "swapped"
+  | "wrongJobCreatorSigner"
+  | "wrongProviderSigner"
+  | "otherTerms"
+  | "emptyJobCreator"
+  | "emptyProvider";
 
 const ACTORS = 7; // 0..3 parties' pool, 4..6 mediators
 
@@ -159,11 +179,17 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
       deal: dealArb,
       choice: fc.nat({ max: 11 }),
       count: fc.oneof(fc.constant(0n), fc.bigInt({ min: 1n, max: 4_000n })),
-      late: fc.oneof({ weight: 1, arbitrary: fc.constant(0) }, { weight: 4, arbitrary: fc.integer({ min: 1, max: 30 }) }),
+      late: fc.oneof(
+        { weight: 1, arbitrary: fc.constant(0) },
+        { weight: 4, arbitrary: fc.integer({ min: 1, max: 30 }) },
+      ),
       focus: fc.boolean(),
     }),
   },
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant("agree" as const), deal: dealArb, caller: callerArb, wrongTerms: rarely }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({ kind: fc.constant("agree" as const), deal: dealArb, caller: callerArb, wrongTerms: rarely }),
+  },
   {
     weight: 3,
     arbitrary: fc.record({
@@ -317,7 +343,14 @@ function escrowOf(d: ModelDeal): bigint {
 interface Effect {
   pulls: Array<[string, bigint]>;
   pushes: Array<[string, bigint]>;
-  deal?: { index: number; state: S; agreedBy: number; created?: number; instructionCount?: bigint; mediatorIndex?: number };
+  deal?: {
+    index: number;
+    state: S;
+    agreedBy: number;
+    created?: number;
+    instructionCount?: bigint;
+    mediatorIndex?: number;
+  };
   withdraw?: { account: string; to: string };
 }
 
@@ -433,7 +466,12 @@ describe("DealMarket invariants (stateful property test)", function () {
   }
 
   /** The model's verdict: the effect of a successful step, or null if the rules make it revert. */
-  function predict(model: Model, a: Action, caller: string, extra: { sigValid?: [boolean, boolean]; deadline?: bigint }): Effect | null {
+  function predict(
+    model: Model,
+    a: Action,
+    caller: string,
+    extra: { sigValid?: [boolean, boolean]; deadline?: bigint },
+  ): Effect | null {
     if (a.kind === "warp" || a.kind === "blacklist") return { pulls: [], pushes: [] };
     if (a.kind === "next") throw new Error("resolve a next action first");
     if (a.kind === "withdraw") {
@@ -466,9 +504,14 @@ describe("DealMarket invariants (stateful property test)", function () {
         if (party === 0) return null;
         const escrow: Array<[string, bigint]> = party === JC ? [[jc, pc + jtc]] : [[rp, stc]];
         if (d.state === null) {
-          return { pulls: escrow, pushes: [], deal: { index: a.deal, state: S.DealNegotiating, agreedBy: party, created: key } };
+          return {
+            pulls: escrow,
+            pushes: [],
+            deal: { index: a.deal, state: S.DealNegotiating, agreedBy: party, created: key },
+          };
         }
-        if (d.state !== S.DealNegotiating || !sameTerms || d.agreedBy & party || !withinDeadline(T.timeouts.agree)) return null;
+        if (d.state !== S.DealNegotiating || !sameTerms || d.agreedBy & party || !withinDeadline(T.timeouts.agree))
+          return null;
         return { pulls: escrow, pushes: [], deal: { index: a.deal, state: S.DealAgreed, agreedBy: 3 } };
       }
       case "agreeWithSignatures": {
@@ -490,7 +533,8 @@ describe("DealMarket invariants (stateful property test)", function () {
         return { pulls: [], pushes: refund, deal: { index: a.deal, state: S.TimeoutAgree, agreedBy: d.agreedBy } };
       }
       case "addResult": {
-        if (d.state !== S.DealAgreed || !sameTerms || caller !== rp || !withinDeadline(T.timeouts.submitResults)) return null;
+        if (d.state !== S.DealAgreed || !sameTerms || caller !== rp || !withinDeadline(T.timeouts.submitResults))
+          return null;
         const newRc = T.pricing.resultsCollateralMultiple * T.pricing.instructionPrice * a.count;
         return {
           ...net(rp, newRc, stc),
@@ -498,8 +542,13 @@ describe("DealMarket invariants (stateful property test)", function () {
         };
       }
       case "timeoutSubmitResults": {
-        if (d.state !== S.DealAgreed || !sameTerms || caller !== jc || withinDeadline(T.timeouts.submitResults)) return null;
-        return { pulls: [], pushes: [[jc, pc + jtc + stc]], deal: { index: a.deal, state: S.TimeoutSubmitResults, agreedBy: 3 } };
+        if (d.state !== S.DealAgreed || !sameTerms || caller !== jc || withinDeadline(T.timeouts.submitResults))
+          return null;
+        return {
+          pulls: [],
+          pushes: [[jc, pc + jtc + stc]],
+          deal: { index: a.deal, state: S.TimeoutSubmitResults, agreedBy: 3 },
+        };
       }
       case "acceptResult":
       case "checkResult":
@@ -663,7 +712,10 @@ describe("DealMarket invariants (stateful property test)", function () {
     } catch (e) {
       const message = String((e as Error).message ?? e);
       if (!/revert/i.test(message)) throw e; // only a contract revert is an expected failure
-      const name = /custom error '([A-Za-z0-9_]+)/.exec(message)?.[1] ?? /reverted with reason string '([^']*)'/.exec(message)?.[1] ?? "revert";
+      const name =
+        /custom error '([A-Za-z0-9_]+)/.exec(message)?.[1] ??
+        /reverted with reason string '([^']*)'/.exec(message)?.[1] ??
+        "revert";
       return { ok: false, error: name };
     } finally {
       const latest = await ethers.provider.getBlock("latest");
@@ -700,13 +752,20 @@ describe("DealMarket invariants (stateful property test)", function () {
       const target = d.updatedAt + timeout + BigInt(a.late);
       return target > model.now + 1n ? [{ kind: "warp", seconds: Number(target - model.now - 1n) }] : [];
     };
-    const pick = <T,>(options: T[]) => options[a.choice % options.length];
+    const pick = <T>(options: T[]) => options[a.choice % options.length];
     switch (d.state) {
       case null:
         return [
           pick<Action>([
             { kind: "agree", ...base },
-            { kind: "agreeWithSignatures", deal: a.deal, submitter: a.choice % ACTORS, sig: "valid", deadlineOffset: 10, wrongTerms: false },
+            {
+              kind: "agreeWithSignatures",
+              deal: a.deal,
+              submitter: a.choice % ACTORS,
+              sig: "valid",
+              deadlineOffset: 10,
+              wrongTerms: false,
+            },
           ]),
         ];
       case S.DealNegotiating:
@@ -736,7 +795,10 @@ describe("DealMarket invariants (stateful property test)", function () {
           [{ kind: "mediationRejectResult", ...base, wrongCount: false, wrongIndex: false }],
           [{ kind: "mediationAcceptResult", ...base, wrongCount: false, wrongIndex: false }],
           [{ kind: "mediationRejectResult", ...base, wrongCount: false, wrongIndex: false }],
-          [...warpTo(t.timeouts.mediateResults), { kind: "timeoutMediateResults", ...base, wrongCount: false, wrongIndex: false }],
+          [
+            ...warpTo(t.timeouts.mediateResults),
+            { kind: "timeoutMediateResults", ...base, wrongCount: false, wrongIndex: false },
+          ],
         ]);
       default: {
         // A finished deal: collect a deferred payout if anyone has one, else do nothing.
@@ -850,7 +912,9 @@ describe("DealMarket invariants (stateful property test)", function () {
     const expectedOk = effect !== null && apply(model, effect);
     if (outcome.ok !== expectedOk) {
       const detail = outcome.ok ? "succeeded" : `reverted (${outcome.error})`;
-      expect.fail(`${where}: the model expected ${expectedOk ? "success" : "a revert"} but the step ${detail}; action ${stringify(a)}`);
+      expect.fail(
+        `${where}: the model expected ${expectedOk ? "success" : "a revert"} but the step ${detail}; action ${stringify(a)}`,
+      );
     }
     count(`${a.kind} ${outcome.ok ? "ok" : `reverted ${outcome.error}`}`);
 
@@ -874,7 +938,10 @@ describe("DealMarket invariants (stateful property test)", function () {
         d.mediatorIndex = i;
       }
       const stateAfter = after.records[dealIndex].state;
-      expect(isLegal(stateBefore, Number(stateAfter) as S), `${where}: ${stateBefore} → ${stateAfter} is legal`).to.equal(true);
+      expect(
+        isLegal(stateBefore, Number(stateAfter) as S),
+        `${where}: ${stateBefore} → ${stateAfter} is legal`,
+      ).to.equal(true);
       expect(paymentNet(outcome.receipt, d.dealId), `${where}: Payment events net to the escrow change`).to.equal(
         escrowOf(d) - escrowBefore,
       );

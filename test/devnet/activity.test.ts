@@ -24,7 +24,13 @@ describe("devnet: MarketActivity (the demo market of accord dev)", function () {
     const activity = new MarketActivity(
       market,
       token,
-      { funder, jobCreators: others.slice(0, 2), resourceProviders: others.slice(2, 4), solver: others[4], mediators: others.slice(5, 7) },
+      {
+        funder,
+        jobCreators: others.slice(0, 2),
+        resourceProviders: others.slice(2, 4),
+        solver: others[4],
+        mediators: others.slice(5, 7),
+      },
       hre.network.provider as unknown as { send(method: string, params: unknown[]): Promise<unknown> },
     );
     await activity.fund();

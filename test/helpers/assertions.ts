@@ -4,13 +4,7 @@ import { ethers } from "hardhat";
 import type { ContractTransactionResponse } from "ethers";
 
 import type { DealMarket } from "../../typechain-types";
-import {
-  AgreementState,
-  paymentsOf,
-  type DealTerms,
-  type MarketFixture,
-  type PaymentTuple,
-} from "./fixtures";
+import { AgreementState, paymentsOf, type DealTerms, type MarketFixture, type PaymentTuple } from "./fixtures";
 
 /** Expected token balance changes; every account not named must not change. */
 export interface Deltas {
@@ -31,8 +25,18 @@ export async function expectDeltas(
 ): Promise<void> {
   const accounts = [ctx.jobCreator, ctx.resourceProvider, ctx.solver, ...ctx.mediators, ctx.stranger, ctx.market];
   const mediators = ctx.mediators.map((_, i) => d.mediators?.[i] ?? 0n);
-  const deltas = [d.jobCreator ?? 0n, d.resourceProvider ?? 0n, d.solver ?? 0n, ...mediators, d.stranger ?? 0n, d.market ?? 0n];
-  expect(deltas.reduce((a, b) => a + b, 0n), "expected deltas must conserve tokens").to.equal(0n);
+  const deltas = [
+    d.jobCreator ?? 0n,
+    d.resourceProvider ?? 0n,
+    d.solver ?? 0n,
+    ...mediators,
+    d.stranger ?? 0n,
+    d.market ?? 0n,
+  ];
+  expect(
+    deltas.reduce((a, b) => a + b, 0n),
+    "expected deltas must conserve tokens",
+  ).to.equal(0n);
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   await expect(tx).to.changeTokenBalances(ctx.token as any, accounts, deltas);
 }

@@ -180,10 +180,7 @@ export {
   DEAL_MARKET_EIP712_VERSION as EIP712_VERSION,
   DEAL_AGREEMENT_TYPES as AGREEMENT_TYPES,
 } from "../../src/clients/terms";
-import {
-  DEAL_AGREEMENT_TYPES as AGREEMENT_TYPES,
-  dealMarketDomain,
-} from "../../src/clients/terms";
+import { DEAL_AGREEMENT_TYPES as AGREEMENT_TYPES, dealMarketDomain } from "../../src/clients/terms";
 
 /** Anything with an address (a contract or a signer). */
 export interface Addressable {
@@ -414,7 +411,11 @@ export function eventNamesOf(market: DealMarket, receipt: ContractTransactionRec
 }
 
 /** Both parties agree on the two-step path (first party first). */
-export async function agreeBoth(ctx: DealContext, deal: DealHandle, firstParty: DriveOptions["firstParty"] = "jobCreator") {
+export async function agreeBoth(
+  ctx: DealContext,
+  deal: DealHandle,
+  firstParty: DriveOptions["firstParty"] = "jobCreator",
+) {
   const { market } = ctx;
   const jc = await signerOf(deal.terms.members.jobCreator);
   const rp = await signerOf(deal.terms.members.resourceProvider);
@@ -425,7 +426,12 @@ export async function agreeBoth(ctx: DealContext, deal: DealHandle, firstParty: 
 }
 
 /** Both parties sign and the solver (or `submitter`) submits agreeWithSignatures. */
-export async function agreeWithSigs(ctx: DealContext, deal: DealHandle, submitter?: HardhatEthersSigner, deadline?: bigint) {
+export async function agreeWithSigs(
+  ctx: DealContext,
+  deal: DealHandle,
+  submitter?: HardhatEthersSigner,
+  deadline?: bigint,
+) {
   const { market } = ctx;
   const jc = await signerOf(deal.terms.members.jobCreator);
   const rp = await signerOf(deal.terms.members.resourceProvider);
@@ -441,7 +447,11 @@ export async function agreeWithSigs(ctx: DealContext, deal: DealHandle, submitte
  * Creates a deal and drives it to `target` through the shortest path of legal steps, each by the right party
  * (timeouts are claimed one second after their deadline). Returns what later calls must pass.
  */
-export async function createDeal(ctx: DealContext, target: AgreementState, opts: DriveOptions = {}): Promise<DealHandle> {
+export async function createDeal(
+  ctx: DealContext,
+  target: AgreementState,
+  opts: DriveOptions = {},
+): Promise<DealHandle> {
   const { market } = ctx;
   const terms = opts.terms ?? makeTerms();
   const deal: DealHandle = {

@@ -9,7 +9,16 @@ import { randomBytes } from "node:crypto";
 import { expect } from "chai";
 import pino from "pino";
 import { createIndexer, openStore, type OpenStoreOptions } from "../../src/indexer";
-import { deployAccord, headBlock, makeTerms, newDealId, startRpcServer, tmpDir, type Accord, type RpcServer } from "./helpers/chain";
+import {
+  deployAccord,
+  headBlock,
+  makeTerms,
+  newDealId,
+  startRpcServer,
+  tmpDir,
+  type Accord,
+  type RpcServer,
+} from "./helpers/chain";
 import { freshPgliteDir, pglite, STORE_KINDS } from "./helpers/stores";
 
 const silent = pino({ level: "silent" });
@@ -24,11 +33,15 @@ interface Child {
 
 function runChild(args: string[], env: NodeJS.ProcessEnv): Child {
   // The `accord index` command, as an operator runs it (without the API: this test is about the index).
-  const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "src/bin/accord.ts", "index", "--no-serve", "--no-progress", ...args], {
-    cwd: ROOT,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    ["-r", "ts-node/register/transpile-only", "src/bin/accord.ts", "index", "--no-serve", "--no-progress", ...args],
+    {
+      cwd: ROOT,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let stdout = "";
   let stderr = "";
   let markStarted: () => void;
@@ -38,11 +51,12 @@ function runChild(args: string[], env: NodeJS.ProcessEnv): Child {
     stderr += d.toString();
     if (stderr.includes("backfill starting")) markStarted();
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
-    child.on("exit", (code, signal) => {
-      markStarted();
-      resolve({ code, signal, stdout, stderr });
-    }),
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>(
+    (resolve) =>
+      child.on("exit", (code, signal) => {
+        markStarted();
+        resolve({ code, signal, stdout, stderr });
+      }),
   );
   return { process: child, started, exited };
 }
@@ -78,7 +92,13 @@ describe("indexer: crash safety (kill -9 a child indexer)", function () {
     // The uninterrupted run, in-process.
     const { store, cleanup } = await pglite.open();
     try {
-      const indexer = await createIndexer({ rpcUrl: rpc.url, deployment: accord.deployment, store, toBlock: head, logger: silent });
+      const indexer = await createIndexer({
+        rpcUrl: rpc.url,
+        deployment: accord.deployment,
+        store,
+        toBlock: head,
+        logger: silent,
+      });
       await indexer.start();
       await indexer.done();
       expectedDigest = await store.digest();
@@ -140,7 +160,10 @@ describe("indexer: crash safety (kill -9 a child indexer)", function () {
         expect(summary).to.include({ done: true, block: head });
 
         // Progress accumulated across the kills (each restart resumed rather than starting over).
-        expect(checkpoints.filter((c) => c > accord.deployment.dealMarket.blockNumber && c < head).length, String(checkpoints)).to.be.greaterThan(0);
+        expect(
+          checkpoints.filter((c) => c > accord.deployment.dealMarket.blockNumber && c < head).length,
+          String(checkpoints),
+        ).to.be.greaterThan(0);
         for (let i = 1; i < checkpoints.length; i++) expect(checkpoints[i]!).to.be.at.least(checkpoints[i - 1]!);
 
         const store = await openStore(storeOptions);
@@ -158,7 +181,8 @@ describe("indexer: crash safety (kill -9 a child indexer)", function () {
         }
       }
       // eslint-disable-next-line no-console
-      if (process.env.ACCORD_TEST_VERBOSE) console.log(`checkpoints at the kills: ${checkpoints.join(", ")} (head ${head})`);
+      if (process.env.ACCORD_TEST_VERBOSE)
+        console.log(`checkpoints at the kills: ${checkpoints.join(", ")} (head ${head})`);
     });
   }
 });

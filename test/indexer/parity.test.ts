@@ -80,7 +80,9 @@ describe("indexer: entity parity with the contracts", function () {
       new Set(STATES.filter((s) => !["DealAgreed", "ResultsChecked"].includes(s))),
     );
     const payments = [...expected.get("Payment")!.values()];
-    expect(new Set(payments.map((p) => p.direction))).to.deep.equal(new Set(["PaidIn", "PaidOut", "Refunded", "Slashed"]));
+    expect(new Set(payments.map((p) => p.direction))).to.deep.equal(
+      new Set(["PaidIn", "PaidOut", "Refunded", "Slashed"]),
+    );
     expect(new Set(payments.map((p) => p.reason)).size).to.equal(5);
     expect([...expected.get("Mediation")!.values()].map((m) => m.outcome).sort()).to.deep.equal(
       ["MediationAccepted", "MediationRejected", "TimeoutMediateResults"].sort(),
@@ -144,14 +146,25 @@ describe("indexer: entity parity with the contracts", function () {
     const user = scenario.serviceAccounts[3]!;
     const versions = (await store.versions("Service")).filter((v) => v.record.id === user);
     expect(versions.map((v) => v.record.rolesBitmap)).to.deep.equal([3, 25, 0, 4]);
-    expect(new Set(versions.map((v) => v.record.registeredAt)).size, "registeredAt is the first registration").to.equal(1);
+    expect(new Set(versions.map((v) => v.record.registeredAt)).size, "registeredAt is the first registration").to.equal(
+      1,
+    );
     expect(versions[2]!.record).to.include({ registered: false, url: "https://two.example/ünïcode" });
   });
 
   it("keeps history: a deal read as of earlier blocks shows its earlier states", async () => {
     const d = scenario.deals[0]!;
-    const changes = await store.find({ entity: "DealStateChange", where: { deal: cid(d.dealId) }, orderBy: "blockNumber" });
-    expect(changes.map((c) => c.state)).to.deep.equal(["DealNegotiating", "DealAgreed", "ResultsSubmitted", "ResultsAccepted"]);
+    const changes = await store.find({
+      entity: "DealStateChange",
+      where: { deal: cid(d.dealId) },
+      orderBy: "blockNumber",
+    });
+    expect(changes.map((c) => c.state)).to.deep.equal([
+      "DealNegotiating",
+      "DealAgreed",
+      "ResultsSubmitted",
+      "ResultsAccepted",
+    ]);
     for (const change of changes) {
       const asOf = (await store.get("Deal", cid(d.dealId), Number(change.blockNumber)))!;
       expect(asOf.state).to.equal(change.state);
@@ -162,14 +175,23 @@ describe("indexer: entity parity with the contracts", function () {
 
   it("emitted a change for every entity version it wrote, as events and through changes(); counted events and blocks", async () => {
     const seen = new Set(batches.flat().map((c) => `${c.entity}:${c.id}`));
-    for (const [entity, records] of expected) for (const id of records.keys()) expect(seen.has(`${entity}:${id}`), `${entity} ${id}`).to.equal(true);
+    for (const [entity, records] of expected)
+      for (const id of records.keys()) expect(seen.has(`${entity}:${id}`), `${entity} ${id}`).to.equal(true);
     let versions = 0;
     for (const entity of expected.keys()) versions += (await store.versions(entity)).length;
     expect(batches.flat()).to.have.length(versions);
     expect(iterated).to.deep.equal(batches);
-    const logs = scenario.receipts.flatMap((r) => r.logs).filter((l) => [accord.deployment.dealMarket.address, accord.deployment.serviceRegistry.address].includes(l.address.toLowerCase()));
+    const logs = scenario.receipts
+      .flatMap((r) => r.logs)
+      .filter((l) =>
+        [accord.deployment.dealMarket.address, accord.deployment.serviceRegistry.address].includes(
+          l.address.toLowerCase(),
+        ),
+      );
     expect(counted.events).to.equal(logs.length);
-    expect(counted.blocks).to.equal((await store.checkpoint())!.blockNumber - accord.deployment.dealMarket.blockNumber + 1);
+    expect(counted.blocks).to.equal(
+      (await store.checkpoint())!.blockNumber - accord.deployment.dealMarket.blockNumber + 1,
+    );
   });
 
   for (const kind of STORE_KINDS) {
@@ -200,7 +222,10 @@ describe("indexer: entity parity with the contracts", function () {
   }
 
   it("decodes with the hand-written decoders exactly what ethers' Interface decodes", async () => {
-    const decoder = new LogDecoder({ dealMarket: accord.deployment.dealMarket.address, serviceRegistry: accord.deployment.serviceRegistry.address });
+    const decoder = new LogDecoder({
+      dealMarket: accord.deployment.dealMarket.address,
+      serviceRegistry: accord.deployment.serviceRegistry.address,
+    });
     let n = 0;
     for (const receipt of scenario.receipts) {
       for (const log of receipt.logs) {
@@ -225,7 +250,15 @@ describe("indexer: entity parity with the contracts", function () {
         expect(mine!.name).to.equal(theirs.name);
         const args = theirs.args.toObject(true) as Record<string, unknown>;
         const norm = (v: unknown): unknown =>
-          typeof v === "string" ? (/^0x[0-9a-fA-F]*$/.test(v) ? v.toLowerCase() : v) : Array.isArray(v) ? v.map(norm) : v && typeof v === "object" ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, norm(x)])) : v;
+          typeof v === "string"
+            ? /^0x[0-9a-fA-F]*$/.test(v)
+              ? v.toLowerCase()
+              : v
+            : Array.isArray(v)
+              ? v.map(norm)
+              : v && typeof v === "object"
+                ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, norm(x)]))
+                : v;
         const m = mine as unknown as Record<string, unknown>;
         if (theirs.name === "DealCreated") {
           const t = m.terms as Record<string, unknown>;
@@ -239,7 +272,16 @@ describe("indexer: entity parity with the contracts", function () {
             p.resultsCollateralMultiple,
             p.mediationFee,
           ]);
-          expect([t.agreeTimeout, t.submitResultsTimeout, t.judgeResultsTimeout, t.mediateResultsTimeout, t.agreeCollateral, t.submitResultsCollateral, t.judgeResultsCollateral, t.mediateResultsCollateral]).to.deep.equal([
+          expect([
+            t.agreeTimeout,
+            t.submitResultsTimeout,
+            t.judgeResultsTimeout,
+            t.mediateResultsTimeout,
+            t.agreeCollateral,
+            t.submitResultsCollateral,
+            t.judgeResultsCollateral,
+            t.mediateResultsCollateral,
+          ]).to.deep.equal([
             to.agree,
             to.submitResults,
             to.judgeResults,
@@ -251,7 +293,11 @@ describe("indexer: entity parity with the contracts", function () {
           ]);
         } else {
           for (const [key, value] of Object.entries(args)) {
-            const v = typeof value === "bigint" && ["state", "reason", "direction", "role", "mediatorIndex", "roles"].includes(key) ? Number(value) : norm(value);
+            const v =
+              typeof value === "bigint" &&
+              ["state", "reason", "direction", "role", "mediatorIndex", "roles"].includes(key)
+                ? Number(value)
+                : norm(value);
             expect(m[key], `${theirs.name}.${key}`).to.deep.equal(v);
           }
         }

@@ -5,7 +5,17 @@
 import { expect } from "chai";
 import pino from "pino";
 import { createIndexer, ReorgTooDeepError, type Indexer, type ReorgInfo, type SqlStore } from "../../src/indexer";
-import { deployAccord, headBlock, hre, makeTerms, mine, newDealId, startRpcServer, type Accord, type RpcServer } from "./helpers/chain";
+import {
+  deployAccord,
+  headBlock,
+  hre,
+  makeTerms,
+  mine,
+  newDealId,
+  startRpcServer,
+  type Accord,
+  type RpcServer,
+} from "./helpers/chain";
 import { cid } from "./helpers/expected";
 import { pglite, STORE_KINDS } from "./helpers/stores";
 
@@ -22,21 +32,39 @@ async function revert(id: string): Promise<void> {
 async function openDeal(accord: Accord, seed: bigint): Promise<string> {
   const [, jc, rp, solver, m1] = accord.signers;
   const dealId = newDealId();
-  const terms = makeTerms(await jc!.getAddress(), await rp!.getAddress(), await solver!.getAddress(), [await m1!.getAddress()], seed);
+  const terms = makeTerms(
+    await jc!.getAddress(),
+    await rp!.getAddress(),
+    await solver!.getAddress(),
+    [await m1!.getAddress()],
+    seed,
+  );
   await (await accord.market.connect(jc!).agree(dealId, terms)).wait();
   return dealId;
 }
 
 async function agreeSecond(accord: Accord, dealId: string, seed: bigint): Promise<void> {
   const [, jc, rp, solver, m1] = accord.signers;
-  const terms = makeTerms(await jc!.getAddress(), await rp!.getAddress(), await solver!.getAddress(), [await m1!.getAddress()], seed);
+  const terms = makeTerms(
+    await jc!.getAddress(),
+    await rp!.getAddress(),
+    await solver!.getAddress(),
+    [await m1!.getAddress()],
+    seed,
+  );
   await (await accord.market.connect(rp!).agree(dealId, terms)).wait();
 }
 
 async function freshDigest(rpc: RpcServer, accord: Accord, kind = pglite): Promise<{ full: string; head: string }> {
   const { store, cleanup } = await kind.open();
   try {
-    const indexer = await createIndexer({ rpcUrl: rpc.url, deployment: accord.deployment, store, follow: false, logger: silent });
+    const indexer = await createIndexer({
+      rpcUrl: rpc.url,
+      deployment: accord.deployment,
+      store,
+      follow: false,
+      logger: silent,
+    });
     await indexer.start();
     await indexer.done();
     return { full: await store.digest(), head: await store.digest({ atHead: true }) };
@@ -75,7 +103,8 @@ describe("indexer: reorgs", function () {
 
         const kept = await openDeal(accord, 1n);
         await follower.waitForBlock(await headBlock());
-        for (let i = 0; i < 50 && !follower.newHeadsConnected; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+        for (let i = 0; i < 50 && !follower.newHeadsConnected; i++)
+          await new Promise((resolve) => setTimeout(resolve, 20));
         expect(follower.newHeadsConnected, "subscribed to newHeads over ws").to.equal(true);
         const base = await headBlock();
 

@@ -22,13 +22,38 @@ describe("indexer schema metadata", () => {
 
   it("types fields: scalars, enums, lists, references (stored as the target's id) and @derivedFrom", () => {
     const deal = model.entity("Deal")!;
-    expect(deal.field("escrow")).to.include({ kind: "scalar", type: "BigInt", storage: "numeric", nonNull: true, list: false, column: "escrow" });
+    expect(deal.field("escrow")).to.include({
+      kind: "scalar",
+      type: "BigInt",
+      storage: "numeric",
+      nonNull: true,
+      list: false,
+      column: "escrow",
+    });
     expect(deal.field("state")).to.include({ kind: "enum", type: "AgreementState", storage: "text" });
     expect(deal.field("state")!.enumValues).to.include("TimeoutAgree");
-    expect(deal.field("mediators")).to.include({ kind: "scalar", type: "Bytes", list: true, itemNonNull: true, storage: "bytea" });
-    expect(deal.field("jobCreator")).to.include({ kind: "entity", type: "Account", storage: "bytea", scalar: "Bytes", column: "job_creator" });
+    expect(deal.field("mediators")).to.include({
+      kind: "scalar",
+      type: "Bytes",
+      list: true,
+      itemNonNull: true,
+      storage: "bytea",
+    });
+    expect(deal.field("jobCreator")).to.include({
+      kind: "entity",
+      type: "Account",
+      storage: "bytea",
+      scalar: "Bytes",
+      column: "job_creator",
+    });
     expect(deal.field("mediator")).to.include({ nonNull: false });
-    expect(deal.field("payments")).to.include({ kind: "entity", type: "Payment", list: true, derivedFrom: "deal", column: undefined });
+    expect(deal.field("payments")).to.include({
+      kind: "entity",
+      type: "Payment",
+      list: true,
+      derivedFrom: "deal",
+      column: undefined,
+    });
     expect(deal.field("result")).to.include({ derivedFrom: "deal", list: false });
     expect(deal.columns[0]!.name).to.equal("id");
     expect(deal.columns.some((c) => c.derivedFrom)).to.equal(false);
@@ -39,8 +64,12 @@ describe("indexer schema metadata", () => {
 
   it("has a stable fingerprint of the stored shape", () => {
     const sdl = `type A @entity { id: ID! n: BigInt! }`;
-    expect(parseEntitySchema(sdl).fingerprint).to.equal(parseEntitySchema(`"doc" type A @entity { "x" id: ID! n: BigInt! }`).fingerprint);
-    expect(parseEntitySchema(sdl).fingerprint).to.not.equal(parseEntitySchema(`type A @entity { id: ID! n: Int! }`).fingerprint);
+    expect(parseEntitySchema(sdl).fingerprint).to.equal(
+      parseEntitySchema(`"doc" type A @entity { "x" id: ID! n: BigInt! }`).fingerprint,
+    );
+    expect(parseEntitySchema(sdl).fingerprint).to.not.equal(
+      parseEntitySchema(`type A @entity { id: ID! n: Int! }`).fingerprint,
+    );
   });
 
   it("rejects what it cannot store", () => {

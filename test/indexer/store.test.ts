@@ -110,7 +110,11 @@ async function seed(store: SqlStore): Promise<void> {
     await w.set("Deal", deal("deal-gamma", 3, { jobCreator: A2, mediator: M2, escrow: 100n }), 10);
     await w.set("Deal", deal("DEAL-delta", 4, { escrow: 100n, state: "DealAgreed", stateIndex: 1 }), 10);
     await w.set("Payment", payment("p1", "deal-alpha", 100n), 10);
-    await w.set("Payment", payment("p2", "deal-beta", 300n, { direction: "PaidOut", reason: "JobPayment", payee: A2 }), 10);
+    await w.set(
+      "Payment",
+      payment("p2", "deal-beta", 300n, { direction: "PaidOut", reason: "JobPayment", payee: A2 }),
+      10,
+    );
     await w.set("Payment", payment("p3", "deal-gamma", 50n, { account: A2, payee: A2 }), 10);
     await w.set(
       "Service",
@@ -239,14 +243,38 @@ for (const kind of STORE_KINDS) {
 
       it("rejects writes outside the batch's blocks, a checkpoint going back, and changing immutables", async () => {
         await store.batch(cp(5), async (w) => w.set("Payment", payment("p1", "d", 1n), 5));
-        await expectReject(store.batch(cp(9), async (w) => w.set("Account", account(A1, 1n), 5)), StoreError);
-        await expectReject(store.batch(cp(9), async (w) => w.set("Account", account(A1, 1n), 10)), StoreError);
-        await expectReject(store.batch(cp(4), async () => {}), StoreError);
-        await expectReject(store.batch(cp(9), async (w) => w.set("Payment", payment("p1", "d", 2n), 7)), StoreError);
-        await expectReject(store.batch(cp(9), async (w) => w.set("Account", { ...account(A1, 1n), bogus: 1 }, 7)), StoreError);
-        await expectReject(store.batch(cp(9), async (w) => w.set("Account", { ...account(A1, 1n), escrowBalance: "x" }, 7)), StoreError);
-        await expectReject(store.batch(cp(9), async (w) => w.set("Account", { ...account(A1, 1n), totalPaidIn: null }, 7)), StoreError);
-        await expectReject(store.batch(cp(9), async (w) => w.set("Deal", deal("d", 1, { state: "Bogus" }), 7)), StoreError);
+        await expectReject(
+          store.batch(cp(9), async (w) => w.set("Account", account(A1, 1n), 5)),
+          StoreError,
+        );
+        await expectReject(
+          store.batch(cp(9), async (w) => w.set("Account", account(A1, 1n), 10)),
+          StoreError,
+        );
+        await expectReject(
+          store.batch(cp(4), async () => {}),
+          StoreError,
+        );
+        await expectReject(
+          store.batch(cp(9), async (w) => w.set("Payment", payment("p1", "d", 2n), 7)),
+          StoreError,
+        );
+        await expectReject(
+          store.batch(cp(9), async (w) => w.set("Account", { ...account(A1, 1n), bogus: 1 }, 7)),
+          StoreError,
+        );
+        await expectReject(
+          store.batch(cp(9), async (w) => w.set("Account", { ...account(A1, 1n), escrowBalance: "x" }, 7)),
+          StoreError,
+        );
+        await expectReject(
+          store.batch(cp(9), async (w) => w.set("Account", { ...account(A1, 1n), totalPaidIn: null }, 7)),
+          StoreError,
+        );
+        await expectReject(
+          store.batch(cp(9), async (w) => w.set("Deal", deal("d", 1, { state: "Bogus" }), 7)),
+          StoreError,
+        );
         expect((await store.checkpoint())!.blockNumber).to.equal(5);
       });
 
@@ -282,9 +310,13 @@ for (const kind of STORE_KINDS) {
         await store.setMeta("deployment", "x");
 
         const sdl = `type Account @entity { id: Bytes! escrowBalance: BigInt! note: String }`;
-        const changed = new (store.constructor as typeof import("../../src/indexer").SqlStore)(store.driver, parseEntitySchema(sdl), {
-          schema: store.schema,
-        });
+        const changed = new (store.constructor as typeof import("../../src/indexer").SqlStore)(
+          store.driver,
+          parseEntitySchema(sdl),
+          {
+            schema: store.schema,
+          },
+        );
         const result = await changed.migrateWithResult();
         expect(result.redone).to.deep.equal(["entities"]);
         expect(await changed.checkpoint()).to.equal(null);
@@ -295,7 +327,8 @@ for (const kind of STORE_KINDS) {
 
       it("prefetch() loads many entities with one query; the committed cache survives batches", async () => {
         await store.batch(cp(5), async (w) => {
-          for (let i = 0; i < 50; i++) await w.set("Account", account(`0x${i.toString(16).padStart(40, "0")}`, BigInt(i)), 5);
+          for (let i = 0; i < 50; i++)
+            await w.set("Account", account(`0x${i.toString(16).padStart(40, "0")}`, BigInt(i)), 5);
         });
         await store.batchWithChanges(cp(6), async (w) => {
           await w.prefetch("Account", [A1, "0x" + "00".repeat(19) + "07"]);
@@ -335,7 +368,11 @@ for (const kind of STORE_KINDS) {
       it("string matching: _contains, _not_contains, _starts_with, _ends_with (+ _not_ and _nocase)", async () => {
         expect(await find("Deal", { id_contains: "lph" })).to.deep.equal(["deal-alpha"]);
         expect(await find("Deal", { id_not_contains: "-al" })).to.deep.equal(["DEAL-delta", "deal-beta", "deal-gamma"]);
-        expect(await find("Deal", { id_starts_with: "deal-" })).to.deep.equal(["deal-alpha", "deal-beta", "deal-gamma"]);
+        expect(await find("Deal", { id_starts_with: "deal-" })).to.deep.equal([
+          "deal-alpha",
+          "deal-beta",
+          "deal-gamma",
+        ]);
         expect(await find("Deal", { id_not_starts_with: "deal-" })).to.deep.equal(["DEAL-delta"]);
         expect(await find("Deal", { id_ends_with: "ta" })).to.deep.equal(["DEAL-delta", "deal-beta"]);
         expect(await find("Deal", { id_not_ends_with: "ta" })).to.deep.equal(["deal-alpha", "deal-gamma"]);
@@ -358,14 +395,20 @@ for (const kind of STORE_KINDS) {
         expect(await find("Service", { metadata_not_contains: "0xabab" })).to.deep.equal([A2]);
         expect(await find("Deal", { dealId_starts_with: "0x0000" })).to.have.length(4);
         expect(await find("Deal", { dealId_ends_with: "0x03" })).to.deep.equal(["deal-gamma"]);
-        expect(await find("Deal", { dealId_gt: "0x" + "00".repeat(31) + "02" })).to.deep.equal(["DEAL-delta", "deal-gamma"]);
+        expect(await find("Deal", { dealId_gt: "0x" + "00".repeat(31) + "02" })).to.deep.equal([
+          "DEAL-delta",
+          "deal-gamma",
+        ]);
       });
 
       it("Boolean, enums and null", async () => {
         expect(await find("Deal", { isOpen: false })).to.deep.equal(["deal-gamma"]);
         expect(await find("Deal", { isOpen_not: false })).to.deep.equal(["DEAL-delta", "deal-alpha", "deal-beta"]);
         expect(await find("Deal", { state: "DealAgreed" })).to.deep.equal(["DEAL-delta", "deal-beta"]);
-        expect(await find("Deal", { state_in: ["ResultsAccepted", "DealNegotiating"] })).to.deep.equal(["deal-alpha", "deal-gamma"]);
+        expect(await find("Deal", { state_in: ["ResultsAccepted", "DealNegotiating"] })).to.deep.equal([
+          "deal-alpha",
+          "deal-gamma",
+        ]);
         expect(await find("Deal", { state_not_in: ["DealAgreed"] })).to.deep.equal(["deal-alpha", "deal-gamma"]);
         expect(await find("Deal", { mediator: null })).to.deep.equal(["DEAL-delta", "deal-alpha", "deal-beta"]);
         expect(await find("Deal", { mediator_not: null })).to.deep.equal(["deal-gamma"]);
@@ -375,7 +418,11 @@ for (const kind of STORE_KINDS) {
       it("list fields: equality, _contains (array contains), _not_contains", async () => {
         expect(await find("Deal", { mediators_contains: [M2] })).to.deep.equal(["deal-beta"]);
         expect(await find("Deal", { mediators_contains: [M1, M2] })).to.deep.equal(["deal-beta"]);
-        expect(await find("Deal", { mediators_not_contains: [M2] })).to.deep.equal(["DEAL-delta", "deal-alpha", "deal-gamma"]);
+        expect(await find("Deal", { mediators_not_contains: [M2] })).to.deep.equal([
+          "DEAL-delta",
+          "deal-alpha",
+          "deal-gamma",
+        ]);
         expect(await find("Deal", { mediators: [M1] })).to.deep.equal(["DEAL-delta", "deal-alpha", "deal-gamma"]);
         expect(await find("Service", { roles_contains: ["Mediator"] })).to.deep.equal([A1]);
         expect(await find("Service", { roles_not_contains: ["Mediator"] })).to.deep.equal([A2]);
@@ -383,40 +430,75 @@ for (const kind of STORE_KINDS) {
 
       it("nested filters on references and @derivedFrom fields", async () => {
         expect(await find("Payment", { deal_: { state: "ResultsAccepted" } })).to.deep.equal(["p3"]);
-        expect(await find("Payment", { deal_: { escrow_gte: 100, jobCreator_: { escrowBalance_gt: 600 } } })).to.deep.equal(["p1", "p2"]);
-        expect(await find("Deal", { jobCreator_: { service_: { isSolver: true } } })).to.deep.equal(["DEAL-delta", "deal-alpha", "deal-beta"]);
+        expect(
+          await find("Payment", { deal_: { escrow_gte: 100, jobCreator_: { escrowBalance_gt: 600 } } }),
+        ).to.deep.equal(["p1", "p2"]);
+        expect(await find("Deal", { jobCreator_: { service_: { isSolver: true } } })).to.deep.equal([
+          "DEAL-delta",
+          "deal-alpha",
+          "deal-beta",
+        ]);
         expect(await find("Deal", { payments_: { amount_gt: 200 } })).to.deep.equal(["deal-beta"]);
         expect(await find("Account", { service_: { roles_contains: ["ResourceProvider"] } })).to.deep.equal([A2]);
         expect(await find("Account", { dealsAsResourceProvider_: { id: "deal-beta" } })).to.deep.equal([A3]);
       });
 
       it("and / or", async () => {
-        expect(await find("Deal", { or: [{ escrow: 0 }, { id: "deal-alpha" }] })).to.deep.equal(["deal-alpha", "deal-gamma"]);
-        expect(await find("Deal", { and: [{ escrow_gte: 100 }, { state: "DealAgreed" }] })).to.deep.equal(["DEAL-delta", "deal-beta"]);
+        expect(await find("Deal", { or: [{ escrow: 0 }, { id: "deal-alpha" }] })).to.deep.equal([
+          "deal-alpha",
+          "deal-gamma",
+        ]);
+        expect(await find("Deal", { and: [{ escrow_gte: 100 }, { state: "DealAgreed" }] })).to.deep.equal([
+          "DEAL-delta",
+          "deal-beta",
+        ]);
         expect(
-          await find("Deal", { isOpen: true, or: [{ and: [{ state: "DealAgreed" }, { escrow: 100 }] }, { mediators_contains: [M2] }] }),
+          await find("Deal", {
+            isOpen: true,
+            or: [{ and: [{ state: "DealAgreed" }, { escrow: 100 }] }, { mediators_contains: [M2] }],
+          }),
         ).to.deep.equal(["DEAL-delta", "deal-beta"]);
-        expect(await find("Payment", { or: [{ deal_: { id: "deal-gamma" } }, { amount: 300 }] })).to.deep.equal(["p2", "p3"]);
+        expect(await find("Payment", { or: [{ deal_: { id: "deal-gamma" } }, { amount: 300 }] })).to.deep.equal([
+          "p2",
+          "p3",
+        ]);
       });
 
       it("ordering (default id, field, reference, child field), direction and pagination", async () => {
         expect(await find("Deal", {})).to.deep.equal(["DEAL-delta", "deal-alpha", "deal-beta", "deal-gamma"]);
-        expect(await find("Deal", {}, { orderDirection: "desc" })).to.deep.equal(["deal-gamma", "deal-beta", "deal-alpha", "DEAL-delta"]);
+        expect(await find("Deal", {}, { orderDirection: "desc" })).to.deep.equal([
+          "deal-gamma",
+          "deal-beta",
+          "deal-alpha",
+          "DEAL-delta",
+        ]);
         expect(await find("Deal", {}, { orderBy: "escrow", orderDirection: "desc" })).to.deep.equal([
           "deal-beta",
           "deal-alpha",
           "DEAL-delta",
           "deal-gamma",
         ]);
-        expect(await find("Deal", {}, { orderBy: "createdAt" })).to.deep.equal(["deal-alpha", "deal-beta", "deal-gamma", "DEAL-delta"]);
+        expect(await find("Deal", {}, { orderBy: "createdAt" })).to.deep.equal([
+          "deal-alpha",
+          "deal-beta",
+          "deal-gamma",
+          "DEAL-delta",
+        ]);
         expect(await find("Deal", {}, { orderBy: "jobCreator", orderDirection: "desc" })).to.deep.equal([
           "deal-gamma",
           "deal-beta",
           "deal-alpha",
           "DEAL-delta",
         ]);
-        expect(await find("Payment", {}, { orderBy: "deal__createdAt", orderDirection: "desc" })).to.deep.equal(["p3", "p2", "p1"]);
-        expect(await find("Deal", {}, { orderBy: "createdAt", first: 2, skip: 1 })).to.deep.equal(["deal-beta", "deal-gamma"]);
+        expect(await find("Payment", {}, { orderBy: "deal__createdAt", orderDirection: "desc" })).to.deep.equal([
+          "p3",
+          "p2",
+          "p1",
+        ]);
+        expect(await find("Deal", {}, { orderBy: "createdAt", first: 2, skip: 1 })).to.deep.equal([
+          "deal-beta",
+          "deal-gamma",
+        ]);
         expect(await find("Deal", {}, { first: 0 })).to.deep.equal([]);
         expect(await find("Deal", {}, { skip: 10 })).to.deep.equal([]);
       });
@@ -438,7 +520,14 @@ for (const kind of STORE_KINDS) {
 
       it("returns typed values: bigint, number, boolean, 0x-hex, lists, null", async () => {
         const [d] = await store.find({ entity: "Deal", where: { id: "deal-beta" } });
-        expect(d).to.include({ id: "deal-beta", escrow: 200n, stateIndex: 1, isOpen: true, mediator: null, jobCreator: A1 });
+        expect(d).to.include({
+          id: "deal-beta",
+          escrow: 200n,
+          stateIndex: 1,
+          isOpen: true,
+          mediator: null,
+          jobCreator: A1,
+        });
         expect(d!.mediators).to.deep.equal([M1, M2]);
         expect(Object.keys(d!)).to.not.include("payments");
       });
@@ -450,7 +539,15 @@ for (const kind of STORE_KINDS) {
             for (let i = 0; i < 120; i++) {
               await w.set(
                 "DealStateChange",
-                { id: `c${String(i).padStart(3, "0")}`, deal: "d", state: "DealAgreed", stateIndex: 1, blockNumber: 1n, timestamp: 1n, transactionHash: "0x00" },
+                {
+                  id: `c${String(i).padStart(3, "0")}`,
+                  deal: "d",
+                  state: "DealAgreed",
+                  stateIndex: 1,
+                  blockNumber: 1n,
+                  timestamp: 1n,
+                  transactionHash: "0x00",
+                },
                 1,
               );
             }

@@ -25,7 +25,15 @@ async function fakeNode(options: { maxRange: number; head: number; failFirst?: n
         return { jsonrpc: "2.0", id: req.id, result: hex(options.head) };
       case "eth_getBlockByNumber": {
         const n = Number(req.params[0]);
-        const block = n > options.head ? null : { number: hex(n), hash: "0x" + n.toString(16).padStart(64, "a"), parentHash: "0x" + (n - 1).toString(16).padStart(64, "a"), timestamp: hex(1000 + n) };
+        const block =
+          n > options.head
+            ? null
+            : {
+                number: hex(n),
+                hash: "0x" + n.toString(16).padStart(64, "a"),
+                parentHash: "0x" + (n - 1).toString(16).padStart(64, "a"),
+                timestamp: hex(1000 + n),
+              };
         return { jsonrpc: "2.0", id: req.id, result: block };
       }
       case "eth_getLogs": {
@@ -33,7 +41,11 @@ async function fakeNode(options: { maxRange: number; head: number; failFirst?: n
         const from = Number(f.fromBlock);
         const to = Number(f.toBlock);
         if (to - from + 1 > options.maxRange) {
-          return { jsonrpc: "2.0", id: req.id, error: { code: -32005, message: "query returned more than 10000 results" } };
+          return {
+            jsonrpc: "2.0",
+            id: req.id,
+            error: { code: -32005, message: "query returned more than 10000 results" },
+          };
         }
         const logs = [];
         for (let n = from; n <= to; n++) logs.push({ blockNumber: hex(n), logIndex: "0x0", topics: [], data: "0x" });
@@ -52,7 +64,8 @@ async function fakeNode(options: { maxRange: number; head: number; failFirst?: n
         res.writeHead(503).end("busy");
         return;
       }
-      const parsed = JSON.parse(body) as { id: number; method: string; params: unknown[] } | { id: number; method: string; params: unknown[] }[];
+      const parsed = JSON.parse(body) as
+        { id: number; method: string; params: unknown[] } | { id: number; method: string; params: unknown[] }[];
       // Batches are answered in reverse order: the client must match by id.
       const out = Array.isArray(parsed) ? parsed.map(answer).reverse() : answer(parsed);
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(out));
@@ -72,7 +85,9 @@ describe("indexer sync: JSON-RPC and adaptive log ranges", () => {
     try {
       const rpc = new JsonRpcClient(node.url, { maxBatchSize: 7 });
       expect(await rpc.call("eth_blockNumber")).to.equal("0x32");
-      const blocks = await rpc.batch<{ number: string }>(Array.from({ length: 20 }, (_, i) => ["eth_getBlockByNumber", ["0x" + (i + 1).toString(16), false]]));
+      const blocks = await rpc.batch<{ number: string }>(
+        Array.from({ length: 20 }, (_, i) => ["eth_getBlockByNumber", ["0x" + (i + 1).toString(16), false]]),
+      );
       expect(blocks.map((b) => Number(b.number))).to.deep.equal(Array.from({ length: 20 }, (_, i) => i + 1));
       let error: unknown;
       await rpc.call("eth_nope").catch((e: unknown) => (error = e));
@@ -86,7 +101,11 @@ describe("indexer sync: JSON-RPC and adaptive log ranges", () => {
   it("halves the range on 'too many results', grows it again after small answers, and loses no block", async () => {
     const node = await fakeNode({ maxRange: 8, head: 400 });
     try {
-      const reader = new ChainReader(new JsonRpcClient(node.url), { addresses: [], topics: [] }, { initialRange: 100, maxRange: 64, targetLogs: 20 });
+      const reader = new ChainReader(
+        new JsonRpcClient(node.url),
+        { addresses: [], topics: [] },
+        { initialRange: 100, maxRange: 64, targetLogs: 20 },
+      );
       const seen: number[] = [];
       let from = 1;
       const ranges: number[] = [];
@@ -113,7 +132,12 @@ describe("indexer sync: JSON-RPC and adaptive log ranges", () => {
       const reader = new ChainReader(new JsonRpcClient(node.url), { addresses: [], topics: [] });
       const headers = await reader.headers([3, 11, 3, 10]);
       expect([...headers.keys()]).to.deep.equal([3, 11, 10]);
-      expect(headers.get(3)).to.deep.equal({ number: 3, hash: "0x" + "3".padStart(64, "a"), parentHash: "0x" + "2".padStart(64, "a"), timestamp: 1003 });
+      expect(headers.get(3)).to.deep.equal({
+        number: 3,
+        hash: "0x" + "3".padStart(64, "a"),
+        parentHash: "0x" + "2".padStart(64, "a"),
+        timestamp: 1003,
+      });
       expect(headers.get(11)).to.equal(null);
       expect(node.requests.filter((r) => r.method === "eth_getBlockByNumber")).to.have.length(3);
       const both = await reader.headAndHeader(10);

@@ -60,7 +60,14 @@ describe("model: conversions to the contracts' structs", () => {
   });
 
   it("converts pricing: amounts to wei, the collateral multiple as is", () => {
-    expect(convertDealPricing({ instruction_price: 1n, payment_collateral: 2n, results_collateral_multiple: 3n, mediation_fee: 4n })).to.deep.equal({
+    expect(
+      convertDealPricing({
+        instruction_price: 1n,
+        payment_collateral: 2n,
+        results_collateral_multiple: 3n,
+        mediation_fee: 4n,
+      }),
+    ).to.deep.equal({
       instructionPrice: 10n ** 18n,
       paymentCollateral: 2n * 10n ** 18n,
       resultsCollateralMultiple: 3n,
@@ -68,12 +75,18 @@ describe("model: conversions to the contracts' structs", () => {
     });
     const identity = (amount: bigint) => amount;
     expect(
-      convertDealPricing({ instruction_price: 1n, payment_collateral: 2n, results_collateral_multiple: 3n, mediation_fee: 4n }, { toWei: identity }),
+      convertDealPricing(
+        { instruction_price: 1n, payment_collateral: 2n, results_collateral_multiple: 3n, mediation_fee: 4n },
+        { toWei: identity },
+      ),
     ).to.deep.equal({ instructionPrice: 1n, paymentCollateral: 2n, resultsCollateralMultiple: 3n, mediationFee: 4n });
   });
 
   it("converts one timeout with or without its collateral", () => {
-    expect(convertDealTimeout({ timeout: 5n, collateral: 7n }, true)).to.deep.equal({ timeout: 5n, collateral: 7n * 10n ** 18n });
+    expect(convertDealTimeout({ timeout: 5n, collateral: 7n }, true)).to.deep.equal({
+      timeout: 5n,
+      collateral: 7n * 10n ** 18n,
+    });
     expect(convertDealTimeout({ timeout: 5n, collateral: 7n }, false)).to.deep.equal({ timeout: 5n, collateral: 0n });
   });
 
@@ -91,7 +104,10 @@ describe("model: conversions to the contracts' structs", () => {
   });
 
   it("lets the caller choose which timeouts carry collateral, and the unit", () => {
-    const converted = convertDealTimeouts(timeouts, { withCollateral: { agree: true, judge_results: false }, toWei: (a) => a });
+    const converted = convertDealTimeouts(timeouts, {
+      withCollateral: { agree: true, judge_results: false },
+      toWei: (a) => a,
+    });
     expect(converted.agreeCollateral).to.equal(1n);
     expect(converted.submitResultsCollateral).to.equal(2n);
     expect(converted.judgeResultsCollateral).to.equal(0n);
@@ -109,7 +125,9 @@ describe("model: conversions to the contracts' structs", () => {
         solver,
         mediators: [addressB, upper.toLowerCase()],
       });
-      expect(convertDealMembers({ solver, job_creator: addressA, resource_provider: addressB, mediators: null }).mediators).to.deep.equal([]);
+      expect(
+        convertDealMembers({ solver, job_creator: addressA, resource_provider: addressB, mediators: null }).mediators,
+      ).to.deep.equal([]);
     });
 
     it("refuses anything but a 20-byte hex address, naming the member", () => {
@@ -121,7 +139,13 @@ describe("model: conversions to the contracts' structs", () => {
         [{ mediators: ["0xZZ11111111111111111111111111111111111111"] }, "mediators[0]"],
       ];
       for (const [override, field] of cases) {
-        const members = { solver, job_creator: addressA, resource_provider: addressB, mediators: [addressA], ...override };
+        const members = {
+          solver,
+          job_creator: addressA,
+          resource_provider: addressB,
+          mediators: [addressA],
+          ...override,
+        };
         let error: unknown;
         try {
           convertDealMembers(members as never);

@@ -46,7 +46,12 @@ function makeResourceOffer(overrides: Partial<ResourceOffer> = {}): ResourceOffe
     spec: { gpu: 1000, cpu: 8000, ram: 16000 },
     modules: [],
     mode: "FixedPrice",
-    default_pricing: { instruction_price: 10, payment_collateral: 20, results_collateral_multiple: 30, mediation_fee: 40 },
+    default_pricing: {
+      instruction_price: 10,
+      payment_collateral: 20,
+      results_collateral_multiple: 30,
+      mediation_fee: 40,
+    },
     default_timeouts: {
       agree: { timeout: 100, collateral: 1 },
       submit_results: { timeout: 200, collateral: 2 },
@@ -121,24 +126,33 @@ describe("model: getDeal", () => {
   });
 
   it("requires a mutual mediator", async () => {
-    const error = await getDeal(makeJobOffer({ trusted_parties: { solver, mediator: [addressB] } }), makeResourceOffer()).catch((e: unknown) => e);
+    const error = await getDeal(
+      makeJobOffer({ trusted_parties: { solver, mediator: [addressB] } }),
+      makeResourceOffer(),
+    ).catch((e: unknown) => e);
     expect(error).to.be.instanceOf(DealMatchError);
     expect((error as DealMatchError).reason).to.equal("no-mutual-mediators");
-    const nil = await getDeal(makeJobOffer({ trusted_parties: { solver, mediator: null } }), makeResourceOffer()).catch((e: unknown) => e);
+    const nil = await getDeal(makeJobOffer({ trusted_parties: { solver, mediator: null } }), makeResourceOffer()).catch(
+      (e: unknown) => e,
+    );
     expect((nil as DealMatchError).reason).to.equal("no-mutual-mediators");
   });
 
   it("requires the same solver (checked after the mediators, as in the reference)", async () => {
     const other = "0x8888888888888888888888888888888888888888";
-    const error = await getDeal(makeJobOffer({ trusted_parties: { solver: other, mediator: [addressA] } }), makeResourceOffer()).catch(
-      (e: unknown) => e,
-    );
+    const error = await getDeal(
+      makeJobOffer({ trusted_parties: { solver: other, mediator: [addressA] } }),
+      makeResourceOffer(),
+    ).catch((e: unknown) => e);
     expect(error).to.be.instanceOf(DealMatchError);
     expect((error as DealMatchError).reason).to.equal("no-mutual-solver");
-    expect((error as Error).message).to.contain(other).and.contain(solver);
-    const both = await getDeal(makeJobOffer({ trusted_parties: { solver: other, mediator: [addressB] } }), makeResourceOffer()).catch(
-      (e: unknown) => e,
-    );
+    expect((error as Error).message)
+      .to.contain(other)
+      .and.contain(solver);
+    const both = await getDeal(
+      makeJobOffer({ trusted_parties: { solver: other, mediator: [addressB] } }),
+      makeResourceOffer(),
+    ).catch((e: unknown) => e);
     expect((both as DealMatchError).reason).to.equal("no-mutual-mediators");
   });
 });
@@ -158,8 +172,16 @@ describe("model: containers", () => {
   it("wraps a resource offer under the reference's key job_offer", () => {
     const resourceOffer = makeResourceOffer();
     const container = getResourceOfferContainer(resourceOffer);
-    expect(container).to.deep.equal({ id: "", deal_id: "", resource_provider: resourceProvider, state: 0, job_offer: resourceOffer });
-    expect(encodeJson(container, resourceOfferContainerSchema)).to.match(/^\{"id":"","deal_id":"","resource_provider":"0x7{40}","state":0,"job_offer":\{"id":""/);
+    expect(container).to.deep.equal({
+      id: "",
+      deal_id: "",
+      resource_provider: resourceProvider,
+      state: 0,
+      job_offer: resourceOffer,
+    });
+    expect(encodeJson(container, resourceOfferContainerSchema)).to.match(
+      /^\{"id":"","deal_id":"","resource_provider":"0x7{40}","state":0,"job_offer":\{"id":""/,
+    );
   });
 
   it("wraps a deal with its parties and offer IDs, empty transactions and no mediator", async () => {

@@ -47,7 +47,12 @@ export function stringifyExact(value: unknown): string {
   return text;
 }
 
-export type IdVector = { kind: "job_offer" | "resource_offer" | "module" | "deal"; value: JsonValue; id: string; line: string };
+export type IdVector = {
+  kind: "job_offer" | "resource_offer" | "module" | "deal";
+  value: JsonValue;
+  id: string;
+  line: string;
+};
 
 export const vectorsFixture = path.join(__dirname, "fixtures", "id-vectors.jsonl");
 /** The shared spec beside the repo (absent outside the workplace); the fixture is a copy of it. */

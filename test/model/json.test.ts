@@ -44,7 +44,9 @@ describe("model: Go-compatible JSON encoder", () => {
     it("escapes every other control character as \\u00XX in lower-case hex (no \\b or \\f: that is Go 1.22)", () => {
       for (let code = 0; code < 0x20; code++) {
         const c = String.fromCharCode(code);
-        const expected = ({ 10: "\\n", 13: "\\r", 9: "\\t" } as Record<number, string>)[code] ?? `\\u00${code.toString(16).padStart(2, "0")}`;
+        const expected =
+          ({ 10: "\\n", 13: "\\r", 9: "\\t" } as Record<number, string>)[code] ??
+          `\\u00${code.toString(16).padStart(2, "0")}`;
         expect(quoteJsonString(c), `U+${code.toString(16)}`).to.equal(`"${expected}"`);
       }
       expect(quoteJsonString("\b\f\u001f\u000b")).to.equal('"\\u0008\\u000c\\u001f\\u000b"');
@@ -76,7 +78,16 @@ describe("model: Go-compatible JSON encoder", () => {
 
   describe("map key order", () => {
     it("sorts keys by UTF-8 bytes, where astral characters come after U+E000–U+FFFF", () => {
-      const map = { "😀": "astral", "\uFFFF": "ffff", "\uE000": "e000", "é": "e-acute", b: "b", a: "a", "": "empty", ab: "ab" };
+      const map = {
+        "😀": "astral",
+        "\uFFFF": "ffff",
+        "\uE000": "e000",
+        é: "e-acute",
+        b: "b",
+        a: "a",
+        "": "empty",
+        ab: "ab",
+      };
       expect(encodeJson(map, goMap(goString()))).to.equal(
         '{"":"empty","a":"a","ab":"ab","b":"b","é":"e-acute","\uE000":"e000","\uFFFF":"ffff","😀":"astral"}',
       );
@@ -89,7 +100,9 @@ describe("model: Go-compatible JSON encoder", () => {
       const strings = ["\uE000", "😀", "\uFFFF", "\uD7FF", "a", "ab", "", "\u{10FFFF}", "\u{10000}", "zz", "é"];
       for (const x of strings) {
         for (const y of strings) {
-          expect(Math.sign(compareUtf8(x, y)), `${x} vs ${y}`).to.equal(Math.sign(Buffer.compare(Buffer.from(x), Buffer.from(y))));
+          expect(Math.sign(compareUtf8(x, y)), `${x} vs ${y}`).to.equal(
+            Math.sign(Buffer.compare(Buffer.from(x), Buffer.from(y))),
+          );
         }
       }
     });
@@ -119,9 +132,15 @@ describe("model: Go-compatible JSON encoder", () => {
     it('writes "" for a missing string, 0 for a missing number, zero values for a missing struct', () => {
       expect(encodeJson({}, serviceConfigSchema)).to.equal('{"solver":"","mediator":null}');
       expect(encodeJson(undefined, machineSpecSchema)).to.equal('{"gpu":0,"cpu":0,"ram":0}');
-      expect(encodeJson({ spec: null }, goStruct("S", [["spec", machineSpecSchema], ["name", goString()]]))).to.equal(
-        '{"spec":{"gpu":0,"cpu":0,"ram":0},"name":""}',
-      );
+      expect(
+        encodeJson(
+          { spec: null },
+          goStruct("S", [
+            ["spec", machineSpecSchema],
+            ["name", goString()],
+          ]),
+        ),
+      ).to.equal('{"spec":{"gpu":0,"cpu":0,"ram":0},"name":""}');
     });
 
     it("leaves out map entries whose value is undefined", () => {
@@ -132,7 +151,9 @@ describe("model: Go-compatible JSON encoder", () => {
   describe("integers", () => {
     it("writes uint64 values up to 18446744073709551615 in full", () => {
       expect(UINT64_MAX).to.equal(18446744073709551615n);
-      expect(encodeJson({ instruction_price: UINT64_MAX, payment_collateral: 9007199254740993n }, dealPricingSchema)).to.equal(
+      expect(
+        encodeJson({ instruction_price: UINT64_MAX, payment_collateral: 9007199254740993n }, dealPricingSchema),
+      ).to.equal(
         '{"instruction_price":18446744073709551615,"payment_collateral":9007199254740993,"results_collateral_multiple":0,"mediation_fee":0}',
       );
     });
@@ -170,7 +191,9 @@ describe("model: Go-compatible JSON encoder", () => {
 
   describe("structs", () => {
     it("writes fields in declaration order whatever the object's key order, ignoring unknown keys", () => {
-      expect(encodeJson({ ram: 3, extra: "ignored", cpu: 2, gpu: 1 }, machineSpecSchema)).to.equal('{"gpu":1,"cpu":2,"ram":3}');
+      expect(encodeJson({ ram: 3, extra: "ignored", cpu: 2, gpu: 1 }, machineSpecSchema)).to.equal(
+        '{"gpu":1,"cpu":2,"ram":3}',
+      );
     });
 
     it("refuses a value of the wrong type, naming the field", () => {
@@ -179,15 +202,22 @@ describe("model: Go-compatible JSON encoder", () => {
       expect(error.rule).to.equal("must be a string");
       expect(encodingError(() => encodeJson({ inputs: [] }, jobOfferSchema)).field).to.equal("inputs");
       expect(encodingError(() => encodeJson({ spec: "x" }, jobOfferSchema)).field).to.equal("spec");
-      expect(encodingError(() => encodeJson({ module_pricing: { "a b": { mediation_fee: -1 } } }, goStruct("T", [["module_pricing", goMap(dealPricingSchema)]]))).field).to.equal(
-        'module_pricing["a b"].mediation_fee',
-      );
+      expect(
+        encodingError(() =>
+          encodeJson(
+            { module_pricing: { "a b": { mediation_fee: -1 } } },
+            goStruct("T", [["module_pricing", goMap(dealPricingSchema)]]),
+          ),
+        ).field,
+      ).to.equal('module_pricing["a b"].mediation_fee');
     });
 
     it("writes no whitespace and no trailing newline", () => {
       const text = encodeJson({ id: "x", inputs: { k: "v" } }, jobOfferSchema);
       expect(text).to.not.match(/\s/);
-      expect(text.startsWith('{"id":"x","created_at":0,"job_creator":"","module":{"name":"","repo":"","hash":"","path":""}')).to.equal(true);
+      expect(
+        text.startsWith('{"id":"x","created_at":0,"job_creator":"","module":{"name":"","repo":"","hash":"","path":""}'),
+      ).to.equal(true);
     });
   });
 

@@ -23,7 +23,10 @@ import {
 import { seededRandom, shuffleKeys } from "./helpers";
 
 // Strings of arbitrary UTF-16 code units: lone surrogates, controls, <>&, U+2028… all occur.
-const anyUnits = fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((code) => String.fromCharCode(code)), maxLength: 12 });
+const anyUnits = fc.string({
+  unit: fc.integer({ min: 0, max: 0xffff }).map((code) => String.fromCharCode(code)),
+  maxLength: 12,
+});
 // Strings of arbitrary code points, astral ones included.
 const anyCodePoints = fc.string({ unit: "binary", maxLength: 12 });
 const mixedStrings = fc.oneof(anyUnits, anyCodePoints, fc.string({ maxLength: 8 }));
@@ -41,7 +44,12 @@ const pricing = fc.record({
   mediation_fee: uint64,
 });
 const timeout = fc.record({ timeout: uint64, collateral: uint64 });
-const timeouts = fc.record({ agree: timeout, submit_results: timeout, judge_results: timeout, mediate_results: timeout });
+const timeouts = fc.record({
+  agree: timeout,
+  submit_results: timeout,
+  judge_results: timeout,
+  mediate_results: timeout,
+});
 /** A map whose keys stay distinct once made well-formed (two lone surrogates are one Go key). */
 const goDictionary = <T>(value: fc.Arbitrary<T>, maxKeys: number) =>
   fc
@@ -89,7 +97,12 @@ function wellFormedDeep(value: unknown): unknown {
   if (value !== null && typeof value === "object") {
     const result: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
-      Object.defineProperty(result, toWellFormed(key), { value: wellFormedDeep(item), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(result, toWellFormed(key), {
+        value: wellFormedDeep(item),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     return result;
   }
@@ -106,7 +119,12 @@ function numbersByValue(value: unknown): unknown {
   if (value !== null && typeof value === "object") {
     const result: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
-      Object.defineProperty(result, key, { value: numbersByValue(item), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(result, key, {
+        value: numbersByValue(item),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     return result;
   }
@@ -199,10 +217,19 @@ describe("model: properties (fast-check)", () => {
 
   it("an ID changes when any uint64 amount changes", async () => {
     await fc.assert(
-      fc.asyncProperty(jobOffer, fc.constantFrom("instruction_price", "payment_collateral", "results_collateral_multiple", "mediation_fee" as const), async (job, field) => {
-        const changed = { ...job, pricing: { ...job.pricing, [field]: job.pricing[field] ^ 1n } };
-        expect(await getJobOfferId(changed)).to.not.equal(await getJobOfferId(job));
-      }),
+      fc.asyncProperty(
+        jobOffer,
+        fc.constantFrom(
+          "instruction_price",
+          "payment_collateral",
+          "results_collateral_multiple",
+          "mediation_fee" as const,
+        ),
+        async (job, field) => {
+          const changed = { ...job, pricing: { ...job.pricing, [field]: job.pricing[field] ^ 1n } };
+          expect(await getJobOfferId(changed)).to.not.equal(await getJobOfferId(job));
+        },
+      ),
       { numRuns: 40 },
     );
   });

@@ -51,7 +51,13 @@ describe("model: enums", () => {
       "TimeoutAgree",
     ]);
     expect(AgreementState.TimeoutAgree).to.equal(10);
-    expect(PaymentReason).to.deep.equal({ PaymentCollateral: 0, ResultsCollateral: 1, TimeoutCollateral: 2, JobPayment: 3, MediationFee: 4 });
+    expect(PaymentReason).to.deep.equal({
+      PaymentCollateral: 0,
+      ResultsCollateral: 1,
+      TimeoutCollateral: 2,
+      JobPayment: 3,
+      MediationFee: 4,
+    });
     expect(PaymentDirection).to.deep.equal({ PaidIn: 0, PaidOut: 1, Refunded: 2, Slashed: 3 });
   });
 
@@ -124,19 +130,25 @@ describe("model: reference checks", () => {
   });
 
   it("checkJobOffer requires a solver, then at least one mediator", () => {
-    expect(checkError(() => checkJobOffer({ trusted_parties: { solver: "", mediator: [] } })).field).to.equal("trusted_parties.solver");
+    expect(checkError(() => checkJobOffer({ trusted_parties: { solver: "", mediator: [] } })).field).to.equal(
+      "trusted_parties.solver",
+    );
     expect(checkError(() => checkJobOffer({})).field).to.equal("trusted_parties.solver");
     const noMediator = checkError(() => checkJobOffer({ trusted_parties: { solver, mediator: [] } }));
     expect(noMediator.field).to.equal("trusted_parties.mediator");
-    expect(noMediator.message).to.match(/^invalid job offer: trusted_parties.mediator must have at least one trusted mediator$/);
-    expect(checkError(() => checkJobOffer({ trusted_parties: { solver, mediator: null } })).field).to.equal("trusted_parties.mediator");
+    expect(noMediator.message).to.match(
+      /^invalid job offer: trusted_parties.mediator must have at least one trusted mediator$/,
+    );
+    expect(checkError(() => checkJobOffer({ trusted_parties: { solver, mediator: null } })).field).to.equal(
+      "trusted_parties.mediator",
+    );
   });
 
   it("checkResourceOffer refuses MarketPrice first, then requires a solver and a mediator", () => {
     expect(checkError(() => checkResourceOffer({ mode: "MarketPrice", trusted_parties: {} })).field).to.equal("mode");
-    expect(checkError(() => checkResourceOffer({ mode: "FixedPrice", trusted_parties: { mediator: [addressB] } })).field).to.equal(
-      "trusted_parties.solver",
-    );
+    expect(
+      checkError(() => checkResourceOffer({ mode: "FixedPrice", trusted_parties: { mediator: [addressB] } })).field,
+    ).to.equal("trusted_parties.solver");
     expect(checkError(() => checkResourceOffer({ mode: "FixedPrice", trusted_parties: { solver } })).field).to.equal(
       "trusted_parties.mediator",
     );

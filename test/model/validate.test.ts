@@ -141,7 +141,9 @@ describe("model: validation of untrusted input", () => {
   });
 
   it("matches keys case-insensitively as Go does (long s ~ s included), the last duplicate winning", () => {
-    const offer = parseJobOffer('{"MODE":"FixedPrice","Created_At":5,"trusted_parties":{"\u017Folver":"' + solver + '"}}');
+    const offer = parseJobOffer(
+      '{"MODE":"FixedPrice","Created_At":5,"trusted_parties":{"\u017Folver":"' + solver + '"}}',
+    );
     expect(offer.mode).to.equal("FixedPrice");
     expect(offer.created_at).to.equal(5);
     expect(offer.trusted_parties.solver).to.equal(solver);
@@ -149,10 +151,12 @@ describe("model: validation of untrusted input", () => {
   });
 
   it("accepts uint64 max and refuses 2^64, naming the field and the rule", () => {
-    expect(parseJobOffer(offerText(["pricing", "payment_collateral"], "18446744073709551615")).pricing.payment_collateral).to.equal(
-      18446744073709551615n,
+    expect(
+      parseJobOffer(offerText(["pricing", "payment_collateral"], "18446744073709551615")).pricing.payment_collateral,
+    ).to.equal(18446744073709551615n);
+    const error = validationError(() =>
+      parseJobOffer(offerText(["pricing", "payment_collateral"], "18446744073709551616")),
     );
-    const error = validationError(() => parseJobOffer(offerText(["pricing", "payment_collateral"], "18446744073709551616")));
     expect(error.field).to.equal("pricing.payment_collateral");
     expect(error.rule).to.match(/^must be an unsigned 64-bit integer/);
     expect(error.subject).to.equal("job offer");
@@ -189,17 +193,21 @@ describe("model: validation of untrusted input", () => {
   });
 
   it("checks addresses, naming the list index", () => {
-    const error = validationError(() => parseJobOffer(offerText(["trusted_parties", "mediator"], `["${addressB}","0x123"]`)));
+    const error = validationError(() =>
+      parseJobOffer(offerText(["trusted_parties", "mediator"], `["${addressB}","0x123"]`)),
+    );
     expect(error.field).to.equal("trusted_parties.mediator[1]");
     expect(error.rule).to.match(/20-byte hex address/);
-    expect(validationError(() => parseJobOffer(offerText(["trusted_parties", "mediator"], '[""]'))).field).to.equal("trusted_parties.mediator[0]");
+    expect(validationError(() => parseJobOffer(offerText(["trusted_parties", "mediator"], '[""]'))).field).to.equal(
+      "trusted_parties.mediator[0]",
+    );
     expect(validationError(() => parseJobOffer(offerText(["job_creator"], '"alice"'))).field).to.equal("job_creator");
     // An unset party is the reference's "" (checks decide whether it is required).
     expect(parseJobOffer(offerText(["trusted_parties", "solver"], '""')).trusted_parties.solver).to.equal("");
     // Any hex case is accepted, as go-ethereum does; no checksum is enforced.
-    expect(parseJobOffer(offerText(["job_creator"], '"0xAbCdEf0000000000000000000000000000000000"')).job_creator).to.equal(
-      "0xAbCdEf0000000000000000000000000000000000",
-    );
+    expect(
+      parseJobOffer(offerText(["job_creator"], '"0xAbCdEf0000000000000000000000000000000000"')).job_creator,
+    ).to.equal("0xAbCdEf0000000000000000000000000000000000");
   });
 
   it("checks the pricing mode against the known names", () => {
@@ -207,11 +215,15 @@ describe("model: validation of untrusted input", () => {
       const error = validationError(() => parseJobOffer(offerText(["mode"], raw)));
       expect(error.field, raw).to.equal("mode");
     }
-    expect(validationError(() => parseJobOffer(offerText(["mode"], '"Auction"'))).rule).to.equal('must be one of "MarketPrice", "FixedPrice"');
+    expect(validationError(() => parseJobOffer(offerText(["mode"], '"Auction"'))).rule).to.equal(
+      'must be one of "MarketPrice", "FixedPrice"',
+    );
   });
 
   it("checks that IDs are CIDv0 strings", () => {
-    const error = validationError(() => parseJobOffer(offerText(["id"], '"bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi"')));
+    const error = validationError(() =>
+      parseJobOffer(offerText(["id"], '"bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi"')),
+    );
     expect(error.field).to.equal("id");
     expect(error.rule).to.match(/CIDv0/);
     expect(validationError(() => parseJobOffer(offerText(["id"], '"QmNotReallyACid"'))).field).to.equal("id");
@@ -222,7 +234,9 @@ describe("model: validation of untrusted input", () => {
 
   it("names map entries in the path", () => {
     const text = JSON.stringify({ mode: "FixedPrice", module_pricing: { "gpu module": { mediation_fee: -5 } } });
-    expect(validationError(() => parseResourceOffer(text)).field).to.equal('module_pricing["gpu module"].mediation_fee');
+    expect(validationError(() => parseResourceOffer(text)).field).to.equal(
+      'module_pricing["gpu module"].mediation_fee',
+    );
   });
 
   it("refuses non-objects and malformed text as a whole", () => {
@@ -260,14 +274,25 @@ describe("model: validation of untrusted input", () => {
       const vector = readVectors().find((v) => v.kind === "deal")!;
       const deal: Record<string, unknown> = { ...(vector.value as Record<string, unknown>), id: vector.id };
       expect((await parseDeal(stringifyExact(deal), { verifyId: true })).id).to.equal(vector.id);
-      const jobOffer = { ...(deal.job_offer as Record<string, unknown>), id: "QmStX2p9x3AV9Gdp1ArLk7bLNzZft5WCBxSLCp4NdbU3z4" };
-      const error = await asyncValidationError(() => parseDeal(stringifyExact({ ...deal, job_offer: jobOffer }), { verifyId: true }));
+      const jobOffer = {
+        ...(deal.job_offer as Record<string, unknown>),
+        id: "QmStX2p9x3AV9Gdp1ArLk7bLNzZft5WCBxSLCp4NdbU3z4",
+      };
+      const error = await asyncValidationError(() =>
+        parseDeal(stringifyExact({ ...deal, job_offer: jobOffer }), { verifyId: true }),
+      );
       expect(error.field).to.equal("job_offer.id");
       expect(error.subject).to.equal("deal");
     });
 
     it("verifies a result's ID by the same recipe", async () => {
-      const result = { id: "", deal_id: "QmStX2p9x3AV9Gdp1ArLk7bLNzZft5WCBxSLCp4NdbU3z4", results_id: "", error: "boom", instruction_count: 7 };
+      const result = {
+        id: "",
+        deal_id: "QmStX2p9x3AV9Gdp1ArLk7bLNzZft5WCBxSLCp4NdbU3z4",
+        results_id: "",
+        error: "boom",
+        instruction_count: 7,
+      };
       const id = await getResultId(result);
       const parsed = await parseResult({ ...result, id }, { verifyId: true });
       expect(parsed.instruction_count).to.equal(7n);

@@ -14,7 +14,15 @@ import {
   type ModuleConfigInput,
   type ResourceOfferInput,
 } from "../../src/model";
-import { readVectors, seededRandom, shuffleKeys, stringifyExact, vectorsFixture, vectorsSpec, type IdVector } from "./helpers";
+import {
+  readVectors,
+  seededRandom,
+  shuffleKeys,
+  stringifyExact,
+  vectorsFixture,
+  vectorsSpec,
+  type IdVector,
+} from "./helpers";
 
 const SHUFFLES_PER_VECTOR = 6;
 
@@ -40,7 +48,9 @@ describe("model: reference ID vectors", () => {
   });
 
   it("has vectors of every kind, with uint64 values beyond 2^53 kept exact", () => {
-    expect(new Set(vectors.map((v) => v.kind))).to.deep.equal(new Set(["job_offer", "resource_offer", "module", "deal"]));
+    expect(new Set(vectors.map((v) => v.kind))).to.deep.equal(
+      new Set(["job_offer", "resource_offer", "module", "deal"]),
+    );
     const first = vectors[0].value as { pricing: { payment_collateral: unknown } };
     expect(first.pricing.payment_collateral).to.equal(18446744073709551613n);
   });
@@ -69,11 +79,16 @@ describe("model: reference ID vectors", () => {
           const withId = shuffleKeys({ ...(vector.value as object), id: vector.id }, seededRandom(n + 1));
           const text = stringifyExact(withId);
           const parse = (input: string): Promise<{ id: string }> =>
-            ({ job_offer: parseJobOffer, resource_offer: parseResourceOffer, deal: parseDeal })[kind](input, { verifyId: true });
+            ({ job_offer: parseJobOffer, resource_offer: parseResourceOffer, deal: parseDeal })[kind](input, {
+              verifyId: true,
+            });
           const parsed = await parse(text);
           expect(parsed.id).to.equal(vector.id);
           // A single changed amount breaks the ID.
-          const tampered = text.replace(/"instruction_price":(\d+)/, (_, digits: string) => `"instruction_price":${BigInt(digits) + 1n}`);
+          const tampered = text.replace(
+            /"instruction_price":(\d+)/,
+            (_, digits: string) => `"instruction_price":${BigInt(digits) + 1n}`,
+          );
           expect(tampered).to.not.equal(text);
           const error = await parse(tampered).then(
             () => undefined,
@@ -88,7 +103,9 @@ describe("model: reference ID vectors", () => {
   it("shuffling actually reorders keys for some seed", () => {
     const value = vectors[0].value as object;
     const orders = new Set(
-      Array.from({ length: SHUFFLES_PER_VECTOR }, (_, seed) => Object.keys(shuffleKeys(value, seededRandom(seed * 7919))).join()),
+      Array.from({ length: SHUFFLES_PER_VECTOR }, (_, seed) =>
+        Object.keys(shuffleKeys(value, seededRandom(seed * 7919))).join(),
+      ),
     );
     expect(orders.size).to.be.greaterThan(1);
   });

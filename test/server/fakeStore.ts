@@ -175,7 +175,7 @@ export class FakeStore implements SpyStore {
                 : c.record[back.name] === record.id) && this.matches(child, c, value as WhereFilter, block),
           );
         } else {
-          const ids = field.list ? (record[field.name] as EntityValue[]) ?? [] : [record[field.name]];
+          const ids = field.list ? ((record[field.name] as EntityValue[]) ?? []) : [record[field.name]];
           hit = candidates.some(
             (c) => ids.includes(c.record.id) && this.matches(child, c, value as WhereFilter, block),
           );

@@ -35,7 +35,10 @@ function mappingSources(): Map<string, string> {
 function schemaImports(source: string): Map<string, string> {
   const imports = new Map<string, string>();
   for (const match of source.matchAll(/import\s*\{([^}]*)\}\s*from\s*["']\.\.\/generated\/schema["']/g)) {
-    for (const part of match[1].split(",").map((item) => item.trim()).filter(Boolean)) {
+    for (const part of match[1]
+      .split(",")
+      .map((item) => item.trim())
+      .filter(Boolean)) {
       const [imported, local] = part.split(/\s+as\s+/).map((item) => item.trim());
       imports.set(imported, local ?? imported);
     }
@@ -88,9 +91,7 @@ describe("subgraph", function () {
         const handlers = [...dataSource.matchAll(/handler:\s*(\w+)/g)].map((match) => match[1]);
         expect(handlers).to.not.be.empty;
         for (const handler of handlers) {
-          expect(source, `${file} exports ${handler}`).to.match(
-            new RegExp(`export\\s+function\\s+${handler}\\s*\\(`),
-          );
+          expect(source, `${file} exports ${handler}`).to.match(new RegExp(`export\\s+function\\s+${handler}\\s*\\(`));
         }
       }
     });

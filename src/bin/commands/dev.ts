@@ -43,7 +43,11 @@ export async function runDev(options: DevOptions): Promise<void> {
   const { startLocalNode } = require("../../devnet/local-node") as typeof import("../../devnet/local-node");
   /* eslint-enable @typescript-eslint/no-require-imports */
   await hre.run("compile", { quiet: true });
-  const node = await startLocalNode({ provider: hre.network.provider, hostname: options.host, port: Number(options.port) });
+  const node = await startLocalNode({
+    provider: hre.network.provider,
+    hostname: options.host,
+    port: Number(options.port),
+  });
   const { deployment, path, token, market } = await deployAccord(hre, { network: "localhost", write: true });
 
   // A fresh chain every run: start from a fresh index too.

@@ -3,7 +3,15 @@
 import type { Command } from "commander";
 import { closeOnSignal, createLogger, headLag } from "../indexing";
 
-type ServeFlags = { database?: string; dataDir: string; dbSchema: string; host: string; port: string; rpc?: string; logLevel: string };
+type ServeFlags = {
+  database?: string;
+  dataDir: string;
+  dbSchema: string;
+  host: string;
+  port: string;
+  rpc?: string;
+  logLevel: string;
+};
 
 export function registerServe(program: Command): void {
   program

@@ -7,9 +7,18 @@ import { ensureAccount, loadAccount, type HandlerContext } from "./context";
 import { cidV0FromDigest, eventId } from "./ids";
 
 /** States in which a deal is still in progress. */
-export const OPEN_STATES: ReadonlySet<string> = new Set(["DealNegotiating", "DealAgreed", "ResultsSubmitted", "ResultsChecked"]);
+export const OPEN_STATES: ReadonlySet<string> = new Set([
+  "DealNegotiating",
+  "DealAgreed",
+  "ResultsSubmitted",
+  "ResultsChecked",
+]);
 /** States that decide a mediation. */
-export const MEDIATION_OUTCOMES: ReadonlySet<string> = new Set(["MediationAccepted", "MediationRejected", "TimeoutMediateResults"]);
+export const MEDIATION_OUTCOMES: ReadonlySet<string> = new Set([
+  "MediationAccepted",
+  "MediationRejected",
+  "TimeoutMediateResults",
+]);
 
 type Ev<N extends DecodedLog["name"]> = Extract<DecodedLog, { name: N }>;
 

@@ -50,7 +50,11 @@ async function loadService(ctx: HandlerContext, e: DecodedLog & { account: strin
 }
 
 /** ServiceRoleAdded / ServiceRoleRemoved: confirm what ServiceRegistered set; applied only if they change the bitmap. */
-async function changeRole(ctx: HandlerContext, e: Ev<"ServiceRoleAdded"> | Ev<"ServiceRoleRemoved">, add: boolean): Promise<void> {
+async function changeRole(
+  ctx: HandlerContext,
+  e: Ev<"ServiceRoleAdded"> | Ev<"ServiceRoleRemoved">,
+  add: boolean,
+): Promise<void> {
   const service = await loadService(ctx, e);
   if (!service) return;
   if (e.role >= SERVICE_TYPES.length) return;

@@ -3,7 +3,17 @@
 // needs: table and column names and the SQL storage type of every stored field.
 
 /** The scalar types of The Graph's schema dialect. */
-export const GRAPH_SCALARS = ["ID", "String", "Int", "Boolean", "BigInt", "BigDecimal", "Bytes", "Int8", "Timestamp"] as const;
+export const GRAPH_SCALARS = [
+  "ID",
+  "String",
+  "Int",
+  "Boolean",
+  "BigInt",
+  "BigDecimal",
+  "Bytes",
+  "Int8",
+  "Timestamp",
+] as const;
 export type GraphScalar = (typeof GRAPH_SCALARS)[number];
 
 export type FieldKind = "scalar" | "enum" | "entity";

@@ -101,7 +101,8 @@ export function parseEntitySchema(sdl: string): EntityModel {
   }
 
   const enums: EnumMeta[] = [];
-  const objects: { name: string; description?: string; immutable: boolean; fields: readonly FieldDefinitionNode[] }[] = [];
+  const objects: { name: string; description?: string; immutable: boolean; fields: readonly FieldDefinitionNode[] }[] =
+    [];
   for (const def of doc.definitions) {
     if (def.kind === Kind.ENUM_TYPE_DEFINITION) {
       enums.push({
@@ -133,7 +134,8 @@ export function parseEntitySchema(sdl: string): EntityModel {
     const idField = o.fields.find((f) => f.name.value === "id");
     if (!idField) throw new EntitySchemaError(`${o.name}: missing id field`);
     const t = unwrapType(`${o.name}.id`, idField.type);
-    if (t.list || !t.nonNull || !scalars.has(t.type)) throw new EntitySchemaError(`${o.name}: id must be a non-null scalar`);
+    if (t.list || !t.nonNull || !scalars.has(t.type))
+      throw new EntitySchemaError(`${o.name}: id must be a non-null scalar`);
     idTypeOf(t.type, `${o.name}.id`);
     idScalars.set(o.name, t.type as GraphScalar);
   }
@@ -169,7 +171,8 @@ export function parseEntitySchema(sdl: string): EntityModel {
       if (derived) {
         if (kind !== "entity") throw new EntitySchemaError(`${where}: @derivedFrom on a non-entity field`);
         const arg = directiveArg(derived, "field");
-        if (typeof arg !== "string" || arg === "") throw new EntitySchemaError(`${where}: @derivedFrom needs field: "…"`);
+        if (typeof arg !== "string" || arg === "")
+          throw new EntitySchemaError(`${where}: @derivedFrom needs field: "…"`);
         derivedFrom = arg;
       }
       let column: string | undefined;

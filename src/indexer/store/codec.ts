@@ -46,7 +46,8 @@ function scalarToText(entity: EntityMeta, field: FieldMeta, value: EntityValue):
   switch (field.storage) {
     case "text":
       if (typeof value !== "string") fail(entity, field, `expected a string, got ${typeof value}`);
-      if (field.kind === "enum" && !field.enumValues!.includes(value)) fail(entity, field, `${value} is not a ${field.type}`);
+      if (field.kind === "enum" && !field.enumValues!.includes(value))
+        fail(entity, field, `${value} is not a ${field.type}`);
       return value;
     case "bytea": {
       const hex = normalizeHex(value);
@@ -56,7 +57,8 @@ function scalarToText(entity: EntityMeta, field: FieldMeta, value: EntityValue):
     case "numeric":
       if (typeof value === "bigint") return value.toString();
       if (typeof value === "number" && Number.isSafeInteger(value)) return String(value);
-      if (typeof value === "string" && field.scalar === "BigDecimal" && /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(value)) return value;
+      if (typeof value === "string" && field.scalar === "BigDecimal" && /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(value))
+        return value;
       if (typeof value === "string" && /^-?\d+$/.test(value)) return value;
       return fail(entity, field, `expected a bigint, got ${typeof value} ${String(value)}`);
     case "int4":
@@ -121,7 +123,8 @@ export function paramText(storage: Storage, value: EntityValue): string {
 }
 
 function bytesToHex(value: unknown): string {
-  if (value instanceof Uint8Array) return "0x" + Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("hex");
+  if (value instanceof Uint8Array)
+    return "0x" + Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("hex");
   if (typeof value === "string") {
     if (value.startsWith("\\x")) return "0x" + value.slice(2);
     return value;
@@ -212,9 +215,13 @@ function copyEncoder(entity: EntityMeta, field: FieldMeta): CopyEncoder {
     case "text": {
       if (field.kind === "enum") {
         const values = new Set(field.enumValues);
-        return nullable((v) => (typeof v === "string" && values.has(v) ? v : fail(entity, field, `${String(v)} is not a ${field.type}`)));
+        return nullable((v) =>
+          typeof v === "string" && values.has(v) ? v : fail(entity, field, `${String(v)} is not a ${field.type}`),
+        );
       }
-      return nullable((v) => (typeof v === "string" ? escapeCopy(v) : fail(entity, field, `expected a string, got ${typeof v}`)));
+      return nullable((v) =>
+        typeof v === "string" ? escapeCopy(v) : fail(entity, field, `expected a string, got ${typeof v}`),
+      );
     }
     case "bytea":
       return nullable((v) => {
@@ -225,15 +232,17 @@ function copyEncoder(entity: EntityMeta, field: FieldMeta): CopyEncoder {
     case "numeric":
       return nullable((v) => (typeof v === "bigint" ? v.toString() : scalarToText(entity, field, v)));
     case "int4":
-      return nullable((v) =>
-        typeof v === "number" && (v | 0) === v ? String(v) : scalarToText(entity, field, v),
-      );
+      return nullable((v) => (typeof v === "number" && (v | 0) === v ? String(v) : scalarToText(entity, field, v)));
     case "int8":
       return nullable((v) =>
-        typeof v === "bigint" || (typeof v === "number" && Number.isSafeInteger(v)) ? String(v) : scalarToText(entity, field, v),
+        typeof v === "bigint" || (typeof v === "number" && Number.isSafeInteger(v))
+          ? String(v)
+          : scalarToText(entity, field, v),
       );
     case "boolean":
-      return nullable((v) => (v === true ? "t" : v === false ? "f" : fail(entity, field, `expected a boolean, got ${typeof v}`)));
+      return nullable((v) =>
+        v === true ? "t" : v === false ? "f" : fail(entity, field, `expected a boolean, got ${typeof v}`),
+      );
   }
 }
 

@@ -89,10 +89,14 @@ export function readIndexDdl(schema: string, entity: EntityMeta): string[] {
     if (field.kind === "entity") {
       // A reference, then the entity's (first) status enum, then creation: "this account's deals in these states".
       const cols = [col, ...(status ? [ident(status.column!)] : []), created, ...(created === "id" ? [] : ["id"])];
-      statements.push(`CREATE INDEX IF NOT EXISTS ${name(`${field.column}_open`)} ON ${table} (${cols.join(", ")}) WHERE block_to IS NULL`);
+      statements.push(
+        `CREATE INDEX IF NOT EXISTS ${name(`${field.column}_open`)} ON ${table} (${cols.join(", ")}) WHERE block_to IS NULL`,
+      );
     } else if (field.kind === "enum") {
       // A status, most recently changed first: "the disputes decided lately".
-      statements.push(`CREATE INDEX IF NOT EXISTS ${name(`${field.column}_open`)} ON ${table} (${col}, ${updated}${updated === "id" ? "" : ", id"}) WHERE block_to IS NULL`);
+      statements.push(
+        `CREATE INDEX IF NOT EXISTS ${name(`${field.column}_open`)} ON ${table} (${col}, ${updated}${updated === "id" ? "" : ", id"}) WHERE block_to IS NULL`,
+      );
     }
     // Time/block fields and *Id lookups keep their all-versions index: a partial one per sort field would let the
     // planner walk every current row in that order instead of using the (reference, status, …) ones above.

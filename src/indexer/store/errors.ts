@@ -7,12 +7,7 @@ export class StoreError extends Error {
 }
 
 export type StoreQueryErrorCode =
-  | "UNKNOWN_ENTITY"
-  | "UNKNOWN_FIELD"
-  | "UNKNOWN_OPERATOR"
-  | "INVALID_VALUE"
-  | "INVALID_ARGUMENT"
-  | "LIMIT_EXCEEDED";
+  "UNKNOWN_ENTITY" | "UNKNOWN_FIELD" | "UNKNOWN_OPERATOR" | "INVALID_VALUE" | "INVALID_ARGUMENT" | "LIMIT_EXCEEDED";
 
 /** A query (find/get) the store cannot answer because of its input. `field` names the offending field, if any. */
 export class StoreQueryError extends StoreError {
@@ -47,10 +42,14 @@ export class UnknownOperatorError extends StoreQueryError {
   override name = "UnknownOperatorError";
   readonly operator: string;
   constructor(entity: string, field: string, operator: string, key: string) {
-    super("UNKNOWN_OPERATOR", `Filter \`${key}\`: operator \`${operator}\` is not supported on \`${entity}.${field}\``, {
-      entity,
-      field,
-    });
+    super(
+      "UNKNOWN_OPERATOR",
+      `Filter \`${key}\`: operator \`${operator}\` is not supported on \`${entity}.${field}\``,
+      {
+        entity,
+        field,
+      },
+    );
     this.operator = operator;
   }
 }

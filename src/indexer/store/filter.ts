@@ -33,7 +33,11 @@ export interface QueryLimits {
   maxSkip: number;
 }
 
-export const DEFAULT_QUERY_LIMITS: QueryLimits = { defaultFirst: 100, maxFirst: 1000, maxSkip: Number.MAX_SAFE_INTEGER };
+export const DEFAULT_QUERY_LIMITS: QueryLimits = {
+  defaultFirst: 100,
+  maxFirst: 1000,
+  maxSkip: Number.MAX_SAFE_INTEGER,
+};
 
 const OPERATORS = [
   "_not_contains_nocase",
@@ -147,7 +151,8 @@ class Translator {
 
   private condition(entity: EntityMeta, alias: string, key: string, value: unknown): string {
     if (key === "and" || key === "or") {
-      if (!Array.isArray(value)) throw new InvalidFilterValueError(entity.name, key, `\`${key}\` takes a list of filters`);
+      if (!Array.isArray(value))
+        throw new InvalidFilterValueError(entity.name, key, `\`${key}\` takes a list of filters`);
       if (value.length === 0) return "TRUE";
       const parts = value.map((w) => `(${this.where(entity, alias, w, key)})`);
       return `(${parts.join(key === "and" ? " AND " : " OR ")})`;
@@ -164,7 +169,8 @@ class Translator {
     if (field.derivedFrom !== undefined) {
       throw new UnknownOperatorError(entity.name, field.name, operator || "(equality)", key);
     }
-    if (!allowedOperators(field).has(operator)) throw new UnknownOperatorError(entity.name, field.name, operator || "(equality)", key);
+    if (!allowedOperators(field).has(operator))
+      throw new UnknownOperatorError(entity.name, field.name, operator || "(equality)", key);
     return this.compare(entity, alias, field, operator, value);
   }
 
@@ -219,7 +225,8 @@ class Translator {
     switch (field.storage) {
       case "text":
         if (typeof value !== "string") return bad("a string");
-        if (field.kind === "enum" && !field.enumValues!.includes(value)) return bad(`one of ${field.enumValues!.join(", ")}`);
+        if (field.kind === "enum" && !field.enumValues!.includes(value))
+          return bad(`one of ${field.enumValues!.join(", ")}`);
         return value;
       case "bytea": {
         const hex = normalizeHex(value);
@@ -233,7 +240,8 @@ class Translator {
         if (typeof value === "bigint") return value.toString();
         if (typeof value === "number" && Number.isSafeInteger(value)) return String(value);
         if (typeof value === "string" && /^-?\d+$/.test(value)) return value;
-        if (typeof value === "string" && field.scalar === "BigDecimal" && /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(value)) return value;
+        if (typeof value === "string" && field.scalar === "BigDecimal" && /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(value))
+          return value;
         return bad(field.scalar === "BigDecimal" ? "a decimal number" : "an integer (BigInt)");
       case "int4":
       case "int8": {
@@ -258,7 +266,10 @@ class Translator {
         throw new InvalidFilterValueError(entity.name, field.name, `\`${op}\` needs a list`);
       }
       const items = Array.isArray(value) ? value : [value];
-      const arr = p.array(storage, items.map((v) => this.scalarText(entity, field, v)));
+      const arr = p.array(
+        storage,
+        items.map((v) => this.scalarText(entity, field, v)),
+      );
       switch (op) {
         case "":
           return `${col} = ${arr}`;
@@ -276,7 +287,10 @@ class Translator {
     if (op === "_in" || op === "_not_in") {
       if (!Array.isArray(value)) throw new InvalidFilterValueError(entity.name, field.name, `\`${op}\` takes a list`);
       if (value.length === 0) return op === "_in" ? "FALSE" : "TRUE";
-      const arr = p.array(storage, value.map((v) => this.scalarText(entity, field, v)));
+      const arr = p.array(
+        storage,
+        value.map((v) => this.scalarText(entity, field, v)),
+      );
       return op === "_in" ? `${col} = ANY(${arr})` : `NOT (${col} = ANY(${arr}))`;
     }
     if (value === null) {
@@ -306,7 +320,8 @@ class Translator {
     if (storage === "bytea") {
       if (kind === "_contains") expr = `position(${v} IN ${col}) > 0`;
       else if (kind === "_starts_with") expr = `substring(${col} FROM 1 FOR length(${v})) = ${v}`;
-      else expr = `(length(${col}) >= length(${v}) AND substring(${col} FROM length(${col}) - length(${v}) + 1) = ${v})`;
+      else
+        expr = `(length(${col}) >= length(${v}) AND substring(${col} FROM length(${col}) - length(${v}) + 1) = ${v})`;
     } else {
       const c = nocase ? `lower(${col})` : col;
       const x = nocase ? `lower(${v})` : v;
@@ -322,7 +337,10 @@ class Translator {
     const sortable = (e: EntityMeta, f: FieldMeta | undefined, name: string): FieldMeta => {
       if (!f) throw new UnknownFieldError(e.name, name, "orderBy");
       if (f.derivedFrom !== undefined || f.list) {
-        throw new QueryArgumentError("orderBy", `Cannot order \`${e.name}\` by \`${name}\`: lists and derived fields are not sortable`);
+        throw new QueryArgumentError(
+          "orderBy",
+          `Cannot order \`${e.name}\` by \`${name}\`: lists and derived fields are not sortable`,
+        );
       }
       return f;
     };
@@ -332,7 +350,10 @@ class Translator {
       const childName = orderBy.slice(split + 2);
       const parent = sortable(entity, entity.field(parentName), parentName);
       if (parent.kind !== "entity") {
-        throw new QueryArgumentError("orderBy", `\`${entity.name}.${parentName}\` is not a reference: cannot order by \`${orderBy}\``);
+        throw new QueryArgumentError(
+          "orderBy",
+          `\`${entity.name}.${parentName}\` is not a reference: cannot order by \`${orderBy}\``,
+        );
       }
       const target = this.model.entity(parent.type)!;
       const child = sortable(target, target.field(childName), childName);
@@ -442,7 +463,13 @@ export function compileFind(
 }
 
 /** Compiles get(entity, id, block?). */
-export function compileGet(model: EntityModel, schema: string, entityName: string, id: EntityValue, block?: number): CompiledQuery {
+export function compileGet(
+  model: EntityModel,
+  schema: string,
+  entityName: string,
+  id: EntityValue,
+  block?: number,
+): CompiledQuery {
   const entity = lookupEntity(model, entityName);
   checkBlock(block);
   const t = new Translator(model, schema, block);
@@ -458,7 +485,8 @@ export function compileGet(model: EntityModel, schema: string, entityName: strin
 function idTextFor(entity: EntityMeta, idField: FieldMeta, id: EntityValue): string {
   if (idField.storage === "bytea") {
     const hex = normalizeHex(id);
-    if (hex === null) throw new InvalidFilterValueError(entity.name, "id", `expected 0x-prefixed hex bytes, got ${describe(id)}`);
+    if (hex === null)
+      throw new InvalidFilterValueError(entity.name, "id", `expected 0x-prefixed hex bytes, got ${describe(id)}`);
     return hex.slice(2);
   }
   if (idField.storage === "int8") {
@@ -466,6 +494,7 @@ function idTextFor(entity: EntityMeta, idField: FieldMeta, id: EntityValue): str
     if (typeof id === "string" && /^-?\d+$/.test(id)) return id;
     throw new InvalidFilterValueError(entity.name, "id", `expected an integer, got ${describe(id)}`);
   }
-  if (typeof id !== "string") throw new InvalidFilterValueError(entity.name, "id", `expected a string, got ${describe(id)}`);
+  if (typeof id !== "string")
+    throw new InvalidFilterValueError(entity.name, "id", `expected a string, got ${describe(id)}`);
   return id;
 }

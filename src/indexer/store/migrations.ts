@@ -88,7 +88,8 @@ export interface MigrationResult {
 /** Applies what is missing; redoes (or rejects) what changed. */
 export async function migrate(driver: SqlDriver, schema: string, list: Migration[]): Promise<MigrationResult> {
   const table = qualified(schema, TABLES.migrations);
-  const lock = (tx: Queryable): Promise<unknown> => tx.query(`SELECT pg_advisory_xact_lock(hashtext($1::text))`, [`accord:${schema}`]);
+  const lock = (tx: Queryable): Promise<unknown> =>
+    tx.query(`SELECT pg_advisory_xact_lock(hashtext($1::text))`, [`accord:${schema}`]);
   await driver.transaction(async (tx) => {
     await lock(tx);
     await tx.query(`CREATE SCHEMA IF NOT EXISTS ${ident(schema)}`);
@@ -100,7 +101,9 @@ export async function migrate(driver: SqlDriver, schema: string, list: Migration
   for (const m of list) {
     await driver.transaction(async (tx) => {
       await lock(tx);
-      const rows = await tx.query<{ checksum: string }>(`SELECT checksum FROM ${table} WHERE version = $1::text::int`, [String(m.version)]);
+      const rows = await tx.query<{ checksum: string }>(`SELECT checksum FROM ${table} WHERE version = $1::text::int`, [
+        String(m.version),
+      ]);
       const recorded = rows[0]?.checksum;
       if (recorded === m.checksum) return;
       if (recorded === undefined) {

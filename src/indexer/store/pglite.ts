@@ -80,10 +80,15 @@ async function initdbInChild(dir: string): Promise<void> {
     "db.waitReady.then(() => db.close()).then(() => process.exit(0), (e) => { console.error(e && e.message); process.exit(1); });";
   try {
     await new Promise<void>((resolve, reject) => {
-      execFile(process.execPath, ["-e", script, require.resolve("@electric-sql/pglite"), tmp], (error, _out, stderr) => {
-        if (error) reject(new StoreError(`initialising a PGlite cluster in ${resolved} failed: ${stderr || error.message}`));
-        else resolve();
-      });
+      execFile(
+        process.execPath,
+        ["-e", script, require.resolve("@electric-sql/pglite"), tmp],
+        (error, _out, stderr) => {
+          if (error)
+            reject(new StoreError(`initialising a PGlite cluster in ${resolved} failed: ${stderr || error.message}`));
+          else resolve();
+        },
+      );
     });
     moveInto(tmp, resolved);
   } finally {
@@ -95,7 +100,8 @@ async function initdbInChild(dir: string): Promise<void> {
 function moveInto(from: string, to: string): void {
   if (fs.existsSync(to)) {
     if (isInitialised(to)) return;
-    if (fs.readdirSync(to).length > 0) throw new StoreError(`${to} exists, is not empty and is not a PGlite data directory`);
+    if (fs.readdirSync(to).length > 0)
+      throw new StoreError(`${to} exists, is not empty and is not a PGlite data directory`);
     fs.rmdirSync(to);
   }
   try {
@@ -173,7 +179,16 @@ export async function openPgliteDriver(options: PgliteDriverOptions): Promise<Sq
   // Crash safety here means surviving the process being killed (PGlite runs with fsync off, so an OS crash was
   // never covered): every page write is one write() the kernel completes, so torn pages cannot happen and full-page
   // images in the WAL only cost time. Minimal WAL: nothing replicates from an embedded database.
-  startParams.push("-c", "full_page_writes=off", "-c", "wal_level=minimal", "-c", "max_wal_senders=0", "-c", "max_wal_size=256MB");
+  startParams.push(
+    "-c",
+    "full_page_writes=off",
+    "-c",
+    "wal_level=minimal",
+    "-c",
+    "max_wal_senders=0",
+    "-c",
+    "max_wal_size=256MB",
+  );
   let db: PGliteType;
   try {
     db = new PGlite(inMemory ? undefined : options.dataDir, { startParams });
@@ -183,7 +198,11 @@ export async function openPgliteDriver(options: PgliteDriverOptions): Promise<Sq
     throw error;
   }
 
-  const run = async <T extends Row>(q: { query: PGliteType["query"] }, sql: string, params?: SqlParam[]): Promise<T[]> => {
+  const run = async <T extends Row>(
+    q: { query: PGliteType["query"] },
+    sql: string,
+    params?: SqlParam[],
+  ): Promise<T[]> => {
     const result = await q.query<T>(sql, params as unknown[] | undefined);
     return result.rows;
   };

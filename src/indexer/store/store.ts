@@ -203,7 +203,10 @@ export class SqlStore implements Store {
           const changes: EntityChange[] = [];
           for (const entity of this.model.entities) {
             const table = this.t(entity.table);
-            const deleted = await tx.query<{ id: unknown }>(`DELETE FROM ${table} WHERE block_from > $1::text::int8 RETURNING id`, [b]);
+            const deleted = await tx.query<{ id: unknown }>(
+              `DELETE FROM ${table} WHERE block_from > $1::text::int8 RETURNING id`,
+              [b],
+            );
             const reopened = await tx.query<{ id: unknown }>(
               `UPDATE ${table} SET block_to = NULL WHERE block_to > $1::text::int8 RETURNING id`,
               [b],
@@ -257,7 +260,10 @@ export class SqlStore implements Store {
   }
 
   async getMeta(key: string): Promise<string | null> {
-    const rows = await this.driver.query<{ value: string }>(`SELECT value FROM ${this.t(TABLES.meta)} WHERE key = $1::text`, [key]);
+    const rows = await this.driver.query<{ value: string }>(
+      `SELECT value FROM ${this.t(TABLES.meta)} WHERE key = $1::text`,
+      [key],
+    );
     return rows[0]?.value ?? null;
   }
 
@@ -325,7 +331,11 @@ export function stableJson(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) => {
     if (typeof v === "bigint") return `${v.toString()}n`;
     if (v && typeof v === "object" && !Array.isArray(v)) {
-      return Object.fromEntries(Object.keys(v as object).sort().map((k) => [k, (v as Record<string, unknown>)[k]]));
+      return Object.fromEntries(
+        Object.keys(v as object)
+          .sort()
+          .map((k) => [k, (v as Record<string, unknown>)[k]]),
+      );
     }
     return v;
   });

@@ -143,17 +143,22 @@ export class SqlBatchWriter implements BatchWriter {
 
   private checkBlock(entity: EntityMeta, id: string, block: number): void {
     if (!Number.isSafeInteger(block) || block <= this.after || block > this.upTo) {
-      throw new StoreError(`${entity.name} ${id}: write at block ${block} outside the batch (${this.after}, ${this.upTo}]`);
+      throw new StoreError(
+        `${entity.name} ${id}: write at block ${block} outside the batch (${this.after}, ${this.upTo}]`,
+      );
     }
   }
 
   private push(slot: Slot, block: number, record: EntityRecord | null): void {
     const last = slot.versions[slot.versions.length - 1];
     if (last && block < last.block) {
-      throw new StoreError(`${slot.entity.name} ${slot.id}: write at block ${block} after a write at block ${last.block}`);
+      throw new StoreError(
+        `${slot.entity.name} ${slot.id}: write at block ${block} after a write at block ${last.block}`,
+      );
     }
     if (slot.entity.immutable && record !== null) {
-      const existed = (last && last.record !== null) || (!last && slot.baseFrom !== null && slot.baseFrom !== undefined);
+      const existed =
+        (last && last.record !== null) || (!last && slot.baseFrom !== null && slot.baseFrom !== undefined);
       if (existed && !(last && last.block === block)) {
         throw new StoreError(`${slot.entity.name} ${slot.id} is immutable and already exists`);
       }
@@ -171,7 +176,11 @@ export class SqlBatchWriter implements BatchWriter {
     const allowed = entityCodec(meta).fieldNames;
     for (const key in record) {
       if (!allowed.has(key)) {
-        throw new EntityValidationError(meta.name, key, meta.field(key) ? "is derived and cannot be set" : "is not a field");
+        throw new EntityValidationError(
+          meta.name,
+          key,
+          meta.field(key) ? "is derived and cannot be set" : "is not a field",
+        );
       }
     }
     // The writer takes ownership of `record` (handlers build or copy it, set it, and leave it alone).
@@ -218,7 +227,9 @@ export class SqlBatchWriter implements BatchWriter {
         const first = slot.versions[0]!;
         if (slot.baseFrom !== null && slot.baseFrom !== undefined) {
           if (slot.baseFrom > first.block) {
-            throw new StoreError(`${entity.name} ${slot.id}: open version starts at ${slot.baseFrom}, after the write at ${first.block}`);
+            throw new StoreError(
+              `${entity.name} ${slot.id}: open version starts at ${slot.baseFrom}, after the write at ${first.block}`,
+            );
           }
           if (slot.baseFrom === first.block) replaceIds.push(idText(entity, slot.id));
           else {
@@ -256,22 +267,31 @@ export class SqlBatchWriter implements BatchWriter {
     return changes;
   }
 
-  private async insert(entity: EntityMeta, rows: { record: EntityRecord; from: number; to: number | null }[]): Promise<void> {
+  private async insert(
+    entity: EntityMeta,
+    rows: { record: EntityRecord; from: number; to: number | null }[],
+  ): Promise<void> {
     if (rows.length === 0) return;
     try {
       if (this.tx.copyIn) await this.insertByCopy(entity, rows);
       else await this.insertByUnnest(entity, rows);
     } catch (error) {
       if ((error as { code?: string }).code === "23505") {
-        throw new StoreError(`${entity.name}: a version with the same id is already open (immutable entities cannot change)`, {
-          cause: error,
-        });
+        throw new StoreError(
+          `${entity.name}: a version with the same id is already open (immutable entities cannot change)`,
+          {
+            cause: error,
+          },
+        );
       }
       throw error;
     }
   }
 
-  private async insertByCopy(entity: EntityMeta, rows: { record: EntityRecord; from: number; to: number | null }[]): Promise<void> {
+  private async insertByCopy(
+    entity: EntityMeta,
+    rows: { record: EntityRecord; from: number; to: number | null }[],
+  ): Promise<void> {
     const cols = entity.columns;
     const names = [...cols.map((c) => ident(c.column!)), "block_from", "block_to"];
     for (let start = 0; start < rows.length; start += COPY_CHUNK) {
@@ -286,7 +306,10 @@ export class SqlBatchWriter implements BatchWriter {
     }
   }
 
-  private async insertByUnnest(entity: EntityMeta, rows: { record: EntityRecord; from: number; to: number | null }[]): Promise<void> {
+  private async insertByUnnest(
+    entity: EntityMeta,
+    rows: { record: EntityRecord; from: number; to: number | null }[],
+  ): Promise<void> {
     const cols = entity.columns;
     const names = [...cols.map((c) => ident(c.column!)), "block_from", "block_to"];
     const aliases = names.map((_, i) => `c${i}`);

@@ -75,7 +75,12 @@ export class ChainReader {
       out.set(
         n,
         b
-          ? { number: Number(b.number), hash: b.hash.toLowerCase(), parentHash: b.parentHash.toLowerCase(), timestamp: Number(b.timestamp) }
+          ? {
+              number: Number(b.number),
+              hash: b.hash.toLowerCase(),
+              parentHash: b.parentHash.toLowerCase(),
+              timestamp: Number(b.timestamp),
+            }
           : null,
       );
     });
@@ -91,7 +96,14 @@ export class ChainReader {
     const b = block as RawBlock | null;
     return {
       head: Number(head as string),
-      header: b ? { number: Number(b.number), hash: b.hash.toLowerCase(), parentHash: b.parentHash.toLowerCase(), timestamp: Number(b.timestamp) } : null,
+      header: b
+        ? {
+            number: Number(b.number),
+            hash: b.hash.toLowerCase(),
+            parentHash: b.parentHash.toLowerCase(),
+            timestamp: Number(b.timestamp),
+          }
+        : null,
     };
   }
 

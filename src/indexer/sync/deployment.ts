@@ -30,7 +30,10 @@ export function fromAccordDeployment(d: AccordDeployment): IndexerDeployment {
   return {
     chainId: d.chainId,
     network: d.network,
-    dealMarket: { address: d.contracts.DealMarket.address.toLowerCase(), blockNumber: d.contracts.DealMarket.blockNumber },
+    dealMarket: {
+      address: d.contracts.DealMarket.address.toLowerCase(),
+      blockNumber: d.contracts.DealMarket.blockNumber,
+    },
     serviceRegistry: {
       address: d.contracts.ServiceRegistry.address.toLowerCase(),
       blockNumber: d.contracts.ServiceRegistry.blockNumber,

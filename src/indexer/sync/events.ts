@@ -38,7 +38,10 @@ export type DealMarketEventName = keyof typeof DEAL_MARKET_SIGNATURES;
 export type ServiceRegistryEventName = keyof typeof SERVICE_REGISTRY_SIGNATURES;
 
 export const TOPICS: Record<DealMarketEventName | ServiceRegistryEventName, string> = Object.fromEntries(
-  Object.entries({ ...DEAL_MARKET_SIGNATURES, ...SERVICE_REGISTRY_SIGNATURES }).map(([name, sig]) => [name, keccakId(sig)]),
+  Object.entries({ ...DEAL_MARKET_SIGNATURES, ...SERVICE_REGISTRY_SIGNATURES }).map(([name, sig]) => [
+    name,
+    keccakId(sig),
+  ]),
 ) as Record<DealMarketEventName | ServiceRegistryEventName, string>;
 
 /** A log as eth_getLogs returns it (hex quantities). */
@@ -108,7 +111,8 @@ export class LogDecodeError extends Error {
 class Words {
   readonly count: number;
   constructor(private readonly hex: string) {
-    if (!hex.startsWith("0x") || (hex.length - 2) % 64 !== 0) throw new LogDecodeError(`data is not ABI words (${hex.length} chars)`);
+    if (!hex.startsWith("0x") || (hex.length - 2) % 64 !== 0)
+      throw new LogDecodeError(`data is not ABI words (${hex.length} chars)`);
     this.count = (hex.length - 2) / 64;
   }
   word(i: number): string {
@@ -196,11 +200,22 @@ const DEAL_MARKET_DECODERS: Record<DealMarketEventName, Decoder> = {
   DealCreated: (t, w) => {
     const jobCreator = topicAddress(t[2]);
     const resourceProvider = topicAddress(t[3]);
-    return { name: "DealCreated", dealId: topicBytes32(t[1]), jobCreator, resourceProvider, terms: decodeTerms(w, jobCreator, resourceProvider) };
+    return {
+      name: "DealCreated",
+      dealId: topicBytes32(t[1]),
+      jobCreator,
+      resourceProvider,
+      terms: decodeTerms(w, jobCreator, resourceProvider),
+    };
   },
   PartyAgreed: (t) => ({ name: "PartyAgreed", dealId: topicBytes32(t[1]), party: topicAddress(t[2]) }),
   DealStateChange: (t) => ({ name: "DealStateChange", dealId: topicBytes32(t[1]), state: topicSmall(t[2], ENUM_MAX) }),
-  ResultAdded: (t, w) => ({ name: "ResultAdded", dealId: topicBytes32(t[1]), resultsId: w.bytes32(0), instructionCount: w.uint(1) }),
+  ResultAdded: (t, w) => ({
+    name: "ResultAdded",
+    dealId: topicBytes32(t[1]),
+    resultsId: w.bytes32(0),
+    instructionCount: w.uint(1),
+  }),
   MediationRequested: (t, w) => ({
     name: "MediationRequested",
     dealId: topicBytes32(t[1]),
@@ -231,8 +246,16 @@ const SERVICE_REGISTRY_DECODERS: Record<ServiceRegistryEventName, Decoder> = {
       url: w.bytesAt(u + 1, length).toString("utf8"),
     };
   },
-  ServiceRoleAdded: (t) => ({ name: "ServiceRoleAdded", account: topicAddress(t[1]), role: topicSmall(t[2], ENUM_MAX) }),
-  ServiceRoleRemoved: (t) => ({ name: "ServiceRoleRemoved", account: topicAddress(t[1]), role: topicSmall(t[2], ENUM_MAX) }),
+  ServiceRoleAdded: (t) => ({
+    name: "ServiceRoleAdded",
+    account: topicAddress(t[1]),
+    role: topicSmall(t[2], ENUM_MAX),
+  }),
+  ServiceRoleRemoved: (t) => ({
+    name: "ServiceRoleRemoved",
+    account: topicAddress(t[1]),
+    role: topicSmall(t[2], ENUM_MAX),
+  }),
   ServiceUnregistered: (t) => ({ name: "ServiceUnregistered", account: topicAddress(t[1]) }),
 };
 
@@ -281,7 +304,8 @@ export class LogDecoder {
       transactionHash: raw.transactionHash.toLowerCase(),
       logIndex: Number(raw.logIndex),
     };
-    if (raw.blockTimestamp !== undefined && raw.blockTimestamp !== null) log.blockTimestamp = Number(raw.blockTimestamp);
+    if (raw.blockTimestamp !== undefined && raw.blockTimestamp !== null)
+      log.blockTimestamp = Number(raw.blockTimestamp);
     return Object.assign(event, { log });
   }
 }

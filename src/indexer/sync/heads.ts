@@ -43,7 +43,13 @@ export class HeadWatcher extends EventEmitter {
       socket.send(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_subscribe", params: ["newHeads"] }));
     });
     socket.on("message", (data: WebSocketType.RawData) => {
-      let message: { id?: number; result?: unknown; error?: { message?: string }; method?: string; params?: { result?: { number?: string } } };
+      let message: {
+        id?: number;
+        result?: unknown;
+        error?: { message?: string };
+        method?: string;
+        params?: { result?: { number?: string } };
+      };
       try {
         message = JSON.parse(data.toString());
       } catch {

@@ -75,7 +75,8 @@ export class JsonRpcClient {
         status = response.status;
         text = await response.text();
       } catch (error) {
-        const reason = (error as Error).name === "AbortError" ? `timeout after ${this.timeoutMs} ms` : (error as Error).message;
+        const reason =
+          (error as Error).name === "AbortError" ? `timeout after ${this.timeoutMs} ms` : (error as Error).message;
         lastError = new RpcTransportError(`${this.url}: ${reason}`);
         continue;
       } finally {
@@ -100,7 +101,8 @@ export class JsonRpcClient {
     const id = this.nextId++;
     const response = (await this.post({ jsonrpc: "2.0", id, method, params })) as RpcResponse;
     if (!response || typeof response !== "object") throw new RpcTransportError(`${method}: empty response`);
-    if (response.error) throw new RpcError(method, response.error.code, response.error.message ?? "error", response.error.data);
+    if (response.error)
+      throw new RpcError(method, response.error.code, response.error.message ?? "error", response.error.data);
     return response.result as T;
   }
 
@@ -122,7 +124,8 @@ export class JsonRpcClient {
       const response = await this.post(body);
       if (!Array.isArray(response)) {
         const single = response as RpcResponse;
-        if (single?.error) throw new RpcError(chunk[0]![0], single.error.code, single.error.message ?? "error", single.error.data);
+        if (single?.error)
+          throw new RpcError(chunk[0]![0], single.error.code, single.error.message ?? "error", single.error.data);
         throw new RpcTransportError("batch: the node did not answer with an array");
       }
       for (const item of response as RpcResponse[]) {

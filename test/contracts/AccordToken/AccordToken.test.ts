@@ -107,16 +107,16 @@ describe("AccordToken", () => {
       const deadline = BigInt(await time.latest()) + 86_400n;
       const sig = await signPermit(token, jobCreator, jobCreator.address, stranger.address, 5n, deadline);
       await time.setNextBlockTimestamp(deadline);
-      await expect(token.connect(stranger).permit(jobCreator.address, stranger.address, 5n, deadline, sig.v, sig.r, sig.s))
+      await expect(
+        token.connect(stranger).permit(jobCreator.address, stranger.address, 5n, deadline, sig.v, sig.r, sig.s),
+      )
         .to.emit(token, "Approval")
         .withArgs(jobCreator.address, stranger.address, 5n);
       expect(await token.allowance(jobCreator.address, stranger.address)).to.equal(5n);
       expect(await token.nonces(jobCreator.address)).to.equal(1n);
-      await expect(token.connect(stranger).transferFrom(jobCreator.address, stranger.address, 5n)).to.changeTokenBalances(
-        token,
-        [jobCreator, stranger],
-        [-5n, 5n],
-      );
+      await expect(
+        token.connect(stranger).transferFrom(jobCreator.address, stranger.address, 5n),
+      ).to.changeTokenBalances(token, [jobCreator, stranger], [-5n, 5n]);
     });
 
     it("lets a party approve the DealMarket by signature instead of a transaction", async () => {
@@ -131,7 +131,9 @@ describe("AccordToken", () => {
       );
       const deadline = BigInt(await time.latest()) + 86_400n;
       const sig = await signPermit(token, fresh, fresh.address, await market.getAddress(), 10n ** 7n, deadline);
-      await token.connect(jobCreator).permit(fresh.address, await market.getAddress(), 10n ** 7n, deadline, sig.v, sig.r, sig.s);
+      await token
+        .connect(jobCreator)
+        .permit(fresh.address, await market.getAddress(), 10n ** 7n, deadline, sig.v, sig.r, sig.s);
       await expect(market.connect(fresh).agree(dealId, terms)).to.changeTokenBalance(token, fresh, -1_020_000n);
     });
   });

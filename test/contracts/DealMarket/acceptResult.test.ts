@@ -46,7 +46,11 @@ describe("DealMarket.acceptResult", () => {
     const deadline = await deadlineOf(ctx.market, deal.dealId, deal.terms.timeouts.judgeResults);
     await time.setNextBlockTimestamp(deadline);
     const tx = await ctx.market.connect(ctx.jobCreator).acceptResult(deal.dealId, deal.terms, count);
-    await expectRecord(ctx.market, deal.dealId, { state: AgreementState.ResultsAccepted, agreedBy: 3, updatedAt: deadline });
+    await expectRecord(ctx.market, deal.dealId, {
+      state: AgreementState.ResultsAccepted,
+      agreedBy: 3,
+      updatedAt: deadline,
+    });
     await expect(tx).to.emit(ctx.market, "DealStateChange").withArgs(deal.dealId, AgreementState.ResultsAccepted);
   });
 
@@ -78,7 +82,12 @@ describe("DealMarket.acceptResult", () => {
           [ctx.jobCreator.address, refund, Reason.PaymentCollateral, Dir.Refunded],
           [ctx.jobCreator.address, jtc, Reason.TimeoutCollateral, Dir.Refunded],
         ];
-        await expectPayments(ctx.market, tx, deal.dealId, expected.filter(([, amount]) => amount > 0n));
+        await expectPayments(
+          ctx.market,
+          tx,
+          deal.dealId,
+          expected.filter(([, amount]) => amount > 0n),
+        );
         // Everything the deal escrowed (payment + judge timeout + results collateral) has left the market.
         expect(await ctx.token.balanceOf(ctx.market)).to.equal(0n);
       });

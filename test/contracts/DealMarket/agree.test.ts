@@ -195,7 +195,10 @@ describe("DealMarket.agree", () => {
       await ctx.token.connect(ctx.deployer).mint(walletAddress, 10n ** 9n);
       await wallet
         .connect(ctx.jobCreator)
-        .execute(await ctx.token.getAddress(), ctx.token.interface.encodeFunctionData("approve", [marketAddress, 10n ** 9n]));
+        .execute(
+          await ctx.token.getAddress(),
+          ctx.token.interface.encodeFunctionData("approve", [marketAddress, 10n ** 9n]),
+        );
       const terms = makeTerms({ members: { jobCreator: walletAddress } });
       const dealId = nextDealId();
       const escrow = terms.pricing.paymentCollateral + terms.timeouts.judgeResultsCollateral;
@@ -277,7 +280,11 @@ describe("DealMarket.agree", () => {
       const deadline = (await ctx.market.getDeal(deal.dealId)).updatedAt + deal.terms.timeouts.agree;
       await time.setNextBlockTimestamp(deadline);
       const tx = await ctx.market.connect(ctx.resourceProvider).agree(deal.dealId, deal.terms);
-      await expectRecord(ctx.market, deal.dealId, { state: AgreementState.DealAgreed, agreedBy: 3, updatedAt: deadline });
+      await expectRecord(ctx.market, deal.dealId, {
+        state: AgreementState.DealAgreed,
+        agreedBy: 3,
+        updatedAt: deadline,
+      });
       await expect(tx).to.emit(ctx.market, "DealStateChange").withArgs(deal.dealId, AgreementState.DealAgreed);
     });
 

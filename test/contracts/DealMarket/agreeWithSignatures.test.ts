@@ -49,8 +49,14 @@ describe("DealMarket.agreeWithSignatures", () => {
       const ctx = await setup();
       const s = await signed(ctx);
       await time.setNextBlockTimestamp(s.deadline);
-      const tx = await ctx.market.connect(ctx.solver).agreeWithSignatures(s.dealId, s.terms, s.deadline, s.jcSig, s.rpSig);
-      await expectRecord(ctx.market, s.dealId, { state: AgreementState.DealAgreed, agreedBy: 3, updatedAt: s.deadline });
+      const tx = await ctx.market
+        .connect(ctx.solver)
+        .agreeWithSignatures(s.dealId, s.terms, s.deadline, s.jcSig, s.rpSig);
+      await expectRecord(ctx.market, s.dealId, {
+        state: AgreementState.DealAgreed,
+        agreedBy: 3,
+        updatedAt: s.deadline,
+      });
       await expect(tx).to.emit(ctx.market, "DealStateChange").withArgs(s.dealId, AgreementState.DealAgreed);
     });
   });
@@ -71,7 +77,9 @@ describe("DealMarket.agreeWithSignatures", () => {
       const ctx = await setup();
       const s = await signed(ctx);
       await ctx.market.connect(ctx.solver).agreeWithSignatures(s.dealId, s.terms, s.deadline, s.jcSig, s.rpSig);
-      await expect(ctx.market.connect(ctx.stranger).agreeWithSignatures(s.dealId, s.terms, s.deadline, s.jcSig, s.rpSig))
+      await expect(
+        ctx.market.connect(ctx.stranger).agreeWithSignatures(s.dealId, s.terms, s.deadline, s.jcSig, s.rpSig),
+      )
         .to.be.revertedWithCustomError(ctx.market, "DealMarket_DealExists")
         .withArgs(s.dealId);
     });
@@ -88,8 +96,18 @@ describe("DealMarket.agreeWithSignatures", () => {
 
   describe("when the terms are invalid", () => {
     const cases: Array<[string, (ctx: Ctx) => DealTerms, string, (ctx: Ctx) => unknown[]]> = [
-      ["the job creator is the zero address", () => makeTerms({ members: { jobCreator: ZeroAddress } }), "DealMarket_ZeroAddressParty", () => []],
-      ["the provider is the zero address", () => makeTerms({ members: { resourceProvider: ZeroAddress } }), "DealMarket_ZeroAddressParty", () => []],
+      [
+        "the job creator is the zero address",
+        () => makeTerms({ members: { jobCreator: ZeroAddress } }),
+        "DealMarket_ZeroAddressParty",
+        () => [],
+      ],
+      [
+        "the provider is the zero address",
+        () => makeTerms({ members: { resourceProvider: ZeroAddress } }),
+        "DealMarket_ZeroAddressParty",
+        () => [],
+      ],
       [
         "the job creator is the provider",
         (ctx) => makeTerms({ members: { resourceProvider: ctx.jobCreator.address } }),
@@ -99,7 +117,10 @@ describe("DealMarket.agreeWithSignatures", () => {
       ["no mediator is named", () => makeTerms({ members: { mediators: [] } }), "DealMarket_NoMediators", () => []],
       [
         "33 mediators are named",
-        () => makeTerms({ members: { mediators: Array.from({ length: 33 }, (_, i) => ethers.getAddress(ethers.toBeHex(77 + i, 20))) } }),
+        () =>
+          makeTerms({
+            members: { mediators: Array.from({ length: 33 }, (_, i) => ethers.getAddress(ethers.toBeHex(77 + i, 20))) },
+          }),
         "DealMarket_TooManyMediators",
         () => [33n, 32n],
       ],
@@ -114,9 +135,14 @@ describe("DealMarket.agreeWithSignatures", () => {
       it(`reverts with ${error} when ${name}`, async () => {
         const ctx = await setup();
         const s = await signed(ctx, termsOf(ctx));
-        const call = ctx.market.connect(ctx.solver).agreeWithSignatures(s.dealId, s.terms, s.deadline, s.jcSig, s.rpSig);
+        const call = ctx.market
+          .connect(ctx.solver)
+          .agreeWithSignatures(s.dealId, s.terms, s.deadline, s.jcSig, s.rpSig);
         const args = argsOf(ctx);
-        if (args.length) await expect(call).to.be.revertedWithCustomError(ctx.market, error).withArgs(...args);
+        if (args.length)
+          await expect(call)
+            .to.be.revertedWithCustomError(ctx.market, error)
+            .withArgs(...args);
         else await expect(call).to.be.revertedWithCustomError(ctx.market, error);
       });
     }
@@ -124,15 +150,30 @@ describe("DealMarket.agreeWithSignatures", () => {
 
   describe("when the job creator's signature is not valid", () => {
     const badSignatures: Array<[string, (ctx: Ctx, s: Awaited<ReturnType<typeof signed>>) => Promise<string>]> = [
-      ["signed by the provider", (ctx, s) => signAgreement(ctx.resourceProvider, ctx.market, s.dealId, s.terms, s.deadline)],
+      [
+        "signed by the provider",
+        (ctx, s) => signAgreement(ctx.resourceProvider, ctx.market, s.dealId, s.terms, s.deadline),
+      ],
       ["signed by the solver", (ctx, s) => signAgreement(ctx.solver, ctx.market, s.dealId, s.terms, s.deadline)],
       [
         "signed over other terms",
         (ctx, s) =>
-          signAgreement(ctx.jobCreator, ctx.market, s.dealId, withTerms(s.terms, { pricing: { mediationFee: 1n } }), s.deadline),
+          signAgreement(
+            ctx.jobCreator,
+            ctx.market,
+            s.dealId,
+            withTerms(s.terms, { pricing: { mediationFee: 1n } }),
+            s.deadline,
+          ),
       ],
-      ["signed over another deal ID", (ctx, s) => signAgreement(ctx.jobCreator, ctx.market, nextDealId(), s.terms, s.deadline)],
-      ["signed with another deadline", (ctx, s) => signAgreement(ctx.jobCreator, ctx.market, s.dealId, s.terms, s.deadline + 1n)],
+      [
+        "signed over another deal ID",
+        (ctx, s) => signAgreement(ctx.jobCreator, ctx.market, nextDealId(), s.terms, s.deadline),
+      ],
+      [
+        "signed with another deadline",
+        (ctx, s) => signAgreement(ctx.jobCreator, ctx.market, s.dealId, s.terms, s.deadline + 1n),
+      ],
       [
         "signed for another market",
         (ctx, s) => signAgreement(ctx.jobCreator, ctx.registry, s.dealId, s.terms, s.deadline),
@@ -188,7 +229,9 @@ describe("DealMarket.agreeWithSignatures", () => {
     it("accepts an empty signature from the submitting job creator", async () => {
       const ctx = await setup();
       const s = await signed(ctx);
-      const tx = await ctx.market.connect(ctx.jobCreator).agreeWithSignatures(s.dealId, s.terms, s.deadline, "0x", s.rpSig);
+      const tx = await ctx.market
+        .connect(ctx.jobCreator)
+        .agreeWithSignatures(s.dealId, s.terms, s.deadline, "0x", s.rpSig);
       await expectRecord(ctx.market, s.dealId, { state: AgreementState.DealAgreed, agreedBy: 3, tx });
     });
 
@@ -207,7 +250,9 @@ describe("DealMarket.agreeWithSignatures", () => {
       await expect(ctx.market.connect(ctx.jobCreator).agreeWithSignatures(s.dealId, s.terms, s.deadline, "0x", "0x"))
         .to.be.revertedWithCustomError(ctx.market, "DealMarket_InvalidSignature")
         .withArgs(ctx.resourceProvider.address);
-      await expect(ctx.market.connect(ctx.resourceProvider).agreeWithSignatures(s.dealId, s.terms, s.deadline, "0x", "0x"))
+      await expect(
+        ctx.market.connect(ctx.resourceProvider).agreeWithSignatures(s.dealId, s.terms, s.deadline, "0x", "0x"),
+      )
         .to.be.revertedWithCustomError(ctx.market, "DealMarket_InvalidSignature")
         .withArgs(ctx.jobCreator.address);
     });
@@ -233,7 +278,9 @@ describe("DealMarket.agreeWithSignatures", () => {
       const ctx = await setup();
       const w = await walletDeal(ctx);
       // The owner's EIP-712 signature is over the same digest the wallet is asked about.
-      const tx = await ctx.market.connect(ctx.solver).agreeWithSignatures(w.dealId, w.terms, w.deadline, w.jcSig, w.rpSig);
+      const tx = await ctx.market
+        .connect(ctx.solver)
+        .agreeWithSignatures(w.dealId, w.terms, w.deadline, w.jcSig, w.rpSig);
       const jcEscrow = w.terms.pricing.paymentCollateral + w.terms.timeouts.judgeResultsCollateral;
       const rpEscrow = w.terms.timeouts.submitResultsCollateral;
       await expect(tx).to.changeTokenBalances(
@@ -268,7 +315,13 @@ describe("DealMarket.agreeWithSignatures", () => {
       const ctx = await setup();
       const w = await walletDeal(ctx);
       await w.wallet.connect(ctx.jobCreator).setRejectSignatures(true);
-      const data = ctx.market.interface.encodeFunctionData("agreeWithSignatures", [w.dealId, w.terms, w.deadline, "0x", w.rpSig]);
+      const data = ctx.market.interface.encodeFunctionData("agreeWithSignatures", [
+        w.dealId,
+        w.terms,
+        w.deadline,
+        "0x",
+        w.rpSig,
+      ]);
       const tx = await w.wallet.connect(ctx.jobCreator).execute(await ctx.market.getAddress(), data);
       await expectRecord(ctx.market, w.dealId, { state: AgreementState.DealAgreed, agreedBy: 3, tx });
     });
@@ -279,7 +332,9 @@ describe("DealMarket.agreeWithSignatures", () => {
       it(`accepts the submission by the ${who}`, async () => {
         const ctx = await setup();
         const s = await signed(ctx);
-        const tx = await ctx.market.connect(ctx[who]).agreeWithSignatures(s.dealId, s.terms, s.deadline, s.jcSig, s.rpSig);
+        const tx = await ctx.market
+          .connect(ctx[who])
+          .agreeWithSignatures(s.dealId, s.terms, s.deadline, s.jcSig, s.rpSig);
         await expectRecord(ctx.market, s.dealId, { state: AgreementState.DealAgreed, agreedBy: 3, tx });
       });
     }
@@ -287,7 +342,9 @@ describe("DealMarket.agreeWithSignatures", () => {
     it("emits DealCreated and DealStateChange(DealAgreed), and no PartyAgreed", async () => {
       const ctx = await setup();
       const s = await signed(ctx);
-      const tx = await ctx.market.connect(ctx.solver).agreeWithSignatures(s.dealId, s.terms, s.deadline, s.jcSig, s.rpSig);
+      const tx = await ctx.market
+        .connect(ctx.solver)
+        .agreeWithSignatures(s.dealId, s.terms, s.deadline, s.jcSig, s.rpSig);
       await expectDealCreated(ctx.market, tx, s.dealId, s.terms);
       await expect(tx).to.emit(ctx.market, "DealStateChange").withArgs(s.dealId, AgreementState.DealAgreed);
       await expect(tx).not.to.emit(ctx.market, "PartyAgreed");
@@ -298,7 +355,9 @@ describe("DealMarket.agreeWithSignatures", () => {
       const s = await signed(ctx);
       const { paymentCollateral } = s.terms.pricing;
       const { judgeResultsCollateral, submitResultsCollateral } = s.terms.timeouts;
-      const tx = await ctx.market.connect(ctx.solver).agreeWithSignatures(s.dealId, s.terms, s.deadline, s.jcSig, s.rpSig);
+      const tx = await ctx.market
+        .connect(ctx.solver)
+        .agreeWithSignatures(s.dealId, s.terms, s.deadline, s.jcSig, s.rpSig);
       await expectDeltas(tx, ctx, {
         jobCreator: -(paymentCollateral + judgeResultsCollateral),
         resourceProvider: -submitResultsCollateral,
@@ -318,7 +377,9 @@ describe("DealMarket.agreeWithSignatures", () => {
         timeouts: { judgeResultsCollateral: 0n, submitResultsCollateral: 0n },
       });
       const s = await signed(ctx, terms);
-      const tx = await ctx.market.connect(ctx.solver).agreeWithSignatures(s.dealId, s.terms, s.deadline, s.jcSig, s.rpSig);
+      const tx = await ctx.market
+        .connect(ctx.solver)
+        .agreeWithSignatures(s.dealId, s.terms, s.deadline, s.jcSig, s.rpSig);
       await expect(tx).not.to.emit(ctx.market, "Payment");
       await expectDeltas(tx, ctx, {});
       await expectRecord(ctx.market, s.dealId, { state: AgreementState.DealAgreed, agreedBy: 3, tx });
@@ -340,7 +401,15 @@ async function signWithDomain(
 ): Promise<string> {
   const domain = { ...(await agreementDomain(ctx.market)), ...change };
   // Sign the digest's typed data directly (the node refuses a foreign chainId through eth_signTypedData).
-  const digest = TypedDataEncoder.hash(domain, AGREEMENT_TYPES, { dealId: s.dealId, terms: s.terms, deadline: s.deadline });
+  const digest = TypedDataEncoder.hash(domain, AGREEMENT_TYPES, {
+    dealId: s.dealId,
+    terms: s.terms,
+    deadline: s.deadline,
+  });
   expect(digest).to.not.equal(await ctx.market.agreementDigest(s.dealId, s.terms, s.deadline));
-  return ctx.jobCreator.signTypedData(domain, AGREEMENT_TYPES, { dealId: s.dealId, terms: s.terms, deadline: s.deadline });
+  return ctx.jobCreator.signTypedData(domain, AGREEMENT_TYPES, {
+    dealId: s.dealId,
+    terms: s.terms,
+    deadline: s.deadline,
+  });
 }

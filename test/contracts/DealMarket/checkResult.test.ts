@@ -54,7 +54,11 @@ describe("DealMarket.checkResult", () => {
     const deadline = await deadlineOf(ctx.market, deal.dealId, deal.terms.timeouts.judgeResults);
     await time.setNextBlockTimestamp(deadline);
     await ctx.market.connect(ctx.jobCreator).checkResult(deal.dealId, deal.terms, count);
-    await expectRecord(ctx.market, deal.dealId, { state: AgreementState.ResultsChecked, agreedBy: 3, updatedAt: deadline });
+    await expectRecord(ctx.market, deal.dealId, {
+      state: AgreementState.ResultsChecked,
+      agreedBy: 3,
+      updatedAt: deadline,
+    });
   });
 
   describe("when the job creator disputes in time", () => {
@@ -81,7 +85,9 @@ describe("DealMarket.checkResult", () => {
       for (let seed = 1n; seed <= 30n && drawn.size < 3; seed++) {
         const deal = await createDeal(ctx, AgreementState.ResultsSubmitted);
         await setPrevRandao(seed * 7919n);
-        const receipt = await (await ctx.market.connect(ctx.jobCreator).checkResult(deal.dealId, deal.terms, count)).wait();
+        const receipt = await (
+          await ctx.market.connect(ctx.jobCreator).checkResult(deal.dealId, deal.terms, count)
+        ).wait();
         const index = mediatorIndexFrom(ctx.market, receipt!);
         expect(index).to.equal(expectedDraw(seed * 7919n, deal.dealId, 3));
         drawn.add(index);
@@ -119,7 +125,12 @@ describe("DealMarket.checkResult", () => {
           [ctx.jobCreator.address, fee, Reason.MediationFee, Dir.PaidIn],
           [ctx.jobCreator.address, jtc, Reason.TimeoutCollateral, Dir.Refunded],
         ];
-        await expectPayments(ctx.market, tx, deal.dealId, expected.filter(([, a]) => a > 0n));
+        await expectPayments(
+          ctx.market,
+          tx,
+          deal.dealId,
+          expected.filter(([, a]) => a > 0n),
+        );
       });
     }
 

@@ -43,7 +43,13 @@ export interface GuardSpec {
 export function describeDealGuards(spec: GuardSpec): void {
   const setup = () => loadFixture(deployMarketFixture);
   const signer = (ctx: Parties, role: Role) => (role === "mediator" ? ctx.mediators[0] : ctx[role]);
-  const call = (ctx: Awaited<ReturnType<typeof setup>>, role: Role, dealId: string, terms: DealTerms, args: unknown[]) =>
+  const call = (
+    ctx: Awaited<ReturnType<typeof setup>>,
+    role: Role,
+    dealId: string,
+    terms: DealTerms,
+    args: unknown[],
+  ) =>
     (ctx.market.connect(signer(ctx, role)) as unknown as Record<Action, (...a: unknown[]) => Promise<unknown>>)[
       spec.action
     ](dealId, terms, ...args);
@@ -56,7 +62,9 @@ export function describeDealGuards(spec: GuardSpec): void {
   it("reverts with DealMarket_DealNotFound when the deal does not exist", async () => {
     const ctx = await setup();
     const dealId = nextDealId();
-    await expect(call(ctx, spec.caller, dealId, makeTerms(), spec.args({ instructionCount: DEFAULT_INSTRUCTION_COUNT })))
+    await expect(
+      call(ctx, spec.caller, dealId, makeTerms(), spec.args({ instructionCount: DEFAULT_INSTRUCTION_COUNT })),
+    )
       .to.be.revertedWithCustomError(ctx.market, "DealMarket_DealNotFound")
       .withArgs(dealId);
   });

@@ -78,7 +78,7 @@ export function describeMediationGuards(fn: MediationFn, wrongStates: AgreementS
     const deal = await createDeal(ctx, AgreementState.ResultsChecked);
     const deadline = await deadlineOf(ctx.market, deal.dealId, deal.terms.timeouts.mediateResults);
     await time.setNextBlockTimestamp(deadline + 1n);
-    await expect((ctx.market.connect(await mediatorOf(deal)))[fn](deal.dealId, deal.terms, count, deal.mediatorIndex))
+    await expect(ctx.market.connect(await mediatorOf(deal))[fn](deal.dealId, deal.terms, count, deal.mediatorIndex))
       .to.be.revertedWithCustomError(ctx.market, "DealMarket_DeadlinePassed")
       .withArgs(deal.dealId, deadline);
   });

@@ -58,7 +58,12 @@ describe("DealMarket.mediationAcceptResult", () => {
           [ctx.jobCreator.address, refund, Reason.PaymentCollateral, Dir.Refunded],
           [mediator.address, fee, Reason.MediationFee, Dir.PaidOut],
         ];
-        await expectPayments(ctx.market, tx, deal.dealId, expected.filter(([, a]) => a > 0n));
+        await expectPayments(
+          ctx.market,
+          tx,
+          deal.dealId,
+          expected.filter(([, a]) => a > 0n),
+        );
         expect(await ctx.token.balanceOf(ctx.market)).to.equal(0n);
       });
     }

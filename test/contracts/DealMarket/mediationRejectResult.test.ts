@@ -59,7 +59,12 @@ describe("DealMarket.mediationRejectResult", () => {
           [ctx.jobCreator.address, rc, Reason.ResultsCollateral, Dir.Slashed],
           [mediator.address, fee, Reason.MediationFee, Dir.PaidOut],
         ];
-        await expectPayments(ctx.market, tx, deal.dealId, expected.filter(([, a]) => a > 0n));
+        await expectPayments(
+          ctx.market,
+          tx,
+          deal.dealId,
+          expected.filter(([, a]) => a > 0n),
+        );
         expect(await ctx.token.balanceOf(ctx.market)).to.equal(0n);
       });
     }

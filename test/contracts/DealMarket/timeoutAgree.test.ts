@@ -91,7 +91,11 @@ describe("DealMarket.timeoutAgree", () => {
       const deadline = await deadlineOf(ctx.market, deal.dealId, deal.terms.timeouts.agree);
       await time.setNextBlockTimestamp(deadline + 1n);
       const tx = await ctx.market.connect(ctx.jobCreator).timeoutAgree(deal.dealId, deal.terms);
-      await expectRecord(ctx.market, deal.dealId, { state: AgreementState.TimeoutAgree, agreedBy: 1, updatedAt: deadline + 1n });
+      await expectRecord(ctx.market, deal.dealId, {
+        state: AgreementState.TimeoutAgree,
+        agreedBy: 1,
+        updatedAt: deadline + 1n,
+      });
       await expect(tx).to.emit(ctx.market, "DealStateChange").withArgs(deal.dealId, AgreementState.TimeoutAgree);
       await expectDeltas(tx, ctx, { jobCreator: 1_020_000n, market: -1_020_000n });
       await expectPayments(ctx.market, tx, deal.dealId, [

@@ -76,7 +76,12 @@ describe("DealMarket.timeoutJudgeResults", () => {
           [ctx.resourceProvider.address, jtc, Reason.TimeoutCollateral, Dir.Slashed],
           [ctx.jobCreator.address, refund, Reason.PaymentCollateral, Dir.Refunded],
         ];
-        await expectPayments(ctx.market, tx, deal.dealId, expected.filter(([, a]) => a > 0n));
+        await expectPayments(
+          ctx.market,
+          tx,
+          deal.dealId,
+          expected.filter(([, a]) => a > 0n),
+        );
         expect(await ctx.token.balanceOf(ctx.market)).to.equal(0n);
       });
     }

@@ -56,10 +56,15 @@ describe("DealMarket.timeoutMediateResults", () => {
     const call = (terms = deal.terms, n = count, index = i) =>
       ctx.market.connect(ctx.jobCreator).timeoutMediateResults(deal.dealId, terms, n, index);
     for (const [field, mutated] of termMutations(deal.terms, ctx.stranger.address)) {
-      await expect(call(mutated), field).to.be.revertedWithCustomError(ctx.market, "DealMarket_TermsMismatch").withArgs(deal.dealId);
+      await expect(call(mutated), field)
+        .to.be.revertedWithCustomError(ctx.market, "DealMarket_TermsMismatch")
+        .withArgs(deal.dealId);
     }
     await expect(call(deal.terms, count + 1n)).to.be.revertedWithCustomError(ctx.market, "DealMarket_TermsMismatch");
-    await expect(call(deal.terms, count, (i + 1) % 3)).to.be.revertedWithCustomError(ctx.market, "DealMarket_TermsMismatch");
+    await expect(call(deal.terms, count, (i + 1) % 3)).to.be.revertedWithCustomError(
+      ctx.market,
+      "DealMarket_TermsMismatch",
+    );
   });
 
   it("reverts with DealMarket_Unauthorized when the caller is the mediator, the solver or a stranger", async () => {
@@ -67,9 +72,7 @@ describe("DealMarket.timeoutMediateResults", () => {
     const deal = await createDeal(ctx, AgreementState.ResultsChecked);
     await passDeadline(ctx.market, deal.dealId, deal.terms.timeouts.mediateResults);
     for (const caller of [await mediatorOf(deal), ctx.solver, ctx.stranger]) {
-      await expect(
-        ctx.market.connect(caller).timeoutMediateResults(deal.dealId, deal.terms, count, deal.mediatorIndex),
-      )
+      await expect(ctx.market.connect(caller).timeoutMediateResults(deal.dealId, deal.terms, count, deal.mediatorIndex))
         .to.be.revertedWithCustomError(ctx.market, "DealMarket_Unauthorized")
         .withArgs(deal.dealId, caller.address);
     }
@@ -81,7 +84,9 @@ describe("DealMarket.timeoutMediateResults", () => {
     const deadline = await deadlineOf(ctx.market, deal.dealId, deal.terms.timeouts.mediateResults);
     await time.setNextBlockTimestamp(deadline);
     await expect(
-      ctx.market.connect(ctx.resourceProvider).timeoutMediateResults(deal.dealId, deal.terms, count, deal.mediatorIndex),
+      ctx.market
+        .connect(ctx.resourceProvider)
+        .timeoutMediateResults(deal.dealId, deal.terms, count, deal.mediatorIndex),
     )
       .to.be.revertedWithCustomError(ctx.market, "DealMarket_DeadlineNotPassed")
       .withArgs(deal.dealId, deadline);
@@ -126,14 +131,21 @@ describe("DealMarket.timeoutMediateResults", () => {
           [ctx.jobCreator.address, fee, Reason.MediationFee, Dir.Refunded],
           [ctx.resourceProvider.address, rc, Reason.ResultsCollateral, Dir.Refunded],
         ];
-        await expectPayments(ctx.market, tx, deal.dealId, expected.filter(([, a]) => a > 0n));
+        await expectPayments(
+          ctx.market,
+          tx,
+          deal.dealId,
+          expected.filter(([, a]) => a > 0n),
+        );
         expect(await ctx.token.balanceOf(ctx.market)).to.equal(0n);
       });
     }
 
     it("ends the deal: the mediator can no longer decide", async () => {
       const ctx = await setup();
-      const deal = await createDeal(ctx, AgreementState.TimeoutMediateResults, { mediationTimeoutCaller: "resourceProvider" });
+      const deal = await createDeal(ctx, AgreementState.TimeoutMediateResults, {
+        mediationTimeoutCaller: "resourceProvider",
+      });
       const mediator = await mediatorOf(deal);
       for (const fn of ["mediationAcceptResult", "mediationRejectResult"] as const) {
         await expect(ctx.market.connect(mediator)[fn](deal.dealId, deal.terms, count, deal.mediatorIndex))

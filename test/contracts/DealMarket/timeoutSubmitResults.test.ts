@@ -65,7 +65,12 @@ describe("DealMarket.timeoutSubmitResults", () => {
           [ctx.jobCreator.address, 20_000n, Reason.TimeoutCollateral, Dir.Refunded],
           [ctx.jobCreator.address, stc, Reason.TimeoutCollateral, Dir.Slashed],
         ];
-        await expectPayments(ctx.market, tx, deal.dealId, expected.filter(([, a]) => a > 0n));
+        await expectPayments(
+          ctx.market,
+          tx,
+          deal.dealId,
+          expected.filter(([, a]) => a > 0n),
+        );
         expect(await ctx.token.balanceOf(ctx.market)).to.equal(0n);
       });
     }

@@ -86,7 +86,11 @@ describe("DealMarket constructor and views", () => {
 
     it("returns the deal's state", async () => {
       const ctx = await setup();
-      for (const state of [AgreementState.DealNegotiating, AgreementState.ResultsChecked, AgreementState.TimeoutAgree]) {
+      for (const state of [
+        AgreementState.DealNegotiating,
+        AgreementState.ResultsChecked,
+        AgreementState.TimeoutAgree,
+      ]) {
         const deal = await createDeal(ctx, state);
         expect(await ctx.market.getDealState(deal.dealId)).to.equal(BigInt(state));
       }
@@ -135,12 +139,17 @@ describe("DealMarket constructor and views", () => {
     it("agreementDigest equals the off-chain EIP-712 digest the parties sign", async () => {
       const ctx = await setup();
       await fc.assert(
-        fc.asyncProperty(termsArb, fc.uint8Array({ minLength: 32, maxLength: 32 }), u256, async (terms, id, deadline) => {
-          const dealId = ethers.hexlify(id);
-          expect(await ctx.market.agreementDigest(dealId, terms, deadline)).to.equal(
-            await agreementDigestOffchain(ctx.market, dealId, terms, deadline),
-          );
-        }),
+        fc.asyncProperty(
+          termsArb,
+          fc.uint8Array({ minLength: 32, maxLength: 32 }),
+          u256,
+          async (terms, id, deadline) => {
+            const dealId = ethers.hexlify(id);
+            expect(await ctx.market.agreementDigest(dealId, terms, deadline)).to.equal(
+              await agreementDigestOffchain(ctx.market, dealId, terms, deadline),
+            );
+          },
+        ),
         { numRuns: 40 },
       );
     });

@@ -1,7 +1,12 @@
 import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 
-import { AgreementState, DEFAULT_INSTRUCTION_COUNT, createDeal, deployBlacklistMarketFixture } from "../../helpers/fixtures";
+import {
+  AgreementState,
+  DEFAULT_INSTRUCTION_COUNT,
+  createDeal,
+  deployBlacklistMarketFixture,
+} from "../../helpers/fixtures";
 import { expectDeltas } from "../../helpers/assertions";
 
 describe("DealMarket.withdraw", () => {

@@ -80,7 +80,8 @@ describe("ServiceRegistry.register", () => {
 
     it("lists accounts in registration order", async () => {
       const { registry, accounts } = await setup();
-      for (const a of accounts.slice(0, 4)) await registry.connect(a).register(1 << ServiceType.Mediator, metadataOf(a.address), "");
+      for (const a of accounts.slice(0, 4))
+        await registry.connect(a).register(1 << ServiceType.Mediator, metadataOf(a.address), "");
       expect(await registry.getServicesByRole(ServiceType.Mediator, 0, 10)).to.deep.equal(
         accounts.slice(0, 4).map((a) => a.address),
       );
@@ -93,7 +94,9 @@ describe("ServiceRegistry.register", () => {
       const [a] = accounts;
       await registry.connect(a).register(0b00011, metadataOf("v1"), "https://v1"); // Solver, Mediator
       const tx = await registry.connect(a).register(0b00110, metadataOf("v2"), "https://v2"); // Mediator, Directory
-      await expect(tx).to.emit(registry, "ServiceRegistered").withArgs(a.address, 0b00110, metadataOf("v2"), "https://v2");
+      await expect(tx)
+        .to.emit(registry, "ServiceRegistered")
+        .withArgs(a.address, 0b00110, metadataOf("v2"), "https://v2");
       await expect(tx).to.emit(registry, "ServiceRoleAdded").withArgs(a.address, ServiceType.Directory);
       await expect(tx).to.emit(registry, "ServiceRoleRemoved").withArgs(a.address, ServiceType.Solver);
       const receipt = await tx.wait();
@@ -122,7 +125,11 @@ describe("ServiceRegistry.register", () => {
       const [a, b, c, d] = accounts;
       for (const x of [a, b, c, d]) await registry.connect(x).register(0b11, metadataOf(x.address), "");
       await registry.connect(b).register(0b10, metadataOf("b2"), ""); // b drops Solver, keeps Mediator
-      expect(await registry.getServicesByRole(ServiceType.Solver, 0, 10)).to.deep.equal([a.address, d.address, c.address]);
+      expect(await registry.getServicesByRole(ServiceType.Solver, 0, 10)).to.deep.equal([
+        a.address,
+        d.address,
+        c.address,
+      ]);
       expect(await registry.getServicesByRole(ServiceType.Mediator, 0, 10)).to.deep.equal(
         [a, b, c, d].map((x) => x.address),
       );

@@ -65,7 +65,11 @@ describe("ServiceRegistry.unregister", () => {
       const [a, b, c, d] = accounts;
       for (const x of [a, b, c, d]) await registry.connect(x).register(1, metadataOf(x.address), "");
       await registry.connect(a).unregister();
-      expect(await registry.getServicesByRole(ServiceType.Solver, 0, 10)).to.deep.equal([d.address, b.address, c.address]);
+      expect(await registry.getServicesByRole(ServiceType.Solver, 0, 10)).to.deep.equal([
+        d.address,
+        b.address,
+        c.address,
+      ]);
       await registry.connect(b).unregister();
       expect(await registry.getServicesByRole(ServiceType.Solver, 0, 10)).to.deep.equal([d.address, c.address]);
       // The moved account's position was updated: it can still leave cleanly.

@@ -14,7 +14,8 @@ describe("ServiceRegistry views", () => {
   async function five() {
     const ctx = await setup();
     const listed = ctx.accounts.slice(0, 5);
-    for (const a of listed) await ctx.registry.connect(a).register(1 << ServiceType.JobCreator, metadataOf(a.address), "");
+    for (const a of listed)
+      await ctx.registry.connect(a).register(1 << ServiceType.JobCreator, metadataOf(a.address), "");
     return { ...ctx, listed: listed.map((a) => a.address) };
   }
 
@@ -26,7 +27,8 @@ describe("ServiceRegistry views", () => {
   it("reports nothing for an unknown account", async () => {
     const { registry, accounts } = await setup();
     expect((await registry.getService(accounts[6].address)).roles).to.equal(0n);
-    for (let role = 0; role < ROLE_COUNT; role++) expect(await registry.hasRole(accounts[6].address, role)).to.equal(false);
+    for (let role = 0; role < ROLE_COUNT; role++)
+      expect(await registry.hasRole(accounts[6].address, role)).to.equal(false);
   });
 
   describe("getServicesByRole", () => {
@@ -112,7 +114,9 @@ describe("ServiceRegistry views", () => {
             expect(await registry.getServicesByRole(role, 0, 100)).to.deep.equal(lists[role]);
             expect(await registry.countByRole(role)).to.equal(BigInt(lists[role].length));
           }
-          expect((await registry.getService(account.address)).roles).to.equal(BigInt(registered.get(account.address) ?? 0));
+          expect((await registry.getService(account.address)).roles).to.equal(
+            BigInt(registered.get(account.address) ?? 0),
+          );
         }
       }),
       { numRuns: 12 },

@@ -10,7 +10,6 @@ import type { IndexerDeployment } from "../../../src/indexer";
 import { DEAL_AGREEMENT_TYPES, dealMarketDomain } from "../../../src/clients/terms";
 import { startLocalNode } from "../../../src/devnet/local-node";
 
-
 export interface RpcServer {
   url: string;
   wsUrl: string;
@@ -47,11 +46,18 @@ export async function deployAccord(options: { blacklistToken?: boolean } = {}): 
     await mock.mint(await owner.getAddress(), 10n ** 30n);
     token = mock as unknown as AccordToken;
   } else {
-    token = (await (await ethers.getContractFactory("AccordToken")).deploy(await owner.getAddress(), 10n ** 30n)) as unknown as AccordToken;
+    token = (await (
+      await ethers.getContractFactory("AccordToken")
+    ).deploy(await owner.getAddress(), 10n ** 30n)) as unknown as AccordToken;
   }
-  const market = (await (await ethers.getContractFactory("DealMarket")).deploy(await token.getAddress())) as unknown as DealMarket;
+  const market = (await (
+    await ethers.getContractFactory("DealMarket")
+  ).deploy(await token.getAddress())) as unknown as DealMarket;
   const registry = (await (await ethers.getContractFactory("ServiceRegistry")).deploy()) as unknown as ServiceRegistry;
-  const entry = async (c: { getAddress(): Promise<string>; deploymentTransaction(): { hash: string; wait(): Promise<{ blockNumber: number } | null> } | null }) => {
+  const entry = async (c: {
+    getAddress(): Promise<string>;
+    deploymentTransaction(): { hash: string; wait(): Promise<{ blockNumber: number } | null> } | null;
+  }) => {
     const tx = c.deploymentTransaction()!;
     const receipt = await tx.wait();
     return { address: await c.getAddress(), blockNumber: receipt!.blockNumber, transactionHash: tx.hash };
@@ -67,7 +73,10 @@ export async function deployAccord(options: { blacklistToken?: boolean } = {}): 
     chainId,
     network: "hardhat",
     dealMarket: { address: contracts.DealMarket.address.toLowerCase(), blockNumber: contracts.DealMarket.blockNumber },
-    serviceRegistry: { address: contracts.ServiceRegistry.address.toLowerCase(), blockNumber: contracts.ServiceRegistry.blockNumber },
+    serviceRegistry: {
+      address: contracts.ServiceRegistry.address.toLowerCase(),
+      blockNumber: contracts.ServiceRegistry.blockNumber,
+    },
   };
   // Fund and approve the parties (signers 1..9).
   for (const s of signers.slice(1, 10)) {
@@ -79,7 +88,12 @@ export async function deployAccord(options: { blacklistToken?: boolean } = {}): 
 
 export interface Terms {
   members: { jobCreator: string; resourceProvider: string; solver: string; mediators: string[] };
-  pricing: { instructionPrice: bigint; paymentCollateral: bigint; resultsCollateralMultiple: bigint; mediationFee: bigint };
+  pricing: {
+    instructionPrice: bigint;
+    paymentCollateral: bigint;
+    resultsCollateralMultiple: bigint;
+    mediationFee: bigint;
+  };
   timeouts: {
     agree: bigint;
     submitResults: bigint;
@@ -92,7 +106,13 @@ export interface Terms {
   };
 }
 
-export function makeTerms(jobCreator: string, resourceProvider: string, solver: string, mediators: string[], seed = 1n): Terms {
+export function makeTerms(
+  jobCreator: string,
+  resourceProvider: string,
+  solver: string,
+  mediators: string[],
+  seed = 1n,
+): Terms {
   return {
     members: { jobCreator, resourceProvider, solver, mediators },
     pricing: {
@@ -114,9 +134,19 @@ export function makeTerms(jobCreator: string, resourceProvider: string, solver: 
   };
 }
 
-export async function signAgreement(signer: Signer, market: DealMarket, dealId: string, terms: Terms, deadline: bigint): Promise<string> {
+export async function signAgreement(
+  signer: Signer,
+  market: DealMarket,
+  dealId: string,
+  terms: Terms,
+  deadline: bigint,
+): Promise<string> {
   const { chainId } = await ethers.provider.getNetwork();
-  return signer.signTypedData(dealMarketDomain(chainId, await market.getAddress()), DEAL_AGREEMENT_TYPES, { dealId, terms, deadline });
+  return signer.signTypedData(dealMarketDomain(chainId, await market.getAddress()), DEAL_AGREEMENT_TYPES, {
+    dealId,
+    terms,
+    deadline,
+  });
 }
 
 let counter = 0;

@@ -7,9 +7,13 @@ import type { EntityRecord } from "../../../src/indexer";
 import { ethers, type Accord } from "./chain";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { CID } = require("multiformats/cid") as typeof import("multiformats/cid", { with: { "resolution-mode": "import" } });
+const { CID } = require("multiformats/cid") as typeof import("multiformats/cid", {
+  with: { "resolution-mode": "import" },
+});
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const Digest = require("multiformats/hashes/digest") as typeof import("multiformats/hashes/digest", { with: { "resolution-mode": "import" } });
+const Digest = require("multiformats/hashes/digest") as typeof import("multiformats/hashes/digest", {
+  with: { "resolution-mode": "import" },
+});
 
 export const STATES = [
   "DealNegotiating",
@@ -37,7 +41,9 @@ export type Expected = Map<string, Map<string, EntityRecord>>;
 export async function expectedEntities(accord: Accord, receipts: TransactionReceipt[]): Promise<Expected> {
   const market = (await accord.market.getAddress()).toLowerCase();
   const registry = (await accord.registry.getAddress()).toLowerCase();
-  const out: Expected = new Map(["Deal", "DealStateChange", "Result", "Mediation", "Payment", "Account", "Service"].map((e) => [e, new Map()]));
+  const out: Expected = new Map(
+    ["Deal", "DealStateChange", "Result", "Mediation", "Payment", "Account", "Service"].map((e) => [e, new Map()]),
+  );
   const put = (entity: string, record: EntityRecord) => out.get(entity)!.set(record.id as string, record);
   const get = (entity: string, id: string) => out.get(entity)!.get(id);
   const account = (a: string): EntityRecord => {
@@ -54,7 +60,8 @@ export async function expectedEntities(accord: Accord, receipts: TransactionRece
     .filter((l) => [market, registry].includes(l.address.toLowerCase()))
     .sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
   for (const log of logs) {
-    if (!timestamps.has(log.blockNumber)) timestamps.set(log.blockNumber, BigInt((await ethers.provider.getBlock(log.blockNumber))!.timestamp));
+    if (!timestamps.has(log.blockNumber))
+      timestamps.set(log.blockNumber, BigInt((await ethers.provider.getBlock(log.blockNumber))!.timestamp));
     const ts = timestamps.get(log.blockNumber)!;
     const bn = BigInt(log.blockNumber);
     const tx = log.transactionHash.toLowerCase();
@@ -121,10 +128,20 @@ export async function expectedEntities(accord: Accord, receipts: TransactionRece
         const index = Number(a.state);
         const state = STATES[index]!;
         Object.assign(deal, { state, stateIndex: index, isOpen: [0, 1, 2, 4].includes(index) });
-        if (state === "DealAgreed") Object.assign(deal, { agreedAt: ts, jobCreatorAgreed: true, resourceProviderAgreed: true });
+        if (state === "DealAgreed")
+          Object.assign(deal, { agreedAt: ts, jobCreatorAgreed: true, resourceProviderAgreed: true });
         touch(deal);
-        put("DealStateChange", { id, deal: deal.id, state, stateIndex: index, blockNumber: bn, timestamp: ts, transactionHash: tx });
-        if ([5, 6, 9].includes(index)) Object.assign(get("Mediation", deal.id as string)!, { outcome: state, decidedAt: ts, decidedTx: tx });
+        put("DealStateChange", {
+          id,
+          deal: deal.id,
+          state,
+          stateIndex: index,
+          blockNumber: bn,
+          timestamp: ts,
+          transactionHash: tx,
+        });
+        if ([5, 6, 9].includes(index))
+          Object.assign(get("Mediation", deal.id as string)!, { outcome: state, decidedAt: ts, decidedTx: tx });
         break;
       }
       case "ResultAdded": {
@@ -171,7 +188,13 @@ export async function expectedEntities(accord: Accord, receipts: TransactionRece
         const payee = lower(a.payee);
         const amount = a.amount as bigint;
         const owner =
-          direction === "PaidOut" ? deal.jobCreator : direction === "Slashed" ? (payee === deal.jobCreator ? deal.resourceProvider : deal.jobCreator) : payee;
+          direction === "PaidOut"
+            ? deal.jobCreator
+            : direction === "Slashed"
+              ? payee === deal.jobCreator
+                ? deal.resourceProvider
+                : deal.jobCreator
+              : payee;
         put("Payment", {
           id,
           deal: deal.id,
@@ -230,7 +253,8 @@ export async function expectedEntities(accord: Accord, receipts: TransactionRece
       case "ServiceRoleRemoved": {
         const s = get("Service", lower(a.account))!;
         const bit = 1 << Number(a.role);
-        const bitmap = parsed.name === "ServiceRoleAdded" ? (s.rolesBitmap as number) | bit : (s.rolesBitmap as number) & ~bit;
+        const bitmap =
+          parsed.name === "ServiceRoleAdded" ? (s.rolesBitmap as number) | bit : (s.rolesBitmap as number) & ~bit;
         if (bitmap !== s.rolesBitmap) Object.assign(s, roles(bitmap), { updatedAt: ts, updatedTx: tx });
         break;
       }

@@ -40,7 +40,11 @@ export async function runScenario(accord: Accord): Promise<ScenarioResult> {
   };
   let seed = 1n;
   const newDeal = async (path: string, j: Signer = jc!, r: Signer = rp!): Promise<ScenarioDeal> => {
-    const d = { dealId: newDealId(), terms: makeTerms(await addr(j), await addr(r), await addr(solver!), mediators, seed++), path };
+    const d = {
+      dealId: newDealId(),
+      terms: makeTerms(await addr(j), await addr(r), await addr(solver!), mediators, seed++),
+      path,
+    };
     deals.push(d);
     return d;
   };
@@ -48,8 +52,14 @@ export async function runScenario(accord: Accord): Promise<ScenarioResult> {
     const j = bySigner.get(d.terms.members.jobCreator.toLowerCase())!;
     const r = bySigner.get(d.terms.members.resourceProvider.toLowerCase())!;
     const sub = (await addr(submitter)).toLowerCase();
-    const sigJ = sub === d.terms.members.jobCreator.toLowerCase() ? "0x" : await signAgreement(j, market, d.dealId, d.terms, DEADLINE);
-    const sigR = sub === d.terms.members.resourceProvider.toLowerCase() ? "0x" : await signAgreement(r, market, d.dealId, d.terms, DEADLINE);
+    const sigJ =
+      sub === d.terms.members.jobCreator.toLowerCase()
+        ? "0x"
+        : await signAgreement(j, market, d.dealId, d.terms, DEADLINE);
+    const sigR =
+      sub === d.terms.members.resourceProvider.toLowerCase()
+        ? "0x"
+        : await signAgreement(r, market, d.dealId, d.terms, DEADLINE);
     await send(market.connect(submitter).agreeWithSignatures(d.dealId, d.terms, DEADLINE, sigJ, sigR));
   };
   const results = (n: number) => ethers.zeroPadValue(ethers.toBeHex(0xabc000 + n), 32);
@@ -57,7 +67,10 @@ export async function runScenario(accord: Accord): Promise<ScenarioResult> {
     for (const log of receipt.logs) {
       const parsed = market.interface.parseLog(log);
       if (parsed?.name === "MediationRequested") {
-        return { mediator: bySigner.get(String(parsed.args.mediator).toLowerCase())!, index: parsed.args.mediatorIndex as bigint };
+        return {
+          mediator: bySigner.get(String(parsed.args.mediator).toLowerCase())!,
+          index: parsed.args.mediatorIndex as bigint,
+        };
       }
     }
     throw new Error("no MediationRequested");
@@ -123,7 +136,9 @@ export async function runScenario(accord: Accord): Promise<ScenarioResult> {
   d = await newDeal("deferred payout", jc2!, rp2!);
   await agreeBoth(d);
   await send(market.connect(rp2!).addResult(d.dealId, d.terms, results(9), 4n));
-  const token = accord.token as unknown as { setBlacklisted(a: string, v: boolean): Promise<{ wait(): Promise<unknown> }> };
+  const token = accord.token as unknown as {
+    setBlacklisted(a: string, v: boolean): Promise<{ wait(): Promise<unknown> }>;
+  };
   await (await token.setBlacklisted(await addr(rp2!), true)).wait();
   await send(market.connect(jc2!).acceptResult(d.dealId, d.terms, 4n));
   await (await token.setBlacklisted(await addr(rp2!), false)).wait();
@@ -138,7 +153,11 @@ export async function runScenario(accord: Accord): Promise<ScenarioResult> {
 
   // Registry: the mediators register; a user registers, updates (roles change), unregisters, registers again.
   for (const s of [m1!, m2!, m3!]) {
-    await send(registry.connect(s).register(0b00010, ethers.id(`mediator ${await addr(s)}`), `https://${(await addr(s)).slice(2, 8)}.example`));
+    await send(
+      registry
+        .connect(s)
+        .register(0b00010, ethers.id(`mediator ${await addr(s)}`), `https://${(await addr(s)).slice(2, 8)}.example`),
+    );
   }
   await send(registry.connect(user!).register(0b00011, ethers.id("meta 1"), "https://one.example"));
   await send(registry.connect(user!).register(0b11001, ethers.id("meta 2"), "https://two.example/ünïcode"));

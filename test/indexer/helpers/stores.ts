@@ -10,7 +10,9 @@ import { initPgliteDataDir, openStore, type OpenStoreOptions, type SqlStore } fr
 export interface StoreKind {
   name: "pglite" | "postgres";
   /** A new, empty, migrated store (and what to pass an indexer to open the same database). */
-  open(options?: Partial<OpenStoreOptions>): Promise<{ store: SqlStore; options: OpenStoreOptions; cleanup(): Promise<void> }>;
+  open(
+    options?: Partial<OpenStoreOptions>,
+  ): Promise<{ store: SqlStore; options: OpenStoreOptions; cleanup(): Promise<void> }>;
 }
 
 /** A fresh PGlite data directory (a copy of the user-level template cluster; see pgliteTemplateDir()). */
