@@ -17,6 +17,7 @@ import {
     DealPricing,
     DealRecord,
     DealTerms,
+    MediationDraw,
     PaymentDirection,
     PaymentReason
 } from "./types/DataTypes.sol";
@@ -40,6 +41,17 @@ contract DealMarket is IDealMarket, DealStore, Escrow, EIP712 {
         return _hashTypedDataV4(DealHashing.hashAgreement(dealId, DealHashing.hashTerms(terms), deadline));
     }
 
+    /// @inheritdoc IDealMarket
+    function drawnMediator(
+        bytes32 dealId,
+        DealTerms calldata terms,
+        uint64 instructionCount
+    ) external view override returns (address mediator, uint8 mediatorIndex) {
+        (bytes32 key, , ) = _load(dealId, terms, instructionCount, AgreementState.ResultsChecked);
+        mediatorIndex = _drawnIndex(key, terms.members.mediators.length);
+        mediator = terms.members.mediators[mediatorIndex];
+    }
+
     /*//////////////////////////////////////////////////////////////
                                 AGREEMENT
     //////////////////////////////////////////////////////////////*/
@@ -47,32 +59,30 @@ contract DealMarket is IDealMarket, DealStore, Escrow, EIP712 {
     /// @inheritdoc IDealMarket
     function agree(bytes32 dealId, DealTerms calldata terms) external override nonReentrant {
         DealMembers calldata members = terms.members;
+        bytes32 key = _keyOf(dealId, terms);
         uint8 party =
             msg.sender == members.jobCreator
                 ? JOB_CREATOR
-                : msg.sender == members.resourceProvider
-                    ? RESOURCE_PROVIDER
-                    : 0;
-        if (party == 0) revert Errors.DealMarket_Unauthorized(dealId, msg.sender);
+                : (msg.sender == members.resourceProvider ? RESOURCE_PROVIDER : 0);
+        if (party == 0) revert Errors.DealMarket_Unauthorized(key, msg.sender);
 
-        DealRecord memory record = _deals[dealId];
-        bytes32 termsHash = DealHashing.hashTerms(terms);
-        bytes25 commitment = DealHashing.commitment(termsHash, 0, 0);
+        DealRecord memory record = _deals[key];
+        bytes25 commitment = DealHashing.commitment(DealHashing.hashTerms(terms), 0);
         if (record.updatedAt == 0) {
-            _validateNewDeal(dealId, terms);
-            _logDealCreated(dealId, terms);
-            _store(dealId, AgreementState.DealNegotiating, party, commitment);
+            _validateNewDeal(dealId, key, terms);
+            _logDealCreated(key, dealId, terms);
+            _store(key, AgreementState.DealNegotiating, party, commitment);
         } else {
             if (record.state != AgreementState.DealNegotiating) {
-                revert Errors.DealMarket_InvalidState(dealId, record.state, AgreementState.DealNegotiating);
+                revert Errors.DealMarket_InvalidState(key, record.state, AgreementState.DealNegotiating);
             }
-            if (record.commitment != commitment) revert Errors.DealMarket_TermsMismatch(dealId);
-            if (record.agreedBy & party != 0) revert Errors.DealMarket_AlreadyAgreed(dealId, msg.sender);
-            _requireBeforeDeadline(dealId, record.updatedAt, terms.timeouts.agree);
-            _store(dealId, AgreementState.DealAgreed, BOTH_PARTIES, commitment);
+            if (record.commitment != commitment) revert Errors.DealMarket_TermsMismatch(key);
+            if (record.agreedBy & party != 0) revert Errors.DealMarket_AlreadyAgreed(key, msg.sender);
+            _requireBeforeDeadline(key, record.updatedAt, terms.timeouts.agree);
+            _store(key, AgreementState.DealAgreed, BOTH_PARTIES, commitment);
         }
-        emit PartyAgreed(dealId, msg.sender);
-        _escrowAgreement(dealId, terms, party);
+        emit PartyAgreed(key, msg.sender);
+        _escrowAgreement(key, terms, party);
     }
 
     /// @inheritdoc IDealMarket
@@ -84,16 +94,17 @@ contract DealMarket is IDealMarket, DealStore, Escrow, EIP712 {
         bytes calldata resourceProviderSignature
     ) external override nonReentrant {
         if (block.timestamp > deadline) revert Errors.DealMarket_SignatureExpired(deadline);
-        _validateNewDeal(dealId, terms);
+        bytes32 key = _keyOf(dealId, terms);
+        _validateNewDeal(dealId, key, terms);
 
         bytes32 termsHash = DealHashing.hashTerms(terms);
         bytes32 digest = _hashTypedDataV4(DealHashing.hashAgreement(dealId, termsHash, deadline));
         _requireSignature(terms.members.jobCreator, digest, jobCreatorSignature);
         _requireSignature(terms.members.resourceProvider, digest, resourceProviderSignature);
 
-        _logDealCreated(dealId, terms);
-        _store(dealId, AgreementState.DealAgreed, BOTH_PARTIES, DealHashing.commitment(termsHash, 0, 0));
-        _escrowAgreement(dealId, terms, BOTH_PARTIES);
+        _logDealCreated(key, dealId, terms);
+        _store(key, AgreementState.DealAgreed, BOTH_PARTIES, DealHashing.commitment(termsHash, 0));
+        _escrowAgreement(key, terms, BOTH_PARTIES);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -107,22 +118,22 @@ contract DealMarket is IDealMarket, DealStore, Escrow, EIP712 {
         bytes32 resultsId,
         uint64 instructionCount
     ) external override nonReentrant {
-        (DealRecord memory record, bytes32 termsHash) = _load(dealId, terms, 0, 0, AgreementState.DealAgreed);
+        (bytes32 key, DealRecord memory record, bytes32 termsHash) = _load(dealId, terms, 0, AgreementState.DealAgreed);
         address provider = terms.members.resourceProvider;
-        _requireCaller(dealId, provider);
-        _requireBeforeDeadline(dealId, record.updatedAt, terms.timeouts.submitResults);
+        _requireCaller(key, provider);
+        _requireBeforeDeadline(key, record.updatedAt, terms.timeouts.submitResults);
 
         uint256 resultsCollateral = _resultsCollateral(terms.pricing, instructionCount);
         uint256 submitCollateral = terms.timeouts.submitResultsCollateral;
-        emit ResultAdded(dealId, resultsId, instructionCount);
+        emit ResultAdded(key, resultsId, instructionCount);
         _store(
-            dealId,
+            key,
             AgreementState.ResultsSubmitted,
             record.agreedBy,
-            DealHashing.commitment(termsHash, instructionCount, 0)
+            DealHashing.commitment(termsHash, instructionCount)
         );
-        _logPayment(dealId, provider, resultsCollateral, PaymentReason.ResultsCollateral, PaymentDirection.PaidIn);
-        _logPayment(dealId, provider, submitCollateral, PaymentReason.TimeoutCollateral, PaymentDirection.Refunded);
+        _logPayment(key, provider, resultsCollateral, PaymentReason.ResultsCollateral, PaymentDirection.PaidIn);
+        _logPayment(key, provider, submitCollateral, PaymentReason.TimeoutCollateral, PaymentDirection.Refunded);
         _settle(provider, resultsCollateral, submitCollateral);
     }
 
@@ -132,12 +143,17 @@ contract DealMarket is IDealMarket, DealStore, Escrow, EIP712 {
         DealTerms calldata terms,
         uint64 instructionCount
     ) external override nonReentrant {
-        (DealRecord memory record, ) = _load(dealId, terms, instructionCount, 0, AgreementState.ResultsSubmitted);
-        _requireCaller(dealId, terms.members.jobCreator);
-        _requireBeforeDeadline(dealId, record.updatedAt, terms.timeouts.judgeResults);
+        (bytes32 key, DealRecord memory record, ) = _load(
+            dealId,
+            terms,
+            instructionCount,
+            AgreementState.ResultsSubmitted
+        );
+        _requireCaller(key, terms.members.jobCreator);
+        _requireBeforeDeadline(key, record.updatedAt, terms.timeouts.judgeResults);
 
-        _transition(dealId, record, AgreementState.ResultsAccepted);
-        _payForResults(dealId, terms, instructionCount, JudgeCollateral.ReturnToJobCreator);
+        _transition(key, record, AgreementState.ResultsAccepted);
+        _payForResults(key, terms, instructionCount, JudgeCollateral.ReturnToJobCreator);
     }
 
     /// @inheritdoc IDealMarket
@@ -146,31 +162,23 @@ contract DealMarket is IDealMarket, DealStore, Escrow, EIP712 {
         DealTerms calldata terms,
         uint64 instructionCount
     ) external override nonReentrant {
-        (DealRecord memory record, bytes32 termsHash) = _load(
+        (bytes32 key, DealRecord memory record, ) = _load(
             dealId,
             terms,
             instructionCount,
-            0,
             AgreementState.ResultsSubmitted
         );
         address jobCreator = terms.members.jobCreator;
-        _requireCaller(dealId, jobCreator);
-        _requireBeforeDeadline(dealId, record.updatedAt, terms.timeouts.judgeResults);
+        _requireCaller(key, jobCreator);
+        _requireBeforeDeadline(key, record.updatedAt, terms.timeouts.judgeResults);
 
-        address[] calldata mediators = terms.members.mediators;
-        uint8 mediatorIndex = uint8(uint256(keccak256(abi.encode(block.prevrandao, dealId))) % mediators.length);
         uint256 fee = terms.pricing.mediationFee;
         uint256 judgeCollateral = terms.timeouts.judgeResultsCollateral;
-
-        emit MediationRequested(dealId, mediators[mediatorIndex], mediatorIndex);
-        _store(
-            dealId,
-            AgreementState.ResultsChecked,
-            record.agreedBy,
-            DealHashing.commitment(termsHash, instructionCount, mediatorIndex)
-        );
-        _logPayment(dealId, jobCreator, fee, PaymentReason.MediationFee, PaymentDirection.PaidIn);
-        _logPayment(dealId, jobCreator, judgeCollateral, PaymentReason.TimeoutCollateral, PaymentDirection.Refunded);
+        // The mediator is drawn from this block's hash, which no transaction in this block can read.
+        _requestDraw(key);
+        _transition(key, record, AgreementState.ResultsChecked);
+        _logPayment(key, jobCreator, fee, PaymentReason.MediationFee, PaymentDirection.PaidIn);
+        _logPayment(key, jobCreator, judgeCollateral, PaymentReason.TimeoutCollateral, PaymentDirection.Refunded);
         _settle(jobCreator, fee, judgeCollateral);
     }
 
@@ -179,44 +187,59 @@ contract DealMarket is IDealMarket, DealStore, Escrow, EIP712 {
     //////////////////////////////////////////////////////////////*/
 
     /// @inheritdoc IDealMarket
+    function drawMediator(bytes32 dealId, DealTerms calldata terms, uint64 instructionCount) external override {
+        (bytes32 key, , ) = _load(dealId, terms, instructionCount, AgreementState.ResultsChecked);
+        MediationDraw storage draw = _draws[key];
+        address[] calldata mediators = terms.members.mediators;
+        if (draw.drawn) revert Errors.DealMarket_MediatorAlreadyDrawn(key, mediators[draw.mediatorIndex]);
+        uint256 drawBlock = draw.drawBlock;
+        if (drawBlock == block.number) revert Errors.DealMarket_DrawPending(key, drawBlock);
+        if (block.number - drawBlock > BLOCKHASH_WINDOW) {
+            // Nobody fixed the draw while its hash was known: draw again, from a block nobody can know yet.
+            _requestDraw(key);
+            return;
+        }
+        uint8 mediatorIndex = DealHashing.drawIndex(blockhash(drawBlock), key, mediators.length);
+        draw.drawn = true;
+        draw.mediatorIndex = mediatorIndex;
+        emit MediatorDrawn(key, mediators[mediatorIndex], mediatorIndex);
+    }
+
+    /// @inheritdoc IDealMarket
     function mediationAcceptResult(
         bytes32 dealId,
         DealTerms calldata terms,
-        uint64 instructionCount,
-        uint8 mediatorIndex
+        uint64 instructionCount
     ) external override nonReentrant {
-        address mediator = _loadForMediator(
+        (bytes32 key, address mediator) = _loadForMediator(
             dealId,
             terms,
             instructionCount,
-            mediatorIndex,
             AgreementState.MediationAccepted
         );
-        _payForResults(dealId, terms, instructionCount, JudgeCollateral.AlreadyReturned);
-        _payMediator(dealId, mediator, terms.pricing.mediationFee);
+        _payForResults(key, terms, instructionCount, JudgeCollateral.AlreadyReturned);
+        _payMediator(key, mediator, terms.pricing.mediationFee);
     }
 
     /// @inheritdoc IDealMarket
     function mediationRejectResult(
         bytes32 dealId,
         DealTerms calldata terms,
-        uint64 instructionCount,
-        uint8 mediatorIndex
+        uint64 instructionCount
     ) external override nonReentrant {
-        address mediator = _loadForMediator(
+        (bytes32 key, address mediator) = _loadForMediator(
             dealId,
             terms,
             instructionCount,
-            mediatorIndex,
             AgreementState.MediationRejected
         );
         address jobCreator = terms.members.jobCreator;
         uint256 paymentCollateral = terms.pricing.paymentCollateral;
         uint256 resultsCollateral = _resultsCollateral(terms.pricing, instructionCount);
-        _logPayment(dealId, jobCreator, paymentCollateral, PaymentReason.PaymentCollateral, PaymentDirection.Refunded);
-        _logPayment(dealId, jobCreator, resultsCollateral, PaymentReason.ResultsCollateral, PaymentDirection.Slashed);
+        _logPayment(key, jobCreator, paymentCollateral, PaymentReason.PaymentCollateral, PaymentDirection.Refunded);
+        _logPayment(key, jobCreator, resultsCollateral, PaymentReason.ResultsCollateral, PaymentDirection.Slashed);
         _push(jobCreator, paymentCollateral + resultsCollateral);
-        _payMediator(dealId, mediator, terms.pricing.mediationFee);
+        _payMediator(key, mediator, terms.pricing.mediationFee);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -225,63 +248,43 @@ contract DealMarket is IDealMarket, DealStore, Escrow, EIP712 {
 
     /// @inheritdoc IDealMarket
     function timeoutAgree(bytes32 dealId, DealTerms calldata terms) external override nonReentrant {
-        (DealRecord memory record, ) = _load(dealId, terms, 0, 0, AgreementState.DealNegotiating);
+        (bytes32 key, DealRecord memory record, ) = _load(dealId, terms, 0, AgreementState.DealNegotiating);
         // Only the party that agreed (and escrowed) is owed anything; the other has nothing to claim.
         uint8 party =
             msg.sender == terms.members.jobCreator
                 ? JOB_CREATOR
-                : msg.sender == terms.members.resourceProvider
-                    ? RESOURCE_PROVIDER
-                    : 0;
-        if (party == 0 || record.agreedBy & party == 0) revert Errors.DealMarket_Unauthorized(dealId, msg.sender);
-        _requireAfterDeadline(dealId, record.updatedAt, terms.timeouts.agree);
+                : (msg.sender == terms.members.resourceProvider ? RESOURCE_PROVIDER : 0);
+        if (party == 0 || record.agreedBy & party == 0) revert Errors.DealMarket_Unauthorized(key, msg.sender);
+        _requireAfterDeadline(key, record.updatedAt, terms.timeouts.agree);
 
-        _transition(dealId, record, AgreementState.TimeoutAgree);
+        _transition(key, record, AgreementState.TimeoutAgree);
         if (party == JOB_CREATOR) {
             uint256 paymentCollateral = terms.pricing.paymentCollateral;
             uint256 judgeCollateral = terms.timeouts.judgeResultsCollateral;
-            _logPayment(
-                dealId,
-                msg.sender,
-                paymentCollateral,
-                PaymentReason.PaymentCollateral,
-                PaymentDirection.Refunded
-            );
-            _logPayment(
-                dealId,
-                msg.sender,
-                judgeCollateral,
-                PaymentReason.TimeoutCollateral,
-                PaymentDirection.Refunded
-            );
+            _logPayment(key, msg.sender, paymentCollateral, PaymentReason.PaymentCollateral, PaymentDirection.Refunded);
+            _logPayment(key, msg.sender, judgeCollateral, PaymentReason.TimeoutCollateral, PaymentDirection.Refunded);
             _push(msg.sender, paymentCollateral + judgeCollateral);
         } else {
             uint256 submitCollateral = terms.timeouts.submitResultsCollateral;
-            _logPayment(
-                dealId,
-                msg.sender,
-                submitCollateral,
-                PaymentReason.TimeoutCollateral,
-                PaymentDirection.Refunded
-            );
+            _logPayment(key, msg.sender, submitCollateral, PaymentReason.TimeoutCollateral, PaymentDirection.Refunded);
             _push(msg.sender, submitCollateral);
         }
     }
 
     /// @inheritdoc IDealMarket
     function timeoutSubmitResults(bytes32 dealId, DealTerms calldata terms) external override nonReentrant {
-        (DealRecord memory record, ) = _load(dealId, terms, 0, 0, AgreementState.DealAgreed);
+        (bytes32 key, DealRecord memory record, ) = _load(dealId, terms, 0, AgreementState.DealAgreed);
         address jobCreator = terms.members.jobCreator;
-        _requireCaller(dealId, jobCreator);
-        _requireAfterDeadline(dealId, record.updatedAt, terms.timeouts.submitResults);
+        _requireCaller(key, jobCreator);
+        _requireAfterDeadline(key, record.updatedAt, terms.timeouts.submitResults);
 
-        _transition(dealId, record, AgreementState.TimeoutSubmitResults);
+        _transition(key, record, AgreementState.TimeoutSubmitResults);
         uint256 paymentCollateral = terms.pricing.paymentCollateral;
         uint256 judgeCollateral = terms.timeouts.judgeResultsCollateral;
         uint256 submitCollateral = terms.timeouts.submitResultsCollateral;
-        _logPayment(dealId, jobCreator, paymentCollateral, PaymentReason.PaymentCollateral, PaymentDirection.Refunded);
-        _logPayment(dealId, jobCreator, judgeCollateral, PaymentReason.TimeoutCollateral, PaymentDirection.Refunded);
-        _logPayment(dealId, jobCreator, submitCollateral, PaymentReason.TimeoutCollateral, PaymentDirection.Slashed);
+        _logPayment(key, jobCreator, paymentCollateral, PaymentReason.PaymentCollateral, PaymentDirection.Refunded);
+        _logPayment(key, jobCreator, judgeCollateral, PaymentReason.TimeoutCollateral, PaymentDirection.Refunded);
+        _logPayment(key, jobCreator, submitCollateral, PaymentReason.TimeoutCollateral, PaymentDirection.Slashed);
         _push(jobCreator, paymentCollateral + judgeCollateral + submitCollateral);
     }
 
@@ -291,43 +294,47 @@ contract DealMarket is IDealMarket, DealStore, Escrow, EIP712 {
         DealTerms calldata terms,
         uint64 instructionCount
     ) external override nonReentrant {
-        (DealRecord memory record, ) = _load(dealId, terms, instructionCount, 0, AgreementState.ResultsSubmitted);
-        _requireCaller(dealId, terms.members.resourceProvider);
-        _requireAfterDeadline(dealId, record.updatedAt, terms.timeouts.judgeResults);
+        (bytes32 key, DealRecord memory record, ) = _load(
+            dealId,
+            terms,
+            instructionCount,
+            AgreementState.ResultsSubmitted
+        );
+        _requireCaller(key, terms.members.resourceProvider);
+        _requireAfterDeadline(key, record.updatedAt, terms.timeouts.judgeResults);
 
-        _transition(dealId, record, AgreementState.TimeoutJudgeResults);
+        _transition(key, record, AgreementState.TimeoutJudgeResults);
         // Silence is acceptance; the judge collateral goes to the provider it kept waiting.
-        _payForResults(dealId, terms, instructionCount, JudgeCollateral.SlashToProvider);
+        _payForResults(key, terms, instructionCount, JudgeCollateral.SlashToProvider);
     }
 
     /// @inheritdoc IDealMarket
     function timeoutMediateResults(
         bytes32 dealId,
         DealTerms calldata terms,
-        uint64 instructionCount,
-        uint8 mediatorIndex
+        uint64 instructionCount
     ) external override nonReentrant {
-        (DealRecord memory record, ) = _load(
+        (bytes32 key, DealRecord memory record, ) = _load(
             dealId,
             terms,
             instructionCount,
-            mediatorIndex,
             AgreementState.ResultsChecked
         );
         address jobCreator = terms.members.jobCreator;
         address provider = terms.members.resourceProvider;
         if (msg.sender != jobCreator && msg.sender != provider) {
-            revert Errors.DealMarket_Unauthorized(dealId, msg.sender);
+            revert Errors.DealMarket_Unauthorized(key, msg.sender);
         }
-        _requireAfterDeadline(dealId, record.updatedAt, terms.timeouts.mediateResults);
+        _requireAfterDeadline(key, record.updatedAt, terms.timeouts.mediateResults);
 
-        _transition(dealId, record, AgreementState.TimeoutMediateResults);
+        delete _draws[key];
+        _transition(key, record, AgreementState.TimeoutMediateResults);
         uint256 paymentCollateral = terms.pricing.paymentCollateral;
         uint256 fee = terms.pricing.mediationFee;
         uint256 resultsCollateral = _resultsCollateral(terms.pricing, instructionCount);
-        _logPayment(dealId, jobCreator, paymentCollateral, PaymentReason.PaymentCollateral, PaymentDirection.Refunded);
-        _logPayment(dealId, jobCreator, fee, PaymentReason.MediationFee, PaymentDirection.Refunded);
-        _logPayment(dealId, provider, resultsCollateral, PaymentReason.ResultsCollateral, PaymentDirection.Refunded);
+        _logPayment(key, jobCreator, paymentCollateral, PaymentReason.PaymentCollateral, PaymentDirection.Refunded);
+        _logPayment(key, jobCreator, fee, PaymentReason.MediationFee, PaymentDirection.Refunded);
+        _logPayment(key, provider, resultsCollateral, PaymentReason.ResultsCollateral, PaymentDirection.Refunded);
         _push(jobCreator, paymentCollateral + fee);
         _push(provider, resultsCollateral);
     }
@@ -336,12 +343,13 @@ contract DealMarket is IDealMarket, DealStore, Escrow, EIP712 {
                                 INTERNALS
     //////////////////////////////////////////////////////////////*/
 
-    function _logDealCreated(bytes32 dealId, DealTerms calldata terms) private {
+    function _logDealCreated(bytes32 key, bytes32 dealId, DealTerms calldata terms) private {
         DealMembers calldata members = terms.members;
         emit DealCreated(
-            dealId,
+            key,
             members.jobCreator,
             members.resourceProvider,
+            dealId,
             members.solver,
             members.mediators,
             terms.pricing,
@@ -350,25 +358,19 @@ contract DealMarket is IDealMarket, DealStore, Escrow, EIP712 {
     }
 
     /// @dev Pulls what `parties` escrow on agreement.
-    function _escrowAgreement(bytes32 dealId, DealTerms calldata terms, uint8 parties) private {
+    function _escrowAgreement(bytes32 key, DealTerms calldata terms, uint8 parties) private {
         if (parties & JOB_CREATOR != 0) {
             address jobCreator = terms.members.jobCreator;
             uint256 paymentCollateral = terms.pricing.paymentCollateral;
             uint256 judgeCollateral = terms.timeouts.judgeResultsCollateral;
-            _logPayment(
-                dealId,
-                jobCreator,
-                paymentCollateral,
-                PaymentReason.PaymentCollateral,
-                PaymentDirection.PaidIn
-            );
-            _logPayment(dealId, jobCreator, judgeCollateral, PaymentReason.TimeoutCollateral, PaymentDirection.PaidIn);
+            _logPayment(key, jobCreator, paymentCollateral, PaymentReason.PaymentCollateral, PaymentDirection.PaidIn);
+            _logPayment(key, jobCreator, judgeCollateral, PaymentReason.TimeoutCollateral, PaymentDirection.PaidIn);
             _pull(jobCreator, paymentCollateral + judgeCollateral);
         }
         if (parties & RESOURCE_PROVIDER != 0) {
             address provider = terms.members.resourceProvider;
             uint256 submitCollateral = terms.timeouts.submitResultsCollateral;
-            _logPayment(dealId, provider, submitCollateral, PaymentReason.TimeoutCollateral, PaymentDirection.PaidIn);
+            _logPayment(key, provider, submitCollateral, PaymentReason.TimeoutCollateral, PaymentDirection.PaidIn);
             _pull(provider, submitCollateral);
         }
     }
@@ -384,7 +386,7 @@ contract DealMarket is IDealMarket, DealStore, Escrow, EIP712 {
     /// min(job cost, payment collateral) and its results collateral back, the job creator the rest of its
     /// payment collateral; the judge collateral goes where `judge` says.
     function _payForResults(
-        bytes32 dealId,
+        bytes32 key,
         DealTerms calldata terms,
         uint64 instructionCount,
         JudgeCollateral judge
@@ -398,50 +400,39 @@ contract DealMarket is IDealMarket, DealStore, Escrow, EIP712 {
         uint256 toProvider = payment + resultsCollateral;
         uint256 toJobCreator = pricing.paymentCollateral - payment;
 
-        _logPayment(dealId, provider, payment, PaymentReason.JobPayment, PaymentDirection.PaidOut);
-        _logPayment(dealId, provider, resultsCollateral, PaymentReason.ResultsCollateral, PaymentDirection.Refunded);
-        _logPayment(dealId, jobCreator, toJobCreator, PaymentReason.PaymentCollateral, PaymentDirection.Refunded);
+        _logPayment(key, provider, payment, PaymentReason.JobPayment, PaymentDirection.PaidOut);
+        _logPayment(key, provider, resultsCollateral, PaymentReason.ResultsCollateral, PaymentDirection.Refunded);
+        _logPayment(key, jobCreator, toJobCreator, PaymentReason.PaymentCollateral, PaymentDirection.Refunded);
         uint256 judgeCollateral = terms.timeouts.judgeResultsCollateral;
         if (judge == JudgeCollateral.ReturnToJobCreator) {
-            _logPayment(
-                dealId,
-                jobCreator,
-                judgeCollateral,
-                PaymentReason.TimeoutCollateral,
-                PaymentDirection.Refunded
-            );
+            _logPayment(key, jobCreator, judgeCollateral, PaymentReason.TimeoutCollateral, PaymentDirection.Refunded);
             toJobCreator += judgeCollateral;
         } else if (judge == JudgeCollateral.SlashToProvider) {
-            _logPayment(dealId, provider, judgeCollateral, PaymentReason.TimeoutCollateral, PaymentDirection.Slashed);
+            _logPayment(key, provider, judgeCollateral, PaymentReason.TimeoutCollateral, PaymentDirection.Slashed);
             toProvider += judgeCollateral;
         }
         _push(provider, toProvider);
         _push(jobCreator, toJobCreator);
     }
 
-    /// @dev Loads a deal under mediation for its drawn mediator and moves it to `outcome`.
+    /// @dev Loads a deal under mediation for its drawn mediator, moves it to `outcome` and clears its draw.
     function _loadForMediator(
         bytes32 dealId,
         DealTerms calldata terms,
         uint64 instructionCount,
-        uint8 mediatorIndex,
         AgreementState outcome
-    ) private returns (address mediator) {
-        (DealRecord memory record, ) = _load(
-            dealId,
-            terms,
-            instructionCount,
-            mediatorIndex,
-            AgreementState.ResultsChecked
-        );
-        mediator = terms.members.mediators[mediatorIndex];
-        _requireCaller(dealId, mediator);
-        _requireBeforeDeadline(dealId, record.updatedAt, terms.timeouts.mediateResults);
-        _transition(dealId, record, outcome);
+    ) private returns (bytes32 key, address mediator) {
+        DealRecord memory record;
+        (key, record, ) = _load(dealId, terms, instructionCount, AgreementState.ResultsChecked);
+        mediator = terms.members.mediators[_drawnIndex(key, terms.members.mediators.length)];
+        _requireCaller(key, mediator);
+        _requireBeforeDeadline(key, record.updatedAt, terms.timeouts.mediateResults);
+        delete _draws[key];
+        _transition(key, record, outcome);
     }
 
-    function _payMediator(bytes32 dealId, address mediator, uint256 fee) private {
-        _logPayment(dealId, mediator, fee, PaymentReason.MediationFee, PaymentDirection.PaidOut);
+    function _payMediator(bytes32 key, address mediator, uint256 fee) private {
+        _logPayment(key, mediator, fee, PaymentReason.MediationFee, PaymentDirection.PaidOut);
         _push(mediator, fee);
     }
 

@@ -55,12 +55,12 @@ abstract contract Escrow is IDealMarket, ReentrancyGuardTransient {
 
     /// @dev A zero amount moves nothing, so it is not a payment.
     function _logPayment(
-        bytes32 dealId,
+        bytes32 key,
         address payee,
         uint256 amount,
         PaymentReason reason,
         PaymentDirection direction
     ) internal {
-        if (amount != 0) emit Payment(dealId, payee, amount, reason, direction);
+        if (amount != 0) emit Payment(key, payee, amount, reason, direction);
     }
 }

@@ -64,14 +64,22 @@ library DealHashing {
         return keccak256(abi.encode(AGREEMENT_TYPEHASH, dealId, termsHash, deadline));
     }
 
-    /// @notice The stored commitment: the terms plus what later steps fixed (0 until known).
+    /// @notice The key a deal is stored under: its ID together with its two parties. Only the parties (in
+    /// person or by their signatures) can create a record under a key that names them, so nobody can squat the
+    /// ID a pending signed agreement will use; records that share an ID but not parties never meet.
+    function dealKey(bytes32 dealId, address jobCreator, address resourceProvider) internal pure returns (bytes32) {
+        return keccak256(abi.encode(dealId, jobCreator, resourceProvider));
+    }
+
+    /// @notice The stored commitment: the terms plus the instruction count once `addResult` fixed it (0 before).
     /// @dev 200 bits leave room for the state and its timestamp in the same slot; finding two terms with the
     /// same commitment takes ~2^100 hashes.
-    function commitment(
-        bytes32 termsHash,
-        uint64 instructionCount,
-        uint8 mediatorIndex
-    ) internal pure returns (bytes25) {
-        return bytes25(keccak256(abi.encode(termsHash, instructionCount, mediatorIndex)));
+    function commitment(bytes32 termsHash, uint64 instructionCount) internal pure returns (bytes25) {
+        return bytes25(keccak256(abi.encode(termsHash, instructionCount)));
+    }
+
+    /// @notice The index of the mediator drawn for a deal from the hash of its draw block.
+    function drawIndex(bytes32 blockHash, bytes32 key, uint256 mediatorCount) internal pure returns (uint8) {
+        return uint8(uint256(keccak256(abi.encode(blockHash, key))) % mediatorCount);
     }
 }

@@ -13,29 +13,40 @@ library Errors {
     /// @notice The deal ID is zero.
     error DealMarket_ZeroDealId();
 
-    /// @notice A deal with this ID already exists (also what a replayed signed agreement hits).
-    error DealMarket_DealExists(bytes32 dealId);
+    /// @notice A deal with this key (ID and parties) already exists (also what a replayed signed agreement hits).
+    error DealMarket_DealExists(bytes32 dealKey);
 
-    /// @notice No deal with this ID exists.
-    error DealMarket_DealNotFound(bytes32 dealId);
+    /// @notice No deal with this key (ID and parties) exists.
+    error DealMarket_DealNotFound(bytes32 dealKey);
 
     /// @notice The terms (or result data) passed do not match the deal's stored commitment.
-    error DealMarket_TermsMismatch(bytes32 dealId);
+    error DealMarket_TermsMismatch(bytes32 dealKey);
 
     /// @notice The deal is not in the state the action needs.
-    error DealMarket_InvalidState(bytes32 dealId, AgreementState current, AgreementState expected);
+    error DealMarket_InvalidState(bytes32 dealKey, AgreementState current, AgreementState expected);
 
     /// @notice The caller is not the party allowed to take this action.
-    error DealMarket_Unauthorized(bytes32 dealId, address caller);
+    error DealMarket_Unauthorized(bytes32 dealKey, address caller);
 
     /// @notice The party has already agreed to this deal.
-    error DealMarket_AlreadyAgreed(bytes32 dealId, address party);
+    error DealMarket_AlreadyAgreed(bytes32 dealKey, address party);
 
     /// @notice The step's deadline has passed; only its timeout remains.
-    error DealMarket_DeadlinePassed(bytes32 dealId, uint256 deadline);
+    error DealMarket_DeadlinePassed(bytes32 dealKey, uint256 deadline);
 
     /// @notice The step's deadline has not passed yet; the timeout cannot be claimed.
-    error DealMarket_DeadlineNotPassed(bytes32 dealId, uint256 deadline);
+    error DealMarket_DeadlineNotPassed(bytes32 dealKey, uint256 deadline);
+
+    /// @notice The mediator cannot be known yet: it is drawn from the hash of `drawBlock`, which exists from the
+    /// next block on.
+    error DealMarket_DrawPending(bytes32 dealKey, uint256 drawBlock);
+
+    /// @notice The hash of `drawBlock` is older than the 256 blocks the EVM keeps and nobody fixed the draw in
+    /// time: call `drawMediator` to draw again from a new block.
+    error DealMarket_DrawExpired(bytes32 dealKey, uint256 drawBlock);
+
+    /// @notice The mediator of this deal is already drawn and fixed.
+    error DealMarket_MediatorAlreadyDrawn(bytes32 dealKey, address mediator);
 
     /// @notice The job creator or resource provider is the zero address.
     error DealMarket_ZeroAddressParty();

@@ -87,7 +87,7 @@ struct DealTerms {
 /// @param state The current AgreementState.
 /// @param agreedBy Bit 0: the job creator has agreed (and escrowed); bit 1: the resource provider has.
 /// @param updatedAt When the current state began; every deadline counts from it.
-/// @param commitment The high 200 bits of keccak256(termsHash, instructionCount, mediatorIndex).
+/// @param commitment The high 200 bits of keccak256(termsHash, instructionCount).
 struct DealRecord {
     AgreementState state;
     uint8 agreedBy;
@@ -103,4 +103,16 @@ struct Service {
     uint8 roles;
     bytes32 metadata;
     string url;
+}
+
+/// @notice The mediator draw of a deal under mediation (`ResultsChecked`).
+/// @param drawBlock The block whose hash draws the mediator: the block of the `checkResult` (or of the last
+/// re-draw). Its hash is unknown to every transaction inside it, so neither party can see the draw when it acts.
+/// @param drawn Whether the draw was fixed by `drawMediator` (needed only beyond the 256 blocks whose hashes the
+/// EVM keeps).
+/// @param mediatorIndex The fixed draw, an index into the deal's mediators (valid when `drawn`).
+struct MediationDraw {
+    uint64 drawBlock;
+    bool drawn;
+    uint8 mediatorIndex;
 }
