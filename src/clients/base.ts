@@ -23,12 +23,28 @@ import {
   AccordError,
   AgreementState,
   getAgreementStateString,
+  mediatorDrawIndex,
   type AgreementStateName,
   type ConvertAmountOptions,
 } from "../model";
 import { decodeContractError, type AccordContractError } from "./errors";
-import { AccordTxResult, decodeAccordLogs, eventsNamed, type AccordEvent, type AccordEventOf } from "./events";
-import { dealIdOf, resolveDeal, type DealRef, type OnChainDealTerms, type ResolvedDeal } from "./terms";
+import {
+  AccordTxResult,
+  decodeAccordLogs,
+  eventsNamed,
+  type AccordEvent,
+  type AccordEventOf,
+  type DrawnMediator,
+} from "./events";
+import {
+  dealKeyOf,
+  resolveDeal,
+  toDealIdBytes32,
+  type DealKeyRef,
+  type DealRef,
+  type OnChainDealTerms,
+  type ResolvedDeal,
+} from "./terms";
 
 /**
  * How a client makes sure the market may pull the collateral an action escrows:
@@ -88,6 +104,8 @@ export type PermitSignature = {
 
 /** A deal's stored slot, decoded. */
 export type DealRecordView = {
+  /** The key it is stored under. */
+  dealKey: string;
   /** False when the market has never seen the deal (then every other field is zero). */
   exists: boolean;
   state: AgreementState;
@@ -103,6 +121,33 @@ export type DealResult = AccordEventOf<"ResultAdded">;
 
 /** The MediationRequested facts of a deal. */
 export type DealMediation = AccordEventOf<"MediationRequested">;
+
+/** The market's mediator draw of a deal, decoded. */
+export type MediationDrawView = {
+  dealKey: string;
+  /** False when the deal has no draw (it is not under mediation); then every other field is zero. */
+  exists: boolean;
+  /** The block whose hash draws the mediator (checkResult's, or a redraw's). */
+  drawBlock: number;
+  /** True once fixed on chain (`drawMediator`). */
+  drawn: boolean;
+  /** The fixed mediator index; meaningful only when `drawn`. */
+  mediatorIndex: number;
+};
+
+/** A deal's drawn mediator, worked out off chain (`computeDrawnMediator`). */
+export type MediatorDraw = DrawnMediator & {
+  dealKey: string;
+  drawBlock: number;
+  drawBlockHash: string;
+  /** Fixed on chain with drawMediator (then it outlives the 256 blocks of kept hashes). */
+  fixed: boolean;
+  /**
+   * Unfixed and its block older than 256 blocks: the decisions revert DealMarket_DrawExpired and
+   * `drawMediator` draws again from a new block (maybe another mediator).
+   */
+  expired: boolean;
+};
 
 /** Which timeout governs a state, and when it runs out. */
 export type DealDeadline = {
@@ -406,20 +451,33 @@ export class AccordClient {
                               DEAL READS
   //////////////////////////////////////////////////////////////*/
 
-  /** The deal's state; AccordContractError DealMarket_DealNotFound when the market has no such deal. */
-  async getDealState(deal: DealRef | string): Promise<AgreementState> {
-    const dealId = await dealIdOf(deal, { toWei: this.options.toWei });
-    const state = await this.read("getDealState", () => this.market.getDealState(dealId));
+  /** The key the market keeps the deal under: dealKey(dealId, jobCreator, resourceProvider). */
+  async dealKey(deal: DealRef): Promise<`0x${string}`> {
+    return (await this.resolveDeal(deal)).dealKey;
+  }
+
+  #keyOf(deal: DealKeyRef): Promise<`0x${string}`> {
+    return dealKeyOf(deal, { toWei: this.options.toWei });
+  }
+
+  /**
+   * The deal's state; AccordContractError DealMarket_DealNotFound when the market has no such deal. `deal` is a
+   * deal reference or its key (a CID alone is refused: records with other parties may share the ID).
+   */
+  async getDealState(deal: DealKeyRef): Promise<AgreementState> {
+    const key = await this.#keyOf(deal);
+    const state = await this.read("getDealState", () => this.market.getDealState(key));
     return Number(state) as AgreementState;
   }
 
   /** The deal's stored slot (exists = false, all zero, for an unknown deal). */
-  async getDealRecord(deal: DealRef | string): Promise<DealRecordView> {
-    const dealId = await dealIdOf(deal, { toWei: this.options.toWei });
-    const record = await this.read("getDeal", () => this.market.getDeal(dealId));
+  async getDealRecord(deal: DealKeyRef): Promise<DealRecordView> {
+    const key = await this.#keyOf(deal);
+    const record = await this.read("getDeal", () => this.market.getDeal(key));
     const state = Number(record.state) as AgreementState;
     const agreedBy = Number(record.agreedBy);
     return {
+      dealKey: key,
       exists: record.updatedAt !== 0n,
       state,
       stateName: getAgreementStateString(state),
@@ -432,9 +490,12 @@ export class AccordClient {
   /** The deadline of the deal's current step and whether it has passed. */
   async getDealDeadline(deal: DealRef): Promise<DealDeadline> {
     const resolved = await this.resolveDeal(deal);
-    const [record, now] = await Promise.all([this.getDealRecord(resolved.dealId), this.latestTimestamp()]);
+    const [record, now] = await Promise.all([this.getDealRecord(resolved.dealKey), this.latestTimestamp()]);
     if (!record.exists) {
-      throw new AccordClientError("NOT_FOUND", `the market has no deal ${resolved.dealCid}`);
+      throw new AccordClientError(
+        "NOT_FOUND",
+        `the market has no deal ${resolved.dealCid} under key ${resolved.dealKey}`,
+      );
     }
     const timeout = timeoutOf(record.state);
     const deadline = timeout ? record.updatedAt + resolved.terms.timeouts[timeout] : null;
@@ -444,6 +505,67 @@ export class AccordClient {
       deadline,
       timeout,
       passed: deadline !== null && now > deadline,
+    };
+  }
+
+  /** The mediator draw the market keeps for a deal under mediation (`exists` false otherwise). */
+  async getMediationDraw(deal: DealKeyRef): Promise<MediationDrawView> {
+    const key = await this.#keyOf(deal);
+    const draw = await this.read("getMediationDraw", () => this.market.getMediationDraw(key));
+    const drawBlock = Number(draw.drawBlock);
+    return {
+      dealKey: key,
+      exists: drawBlock !== 0,
+      drawBlock,
+      drawn: draw.drawn,
+      mediatorIndex: Number(draw.mediatorIndex),
+    };
+  }
+
+  /**
+   * The drawn mediator as the market's `drawnMediator` view reads it (the terms checked on chain). Reverts
+   * (AccordContractError) with DealMarket_DrawPending while the chain is still in the draw block (on most
+   * nodes a call runs in the latest block: one block after checkResult), DealMarket_DrawExpired once the
+   * draw block is older than 256 blocks and the draw was not fixed. `computeDrawnMediator` needs no wait.
+   */
+  async drawnMediator(deal: DealRef, options: ResultStepOptions = {}): Promise<DrawnMediator> {
+    const resolved = await this.resolveDeal(deal);
+    const instructionCount = await this.instructionCountOf(resolved, options.instructionCount);
+    const [mediator, mediatorIndex] = await this.read("drawnMediator", () =>
+      this.market.drawnMediator(resolved.dealId, resolved.terms, instructionCount),
+    );
+    return { mediator, mediatorIndex: Number(mediatorIndex) };
+  }
+
+  /**
+   * The drawn mediator computed off chain, as soon as the draw block is mined: the fixed draw, or
+   * `mediatorDrawIndex(hash of the draw block, dealKey, mediators)` over the terms passed (which the chain
+   * checks only when a decision is sent). AccordClientError NOT_FOUND when the deal is not under mediation.
+   */
+  async computeDrawnMediator(deal: DealRef): Promise<MediatorDraw> {
+    const resolved = await this.resolveDeal(deal);
+    const draw = await this.getMediationDraw(resolved.dealKey);
+    if (!draw.exists) {
+      throw new AccordClientError(
+        "NOT_FOUND",
+        `deal ${resolved.dealCid} (key ${resolved.dealKey}) has no mediator draw: it is not under mediation`,
+      );
+    }
+    const [block, latest] = await Promise.all([this.provider.getBlock(draw.drawBlock), this.provider.getBlockNumber()]);
+    if (!block?.hash) throw new AccordClientError("NOT_FOUND", `the provider returned no block ${draw.drawBlock}`);
+    const mediators = resolved.terms.members.mediators;
+    const mediatorIndex = draw.drawn
+      ? draw.mediatorIndex
+      : mediatorDrawIndex(block.hash, resolved.dealKey, mediators.length);
+    return {
+      dealKey: resolved.dealKey,
+      mediator: mediators[mediatorIndex],
+      mediatorIndex,
+      drawBlock: draw.drawBlock,
+      drawBlockHash: block.hash,
+      fixed: draw.drawn,
+      // The next transaction's block is latest + 1.
+      expired: !draw.drawn && latest + 1 - draw.drawBlock > BLOCKHASH_WINDOW,
     };
   }
 
@@ -459,80 +581,89 @@ export class AccordClient {
     return this.send("withdraw", (overrides) => this.market.withdraw(recipient, overrides));
   }
 
-  /** Every market event of a deal (DealCreated, PartyAgreed, DealStateChange, Payment, …) in chain order. */
-  async getDealEvents(deal: DealRef | string): Promise<AccordEvent[]> {
-    const dealId = await dealIdOf(deal, { toWei: this.options.toWei });
+  /**
+   * Every market event of one deal record (DealCreated, PartyAgreed, DealStateChange, Payment, …) in chain
+   * order, found by its key.
+   */
+  async getDealEvents(deal: DealKeyRef): Promise<AccordEvent[]> {
+    const key = await this.#keyOf(deal);
+    const market = await this.market.getAddress();
     const logs = await this.provider.getLogs({
-      address: await this.market.getAddress(),
-      topics: [null, dealId],
+      address: market,
+      topics: [null, key],
       fromBlock: this.fromBlock,
       toBlock: "latest",
     });
-    return decodeAccordLogs(logs, { market: await this.market.getAddress() }).filter(
-      (event) => "dealId" in event && event.dealId.toLowerCase() === dealId,
+    return decodeAccordLogs(logs, { market }).filter(
+      (event) => "dealKey" in event && event.dealKey.toLowerCase() === key,
     );
   }
 
+  /**
+   * Every record created under a deal ID (its CID or bytes32), whatever its parties: the DealCreated events, in
+   * chain order. More than one means someone else used the ID with other parties; tell them apart by key.
+   */
+  async findDealsById(dealId: string): Promise<AccordEventOf<"DealCreated">[]> {
+    const id = toDealIdBytes32(dealId);
+    const logs = await this.market.queryFilter(this.market.filters.DealCreated(), this.fromBlock, "latest");
+    return eventsNamed(decodeAccordLogs(logs, { market: await this.market.getAddress() }), "DealCreated").filter(
+      (event) => event.dealId.toLowerCase() === id,
+    );
+  }
+
+  /** The deal's DealCreated event (found by key): ID, CID, parties and terms; undefined if not created. */
+  async findDealCreated(deal: DealKeyRef): Promise<AccordEventOf<"DealCreated"> | undefined> {
+    return (await this.#eventsOf(deal, "DealCreated"))[0];
+  }
+
   /** The deal's terms from its DealCreated event (undefined if the market has not seen it). */
-  async findDealTerms(deal: DealRef | string): Promise<OnChainDealTerms | undefined> {
-    const events = await this.#eventsOf(deal, "DealCreated");
-    return events[0]?.terms;
+  async findDealTerms(deal: DealKeyRef): Promise<OnChainDealTerms | undefined> {
+    return (await this.findDealCreated(deal))?.terms;
   }
 
   /** The deal's ResultAdded event (results ID and instruction count), if results were submitted. */
-  async findResult(deal: DealRef | string): Promise<DealResult | undefined> {
+  async findResult(deal: DealKeyRef): Promise<DealResult | undefined> {
     const events = await this.#eventsOf(deal, "ResultAdded");
     return events[events.length - 1];
   }
 
-  /** The deal's MediationRequested event (mediator and its index), if the result was checked. */
-  async findMediation(deal: DealRef | string): Promise<DealMediation | undefined> {
+  /**
+   * The deal's latest MediationRequested event (the draw block; its `blockHash` draws the mediator, see
+   * `drawnMediatorOf`), if the result was checked.
+   */
+  async findMediation(deal: DealKeyRef): Promise<DealMediation | undefined> {
     const events = await this.#eventsOf(deal, "MediationRequested");
     return events[events.length - 1];
   }
 
   async #eventsOf<N extends "DealCreated" | "ResultAdded" | "MediationRequested">(
-    deal: DealRef | string,
+    deal: DealKeyRef,
     name: N,
   ): Promise<AccordEventOf<N>[]> {
-    const dealId = await dealIdOf(deal, { toWei: this.options.toWei });
+    const key = await this.#keyOf(deal);
     const market = this.market;
     const filter =
       name === "DealCreated"
-        ? market.filters.DealCreated(dealId)
+        ? market.filters.DealCreated(key)
         : name === "ResultAdded"
-          ? market.filters.ResultAdded(dealId)
-          : market.filters.MediationRequested(dealId);
+          ? market.filters.ResultAdded(key)
+          : market.filters.MediationRequested(key);
     const logs = await market.queryFilter(filter, this.fromBlock, "latest");
     return eventsNamed(decodeAccordLogs(logs, { market: await market.getAddress() }), name);
   }
 
-  /** The instruction count for calls after addResult: given, on the reference, or from ResultAdded. */
+  /** The instruction count for calls after addResult: given, on the reference, or from ResultAdded (by key). */
   protected async instructionCountOf(deal: ResolvedDeal, given?: bigint | number): Promise<bigint> {
     if (given !== undefined) return BigInt(given);
     if (deal.instructionCount !== undefined) return deal.instructionCount;
-    const result = await this.findResult(deal.dealId);
+    const result = await this.findResult(deal.dealKey);
     if (!result) {
       throw new AccordClientError(
         "NOT_FOUND",
-        `deal ${deal.dealCid} has no ResultAdded event since block ${this.fromBlock}; pass instructionCount`,
+        `deal ${deal.dealCid} (key ${deal.dealKey}) has no ResultAdded event since block ${this.fromBlock}; pass instructionCount`,
       );
     }
     return result.instructionCount;
-  }
-
-  /** The mediator index for calls after checkResult: given, on the reference, or from MediationRequested. */
-  protected async mediatorIndexOf(deal: ResolvedDeal, given?: number): Promise<number> {
-    if (given !== undefined) return given;
-    if (deal.mediatorIndex !== undefined) return deal.mediatorIndex;
-    const mediation = await this.findMediation(deal.dealId);
-    if (!mediation) {
-      throw new AccordClientError(
-        "NOT_FOUND",
-        `deal ${deal.dealCid} has no MediationRequested event since block ${this.fromBlock}; pass mediatorIndex`,
-      );
-    }
-    return mediation.mediatorIndex;
   }
 }
 
@@ -557,11 +688,11 @@ export type ResultStepOptions = {
   instructionCount?: bigint | number;
 };
 
-/** Options of the actions that come after checkResult. */
-export type MediationStepOptions = ResultStepOptions & {
-  /** From the MediationRequested event; looked up on chain when absent. */
-  mediatorIndex?: number;
-};
+/** Options of the actions that come after checkResult (the mediator is the chain's draw, not an argument). */
+export type MediationStepOptions = ResultStepOptions;
+
+/** The EVM keeps the hashes of the last 256 blocks: an unfixed draw older than that must be drawn again. */
+export const BLOCKHASH_WINDOW = 256;
 
 /** True when two addresses are the same (any case). */
 export function sameAddress(a: string, b: string): boolean {

@@ -1,10 +1,21 @@
-// Logs of the Accord contracts → typed events. Deal events carry the deal ID as bytes32 and as its CID.
+// Logs of the Accord contracts → typed events. Each event's fields are its ABI's (TypeChain's output objects),
+// with enums and small integers as numbers and the CIDs of bytes32 digests added. Deal events name the deal by
+// its key; DealCreated also carries the deal ID (bytes32 and CID) and the terms.
 
 import { ZeroHash, type Interface, type Log, type LogDescription, type TransactionReceipt } from "ethers";
-import { AccordToken__factory, DealMarket__factory, ServiceRegistry__factory } from "../../typechain-types";
+import {
+  AccordToken__factory,
+  DealMarket__factory,
+  ServiceRegistry__factory,
+  type AccordToken,
+  type DealMarket,
+  type ServiceRegistry,
+} from "../../typechain-types";
+import type { TypedContractEvent } from "../../typechain-types/common";
 import {
   bytes32ToCid,
   getAgreementStateString,
+  mediatorDrawIndex,
   paymentDirectionNames,
   paymentReasonNames,
   serviceTypeNames,
@@ -19,52 +30,50 @@ import {
 } from "../model";
 import { termsFromResult, type OnChainDealTerms } from "./terms";
 
+/** The named arguments TypeChain gives a contract's event `N`. */
+type EventArgs<C extends { filters: object }, N extends keyof C["filters"]> =
+  C["filters"][N] extends TypedContractEvent<infer _In, infer _Out, infer Args> ? Args : never;
+type MarketArgs<N extends keyof DealMarket["filters"]> = EventArgs<DealMarket, N>;
+type RegistryArgs<N extends keyof ServiceRegistry["filters"]> = EventArgs<ServiceRegistry, N>;
+type TokenArgs<N extends keyof AccordToken["filters"]> = EventArgs<AccordToken, N>;
+
+/** An event's ABI arguments with some fields retyped (enums as numbers). */
+type Retyped<Args, Changes> = Omit<Args, keyof Changes> & Changes;
+
 /** The fields of each Accord event, by event name. */
 export type AccordEventFields = {
-  DealCreated: {
-    dealId: string;
+  /** The terms come flattened in the log (solver, mediators, pricing, timeouts); here they are whole. */
+  DealCreated: Omit<MarketArgs<"DealCreated">, "solver" | "mediators" | "pricing" | "timeouts"> & {
+    /** The CIDv0 of the deal ID. */
     dealCid: string;
-    jobCreator: string;
-    resourceProvider: string;
     terms: OnChainDealTerms;
   };
-  PartyAgreed: { dealId: string; dealCid: string; party: string };
-  DealStateChange: { dealId: string; dealCid: string; state: AgreementState; stateName: AgreementStateName };
-  ResultAdded: {
-    dealId: string;
-    dealCid: string;
-    /** bytes32 digest of the results' CID. */
-    resultsId: string;
-    resultsCid: string;
-    instructionCount: bigint;
+  PartyAgreed: MarketArgs<"PartyAgreed">;
+  DealStateChange: Retyped<MarketArgs<"DealStateChange">, { state: AgreementState }> & {
+    stateName: AgreementStateName;
   };
-  MediationRequested: { dealId: string; dealCid: string; mediator: string; mediatorIndex: number };
-  Payment: {
-    dealId: string;
-    dealCid: string;
-    payee: string;
-    amount: bigint;
-    reason: PaymentReason;
+  ResultAdded: MarketArgs<"ResultAdded"> & { resultsCid: string };
+  /** The mediator is drawn from the hash of this log's block (`blockHash`): see `drawnMediatorOf`. */
+  MediationRequested: Retyped<MarketArgs<"MediationRequested">, { drawBlock: number }>;
+  MediatorDrawn: Retyped<MarketArgs<"MediatorDrawn">, { mediatorIndex: number }>;
+  Payment: Retyped<MarketArgs<"Payment">, { reason: PaymentReason; direction: PaymentDirection }> & {
     reasonName: PaymentReasonName;
-    direction: PaymentDirection;
     directionName: PaymentDirectionName;
   };
-  PayoutDeferred: { account: string; amount: bigint };
-  Withdrawn: { account: string; to: string; amount: bigint };
-  ServiceRegistered: {
-    account: string;
-    roles: number;
+  PayoutDeferred: MarketArgs<"PayoutDeferred">;
+  Withdrawn: MarketArgs<"Withdrawn">;
+  ServiceRegistered: Retyped<RegistryArgs<"ServiceRegistered">, { roles: number }> & {
     roleNames: ServiceTypeName[];
-    metadata: string;
     /** null when the metadata digest is zero (no metadata). */
     metadataCid: string | null;
-    url: string;
   };
-  ServiceRoleAdded: { account: string; role: ServiceType; roleName: ServiceTypeName };
-  ServiceRoleRemoved: { account: string; role: ServiceType; roleName: ServiceTypeName };
-  ServiceUnregistered: { account: string };
-  Transfer: { from: string; to: string; value: bigint };
-  Approval: { owner: string; spender: string; value: bigint };
+  ServiceRoleAdded: Retyped<RegistryArgs<"ServiceRoleAdded">, { role: ServiceType }> & { roleName: ServiceTypeName };
+  ServiceRoleRemoved: Retyped<RegistryArgs<"ServiceRoleRemoved">, { role: ServiceType }> & {
+    roleName: ServiceTypeName;
+  };
+  ServiceUnregistered: RegistryArgs<"ServiceUnregistered">;
+  Transfer: TokenArgs<"Transfer">;
+  Approval: TokenArgs<"Approval">;
 };
 
 export type AccordEventName = keyof AccordEventFields;
@@ -74,6 +83,8 @@ export type AccordEventLocation = {
   /** The emitting contract. */
   address: string;
   blockNumber: number;
+  /** The hash of the log's block (for MediationRequested, what the mediator is drawn from). */
+  blockHash: string;
   transactionHash: string;
   logIndex: number;
 };
@@ -90,106 +101,103 @@ const tokenInterface: Interface = AccordToken__factory.createInterface();
 /** Which contract a log comes from decides which ABI decodes it. */
 export type AccordContractAddresses = { market?: string; registry?: string; token?: string };
 
+/** The TypeChain arguments each decoded event is made from. */
+type ArgsOf<N extends AccordEventName> = N extends keyof DealMarket["filters"]
+  ? MarketArgs<N>
+  : N extends keyof ServiceRegistry["filters"]
+    ? RegistryArgs<N>
+    : N extends keyof AccordToken["filters"]
+      ? TokenArgs<N>
+      : never;
+
 function roleNamesOf(bitmap: number): ServiceTypeName[] {
   return serviceTypeNames.filter((_, i) => (bitmap & (1 << i)) !== 0);
 }
 
-function fieldsOf(parsed: LogDescription): AccordEvent | undefined {
-  const a = parsed.args;
-  switch (parsed.name) {
-    case "DealCreated":
-      return {
-        name: "DealCreated",
-        dealId: a.dealId,
-        dealCid: bytes32ToCid(a.dealId),
+function roleFields(a: { account: string; role: bigint }): {
+  account: string;
+  role: ServiceType;
+  roleName: ServiceTypeName;
+} {
+  const role = Number(a.role) as ServiceType;
+  return { account: a.account, role, roleName: serviceTypeNames[role] };
+}
+
+/** One decoder per event: ABI arguments (an ethers Result, read by name) → the event's fields. */
+const decoders: { [N in AccordEventName]: (a: ArgsOf<N>) => AccordEventFields[N] } = {
+  DealCreated: (a) => ({
+    dealKey: a.dealKey,
+    jobCreator: a.jobCreator,
+    resourceProvider: a.resourceProvider,
+    dealId: a.dealId,
+    dealCid: bytes32ToCid(a.dealId),
+    // The event carries the terms flattened (the parties are its indexed topics).
+    terms: termsFromResult({
+      members: {
         jobCreator: a.jobCreator,
         resourceProvider: a.resourceProvider,
-        // The event carries the terms flattened (the parties are its indexed topics).
-        terms: termsFromResult({
-          members: {
-            jobCreator: a.jobCreator,
-            resourceProvider: a.resourceProvider,
-            solver: a.solver,
-            mediators: a.mediators,
-          },
-          pricing: a.pricing,
-          timeouts: a.timeouts,
-        }),
-      } as AccordEvent;
-    case "PartyAgreed":
-      return { name: "PartyAgreed", dealId: a.dealId, dealCid: bytes32ToCid(a.dealId), party: a.party } as AccordEvent;
-    case "DealStateChange": {
-      const state = Number(a.state) as AgreementState;
-      return {
-        name: "DealStateChange",
-        dealId: a.dealId,
-        dealCid: bytes32ToCid(a.dealId),
-        state,
-        stateName: getAgreementStateString(state),
-      } as AccordEvent;
-    }
-    case "ResultAdded":
-      return {
-        name: "ResultAdded",
-        dealId: a.dealId,
-        dealCid: bytes32ToCid(a.dealId),
-        resultsId: a.resultsId,
-        resultsCid: bytes32ToCid(a.resultsId),
-        instructionCount: a.instructionCount as bigint,
-      } as AccordEvent;
-    case "MediationRequested":
-      return {
-        name: "MediationRequested",
-        dealId: a.dealId,
-        dealCid: bytes32ToCid(a.dealId),
-        mediator: a.mediator,
-        mediatorIndex: Number(a.mediatorIndex),
-      } as AccordEvent;
-    case "Payment": {
-      const reason = Number(a.reason) as PaymentReason;
-      const direction = Number(a.direction) as PaymentDirection;
-      return {
-        name: "Payment",
-        dealId: a.dealId,
-        dealCid: bytes32ToCid(a.dealId),
-        payee: a.payee,
-        amount: a.amount as bigint,
-        reason,
-        reasonName: paymentReasonNames[reason],
-        direction,
-        directionName: paymentDirectionNames[direction],
-      } as AccordEvent;
-    }
-    case "PayoutDeferred":
-      return { name: "PayoutDeferred", account: a.account, amount: a.amount } as AccordEvent;
-    case "Withdrawn":
-      return { name: "Withdrawn", account: a.account, to: a.to, amount: a.amount } as AccordEvent;
-    case "ServiceRegistered": {
-      const roles = Number(a.roles);
-      return {
-        name: "ServiceRegistered",
-        account: a.account,
-        roles,
-        roleNames: roleNamesOf(roles),
-        metadata: a.metadata,
-        metadataCid: a.metadata === ZeroHash ? null : bytes32ToCid(a.metadata),
-        url: a.url,
-      } as AccordEvent;
-    }
-    case "ServiceRoleAdded":
-    case "ServiceRoleRemoved": {
-      const role = Number(a.role) as ServiceType;
-      return { name: parsed.name, account: a.account, role, roleName: serviceTypeNames[role] } as AccordEvent;
-    }
-    case "ServiceUnregistered":
-      return { name: "ServiceUnregistered", account: a.account } as AccordEvent;
-    case "Transfer":
-      return { name: "Transfer", from: a.from, to: a.to, value: a.value } as AccordEvent;
-    case "Approval":
-      return { name: "Approval", owner: a.owner, spender: a.spender, value: a.value } as AccordEvent;
-    default:
-      return undefined; // e.g. OwnershipTransferred, EIP712DomainChanged
-  }
+        solver: a.solver,
+        mediators: a.mediators,
+      },
+      pricing: a.pricing,
+      timeouts: a.timeouts,
+    }),
+  }),
+  PartyAgreed: (a) => ({ dealKey: a.dealKey, party: a.party }),
+  DealStateChange: (a) => {
+    const state = Number(a.state) as AgreementState;
+    return { dealKey: a.dealKey, state, stateName: getAgreementStateString(state) };
+  },
+  ResultAdded: (a) => ({
+    dealKey: a.dealKey,
+    resultsId: a.resultsId,
+    resultsCid: bytes32ToCid(a.resultsId),
+    instructionCount: a.instructionCount,
+  }),
+  MediationRequested: (a) => ({ dealKey: a.dealKey, drawBlock: Number(a.drawBlock) }),
+  MediatorDrawn: (a) => ({ dealKey: a.dealKey, mediator: a.mediator, mediatorIndex: Number(a.mediatorIndex) }),
+  Payment: (a) => {
+    const reason = Number(a.reason) as PaymentReason;
+    const direction = Number(a.direction) as PaymentDirection;
+    return {
+      dealKey: a.dealKey,
+      payee: a.payee,
+      amount: a.amount,
+      reason,
+      reasonName: paymentReasonNames[reason],
+      direction,
+      directionName: paymentDirectionNames[direction],
+    };
+  },
+  PayoutDeferred: (a) => ({ account: a.account, amount: a.amount }),
+  Withdrawn: (a) => ({ account: a.account, to: a.to, amount: a.amount }),
+  ServiceRegistered: (a) => {
+    const roles = Number(a.roles);
+    return {
+      account: a.account,
+      roles,
+      roleNames: roleNamesOf(roles),
+      metadata: a.metadata,
+      metadataCid: a.metadata === ZeroHash ? null : bytes32ToCid(a.metadata),
+      url: a.url,
+    };
+  },
+  ServiceRoleAdded: roleFields,
+  ServiceRoleRemoved: roleFields,
+  ServiceUnregistered: (a) => ({ account: a.account }),
+  Transfer: (a) => ({ from: a.from, to: a.to, value: a.value }),
+  Approval: (a) => ({ owner: a.owner, spender: a.spender, value: a.value }),
+};
+
+function isDecoded(name: string): name is AccordEventName {
+  return Object.prototype.hasOwnProperty.call(decoders, name);
+}
+
+function fieldsOf(parsed: LogDescription): ({ name: AccordEventName } & Record<string, unknown>) | undefined {
+  const name = parsed.name;
+  if (!isDecoded(name)) return undefined; // e.g. OwnershipTransferred, EIP712DomainChanged
+  const decode = decoders[name] as (a: unknown) => object;
+  return { name, ...decode(parsed.args) };
 }
 
 function interfaceFor(log: Log, addresses: AccordContractAddresses): Interface | undefined {
@@ -216,9 +224,10 @@ export function decodeAccordLog(log: Log, addresses: AccordContractAddresses): A
   return Object.assign(event, {
     address: log.address,
     blockNumber: log.blockNumber,
+    blockHash: log.blockHash,
     transactionHash: log.transactionHash,
     logIndex: log.index,
-  });
+  }) as unknown as AccordEvent;
 }
 
 /** Decodes the logs of the Accord contracts among `logs`, in order. */
@@ -229,6 +238,23 @@ export function decodeAccordLogs(logs: readonly Log[], addresses: AccordContract
     if (event) events.push(event);
   }
   return events;
+}
+
+/** A mediator of a deal's terms and its index among them. */
+export type DrawnMediator = { mediator: string; mediatorIndex: number };
+
+/**
+ * The mediator a MediationRequested log draws: `mediators[mediatorDrawIndex(log's block hash, dealKey, n)]`. Known
+ * off chain as soon as the log's block is (from checkResult's receipt, or getLogs); the chain itself reads it
+ * from the next block on. `terms` must be the deal's (the key's) terms; a later MediatorDrawn fixes the same one.
+ */
+export function drawnMediatorOf(
+  request: Pick<AccordEventOf<"MediationRequested">, "dealKey" | "blockHash">,
+  terms: OnChainDealTerms,
+): DrawnMediator {
+  const mediators = terms.members.mediators;
+  const mediatorIndex = mediatorDrawIndex(request.blockHash, request.dealKey, mediators.length);
+  return { mediator: mediators[mediatorIndex], mediatorIndex };
 }
 
 /** The events of one name among `events`. */

@@ -6,12 +6,15 @@ export * from "./events";
 export {
   AccordClient,
   AccordClientError,
+  BLOCKHASH_WINDOW,
   sameAddress,
   type AccordClientOptions,
   type AllowanceMode,
   type DealDeadline,
   type DealMediation,
   type DealRecordView,
+  type MediationDrawView,
+  type MediatorDraw,
   type DealResult,
   type FromDeploymentOptions,
   type MediationStepOptions,
@@ -25,7 +28,7 @@ export {
   type SignAgreementOptions,
   type SignedAgreement,
 } from "./party";
-export { JobCreatorClient, type CheckResultOptions } from "./job-creator";
+export { JobCreatorClient, type CheckResultOptions, type CheckResultTxResult } from "./job-creator";
 export { ResourceProviderClient, type AddResultOptions, type ResultInputRef } from "./resource-provider";
 export { MediatorClient, type PendingMediation, type PendingMediationsOptions } from "./mediator";
 export {

@@ -1,8 +1,8 @@
 // The job creator: agrees to deals, judges results (accept, or check → mediation) and claims the timeouts
 // of a provider that never delivered.
 
-import type { AllowanceMode, ResultStepOptions } from "./base";
-import type { AccordTxResult } from "./events";
+import { AccordClientError, type AllowanceMode, type ResultStepOptions } from "./base";
+import { drawnMediatorOf, type AccordTxResult, type DrawnMediator } from "./events";
 import { PartyClient, type PartyRole } from "./party";
 import { checkResultPull, type DealRef } from "./terms";
 
@@ -10,6 +10,17 @@ export type CheckResultOptions = ResultStepOptions & {
   /** How the mediation fee (net of the returned judge collateral) is allowed; default the client's mode. */
   allowance?: AllowanceMode;
 };
+
+/**
+ * checkResult's transaction, with its draw: the block whose hash draws the mediator (this transaction's) and,
+ * worked out from that hash now that the block exists, the mediator drawn.
+ */
+export type CheckResultTxResult = AccordTxResult &
+  DrawnMediator & {
+    dealKey: string;
+    drawBlock: number;
+    drawBlockHash: string;
+  };
 
 export class JobCreatorClient extends PartyClient {
   protected readonly role: PartyRole = "jobCreator";
@@ -28,9 +39,10 @@ export class JobCreatorClient extends PartyClient {
 
   /**
    * Disputes the results: escrows the mediation fee (minus the judge collateral returned) and has a
-   * mediator drawn. `result.get("MediationRequested")` gives the mediator and its index.
+   * mediator drawn from the hash of this transaction's block, which nobody (this job creator included) knew
+   * when it was sent. The result carries the draw block, its hash and the mediator it draws.
    */
-  async checkResult(deal: DealRef, options: CheckResultOptions = {}): Promise<AccordTxResult> {
+  async checkResult(deal: DealRef, options: CheckResultOptions = {}): Promise<CheckResultTxResult> {
     const resolved = await this.resolveDeal(deal);
     const instructionCount = await this.instructionCountOf(resolved, options.instructionCount);
     const approval = await this.ensureAllowance(checkResultPull(resolved.terms), options.allowance);
@@ -38,7 +50,18 @@ export class JobCreatorClient extends PartyClient {
       this.market.checkResult(resolved.dealId, resolved.terms, instructionCount, overrides),
     );
     result.approval = approval;
-    return result;
+    const request = result
+      .filter("MediationRequested")
+      .find((event) => event.dealKey.toLowerCase() === resolved.dealKey);
+    if (!request) {
+      throw new AccordClientError("NOT_FOUND", `checkResult: transaction ${result.hash} logged no MediationRequested`);
+    }
+    return Object.assign(result, {
+      dealKey: resolved.dealKey,
+      drawBlock: request.drawBlock,
+      drawBlockHash: request.blockHash,
+      ...drawnMediatorOf(request, resolved.terms),
+    });
   }
 
   /** The provider did not submit results in time: its submit collateral is slashed to the job creator. */

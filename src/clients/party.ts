@@ -27,6 +27,8 @@ export type PartyRole = "jobCreator" | "resourceProvider";
 export type SignedAgreement = {
   dealId: `0x${string}`;
   dealCid: string;
+  /** The key the agreement creates the deal under. */
+  dealKey: `0x${string}`;
   terms: OnChainDealTerms;
   deadline: bigint;
   role: PartyRole;
@@ -113,6 +115,7 @@ export abstract class PartyClient extends AccordClient {
     const signed: SignedAgreement = {
       dealId: resolved.dealId,
       dealCid: resolved.dealCid,
+      dealKey: resolved.dealKey,
       terms: resolved.terms,
       deadline,
       role: this.role,
@@ -150,6 +153,12 @@ export abstract class PartyClient extends AccordClient {
         throw new AccordClientError(
           "BAD_SIGNATURE",
           `the counterparty signed deal ${counterparty.dealCid}, not ${resolved.dealCid}`,
+        );
+      }
+      if (counterparty.dealKey.toLowerCase() !== resolved.dealKey) {
+        throw new AccordClientError(
+          "BAD_SIGNATURE",
+          `the counterparty signed deal ${counterparty.dealCid} between other parties (key ${counterparty.dealKey})`,
         );
       }
     }
@@ -190,13 +199,15 @@ export abstract class PartyClient extends AccordClient {
     );
   }
 
-  /** The mediator did not decide in time: everyone gets its escrow back. */
+  /**
+   * The mediator did not decide in time: everyone gets its escrow back. Claimable whoever was drawn and
+   * whether or not the draw was fixed.
+   */
   async timeoutMediateResults(deal: DealRef, options: MediationStepOptions = {}): Promise<AccordTxResult> {
     const resolved = await this.resolveDeal(deal);
     const instructionCount = await this.instructionCountOf(resolved, options.instructionCount);
-    const mediatorIndex = await this.mediatorIndexOf(resolved, options.mediatorIndex);
     return this.send("timeoutMediateResults", (overrides) =>
-      this.market.timeoutMediateResults(resolved.dealId, resolved.terms, instructionCount, mediatorIndex, overrides),
+      this.market.timeoutMediateResults(resolved.dealId, resolved.terms, instructionCount, overrides),
     );
   }
 }

@@ -43,6 +43,8 @@ export type AgreeWithSignaturesOptions = CollectSignaturesOptions & {
 export type CollectedAgreement = {
   dealId: `0x${string}`;
   dealCid: string;
+  /** The key the agreement creates the deal under. */
+  dealKey: `0x${string}`;
   terms: OnChainDealTerms;
   deadline: bigint;
   jobCreatorSignature: string;
@@ -108,6 +110,7 @@ export class SolverClient extends AccordClient {
     return {
       dealId: resolved.dealId,
       dealCid: resolved.dealCid,
+      dealKey: resolved.dealKey,
       terms: resolved.terms,
       deadline,
       jobCreatorSignature,
@@ -166,6 +169,12 @@ export class SolverClient extends AccordClient {
       throw new AccordClientError(
         "BAD_SIGNATURE",
         `the ${ROLE_NAMES[role]} signed deal ${signed.dealCid}, not ${deal.dealCid}`,
+      );
+    }
+    if (signed.dealKey.toLowerCase() !== deal.dealKey) {
+      throw new AccordClientError(
+        "BAD_SIGNATURE",
+        `the ${ROLE_NAMES[role]} signed deal ${signed.dealCid} between other parties (key ${signed.dealKey})`,
       );
     }
     if (signed.deadline !== deadline) {

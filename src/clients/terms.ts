@@ -1,7 +1,7 @@
 // Deal terms as the DealMarket takes them, the references a client method accepts for a deal, and the
 // arithmetic of what each step escrows.
 
-import { isHexString, type Result, type TypedDataDomain, type TypedDataField } from "ethers";
+import { isHexString, type BigNumberish, type Result, type TypedDataDomain, type TypedDataField } from "ethers";
 import {
   AccordError,
   bytes32ToCid,
@@ -9,6 +9,7 @@ import {
   convertDealMembers,
   convertDealPricing,
   convertDealTimeouts,
+  dealKey as computeDealKey,
   getDealId,
   type ConvertAmountOptions,
   type Deal,
@@ -24,18 +25,28 @@ export type OnChainDealTerms = {
   timeouts: DealTimeoutsStruct;
 };
 
-/** A deal as the chain knows it: its ID (a CID "Qm…" or the bytes32 digest) and its terms. */
+/**
+ * A deal as the chain knows it: its ID (a CID "Qm…" or the bytes32 digest) and its terms. The market keeps it
+ * under `dealKey(dealId, terms.members.jobCreator, terms.members.resourceProvider)`: records that share an ID
+ * but not parties are different deals.
+ */
 export type OnChainDeal = {
   dealId: string;
   terms: OnChainDealTerms;
+  /** The deal's key; derived from the ID and the parties, and checked against them when given. */
+  dealKey?: string;
   /** Known after addResult (the ResultAdded event); looked up on chain when absent. */
   instructionCount?: bigint;
-  /** Known after checkResult (the MediationRequested event); looked up on chain when absent. */
-  mediatorIndex?: number;
 };
 
 /** What a client method accepts for a deal: the data model's Deal (IDs as CIDs) or an on-chain deal. */
 export type DealRef = Deal | OnChainDeal;
+
+/**
+ * What the reads accept: a deal reference, or the deal's key (bytes32 hex). A deal ID alone (CID) is refused:
+ * several records may share it.
+ */
+export type DealKeyRef = DealRef | string;
 
 /** A deal reference resolved to what the contracts take. */
 export type ResolvedDeal = {
@@ -43,9 +54,10 @@ export type ResolvedDeal = {
   dealId: `0x${string}`;
   /** The CIDv0 of the deal ID. */
   dealCid: string;
+  /** Where the market keeps the deal: dealKey(dealId, jobCreator, resourceProvider), lower-case hex. */
+  dealKey: `0x${string}`;
   terms: OnChainDealTerms;
   instructionCount?: bigint;
-  mediatorIndex?: number;
 };
 
 function isOnChainDeal(ref: DealRef): ref is OnChainDeal {
@@ -67,19 +79,35 @@ export function dealToTerms(deal: Deal, options: ConvertAmountOptions = {}): OnC
   };
 }
 
+/** The key the market keeps a deal under (lower-case hex): the model's `dealKey` of the ID and the terms' parties. */
+export function dealKeyOfTerms(dealId: string, terms: OnChainDealTerms): `0x${string}` {
+  return computeDealKey(
+    toDealIdBytes32(dealId),
+    terms.members.jobCreator,
+    terms.members.resourceProvider,
+  ).toLowerCase() as `0x${string}`;
+}
+
 /**
  * Resolves a deal reference: for a model Deal, dealId = cidToBytes32(deal.id) (the ID is computed with
- * getDealId when `deal.id` is empty) and the terms are converted; an OnChainDeal passes as it is.
+ * getDealId when `deal.id` is empty) and the terms are converted; an OnChainDeal passes as it is. The key is
+ * derived from the ID and the parties; a `dealKey` given on an OnChainDeal must equal it.
  */
 export async function resolveDeal(ref: DealRef, options: ConvertAmountOptions = {}): Promise<ResolvedDeal> {
   if (isOnChainDeal(ref)) {
     const dealId = toDealIdBytes32(ref.dealId);
+    const dealKey = dealKeyOfTerms(dealId, ref.terms);
+    if (ref.dealKey !== undefined && ref.dealKey.toLowerCase() !== dealKey) {
+      throw new AccordError(
+        `deal key ${ref.dealKey} is not that of deal ${bytes32ToCid(dealId)} between its terms' parties (${dealKey})`,
+      );
+    }
     return {
       dealId,
       dealCid: bytes32ToCid(dealId),
+      dealKey,
       terms: ref.terms,
       instructionCount: ref.instructionCount,
-      mediatorIndex: ref.mediatorIndex,
     };
   }
   if (typeof ref !== "object" || ref === null || !("members" in ref)) {
@@ -87,25 +115,40 @@ export async function resolveDeal(ref: DealRef, options: ConvertAmountOptions = 
   }
   const id = ref.id !== "" ? ref.id : await getDealId(ref);
   const dealId = cidToBytes32(id);
-  return { dealId, dealCid: bytes32ToCid(dealId), terms: dealToTerms(ref, options) };
+  const terms = dealToTerms(ref, options);
+  return { dealId, dealCid: bytes32ToCid(dealId), dealKey: dealKeyOfTerms(dealId, terms), terms };
 }
 
-/** The ID of a deal reference, or of a CID / bytes32 string, as bytes32 (no terms needed). */
-export async function dealIdOf(ref: DealRef | string, options: ConvertAmountOptions = {}): Promise<`0x${string}`> {
-  if (typeof ref === "string") return toDealIdBytes32(ref);
-  if (isOnChainDeal(ref)) return toDealIdBytes32(ref.dealId);
-  return (await resolveDeal(ref, options)).dealId;
+/**
+ * The key of a deal reference, or a key given as bytes32 hex. A CID is refused: a deal ID does not name one
+ * record (anyone may create a record with the same ID and other parties).
+ */
+export async function dealKeyOf(ref: DealKeyRef, options: ConvertAmountOptions = {}): Promise<`0x${string}`> {
+  if (typeof ref === "string") {
+    if (isHexString(ref, 32)) return ref.toLowerCase() as `0x${string}`;
+    throw new AccordError(
+      `${ref} is not a deal key (bytes32): a deal ID names every record that shares it; pass the deal (ID and terms) or its key`,
+    );
+  }
+  return (await resolveDeal(ref, options)).dealKey;
 }
+
+/** Terms as a decoded event or call gives them: addresses as strings, amounts as any BigNumberish. */
+export type DealTermsLike = {
+  members: { jobCreator: string; resourceProvider: string; solver: string; mediators: readonly string[] };
+  pricing: { [K in keyof DealPricingStruct]: BigNumberish };
+  timeouts: { [K in keyof DealTimeoutsStruct]: BigNumberish };
+};
 
 /** Terms decoded from an event or a call (an ethers Result) as plain objects. */
-export function termsFromResult(terms: Result | OnChainDealTerms): OnChainDealTerms {
-  const { members, pricing, timeouts } = terms as OnChainDealTerms;
+export function termsFromResult(terms: Result | DealTermsLike): OnChainDealTerms {
+  const { members, pricing, timeouts } = terms as DealTermsLike;
   return {
     members: {
-      jobCreator: members.jobCreator,
-      resourceProvider: members.resourceProvider,
-      solver: members.solver,
-      mediators: Array.from(members.mediators),
+      jobCreator: members.jobCreator as `0x${string}`,
+      resourceProvider: members.resourceProvider as `0x${string}`,
+      solver: members.solver as `0x${string}`,
+      mediators: Array.from(members.mediators) as `0x${string}`[],
     },
     pricing: {
       instructionPrice: BigInt(pricing.instructionPrice),
@@ -221,6 +264,7 @@ export function dealMarketDomain(chainId: bigint | number, market: string): Type
 export type AgreementRequest = {
   dealId: `0x${string}`;
   dealCid: string;
+  dealKey: `0x${string}`;
   terms: OnChainDealTerms;
   /** Unix seconds; the last moment the signatures are accepted. */
   deadline: bigint;
@@ -233,6 +277,7 @@ export function agreementRequest(deal: ResolvedDeal, deadline: bigint, domain: T
   return {
     dealId: deal.dealId,
     dealCid: deal.dealCid,
+    dealKey: deal.dealKey,
     terms: deal.terms,
     deadline,
     domain,
