@@ -1,10 +1,13 @@
-// Market activity for a development network: deals driven through every path (happy, two-step, mediation
-// both ways, every timeout), so the indexer and the API have live data (`accord dev`) and the indexer
-// benchmark has real events. It calls the contracts directly and uses time travel for timeouts, so it is
-// for Hardhat networks only.
-import { MaxUint256, id as keccakId, type Signer } from "ethers";
-import type { AccordToken, DealMarket } from "../../typechain-types";
-import { DEAL_AGREEMENT_TYPES, dealMarketDomain, type OnChainDealTerms } from "../clients/terms";
+// Market activity for a development network: the demo's services registered in the ServiceRegistry, and deals
+// driven through every path (happy, two-step, mediation both ways, every timeout), so the indexer and the API
+// have live data (`accord dev`) and the indexer benchmark has real events. It calls the contracts directly and
+// uses time travel for timeouts, so it is for Hardhat networks only.
+import { MaxUint256, id as keccakId, toUtf8Bytes, type Signer } from "ethers";
+import type { AccordToken, DealMarket, ServiceRegistry } from "../../typechain-types";
+import { drawnMediatorOf, type AccordEventOf } from "../clients/events";
+import { metadataToBytes32, rolesToBitmap } from "../clients/registry";
+import { DEAL_AGREEMENT_TYPES, dealKeyOfTerms, dealMarketDomain, type OnChainDealTerms } from "../clients/terms";
+import { bytes32ToCid, cidOfBlock, encodeDagPbBlock, type ServiceTypeName } from "../model";
 
 export const DEAL_PATHS = [
   "happy",
@@ -30,6 +33,12 @@ export type ActivityParties = {
   mediators: Signer[];
 };
 
+/** A deal the demo finished: its ID (bytes32 and CID) and the key the market keeps it under. */
+export type DemoDeal = { path: DealPath; dealId: string; dealCid: string; dealKey: string };
+
+/** A service the demo registered. */
+export type DemoService = { account: string; roles: ServiceTypeName[]; metadataCid: string; url: string };
+
 const TOKEN = 10n ** 18n;
 /** Seconds every step may take; timeouts travel just past it. */
 const STEP_TIMEOUT = 60n;
@@ -39,12 +48,25 @@ export class MarketActivity {
   private dealCounter = 0;
   private readonly seed = keccakId(`${Date.now()}-${Math.random()}`);
 
+  private registered: Promise<DemoService[]> | undefined;
+
+  /**
+   * `registry`: where the demo's accounts announce themselves (`register`); without it they are not
+   * registered.
+   */
   constructor(
     private readonly market: DealMarket,
     private readonly token: AccordToken,
     private readonly parties: ActivityParties,
     private readonly rpc: DevRpc,
+    private readonly registry?: ServiceRegistry,
   ) {}
+
+  /** Everything before the first deal: funds the parties and registers their services (if a registry was given). */
+  async setup(): Promise<DemoService[]> {
+    await this.fund();
+    return this.register();
+  }
 
   /** Gives every job creator and provider tokens and an unlimited allowance for the market. */
   async fund(amountEach = 1_000_000n * TOKEN): Promise<void> {
@@ -55,13 +77,55 @@ export class MarketActivity {
     }
   }
 
-  /** Runs one deal through `path` to its final state; returns its deal ID (bytes32). */
-  async runDeal(path: DealPath): Promise<string> {
+  /**
+   * Registers the solver, the mediators, the resource providers and the job creators in the ServiceRegistry
+   * with their roles (an account in several lists gets every role), a metadata document's CID and a URL.
+   * Once per activity (later calls return the first's entries); nothing without a registry.
+   */
+  register(): Promise<DemoService[]> {
+    this.registered ??= this.registerServices().catch((error: unknown) => {
+      this.registered = undefined; // a later call tries again
+      throw error;
+    });
+    return this.registered;
+  }
+
+  private async registerServices(): Promise<DemoService[]> {
+    const registry = this.registry;
+    if (!registry) return [];
+    const { solver, mediators, resourceProviders, jobCreators } = this.parties;
+    const byAccount = new Map<string, { signer: Signer; roles: ServiceTypeName[]; name: string }>();
+    const add = async (signers: Signer[], role: ServiceTypeName, slug: string) => {
+      for (const [i, signer] of signers.entries()) {
+        const account = await signer.getAddress();
+        const entry = byAccount.get(account) ?? { signer, roles: [], name: `${slug}-${i}` };
+        if (!entry.roles.includes(role)) entry.roles.push(role);
+        byAccount.set(account, entry);
+      }
+    };
+    await add([solver], "Solver", "solver");
+    await add(mediators, "Mediator", "mediator");
+    await add(resourceProviders, "ResourceProvider", "provider");
+    await add(jobCreators, "JobCreator", "job-creator");
+    const services: DemoService[] = [];
+    for (const [account, { signer, roles, name }] of byAccount) {
+      const url = `http://${name}.demo.accord.localhost`;
+      const metadata = JSON.stringify({ name: `Accord demo ${name}`, roles, url });
+      const metadataCid = await cidOfBlock(await encodeDagPbBlock(toUtf8Bytes(metadata)));
+      await (await registry.connect(signer).register(rolesToBitmap(roles), metadataToBytes32(metadataCid), url)).wait();
+      services.push({ account, roles, metadataCid, url });
+    }
+    return services;
+  }
+
+  /** Runs one deal through `path` to its final state. */
+  async runDeal(path: DealPath): Promise<DemoDeal> {
     const n = this.dealCounter++;
     const jobCreator = pick(this.parties.jobCreators, n);
     const provider = pick(this.parties.resourceProviders, n);
     const terms = await this.terms(jobCreator, provider, n);
     const dealId = keccakId(`${this.seed}-${n}`);
+    const done: DemoDeal = { path, dealId, dealCid: bytes32ToCid(dealId), dealKey: dealKeyOfTerms(dealId, terms) };
     const as = (signer: Signer) => this.market.connect(signer);
     const send = async (tx: Promise<{ wait(): Promise<unknown> }>) => {
       await (await tx).wait();
@@ -72,7 +136,7 @@ export class MarketActivity {
       if (path === "timeoutAgree") {
         await this.travel(terms.timeouts.agree);
         await send(as(jobCreator).timeoutAgree(dealId, terms));
-        return dealId;
+        return done;
       }
       await send(as(provider).agree(dealId, terms));
     } else {
@@ -81,46 +145,64 @@ export class MarketActivity {
     if (path === "timeoutSubmitResults") {
       await this.travel(terms.timeouts.submitResults);
       await send(as(jobCreator).timeoutSubmitResults(dealId, terms));
-      return dealId;
+      return done;
     }
     await send(as(provider).addResult(dealId, terms, keccakId(`results-${dealId}`), INSTRUCTIONS));
     if (path === "happy" || path === "happyTwoStep") {
       await send(as(jobCreator).acceptResult(dealId, terms, INSTRUCTIONS));
-      return dealId;
+      return done;
     }
     if (path === "timeoutJudgeResults") {
       await this.travel(terms.timeouts.judgeResults);
       await send(as(provider).timeoutJudgeResults(dealId, terms, INSTRUCTIONS));
-      return dealId;
+      return done;
     }
     const checked = await (await as(jobCreator).checkResult(dealId, terms, INSTRUCTIONS)).wait();
-    const requested = checked!.logs
-      .map((log) => this.market.interface.parseLog(log))
-      .find((event) => event?.name === "MediationRequested");
-    const mediatorIndex = Number(requested!.args.mediatorIndex);
-    const mediator = await this.mediatorSigner(terms.members.mediators[mediatorIndex]);
+    // The mediator is drawn from the hash of checkResult's block: known off chain now that the block exists.
+    // Its decision is the next transaction, so it lands in a later block (automine: one block per transaction),
+    // where the chain can read that hash too.
+    const requestLog = checked!.logs.find((log) => {
+      const parsed = this.market.interface.parseLog(log);
+      return parsed?.name === "MediationRequested" && parsed.args.dealKey.toLowerCase() === done.dealKey;
+    });
+    if (!requestLog) throw new Error(`checkResult of ${done.dealCid} logged no MediationRequested`);
+    const request: Pick<AccordEventOf<"MediationRequested">, "dealKey" | "blockHash"> = {
+      dealKey: done.dealKey,
+      blockHash: requestLog.blockHash,
+    };
+    const mediator = await this.mediatorSigner(drawnMediatorOf(request, terms).mediator);
     if (path === "mediationAccept") {
-      await send(as(mediator).mediationAcceptResult(dealId, terms, INSTRUCTIONS, mediatorIndex));
+      await send(as(mediator).mediationAcceptResult(dealId, terms, INSTRUCTIONS));
     } else if (path === "mediationReject") {
-      await send(as(mediator).mediationRejectResult(dealId, terms, INSTRUCTIONS, mediatorIndex));
+      await send(as(mediator).mediationRejectResult(dealId, terms, INSTRUCTIONS));
     } else {
       await this.travel(terms.timeouts.mediateResults);
-      await send(as(provider).timeoutMediateResults(dealId, terms, INSTRUCTIONS, mediatorIndex));
+      await send(as(provider).timeoutMediateResults(dealId, terms, INSTRUCTIONS));
     }
-    return dealId;
+    return done;
   }
 
-  /** Runs deals round-robin over every path until `signal` aborts, pausing `intervalMs` between deals. */
+  /**
+   * Registers the services (once, if not done yet), then runs deals round-robin over every path until `signal`
+   * aborts, pausing `intervalMs` between deals. `onDeal` gets each finished deal's path, its deal ID as a CID
+   * (what people see) and its key.
+   */
   async runForever(options: {
     intervalMs: number;
     signal: AbortSignal;
-    onDeal?: (path: DealPath, dealId: string) => void;
+    onDeal?: (path: DealPath, dealCid: string, dealKey: string) => void;
     onError?: (error: unknown) => void;
   }): Promise<void> {
+    try {
+      await this.register();
+    } catch (error) {
+      options.onError?.(error);
+    }
     for (let i = 0; !options.signal.aborted; i++) {
       const path = DEAL_PATHS[i % DEAL_PATHS.length];
       try {
-        options.onDeal?.(path, await this.runDeal(path));
+        const deal = await this.runDeal(path);
+        options.onDeal?.(path, deal.dealCid, deal.dealKey);
       } catch (error) {
         if (options.signal.aborted) return;
         options.onError?.(error);
