@@ -9,6 +9,7 @@
 // server turns into subscription pushes.
 
 import { EventEmitter } from "node:events";
+import { DEFAULTS } from "../defaults";
 import type { AccordDeployment } from "../deployments/format";
 import type { Logger } from "pino";
 import { handle, prefetch, type HandlerContext } from "./handlers";
@@ -92,9 +93,15 @@ export interface IndexerOptions {
   cacheSize?: number;
   /** PGlite shared_buffers (default 32MB). */
   sharedBuffers?: string;
+  /** PGlite template cluster for new data directories (see PgliteDriverOptions.template). */
+  pgliteTemplate?: string | null;
   /** During the backfill, run a full GC after a batch when the JS heap has grown this much since the backfill
-   * began (MiB; default 64; 0 = leave it to V8). */
+   * began (MiB; default 64; 0 = leave it to V8). Needs `gc`. */
   heapHeadroomMiB?: number;
+  /** A full garbage collection, for heapHeadroomMiB: default globalThis.gc (node --expose-gc), without which the
+   * headroom is not enforced. The library never changes V8's flags itself; `accord index` exposes gc (see
+   * src/bin/options.ts). */
+  gc?: () => void;
   logger?: Logger;
   onProgress?: (progress: IndexerProgress) => void;
   metrics?: IndexerMetrics;
@@ -125,28 +132,17 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * decides the process's peak RSS. Collecting early keeps the peak well under 400 MiB for about no cost (the live
  * set is small). Returns [start, after batch].
  */
-function heapGovernor(headroomMiB: number): { start(): void; check(): void } {
+function heapGovernor(headroomMiB: number, gc: (() => void) | undefined): { start(): void; check(): void } {
   const off = { start: () => {}, check: () => {} };
-  if (!(headroomMiB > 0)) return off;
-  let gc = (globalThis as { gc?: () => void }).gc;
-  if (!gc) {
-    try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      (require("node:v8") as typeof import("node:v8")).setFlagsFromString("--expose-gc");
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      gc = (require("node:vm") as typeof import("node:vm")).runInNewContext("gc") as () => void;
-    } catch {
-      return off;
-    }
-  }
+  if (!(headroomMiB > 0) || !gc) return off;
   let limit = Infinity;
   return {
     start() {
-      gc!();
+      gc();
       limit = process.memoryUsage().heapUsed + headroomMiB * 1024 * 1024;
     },
     check() {
-      if (process.memoryUsage().heapUsed > limit) gc!();
+      if (process.memoryUsage().heapUsed > limit) gc();
     },
   };
 }
@@ -154,7 +150,7 @@ function heapGovernor(headroomMiB: number): { start(): void; check(): void } {
 function silentLogger(): Logger {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const pino = require("pino") as typeof import("pino");
-  return pino({ name: "accord-indexer", level: process.env.ACCORD_LOG_LEVEL ?? "info" });
+  return pino({ name: "accord-indexer", level: DEFAULTS.logLevel });
 }
 
 function resolveDeployment(d: IndexerOptions["deployment"]): IndexerDeployment {
@@ -200,9 +196,12 @@ export class Indexer extends EventEmitter {
     this.deployment = resolveDeployment(options.deployment);
     this.startBlock = startBlockOf(this.deployment);
     this.logger = options.logger ?? silentLogger();
-    this.reorgDepth = options.reorgDepth ?? 64;
-    this.pollMs = options.pollIntervalMs ?? 250;
-    this.governor = heapGovernor(options.heapHeadroomMiB ?? Number(process.env.ACCORD_HEAP_HEADROOM_MIB ?? 64));
+    this.reorgDepth = options.reorgDepth ?? DEFAULTS.reorgDepth;
+    this.pollMs = options.pollIntervalMs ?? DEFAULTS.pollIntervalMs;
+    this.governor = heapGovernor(
+      options.heapHeadroomMiB ?? DEFAULTS.heapHeadroomMiB,
+      options.gc ?? (globalThis as { gc?: () => void }).gc,
+    );
     this.decoder = new LogDecoder({
       dealMarket: this.deployment.dealMarket.address,
       serviceRegistry: this.deployment.serviceRegistry.address,
@@ -627,7 +626,7 @@ export class Indexer extends EventEmitter {
 
 /** Opens the store (PGlite, or PostgreSQL with databaseUrl), migrates it, and returns an indexer ready to start(). */
 export async function createIndexer(options: IndexerOptions): Promise<Indexer> {
-  const depth = options.reorgDepth ?? 64;
+  const depth = options.reorgDepth ?? DEFAULTS.reorgDepth;
   let store = options.store;
   const owns = !store;
   if (!store) {
@@ -638,6 +637,7 @@ export async function createIndexer(options: IndexerOptions): Promise<Indexer> {
       model: options.model,
       cacheSize: options.cacheSize,
       sharedBuffers: options.sharedBuffers,
+      pgliteTemplate: options.pgliteTemplate,
       blockHashRetention: Math.max(256, depth * 2),
     });
   }

@@ -13,6 +13,7 @@ import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
 import pino from "pino";
+import { DEFAULTS } from "../defaults";
 import type { Registry } from "prom-client";
 import type { StoreReader } from "../indexer/store/types";
 import { loadEntitySchema, parseEntitySchema, type EntityModel } from "./entities";
@@ -108,7 +109,7 @@ function metricsPlugin(metrics: ServerMetrics): Plugin {
 
 /** Builds the executable schema and the yoga instance, without listening. */
 export function createApi(options: ServerOptions): AccordApi {
-  const logger = options.logger ?? pino({ level: process.env.ACCORD_LOG_LEVEL ?? "info", name: "accord-api" });
+  const logger = options.logger ?? pino({ level: DEFAULTS.logLevel, name: "accord-api" });
   const limits: Limits = { ...DEFAULT_LIMITS, ...(options.limits ?? {}) };
   const model =
     options.model ??
@@ -258,7 +259,7 @@ export async function createServer(options: ServerOptions): Promise<AccordServer
       logger.warn({ err: error }, "could not gather planner statistics");
     }
   }
-  const maxHeadLag = options.maxHeadLag ?? 10;
+  const maxHeadLag = options.maxHeadLag ?? DEFAULTS.maxHeadLag;
 
   const tooLarge = (res: http.ServerResponse): void => {
     metrics.requests.inc({ outcome: "too_large" });
@@ -327,11 +328,11 @@ export async function createServer(options: ServerOptions): Promise<AccordServer
   server.headersTimeout = 20_000;
   server.requestTimeout = Math.max(30_000, limits.timeoutMs * 3);
 
-  const host = options.host ?? "127.0.0.1";
+  const host = options.host ?? DEFAULTS.host;
   try {
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
-      server.listen(options.port ?? 4000, host, () => {
+      server.listen(options.port ?? DEFAULTS.port, host, () => {
         server.off("error", reject);
         resolve();
       });

@@ -1,5 +1,6 @@
 // openStore(): PostgreSQL when a database URL is given, PGlite (embedded, .accord/db) otherwise.
 
+import { DEFAULTS } from "../../defaults";
 import { loadEntitySchema } from "../schema/load";
 import type { EntityModel } from "../schema/model";
 import type { SqlDriver } from "./driver";
@@ -7,7 +8,7 @@ import { openPgliteDriver } from "./pglite";
 import { openPostgresDriver } from "./postgres";
 import { SqlStore, type SqlStoreOptions } from "./store";
 
-export const DEFAULT_DATA_DIR = ".accord/db";
+export const DEFAULT_DATA_DIR = DEFAULTS.dataDir;
 
 export interface OpenStoreOptions extends SqlStoreOptions {
   /** postgres://… — use PostgreSQL instead of PGlite. */
@@ -20,13 +21,19 @@ export interface OpenStoreOptions extends SqlStoreOptions {
   migrate?: boolean;
   /** PGlite shared_buffers (default 32MB). */
   sharedBuffers?: string;
+  /** PGlite template cluster for new data directories (see PgliteDriverOptions.template). */
+  pgliteTemplate?: string | null;
   /** PostgreSQL pool size (default 4). */
   poolSize?: number;
 }
 
 export async function openDriver(options: OpenStoreOptions): Promise<SqlDriver> {
   if (options.databaseUrl) return openPostgresDriver({ connectionString: options.databaseUrl, max: options.poolSize });
-  return openPgliteDriver({ dataDir: options.dataDir ?? DEFAULT_DATA_DIR, sharedBuffers: options.sharedBuffers });
+  return openPgliteDriver({
+    dataDir: options.dataDir ?? DEFAULT_DATA_DIR,
+    sharedBuffers: options.sharedBuffers,
+    template: options.pgliteTemplate,
+  });
 }
 
 /** Opens (and by default migrates) the store. */

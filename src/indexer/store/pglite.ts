@@ -2,7 +2,7 @@
 //
 // Memory: creating a cluster (initdb) runs three WebAssembly instances at once and peaks at ~800 MiB RSS, while
 // opening an existing one costs ~250 MiB. So clusters are created in a short-lived child process, once per PGlite
-// version into a template (~/.cache/accord), and new data directories are copies of it: the indexer's process
+// version into a template (~/.cache/accord by default), and new data directories are copies of it: the indexer's process
 // only ever opens existing clusters. shared_buffers is lowered from PGlite's
 // 128MB to 32MB (WebAssembly memory never shrinks, so every buffer page touched stays resident).
 //
@@ -15,6 +15,7 @@ import os from "node:os";
 import path from "node:path";
 import type { PGlite as PGliteType } from "@electric-sql/pglite";
 import type { Queryable, Row, SqlDriver, SqlParam } from "./driver";
+import { DEFAULTS } from "../../defaults";
 import { StoreError } from "./errors";
 
 export interface PgliteDriverOptions {
@@ -22,6 +23,14 @@ export interface PgliteDriverOptions {
   dataDir: string;
   /** PostgreSQL shared_buffers (default "32MB"). */
   sharedBuffers?: string;
+  /** The template cluster new data directories are copied from: a directory, null for none (initdb every time),
+   * or left out for pgliteTemplateDir(). */
+  template?: string | null;
+}
+
+export interface PgliteInitOptions {
+  /** As PgliteDriverOptions.template. */
+  template?: string | null;
 }
 
 const openDirs = new Set<string>();
@@ -69,11 +78,38 @@ export function isInitialised(dataDir: string): boolean {
   return fs.existsSync(path.join(dataDir, "PG_VERSION"));
 }
 
-/** Runs PGlite's initdb for `dir` in a child process; `dir` appears only once complete. */
+/** Where a directory is built before it is renamed to `target`: `<target>.<kind>-<pid>-<ms>`. */
+function scratchDir(target: string, kind: string): string {
+  return `${target}.${kind}-${process.pid}-${Date.now()}`;
+}
+
+/**
+ * Removes what a killed process left while building `target` (its scratch directories, see scratchDir): only those
+ * of processes that are gone.
+ */
+function removeAbandonedScratch(target: string): void {
+  const parent = path.dirname(target);
+  const prefix = `${path.basename(target)}.`;
+  let names: string[];
+  try {
+    names = fs.readdirSync(parent);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const match = /^(?:init|copy)-(\d+)-\d+$/.exec(name.slice(prefix.length));
+    if (!match || pidAlive(Number(match[1]))) continue;
+    fs.rmSync(path.join(parent, name), { recursive: true, force: true });
+  }
+}
+
+/** Runs PGlite's initdb for `dir` in a child process; `dir` appears only once complete (renamed into place). */
 async function initdbInChild(dir: string): Promise<void> {
   const resolved = path.resolve(dir);
   fs.mkdirSync(path.dirname(resolved), { recursive: true });
-  const tmp = `${resolved}.init-${process.pid}-${Date.now()}`;
+  removeAbandonedScratch(resolved);
+  const tmp = scratchDir(resolved, "init");
   const script =
     "const { PGlite } = require(process.argv[1]);" +
     "const db = new PGlite(process.argv[2]);" +
@@ -122,29 +158,29 @@ function pgliteVersion(): string {
 
 /**
  * Where a pristine cluster is kept for copying into new data directories (initdb takes seconds and ~800 MiB;
- * a copy takes ~0.1 s): $ACCORD_PGLITE_TEMPLATE, else ~/.cache/accord/pglite-<version>. "off" disables it.
+ * a copy takes ~0.1 s): `<cacheDir>/accord/pglite-<PGlite version>`, cacheDir defaulting to ~/.cache. (The
+ * command line passes $XDG_CACHE_HOME, or $ACCORD_PGLITE_TEMPLATE instead of this; see src/bin/options.ts.)
  */
-export function pgliteTemplateDir(): string | null {
-  const configured = process.env.ACCORD_PGLITE_TEMPLATE;
-  if (configured === "off" || configured === "0") return null;
-  if (configured) return configured;
-  const cache = process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache");
-  return path.join(cache, "accord", `pglite-${pgliteVersion()}`);
+export function pgliteTemplateDir(cacheDir: string = path.join(os.homedir(), ".cache")): string {
+  return path.join(cacheDir, "accord", `pglite-${pgliteVersion()}`);
 }
 
 /**
  * Initialises a PGlite cluster in `dataDir` unless it has one: a copy of the template cluster (made first, in a
- * child process, if missing), or, with the template disabled, initdb in a child process (see the memory note
- * above). A half-made directory never appears at `dataDir`.
+ * child process, if missing), or, with the template disabled (`template: null`), initdb in a child process (see
+ * the memory note above). Both are built in a scratch directory and renamed into place, so a half-made cluster
+ * never appears at `dataDir` or at the template (a process killed meanwhile leaves only its scratch directory,
+ * removed by the next one).
  */
-export async function initPgliteDataDir(dataDir: string): Promise<void> {
+export async function initPgliteDataDir(dataDir: string, options: PgliteInitOptions = {}): Promise<void> {
   if (isInitialised(dataDir)) return;
   const resolved = path.resolve(dataDir);
-  const template = pgliteTemplateDir();
+  const template = options.template === undefined ? pgliteTemplateDir() : options.template;
   if (template && path.resolve(template) !== resolved) {
     try {
       if (!isInitialised(template)) await initdbInChild(template);
-      const tmp = `${resolved}.copy-${process.pid}-${Date.now()}`;
+      removeAbandonedScratch(resolved);
+      const tmp = scratchDir(resolved, "copy");
       try {
         fs.mkdirSync(path.dirname(resolved), { recursive: true });
         fs.cpSync(template, tmp, { recursive: true });
@@ -169,13 +205,17 @@ export async function openPgliteDriver(options: PgliteDriverOptions): Promise<Sq
   if (!inMemory) {
     release = acquireLock(options.dataDir);
     try {
-      await initPgliteDataDir(options.dataDir);
+      await initPgliteDataDir(options.dataDir, { template: options.template });
     } catch (error) {
       release();
       throw error;
     }
   }
-  const startParams = [...PGlite.defaultStartParams, "-c", `shared_buffers=${options.sharedBuffers ?? "32MB"}`];
+  const startParams = [
+    ...PGlite.defaultStartParams,
+    "-c",
+    `shared_buffers=${options.sharedBuffers ?? DEFAULTS.sharedBuffers}`,
+  ];
   // Crash safety here means surviving the process being killed (PGlite runs with fsync off, so an OS crash was
   // never covered): every page write is one write() the kernel completes, so torn pages cannot happen and full-page
   // images in the WAL only cost time. Minimal WAL: nothing replicates from an embedded database.

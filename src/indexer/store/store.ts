@@ -1,6 +1,7 @@
 // The Store over SQL (PGlite or PostgreSQL): versioned entity tables, the checkpoint and recent block hashes.
 
 import { createHash } from "node:crypto";
+import { DEFAULTS } from "../../defaults";
 import type { EntityModel } from "../schema/model";
 import { EntityCache } from "./cache";
 import { decodeField, decodeRow, ident } from "./codec";
@@ -44,7 +45,7 @@ export class SqlStore implements Store {
     readonly model: EntityModel,
     options: SqlStoreOptions = {},
   ) {
-    this.schema = options.schema ?? "accord";
+    this.schema = options.schema ?? DEFAULTS.dbSchema;
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(this.schema)) throw new StoreError(`invalid SQL schema name ${this.schema}`);
     this.cache = new EntityCache(options.cacheSize ?? 2_000);
     this.retention = options.blockHashRetention ?? 256;

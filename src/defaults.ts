@@ -1,0 +1,28 @@
+// The library's defaults, in one place: what the indexer, the store and the API use when an option is left out,
+// and what the `accord` command line shows and falls back to (src/bin/options.ts). The library never reads the
+// environment; the command line resolves flags and environment variables into explicit options.
+
+export const DEFAULTS = {
+  /** PGlite data directory of `accord index` / `accord serve` (relative to the working directory). */
+  dataDir: ".accord/db",
+  /** SQL schema (namespace) of the entity tables. */
+  dbSchema: "accord",
+  /** Host the GraphQL API listens on. */
+  host: "127.0.0.1",
+  /** Port the GraphQL API listens on. */
+  port: 4000,
+  /** How far back a reorg may reach (blocks). */
+  reorgDepth: 64,
+  /** Head polling interval while following (ms). */
+  pollIntervalMs: 250,
+  /** During a backfill, a full GC after a batch once the JS heap grew this much (MiB; 0 = leave it to V8). */
+  heapHeadroomMiB: 64,
+  /** pino level. */
+  logLevel: "info",
+  /** /ready answers 200 while the checkpoint is within this many blocks of the head. */
+  maxHeadLag: 10,
+  /** PGlite shared_buffers. */
+  sharedBuffers: "32MB",
+} as const;
+
+export type Defaults = typeof DEFAULTS;
