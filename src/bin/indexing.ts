@@ -3,6 +3,7 @@
 import type { Logger } from "pino";
 import type { Indexer, IndexerProgress, StoreReader } from "../indexer";
 import type { AccordServer } from "../server";
+import { exposeGc, type LogSettings } from "./options";
 
 export type IndexingOptions = {
   rpcUrl: string;
@@ -12,10 +13,14 @@ export type IndexingOptions = {
   databaseUrl?: string;
   dataDir?: string;
   dbSchema?: string;
+  pgliteTemplate?: string | null;
   toBlock?: number;
   follow?: boolean;
   pollIntervalMs?: number;
   reorgDepth?: number;
+  /** Full GCs during the backfill to keep the heap within this many MiB of its start (0 = off); when above 0,
+   * V8's gc is exposed for this process (see exposeGc). */
+  heapHeadroomMiB?: number;
   logRange?: { maxRange?: number; initialRange?: number; targetLogs?: number };
   /** Serve the GraphQL API on the indexer's store (default true). */
   serve?: boolean;
@@ -50,10 +55,13 @@ export async function startIndexing(options: IndexingOptions): Promise<Indexing>
     databaseUrl: options.databaseUrl,
     dataDir: options.dataDir,
     dbSchema: options.dbSchema,
+    pgliteTemplate: options.pgliteTemplate,
     toBlock: options.toBlock,
     follow: options.follow,
     pollIntervalMs: options.pollIntervalMs,
     reorgDepth: options.reorgDepth,
+    heapHeadroomMiB: options.heapHeadroomMiB,
+    gc: options.heapHeadroomMiB === undefined || options.heapHeadroomMiB > 0 ? exposeGc() : undefined,
     logRange: options.logRange,
     logger: options.logger,
     metrics: server?.indexerMetrics(registry),
@@ -72,7 +80,6 @@ export async function startIndexing(options: IndexingOptions): Promise<Indexing>
       headLag: () => headLag(options.rpcUrl, indexer.store),
       logger: options.logger,
     });
-    options.logger.info({ url: api.url }, "GraphQL API listening");
   }
   return {
     indexer,
@@ -151,9 +158,25 @@ export function peakRssMiB(): number {
   return Math.round(process.resourceUsage().maxRSS / 1024);
 }
 
-/** Structured logs (pino) on stderr, so stdout stays for results. */
-export function createLogger(level: string): Logger {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+/**
+ * Logs (pino) on stderr, so stdout stays for results: JSON lines, or pino-pretty's coloured lines for a terminal
+ * (src/bin/options.ts resolveLog decides). Both write synchronously, so nothing is lost on process.exit().
+ */
+export function createLogger(settings: LogSettings): Logger {
+  /* eslint-disable @typescript-eslint/no-require-imports */
   const pino = require("pino") as typeof import("pino");
-  return pino({ name: "accord", level }, pino.destination(2));
+  if (settings.format === "pretty") {
+    const pretty = require("pino-pretty") as typeof import("pino-pretty");
+    const stream = pretty({
+      destination: 2,
+      sync: true,
+      colorize: true,
+      translateTime: "SYS:HH:MM:ss.l",
+      ignore: "pid,hostname,name",
+      singleLine: true,
+    });
+    return pino({ name: "accord", level: settings.level }, stream);
+  }
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  return pino({ name: "accord", level: settings.level }, pino.destination(2));
 }

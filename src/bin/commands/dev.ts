@@ -1,103 +1,140 @@
 // `accord dev` (= `npm start`): a local market with live data — an in-process Hardhat network on
 // 127.0.0.1:8545 with Accord deployed, the indexer and the GraphQL API on 127.0.0.1:4000, and a demo market
 // that keeps driving deals through every path.
+//
+// It runs from the built package with its runtime dependencies only: the network is Hardhat's core provider built
+// from a fixed configuration (src/devnet/local-node.ts; no hardhat.config.ts, no plugins), the contracts are
+// deployed with the TypeChain factories (their bytecode comes from the build) by ethers signers over the node's
+// JSON-RPC endpoint, and nothing is compiled at run time.
+import fs from "node:fs";
+import net from "node:net";
 import type { Command } from "commander";
-import type {} from "@nomicfoundation/hardhat-ethers"; // types hre.ethers
+import { DEFAULTS } from "../../defaults";
 import { closeOnSignal, createLogger, startIndexing } from "../indexing";
-
-export type DevOptions = {
-  host: string;
-  port: string;
-  apiPort: string;
-  dataDir: string;
-  demo: boolean;
-  dealInterval: string;
-  logLevel: string;
-};
+import { DEV_DEFAULTS, isTerminal, logFlags, resolveDev, type DevFlags, type DevSettings } from "../options";
 
 export function registerDev(program: Command): void {
-  program
+  const command = program
     .command("dev")
     .description("local network with Accord deployed, indexer, GraphQL API and a demo market")
-    .option("--host <host>", "host of the JSON-RPC node and the API", "127.0.0.1")
-    .option("--port <port>", "JSON-RPC port", "8545")
-    .option("--api-port <port>", "GraphQL API port", "4000")
-    .option("--data-dir <dir>", "PGlite data directory", ".accord/dev-db")
+    .option("--host <host>", `host of the JSON-RPC node and the API (default ${DEFAULTS.host})`)
+    .option("--port <port>", `JSON-RPC port (default ${DEV_DEFAULTS.rpcPort})`)
+    .option("--api-port <port>", `GraphQL API port (default ${DEFAULTS.port})`)
+    .option("--data-dir <dir>", `PGlite data directory, emptied at start (default ${DEV_DEFAULTS.dataDir})`)
+    .option("--pglite-template <dir>", 'PGlite template cluster, or "off" (as for accord index)')
     .option("--no-demo", "no demo market activity")
-    .option("--deal-interval <ms>", "pause between demo deals", "1000")
-    .option("--log-level <level>", "pino level", process.env.ACCORD_LOG_LEVEL ?? "info")
-    .action(async (options: DevOptions) => {
-      await runDev(options);
-    });
+    .option("--deal-interval <ms>", `pause between demo deals (default ${DEV_DEFAULTS.dealIntervalMs})`);
+  logFlags(command).action(async (flags: DevFlags) => {
+    await runDev(resolveDev(flags, process.env, isTerminal()));
+  });
 }
 
-export async function runDev(options: DevOptions): Promise<void> {
-  const logger = createLogger(options.logLevel);
+/** Fails early, with a message, if host:port is taken (before anything is started or deleted). */
+async function assertPortFree(host: string, port: number, what: string): Promise<void> {
+  if (port === 0) return;
+  await new Promise<void>((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once("error", (error: NodeJS.ErrnoException) => {
+      reject(
+        error.code === "EADDRINUSE"
+          ? new Error(`${what} port ${host}:${port} is in use (another accord dev or hardhat node?); stop it first`)
+          : error,
+      );
+    });
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
+}
+
+export async function runDev(settings: DevSettings): Promise<void> {
+  const logger = createLogger(settings.log);
   // Loaded here, not at the top: every `accord` command loads this module, and ethers, the TypeChain factories
   // and Hardhat are only for `accord dev` (`accord index` should not carry them).
-  // Loading Hardhat reads hardhat.config.ts from the working directory: the in-process network, prague.
   /* eslint-disable @typescript-eslint/no-require-imports */
-  const hre = require("hardhat") as typeof import("hardhat");
+  const { JsonRpcProvider, Network } = require("ethers") as typeof import("ethers");
   const { deployAccord } = require("../../deployments") as typeof import("../../deployments");
   const { MarketActivity } = require("../../devnet/activity") as typeof import("../../devnet/activity");
-  const { startLocalNode } = require("../../devnet/local-node") as typeof import("../../devnet/local-node");
+  const { LOCAL_NETWORK, startLocalNode } =
+    require("../../devnet/local-node") as typeof import("../../devnet/local-node");
   /* eslint-enable @typescript-eslint/no-require-imports */
-  await hre.run("compile", { quiet: true });
-  const node = await startLocalNode({
-    provider: hre.network.provider,
-    hostname: options.host,
-    port: Number(options.port),
-  });
-  const { deployment, path, token, market } = await deployAccord(hre, { network: "localhost", write: true });
 
-  // A fresh chain every run: start from a fresh index too.
-  const fs = await import("node:fs");
-  fs.rmSync(options.dataDir, { recursive: true, force: true });
-  const indexing = await startIndexing({
-    rpcUrl: node.url,
-    deployment: path!,
-    dataDir: options.dataDir,
-    host: options.host,
-    port: Number(options.apiPort),
-    logger,
-  });
-  await indexing.indexer.start();
+  await assertPortFree(settings.host, settings.rpcPort, "JSON-RPC");
+  await assertPortFree(settings.host, settings.apiPort, "GraphQL API");
 
-  console.log(`JSON-RPC        ${node.url} (chain ${deployment.chainId})`);
-  for (const [name, contract] of Object.entries(deployment.contracts)) {
-    console.log(`${name.padEnd(16)}${contract.address} (block ${contract.blockNumber})`);
-  }
-  console.log(`deployment      ${path}`);
-  console.log(`GraphQL         ${indexing.server!.url} (GraphiQL in a browser; subscriptions over SSE and WebSocket)`);
-  console.log("Hardhat's default accounts hold ETH; account #0 holds the AccordToken supply.");
-
+  const node = await startLocalNode({ hostname: settings.host, port: settings.rpcPort });
   const stopDemo = new AbortController();
-  if (options.demo) {
-    const [funder, ...others] = await hre.ethers.getSigners();
-    const activity = new MarketActivity(
-      market,
-      token,
-      {
-        funder,
-        jobCreators: others.slice(0, 3),
-        resourceProviders: others.slice(3, 6),
-        solver: others[6],
-        mediators: others.slice(7, 9),
-      },
-      hre.network.provider as unknown as { send(method: string, params: unknown[]): Promise<unknown> },
-    );
-    await activity.fund();
-    console.log("demo market running: deals through every path (happy, two-step, mediation, timeouts)");
-    void activity.runForever({
-      intervalMs: Number(options.dealInterval),
-      signal: stopDemo.signal,
-      onDeal: (path, dealId) => logger.info({ path, dealId }, "demo deal done"),
-      onError: (error) => logger.warn({ err: error }, "demo deal failed"),
-    });
-  }
-  closeOnSignal(async () => {
-    stopDemo.abort();
-    await indexing.close();
-    await node.close();
+  let indexing: Awaited<ReturnType<typeof startIndexing>> | undefined;
+  const provider = new JsonRpcProvider(node.url, Network.from(LOCAL_NETWORK.chainId), {
+    staticNetwork: true,
+    pollingInterval: 250,
   });
+  const close = async () => {
+    stopDemo.abort();
+    await indexing?.close();
+    provider.destroy();
+    await node.close();
+  };
+  try {
+    // Hardhat's default accounts, unlocked on the node: #0 deploys (and holds the token supply).
+    const signers = await provider.listAccounts();
+    const { deployment, path, token, market, registry } = await deployAccord(signers[0], {
+      network: "localhost",
+      write: true,
+    });
+
+    // A fresh chain every run: start from a fresh index too (the lock file of a killed run is taken over).
+    fs.rmSync(settings.store.dataDir, { recursive: true, force: true });
+    indexing = await startIndexing({
+      rpcUrl: node.url,
+      deployment: path!,
+      dataDir: settings.store.dataDir,
+      dbSchema: settings.store.dbSchema,
+      pgliteTemplate: settings.store.pgliteTemplate,
+      heapHeadroomMiB: settings.heapHeadroomMiB,
+      host: settings.host,
+      port: settings.apiPort,
+      logger,
+    });
+    await indexing.indexer.start();
+
+    console.log(`JSON-RPC        ${node.url} (chain ${deployment.chainId})`);
+    for (const [name, contract] of Object.entries(deployment.contracts)) {
+      console.log(`${name.padEnd(16)}${contract.address} (block ${contract.blockNumber})`);
+    }
+    console.log(`deployment      ${path}`);
+    console.log(
+      `GraphQL         ${indexing.server!.url} (GraphiQL in a browser; subscriptions over SSE and WebSocket)`,
+    );
+    console.log("Hardhat's default accounts hold ETH; account #0 holds the AccordToken supply.");
+
+    if (settings.demo) {
+      const [funder, ...others] = signers;
+      const activity = new MarketActivity(
+        market,
+        token,
+        {
+          funder,
+          jobCreators: others.slice(0, 3),
+          resourceProviders: others.slice(3, 6),
+          solver: others[6],
+          mediators: others.slice(7, 9),
+        },
+        provider,
+        registry,
+      );
+      await activity.setup(); // tokens and allowances, and every demo account registered in the ServiceRegistry
+      console.log("demo market running: deals through every path (happy, two-step, mediation, timeouts)");
+      void activity.runForever({
+        intervalMs: settings.dealIntervalMs,
+        signal: stopDemo.signal,
+        onDeal: (path, cid, dealKey) => logger.info({ path, cid, dealKey }, "demo deal done"),
+        onError: (error) => {
+          if (!stopDemo.signal.aborted) logger.warn({ err: error }, "demo deal failed");
+        },
+      });
+    }
+  } catch (error) {
+    await close().catch(() => {});
+    throw error;
+  }
+  closeOnSignal(close);
 }

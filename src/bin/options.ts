@@ -1,0 +1,307 @@
+// The one place where the `accord` command line turns flags and environment variables into the library's explicit
+// options: flags win over the environment, the environment over the defaults (the library's in src/defaults.ts,
+// the command line's own below). Nothing else in the package reads process.env.
+import os from "node:os";
+import path from "node:path";
+import { Option, type Command } from "commander";
+import { DEFAULTS } from "../defaults";
+import { LOCAL_NODE_PORT } from "../devnet/local-node";
+
+/** An environment (process.env, or a test's). */
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Every environment variable the command line reads, and the flag that overrides it. */
+export const ENV_VARS = {
+  /** --log-level */
+  logLevel: "ACCORD_LOG_LEVEL",
+  /** --log-format: json or pretty */
+  logFormat: "ACCORD_LOG_FORMAT",
+  /** --database */
+  databaseUrl: "DATABASE_URL",
+  /** --heap-headroom (MiB, 0 = off) */
+  heapHeadroomMiB: "ACCORD_HEAP_HEADROOM_MIB",
+  /** --pglite-template: a directory, or "off" */
+  pgliteTemplate: "ACCORD_PGLITE_TEMPLATE",
+  /** The cache directory the PGlite template lives in by default (<dir>/accord/pglite-<version>). */
+  cacheHome: "XDG_CACHE_HOME",
+} as const;
+
+/** `accord dev`'s own defaults (the library has no say in them). */
+export const DEV_DEFAULTS = {
+  /** JSON-RPC port of the in-process node. */
+  rpcPort: LOCAL_NODE_PORT,
+  /** PGlite data directory, emptied at every start (a fresh chain every run). */
+  dataDir: ".accord/dev-db",
+  /** Pause between demo deals (ms). */
+  dealIntervalMs: 1000,
+} as const;
+
+export type LogFormat = "json" | "pretty";
+
+export type LogSettings = { level: string; format: LogFormat };
+
+export type StoreSettings = {
+  /** PostgreSQL; PGlite in dataDir when absent. */
+  databaseUrl?: string;
+  dataDir: string;
+  dbSchema: string;
+  /** The PGlite template cluster's directory, or null for none. */
+  pgliteTemplate: string | null;
+};
+
+/*//////////////////////////////////////////////////////////////
+                          FLAG DECLARATIONS
+//////////////////////////////////////////////////////////////*/
+
+// No commander defaults: an absent flag is undefined, so the resolvers below can tell it from a given one.
+
+export function logFlags(command: Command): Command {
+  return command
+    .option("--log-level <level>", `pino level (env ${ENV_VARS.logLevel}; default ${DEFAULTS.logLevel})`)
+    .addOption(
+      new Option(
+        "--log-format <format>",
+        `log lines (env ${ENV_VARS.logFormat}; default pretty on a terminal, else json)`,
+      ).choices(["json", "pretty"]),
+    );
+}
+
+export function storeFlags(command: Command, options: { dataDir?: string } = {}): Command {
+  return command
+    .option("--database <url>", `PostgreSQL URL instead of the embedded PGlite (env ${ENV_VARS.databaseUrl})`)
+    .option("--data-dir <dir>", `PGlite data directory (default ${options.dataDir ?? DEFAULTS.dataDir})`)
+    .option("--db-schema <name>", `SQL schema of the tables (default ${DEFAULTS.dbSchema})`)
+    .option(
+      "--pglite-template <dir>",
+      `PGlite cluster new data directories are copied from, or "off" (env ${ENV_VARS.pgliteTemplate}; ` +
+        `default $${ENV_VARS.cacheHome}/accord/pglite-<version>, $${ENV_VARS.cacheHome} defaulting to ~/.cache)`,
+    );
+}
+
+/*//////////////////////////////////////////////////////////////
+                              RESOLVERS
+//////////////////////////////////////////////////////////////*/
+
+const nonEmpty = (value: string | undefined): string | undefined =>
+  value === undefined || value === "" ? undefined : value;
+
+/** A flag, else an environment variable, else undefined (empty values count as absent). */
+function pick(flag: string | undefined, env: Env, name: string): string | undefined {
+  return nonEmpty(flag) ?? nonEmpty(env[name]);
+}
+
+/** A whole number ≥ 0 (≥ 1 with `positive`), named after its flag in the error. */
+export function parseCount(value: string, what: string, positive = false): number {
+  if (!/^\d+$/.test(value.trim()) || (positive && Number(value) === 0)) {
+    throw new Error(`${what} must be a whole number${positive ? " above 0" : ""}, got "${value}"`);
+  }
+  return Number(value);
+}
+
+const optionalCount = (value: string | undefined, what: string, positive = false): number | undefined =>
+  value === undefined ? undefined : parseCount(value, what, positive);
+
+function parsePort(value: string, what: string): number {
+  const port = parseCount(value, what);
+  if (port > 65_535) throw new Error(`${what} must be a port number (0-65535), got "${value}"`);
+  return port;
+}
+
+export type LogFlags = { logLevel?: string; logFormat?: string };
+
+/**
+ * Log level and format. The format is pretty (pino-pretty) when the output is a terminal: logs go to stderr and
+ * results to stdout, so both must be terminals; JSON lines otherwise (files, pipes, CI).
+ */
+export function resolveLog(flags: LogFlags, env: Env, terminal: boolean): LogSettings {
+  const level = pick(flags.logLevel, env, ENV_VARS.logLevel) ?? DEFAULTS.logLevel;
+  const format = pick(flags.logFormat, env, ENV_VARS.logFormat) ?? (terminal ? "pretty" : "json");
+  if (format !== "json" && format !== "pretty") {
+    throw new Error(`--log-format / ${ENV_VARS.logFormat} must be json or pretty, got "${format}"`);
+  }
+  return { level, format };
+}
+
+/** Whether stdout and stderr are both terminals (pretty logs, progress bars). */
+export function isTerminal(): boolean {
+  return Boolean(process.stdout.isTTY && process.stderr.isTTY);
+}
+
+/** The PGlite template: --pglite-template, else $ACCORD_PGLITE_TEMPLATE, else under $XDG_CACHE_HOME (or ~/.cache). */
+export function resolvePgliteTemplate(flag: string | undefined, env: Env): string | null {
+  const configured = pick(flag, env, ENV_VARS.pgliteTemplate);
+  if (configured === "off" || configured === "0") return null;
+  if (configured) return configured;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { pgliteTemplateDir } = require("../indexer/store/pglite") as typeof import("../indexer/store/pglite");
+  return pgliteTemplateDir(nonEmpty(env[ENV_VARS.cacheHome]) ?? path.join(os.homedir(), ".cache"));
+}
+
+export type StoreFlags = { database?: string; dataDir?: string; dbSchema?: string; pgliteTemplate?: string };
+
+export function resolveStore(flags: StoreFlags, env: Env, defaultDataDir: string = DEFAULTS.dataDir): StoreSettings {
+  return {
+    databaseUrl: pick(flags.database, env, ENV_VARS.databaseUrl),
+    dataDir: nonEmpty(flags.dataDir) ?? defaultDataDir,
+    dbSchema: nonEmpty(flags.dbSchema) ?? DEFAULTS.dbSchema,
+    pgliteTemplate: resolvePgliteTemplate(flags.pgliteTemplate, env),
+  };
+}
+
+export function resolveHeapHeadroom(flag: string | undefined, env: Env): number {
+  const value = pick(flag, env, ENV_VARS.heapHeadroomMiB);
+  return value === undefined
+    ? DEFAULTS.heapHeadroomMiB
+    : parseCount(value, `--heap-headroom / ${ENV_VARS.heapHeadroomMiB}`);
+}
+
+/** API host and port. */
+export function resolveListen(
+  flags: { host?: string; port?: string },
+  portFlag = "--port",
+): { host: string; port: number } {
+  return {
+    host: nonEmpty(flags.host) ?? DEFAULTS.host,
+    port: flags.port === undefined ? DEFAULTS.port : parsePort(flags.port, portFlag),
+  };
+}
+
+/*//////////////////////////////////////////////////////////////
+                             PER COMMAND
+//////////////////////////////////////////////////////////////*/
+
+export type IndexFlags = LogFlags &
+  StoreFlags & {
+    rpc: string;
+    ws?: string;
+    deployment: string;
+    toBlock?: string;
+    follow: boolean;
+    serve: boolean;
+    host?: string;
+    port?: string;
+    maxRange?: string;
+    initialRange?: string;
+    targetLogs?: string;
+    poll?: string;
+    reorgDepth?: string;
+    heapHeadroom?: string;
+    progress: boolean;
+  };
+
+export type IndexSettings = {
+  log: LogSettings;
+  store: StoreSettings;
+  rpcUrl: string;
+  wsUrl?: string;
+  deployment: string;
+  toBlock?: number;
+  follow: boolean;
+  serve: boolean;
+  host: string;
+  port: number;
+  logRange: { maxRange?: number; initialRange?: number; targetLogs?: number };
+  pollIntervalMs: number;
+  reorgDepth: number;
+  heapHeadroomMiB: number;
+  progress: boolean;
+};
+
+export function resolveIndex(flags: IndexFlags, env: Env, terminal: boolean): IndexSettings {
+  return {
+    log: resolveLog(flags, env, terminal),
+    store: resolveStore(flags, env),
+    rpcUrl: flags.rpc,
+    wsUrl: nonEmpty(flags.ws),
+    deployment: flags.deployment,
+    toBlock: optionalCount(flags.toBlock, "--to-block"),
+    follow: flags.follow,
+    serve: flags.serve,
+    ...resolveListen(flags),
+    logRange: {
+      maxRange: optionalCount(flags.maxRange, "--max-range", true),
+      initialRange: optionalCount(flags.initialRange, "--initial-range", true),
+      targetLogs: optionalCount(flags.targetLogs, "--target-logs", true),
+    },
+    pollIntervalMs: optionalCount(flags.poll, "--poll", true) ?? DEFAULTS.pollIntervalMs,
+    reorgDepth: optionalCount(flags.reorgDepth, "--reorg-depth") ?? DEFAULTS.reorgDepth,
+    heapHeadroomMiB: resolveHeapHeadroom(flags.heapHeadroom, env),
+    progress: flags.progress && terminal,
+  };
+}
+
+export type ServeFlags = LogFlags & StoreFlags & { rpc?: string; host?: string; port?: string };
+
+export type ServeSettings = { log: LogSettings; store: StoreSettings; rpcUrl?: string; host: string; port: number };
+
+export function resolveServe(flags: ServeFlags, env: Env, terminal: boolean): ServeSettings {
+  return {
+    log: resolveLog(flags, env, terminal),
+    store: resolveStore(flags, env),
+    rpcUrl: nonEmpty(flags.rpc),
+    ...resolveListen(flags),
+  };
+}
+
+export type DevFlags = LogFlags & {
+  host?: string;
+  port?: string;
+  apiPort?: string;
+  dataDir?: string;
+  pgliteTemplate?: string;
+  demo: boolean;
+  dealInterval?: string;
+};
+
+export type DevSettings = {
+  log: LogSettings;
+  /** PGlite only: a fresh chain every run gets a fresh index (dataDir is emptied at start). */
+  store: StoreSettings;
+  host: string;
+  rpcPort: number;
+  apiPort: number;
+  demo: boolean;
+  dealIntervalMs: number;
+  heapHeadroomMiB: number;
+};
+
+export function resolveDev(flags: DevFlags, env: Env, terminal: boolean): DevSettings {
+  const { host, port: apiPort } = resolveListen({ host: flags.host, port: flags.apiPort }, "--api-port");
+  return {
+    log: resolveLog(flags, env, terminal),
+    // No PostgreSQL (nor $DATABASE_URL): the index lives and dies with the in-process chain.
+    store: {
+      dataDir: nonEmpty(flags.dataDir) ?? DEV_DEFAULTS.dataDir,
+      dbSchema: DEFAULTS.dbSchema,
+      pgliteTemplate: resolvePgliteTemplate(flags.pgliteTemplate, env),
+    },
+    host,
+    rpcPort: flags.port === undefined ? DEV_DEFAULTS.rpcPort : parsePort(flags.port, "--port"),
+    apiPort,
+    demo: flags.demo,
+    dealIntervalMs: optionalCount(flags.dealInterval, "--deal-interval") ?? DEV_DEFAULTS.dealIntervalMs,
+    heapHeadroomMiB: resolveHeapHeadroom(undefined, env),
+  };
+}
+
+/*//////////////////////////////////////////////////////////////
+                          PROCESS-WIDE SWITCHES
+//////////////////////////////////////////////////////////////*/
+
+/**
+ * A full-GC function for the indexer's heap headroom (IndexerOptions.gc): globalThis.gc under --expose-gc, else
+ * V8's flag is switched on for this process. Only the command line does this (it owns the process); the library
+ * never changes V8's flags. Undefined if V8 refuses.
+ */
+export function exposeGc(): (() => void) | undefined {
+  const existing = (globalThis as { gc?: () => void }).gc;
+  if (existing) return existing;
+  try {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    (require("node:v8") as typeof import("node:v8")).setFlagsFromString("--expose-gc");
+    return (require("node:vm") as typeof import("node:vm")).runInNewContext("gc") as () => void;
+    /* eslint-enable @typescript-eslint/no-require-imports */
+  } catch {
+    return undefined;
+  }
+}
