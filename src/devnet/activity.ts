@@ -4,7 +4,7 @@
 // uses time travel for timeouts, so it is for Hardhat networks only.
 import { MaxUint256, id as keccakId, toUtf8Bytes, type Signer } from "ethers";
 import type { AccordToken, DealMarket, ServiceRegistry } from "../../typechain-types";
-import { drawnMediatorOf, type AccordEventOf } from "../clients/events";
+import { decodeAccordLogs, drawnMediatorOf, eventsNamed } from "../clients/events";
 import { metadataToBytes32, rolesToBitmap } from "../clients/registry";
 import { DEAL_AGREEMENT_TYPES, dealKeyOfTerms, dealMarketDomain, type OnChainDealTerms } from "../clients/terms";
 import { bytes32ToCid, cidOfBlock, encodeDagPbBlock, type ServiceTypeName } from "../model";
@@ -161,15 +161,9 @@ export class MarketActivity {
     // The mediator is drawn from the hash of checkResult's block: known off chain now that the block exists.
     // Its decision is the next transaction, so it lands in a later block (automine: one block per transaction),
     // where the chain can read that hash too.
-    const requestLog = checked!.logs.find((log) => {
-      const parsed = this.market.interface.parseLog(log);
-      return parsed?.name === "MediationRequested" && parsed.args.dealKey.toLowerCase() === done.dealKey;
-    });
-    if (!requestLog) throw new Error(`checkResult of ${done.dealCid} logged no MediationRequested`);
-    const request: Pick<AccordEventOf<"MediationRequested">, "dealKey" | "blockHash"> = {
-      dealKey: done.dealKey,
-      blockHash: requestLog.blockHash,
-    };
+    const events = decodeAccordLogs(checked!.logs, { market: await this.market.getAddress() });
+    const request = eventsNamed(events, "MediationRequested").find((event) => event.dealKey === done.dealKey);
+    if (!request) throw new Error(`checkResult of ${done.dealCid} logged no MediationRequested`);
     const mediator = await this.mediatorSigner(drawnMediatorOf(request, terms).mediator);
     if (path === "mediationAccept") {
       await send(as(mediator).mediationAcceptResult(dealId, terms, INSTRUCTIONS));

@@ -33,7 +33,7 @@ async function demo() {
     deployed.market,
     deployed.token,
     parties,
-    hre.network.provider as unknown as { send(method: string, params: unknown[]): Promise<unknown> },
+    hre.network.provider,
     deployed.registry,
   );
   return { ...deployed, parties, activity };
