@@ -2,6 +2,7 @@
 // decoding reverts into AccordContractError, token allowances, and reading deals and their history.
 
 import {
+  getAddress,
   MaxUint256,
   Signature,
   type ContractTransactionResponse,
@@ -559,7 +560,7 @@ export class AccordClient {
       : mediatorDrawIndex(block.hash, resolved.dealKey, mediators.length);
     return {
       dealKey: resolved.dealKey,
-      mediator: mediators[mediatorIndex],
+      mediator: getAddress(mediators[mediatorIndex]),
       mediatorIndex,
       drawBlock: draw.drawBlock,
       drawBlockHash: block.hash,

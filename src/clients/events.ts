@@ -2,7 +2,7 @@
 // with enums and small integers as numbers and the CIDs of bytes32 digests added. Deal events name the deal by
 // its key; DealCreated also carries the deal ID (bytes32 and CID) and the terms.
 
-import { ZeroHash, type Interface, type Log, type LogDescription, type TransactionReceipt } from "ethers";
+import { ZeroHash, getAddress, type Interface, type Log, type LogDescription, type TransactionReceipt } from "ethers";
 import {
   AccordToken__factory,
   DealMarket__factory,
@@ -254,7 +254,7 @@ export function drawnMediatorOf(
 ): DrawnMediator {
   const mediators = terms.members.mediators;
   const mediatorIndex = mediatorDrawIndex(request.blockHash, request.dealKey, mediators.length);
-  return { mediator: mediators[mediatorIndex], mediatorIndex };
+  return { mediator: getAddress(mediators[mediatorIndex]), mediatorIndex };
 }
 
 /** The events of one name among `events`. */

@@ -5,7 +5,7 @@ import { expect } from "chai";
 import hre from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { BrowserProvider, MaxUint256, TypedDataEncoder, Wallet, type Eip1193Provider } from "ethers";
-import { AgreementState, cidToBytes32, getDealId, type Deal } from "../../src/model";
+import { AccordError, AgreementState, cidToBytes32, dealKey, getDealId, type Deal } from "../../src/model";
 import {
   AccordClientError,
   AccordTxResult,
@@ -119,12 +119,25 @@ describe("clients: methods", function () {
       const resolved = await resolveDeal(deal);
       expect(resolved.dealId).to.equal(cidToBytes32(deal.id));
       expect(resolved.dealCid).to.equal(deal.id);
+      // The key the market keeps it under: the model's dealKey of the ID and the parties, as the market computes it.
+      const key = dealKey(deal.id, f.accounts.jobCreator.address, f.accounts.resourceProvider.address);
+      expect(resolved.dealKey).to.equal(key.toLowerCase());
+      expect(resolved.dealKey).to.equal(
+        await f.market.dealKey(resolved.dealId, f.accounts.jobCreator.address, f.accounts.resourceProvider.address),
+      );
+      expect(await f.solver.dealKey(deal)).to.equal(resolved.dealKey);
       expect(resolved.terms.pricing.paymentCollateral).to.equal(100n * TOKEN); // etherToWei by default
       expect((await resolveDeal({ ...deal, id: "" })).dealId).to.equal(cidToBytes32(await getDealId(deal)));
 
       const onChain: OnChainDeal = { dealId: cidToBytes32(deal.id), terms: resolved.terms, instructionCount: 4n };
       expect(await resolveDeal(onChain)).to.deep.include({ dealCid: deal.id, instructionCount: 4n });
       expect((await resolveDeal({ dealId: deal.id, terms: resolved.terms })).dealId).to.equal(resolved.dealId);
+      // A key given with the terms must be theirs.
+      expect((await resolveDeal({ ...onChain, dealKey: key.toUpperCase().replace("0X", "0x") })).dealKey).to.equal(
+        resolved.dealKey,
+      );
+      const otherKey = dealKey(deal.id, f.accounts.stranger.address, f.accounts.resourceProvider.address);
+      await expectError(resolveDeal({ ...onChain, dealKey: otherKey }), AccordError);
 
       const wei = new JobCreatorClient(f.accounts.jobCreator, { ...f.clientOptions, toWei: (amount) => amount });
       expect((await wei.resolveDeal(deal)).terms.pricing.paymentCollateral).to.equal(100n);
@@ -136,20 +149,28 @@ describe("clients: methods", function () {
       const client = f.resourceProvider;
       expect(await client.getDealRecord(deal)).to.deep.include({ exists: false, state: 0, updatedAt: 0n });
       expect((await expectError(client.getDealDeadline(deal), AccordClientError)).code).to.equal("NOT_FOUND");
+      const key = await client.dealKey(deal);
       expect(await client.findDealTerms(deal)).to.equal(undefined);
-      expect(await client.findResult(deal.id)).to.equal(undefined);
-      expect(await client.findMediation(cidToBytes32(deal.id))).to.equal(undefined);
+      expect(await client.findResult(key)).to.equal(undefined);
+      expect(await client.findMediation(key)).to.equal(undefined);
+      expect(await client.getMediationDraw(deal)).to.deep.include({ exists: false, drawBlock: 0, drawn: false });
+      // A deal ID alone does not name a record (others may share it): the reads want the deal or its key.
+      for (const read of [client.findResult(deal.id), client.getDealState(deal.id), client.getDealEvents(deal.id)]) {
+        expect((await expectError(read, AccordError)).message).to.contain("not a deal key");
+      }
 
       await agreed(f, deal);
       await client.addResult(deal, { resultsId: RESULTS_CID, instructionCount: 10n });
-      await f.jobCreator.checkResult(deal);
+      const checked = await f.jobCreator.checkResult(deal);
 
       const record = await client.getDealRecord(deal);
       expect(record).to.deep.include({
+        dealKey: key,
         exists: true,
         state: AgreementState.ResultsChecked,
         stateName: "ResultsChecked",
       });
+      expect(await client.getDealRecord(key)).to.deep.equal(record);
       expect(record.commitment).to.match(/^0x[0-9a-f]{50}$/);
       const deadline = await client.getDealDeadline(deal);
       expect(deadline).to.deep.include({
@@ -169,7 +190,11 @@ describe("clients: methods", function () {
         "ResultAdded",
         "MediationRequested",
       ]);
-      expect(events.every((e) => "dealCid" in e && e.dealCid === deal.id)).to.equal(true);
+      expect(events.every((e) => "dealKey" in e && e.dealKey === key)).to.equal(true);
+      const created = events.find((e) => e.name === "DealCreated");
+      expect(created).to.deep.include({ dealKey: key, dealId: cidToBytes32(deal.id), dealCid: deal.id });
+      expect(await client.findDealCreated(deal)).to.deep.equal(created);
+      expect((await client.findDealsById(deal.id)).map((e) => e.dealKey)).to.deep.equal([key]);
 
       const terms = await client.findDealTerms(deal);
       const expected = dealToTerms(deal);
@@ -177,7 +202,17 @@ describe("clients: methods", function () {
       expect(terms?.timeouts).to.deep.equal(expected.timeouts);
       expect(terms?.members.mediators.map((m) => m.toLowerCase())).to.deep.equal(expected.members.mediators);
       expect(await client.findResult(deal)).to.deep.include({ resultsCid: RESULTS_CID, instructionCount: 10n });
-      expect((await client.findMediation(deal))?.mediatorIndex).to.be.within(0, 2);
+      const mediation = await client.findMediation(deal);
+      expect(mediation).to.deep.include({
+        dealKey: key,
+        drawBlock: checked.blockNumber,
+        blockHash: checked.drawBlockHash,
+      });
+      expect(await client.getMediationDraw(key)).to.deep.include({
+        exists: true,
+        drawBlock: checked.blockNumber,
+        drawn: false,
+      });
     });
 
     it("checks arguments before sending", async function () {
@@ -193,11 +228,9 @@ describe("clients: methods", function () {
       const missing = await expectError(f.jobCreator.acceptResult(deal), AccordClientError);
       expect(missing.code).to.equal("NOT_FOUND");
       expect(missing.message).to.contain("instructionCount");
-      const missingMediation = await expectError(
-        f.jobCreator.timeoutMediateResults(deal, { instructionCount: 1n }),
-        AccordClientError,
-      );
-      expect(missingMediation.message).to.contain("mediatorIndex");
+      // No draw before checkResult.
+      const noDraw = await expectError(f.mediators[0].computeDrawnMediator(deal), AccordClientError);
+      expect(noDraw.code).to.equal("NOT_FOUND");
 
       const other = await makeDeal(f.accounts);
       const wrongDeal = await expectError(
@@ -379,13 +412,13 @@ describe("clients: methods", function () {
   });
 
   describe("mediator", function () {
-    it("lists nothing before the scan window and decides with explicit indices", async function () {
+    it("lists nothing before the scan window and decides with an explicit instruction count", async function () {
       const f = await loadFixture(clientsFixture);
       const deal = await makeDeal(f.accounts, { mediators: [f.accounts.mediators[0].address] });
       await agreed(f, deal);
       await f.resourceProvider.addResult(deal, { resultsId: RESULTS_CID, instructionCount: 3n });
       const checked = await f.jobCreator.checkResult(deal);
-      expect(checked.get("MediationRequested").mediatorIndex).to.equal(0);
+      expect(checked).to.deep.include({ mediatorIndex: 0, mediator: f.accounts.mediators[0].address });
 
       const mediator = f.mediators[0];
       const latest = await hre.ethers.provider.getBlockNumber();
@@ -393,12 +426,13 @@ describe("clients: methods", function () {
       const [pending] = await mediator.getPendingMediations();
       expect(pending.requestedAt).to.equal((await mediator.getDealRecord(deal)).updatedAt);
       expect(pending.deadline).to.equal(pending.requestedAt + 3600n);
-      expect(pending.blockNumber).to.equal(checked.blockNumber);
+      expect(pending).to.deep.include({ drawBlock: checked.blockNumber, drawBlockHash: checked.drawBlockHash });
 
-      // A mediator that was not drawn is refused by the chain.
+      // A mediator that was not drawn (here: not even one of the deal's) is refused by the chain.
       const notDrawn = new MediatorClient(f.accounts.mediators[1], f.clientOptions);
+      expect(await notDrawn.isDrawnMediator(deal)).to.equal(false);
       await expectContractError(notDrawn.mediationAcceptResult(deal), "DealMarket_Unauthorized");
-      const decided = await mediator.mediationAcceptResult(deal, { instructionCount: 3n, mediatorIndex: 0 });
+      const decided = await mediator.mediationAcceptResult(deal, { instructionCount: 3n });
       expect(decided.get("DealStateChange").state).to.equal(AgreementState.MediationAccepted);
     });
   });

@@ -75,6 +75,8 @@ describe("clients: deal paths", function () {
     const created = agreed.get("DealCreated");
     expect(created.dealCid).to.equal(deal.id);
     expect(created.dealId).to.equal(cidToBytes32(deal.id));
+    expect(created.dealKey).to.equal(await f.solver.dealKey(deal));
+    expect(agreed.events.every((e) => !("dealKey" in e) || e.dealKey === created.dealKey)).to.equal(true);
     expect(created.terms).to.deep.equal({
       ...dealToTerms(deal),
       members: {
@@ -155,7 +157,7 @@ describe("clients: deal paths", function () {
     const accepted = await f.jobCreator.acceptResult(deal, { instructionCount: 60n });
     const jobPayment = accepted.filter("Payment").find((p) => p.reason === PaymentReason.JobPayment);
     expect(jobPayment?.amount).to.equal(100n * TOKEN);
-    expect(await f.jobCreator.getDealState(deal.id)).to.equal(AgreementState.ResultsAccepted);
+    expect(await f.jobCreator.getDealState(first.get("DealCreated").dealKey)).to.equal(AgreementState.ResultsAccepted);
   });
 
   it("mediation accepts the result: the drawn mediator finds it pending and is paid the fee", async function () {
@@ -164,8 +166,13 @@ describe("clients: deal paths", function () {
     await agreedWithResults(f, deal);
 
     const checked = await f.jobCreator.checkResult(deal);
-    const requested = checked.get("MediationRequested");
-    expect(f.accounts.mediators.map((m) => m.address)).to.include(requested.mediator);
+    // The draw: checkResult's block; the mediator follows from that block's hash.
+    expect(checked.get("MediationRequested")).to.deep.include({
+      dealKey: checked.dealKey,
+      drawBlock: checked.blockNumber,
+      blockHash: checked.receipt.blockHash,
+    });
+    const requested = { mediator: checked.mediator, mediatorIndex: checked.mediatorIndex };
     expect(requested.mediator).to.equal(f.accounts.mediators[requested.mediatorIndex].address);
     // fee 5 − judge collateral 3 returned: 2 approved and pulled.
     expect(checked.approval?.get("Approval").value).to.equal(2n * TOKEN);
@@ -175,8 +182,12 @@ describe("clients: deal paths", function () {
     expect(await client.getAddress()).to.equal(requested.mediator);
     expect(pending).to.deep.include({
       dealCid: deal.id,
+      dealKey: checked.dealKey,
       instructionCount: INSTRUCTIONS,
       mediatorIndex: requested.mediatorIndex,
+      drawBlock: checked.drawBlock,
+      drawFixed: false,
+      drawExpired: false,
       resultsCid: RESULTS_CID,
       expired: false,
     });
@@ -204,7 +215,7 @@ describe("clients: deal paths", function () {
     await f.jobCreator.checkResult(deal, { instructionCount: INSTRUCTIONS });
     const { client } = await drawnMediator(f, deal);
 
-    // From the model Deal: instructionCount and mediatorIndex looked up on chain.
+    // From the model Deal: the instruction count looked up on chain (by key); the chain knows the mediator.
     const decided = await client.mediationRejectResult(deal);
     expect(decided.get("DealStateChange").stateName).to.equal("MediationRejected");
     const slashed = decided.filter("Payment").find((p) => p.direction === PaymentDirection.Slashed);

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import hre from "hardhat";
 import { loadFixture, mine } from "@nomicfoundation/hardhat-network-helpers";
 import { AbiCoder, Wallet, id as keccakId, type ContractTransactionResponse } from "ethers";
-import { AgreementState, cidToBytes32 } from "../../src/model";
+import { AgreementState } from "../../src/model";
 import {
   AccordClientError,
   AccordContractError,
@@ -21,21 +21,21 @@ const coder = AbiCoder.defaultAbiCoder();
 describe("clients: typed errors", function () {
   describe("decoding revert data", function () {
     it("decodes custom errors with named args, enums as numbers and names in the message", function () {
-      const dealId = cidToBytes32(RESULTS_CID);
-      const data = accordErrorInterface.encodeErrorResult("DealMarket_InvalidState", [dealId, 3, 2]);
+      const key = keccakId("a deal key");
+      const data = accordErrorInterface.encodeErrorResult("DealMarket_InvalidState", [key, 3, 2]);
       const error = decodeRevertData(data, { action: "acceptResult" });
       expect(error).to.be.instanceOf(AccordContractError);
       expect(error.errorName).to.equal("DealMarket_InvalidState");
       expect(error.args).to.deep.equal({
-        dealId,
+        dealKey: key,
         current: AgreementState.ResultsAccepted,
         expected: AgreementState.ResultsSubmitted,
       });
-      expect(error.argsList).to.deep.equal([dealId, 3, 2]);
+      expect(error.argsList).to.deep.equal([key, 3, 2]);
       expect(error.signature).to.equal("DealMarket_InvalidState(bytes32,uint8,uint8)");
       expect(error.selector).to.equal(data.slice(0, 10));
       expect(error.message).to.equal(
-        `acceptResult reverted: DealMarket_InvalidState(dealId: ${dealId}, current: ResultsAccepted (3), expected: ResultsSubmitted (2))`,
+        `acceptResult reverted: DealMarket_InvalidState(dealKey: ${key}, current: ResultsAccepted (3), expected: ResultsSubmitted (2))`,
       );
       expect(error.is("DealMarket_InvalidState", { current: 3n })).to.equal(true);
       expect(error.is("DealMarket_InvalidState", { current: 4 })).to.equal(false);
@@ -91,7 +91,7 @@ describe("clients: typed errors", function () {
 
       const error = await expectContractError(f.jobCreator.acceptResult(deal), "DealMarket_InvalidState");
       expect(error.args).to.deep.equal({
-        dealId: cidToBytes32(deal.id),
+        dealKey: await f.jobCreator.dealKey(deal),
         current: AgreementState.ResultsAccepted,
         expected: AgreementState.ResultsSubmitted,
       });
@@ -101,24 +101,24 @@ describe("clients: typed errors", function () {
     it("gives the callers', terms' and existence errors", async function () {
       const f = await loadFixture(clientsFixture);
       const deal = await makeDeal(f.accounts);
-      const dealId = cidToBytes32(deal.id);
+      const dealKey = await f.jobCreator.dealKey(deal);
 
       const notFound = await expectContractError(f.jobCreator.getDealState(deal), "DealMarket_DealNotFound");
-      expect(notFound.args).to.deep.equal({ dealId });
+      expect(notFound.args).to.deep.equal({ dealKey });
       expect(notFound.action).to.equal("getDealState");
 
       await f.jobCreator.agree(deal);
       await f.resourceProvider.agree(deal);
       const stranger = new JobCreatorClient(f.accounts.stranger, f.clientOptions);
       const unauthorized = await expectContractError(stranger.timeoutSubmitResults(deal), "DealMarket_Unauthorized");
-      expect(unauthorized.args).to.deep.equal({ dealId, caller: f.accounts.stranger.address });
+      expect(unauthorized.args).to.deep.equal({ dealKey, caller: f.accounts.stranger.address });
 
       await f.resourceProvider.addResult(deal, { resultsId: RESULTS_CID, instructionCount: 10n });
       const mismatch = await expectContractError(
         f.jobCreator.acceptResult(deal, { instructionCount: 11n }),
         "DealMarket_TermsMismatch",
       );
-      expect(mismatch.args).to.deep.equal({ dealId });
+      expect(mismatch.args).to.deep.equal({ dealKey });
 
       const exists = await expectContractError(
         f.solver.agreeWithSignatures(deal, {
@@ -127,10 +127,27 @@ describe("clients: typed errors", function () {
         }),
         "DealMarket_DealExists",
       );
-      expect(exists.args).to.deep.equal({ dealId });
+      expect(exists.args).to.deep.equal({ dealKey });
 
       const nothing = await expectContractError(f.jobCreator.withdraw(), "DealMarket_NothingToWithdraw");
       expect(nothing.args).to.deep.equal({ account: f.accounts.jobCreator.address });
+    });
+
+    it("gives the draw errors with the deal's key (pending inside the draw block, already fixed)", async function () {
+      const f = await loadFixture(clientsFixture);
+      const deal = await makeDeal(f.accounts);
+      await f.jobCreator.agree(deal);
+      await f.resourceProvider.agree(deal);
+      await f.resourceProvider.addResult(deal, { resultsId: RESULTS_CID, instructionCount: 10n });
+      const checked = await f.jobCreator.checkResult(deal);
+      // A call runs in the latest block, the draw block: its hash does not exist there yet.
+      const pending = await expectContractError(f.jobCreator.drawnMediator(deal), "DealMarket_DrawPending");
+      expect(pending.args).to.deep.equal({ dealKey: checked.dealKey, drawBlock: BigInt(checked.drawBlock) });
+      await mine();
+      const mediator = f.mediators[checked.mediatorIndex];
+      await mediator.drawMediator(deal);
+      const fixed = await expectContractError(mediator.drawMediator(deal), "DealMarket_MediatorAlreadyDrawn");
+      expect(fixed.args).to.deep.equal({ dealKey: checked.dealKey, mediator: checked.mediator });
     });
 
     it("passes the token's errors through (no allowance, no balance)", async function () {
