@@ -2,23 +2,22 @@
 // `CalculateCID` (go-merkledag NodeWithData) computes it. On chain an ID is the bytes32 sha256 digest.
 
 import type { CID as CidType } from "multiformats/cid" with { "resolution-mode": "import" };
+import type * as CidModule from "multiformats/cid" with { "resolution-mode": "import" };
+import type * as Sha2Module from "multiformats/hashes/sha2" with { "resolution-mode": "import" };
+import type * as DagPbModule from "@ipld/dag-pb" with { "resolution-mode": "import" };
 import { InvalidCidError } from "./errors";
 import { encodeJsonBytes, type Schema } from "./json";
-
-type CidModule = typeof import("multiformats/cid", { with: { "resolution-mode": "import" } });
-type Sha2Module = typeof import("multiformats/hashes/sha2", { with: { "resolution-mode": "import" } });
-type DagPbModule = typeof import("@ipld/dag-pb", { with: { "resolution-mode": "import" } });
 
 // multiformats is ESM-only but loadable with require() on Node >= 20.19 (its "module-sync" export),
 // which keeps the conversions below synchronous. @ipld/dag-pb has no such export: it is imported
 // once, asynchronously, which is why the ID functions return Promises.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { CID }: CidModule = require("multiformats/cid");
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { sha256 }: Sha2Module = require("multiformats/hashes/sha2");
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a static import of ESM from this CommonJS build is an error (TS1479); require() keeps it synchronous
+const { CID } = require("multiformats/cid") as typeof CidModule;
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- same: ESM-only, loaded synchronously
+const { sha256 } = require("multiformats/hashes/sha2") as typeof Sha2Module;
 
-let dagPb: Promise<DagPbModule> | undefined;
-const loadDagPb = (): Promise<DagPbModule> => (dagPb ??= import("@ipld/dag-pb"));
+let dagPb: Promise<typeof DagPbModule> | undefined;
+const loadDagPb = (): Promise<typeof DagPbModule> => (dagPb ??= import("@ipld/dag-pb"));
 
 const DAG_PB_CODE = 0x70;
 const SHA2_256_CODE = 0x12;

@@ -115,7 +115,7 @@ function writeValue(out: string[], value: unknown, schema: Schema, path: string)
     }
     case "struct": {
       if (value !== undefined && value !== null && !isPlainObject(value)) fail(path, "must be an object");
-      const record = (value ?? {}) as Record<string, unknown>;
+      const record = value ?? {};
       out.push("{");
       schema.fields.forEach(([name, fieldSchema], i) => {
         if (i > 0) out.push(",");
@@ -188,7 +188,7 @@ function writeJsonValue(out: string[], value: unknown, path: string, seen: Set<o
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value);
+  const proto: unknown = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
 }
 
@@ -253,6 +253,7 @@ const escapes: Record<string, string> = {
   "\u2029": "\\u2029",
 };
 
+// eslint-disable-next-line no-control-regex -- Go escapes every control character: matching U+0000-U+001F is the point
 const needsEscape = /["\\\u0000-\u001f<>&\u2028\u2029]/g;
 
 /**

@@ -6,6 +6,7 @@
 import {
   GraphQLError,
   Kind,
+  OperationTypeNode,
   getNamedType,
   getNullableType,
   getOperationAST,
@@ -24,7 +25,9 @@ import {
   type GraphQLField,
   type GraphQLCompositeType,
   type GraphQLSchema,
+  type ParseOptions,
   type SelectionSetNode,
+  type Source,
   type ValidationContext,
   type ValidationRule,
   type ValueNode,
@@ -226,9 +229,9 @@ export function queryCost(
   const operation = getOperationAST(document, operationName);
   if (!operation) return 0;
   const root =
-    operation.operation === "query"
+    operation.operation === OperationTypeNode.QUERY
       ? schema.getQueryType()
-      : operation.operation === "subscription"
+      : operation.operation === OperationTypeNode.SUBSCRIPTION
         ? schema.getSubscriptionType()
         : schema.getMutationType();
   if (!root) return 0;
@@ -394,17 +397,19 @@ export function limitsPlugin(limits: Limits): Plugin {
   };
   return {
     onParse({ params, setParseFn }) {
-      setParseFn((source) => {
+      // envelop types its hooks' arguments as `any` (it spans graphql versions); these are graphql 16's.
+      setParseFn((source: string | Source) => {
         const text = typeof source === "string" ? source : (source as { body?: string }).body;
         if (typeof text === "string") checkNesting(text, limits.maxNesting);
-        return parse(source, { ...(params.options ?? {}), maxTokens: limits.maxTokens });
+        const options = params.options as ParseOptions | undefined;
+        return parse(source, { ...(options ?? {}), maxTokens: limits.maxTokens });
       });
     },
     onValidate({ addValidationRule, params }) {
       addValidationRule(depth);
       addValidationRule(aliases);
       return ({ result, setResult }) => {
-        if (result.length > 0) setResult(nameValueErrors(params.documentAST, result as GraphQLError[]));
+        if (result.length > 0) setResult(nameValueErrors(params.documentAST as DocumentNode, result as GraphQLError[]));
       };
     },
     onExecute({ args, executeFn, setExecuteFn, setResultAndStopExecution }) {
@@ -424,10 +429,11 @@ export function limitsPlugin(limits: Limits): Plugin {
           }, limits.timeoutMs);
         });
         try {
-          return await Promise.race([
+          const result: unknown = await Promise.race([
             executeFn({ ...execArgs, signal: controller.signal } as typeof execArgs),
             timedOut,
           ]);
+          return result;
         } finally {
           clearTimeout(timer);
         }

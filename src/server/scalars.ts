@@ -119,7 +119,10 @@ export const BigDecimalScalar = new GraphQLScalarType<string, string>({
     if (typeof value === "string" && DECIMAL.test(value)) return value;
     if (typeof value === "number" && Number.isFinite(value)) return String(value);
     if (typeof value === "bigint") return value.toString();
-    if (value && typeof value === "object" && "toString" in value) return String(value);
+    // A decimal library's number (decimal.js, big.js) prints itself; a plain object has nothing to print.
+    if (value && typeof value === "object" && value.toString !== Object.prototype.toString) {
+      return (value as { toString(): string }).toString();
+    }
     throw new GraphQLError(`BigDecimal cannot represent ${String(value)}`);
   },
   parseValue: fromVariable(parseDecimal),

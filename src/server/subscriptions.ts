@@ -53,9 +53,9 @@ export class ChangeHub {
       void (async () => {
         try {
           for (;;) {
-            const { value, done } = await iterator.next();
-            if (done || this.closed) break;
-            this.publish(value);
+            const next = await iterator.next();
+            if (next.done || this.closed) break;
+            this.publish(next.value);
           }
         } catch (error) {
           if (!this.closed) this.onError(error);
@@ -146,11 +146,11 @@ export class MemoryChangeFeed extends EventEmitter implements BatchEmitter {
             wake = undefined;
           }
         },
-        async return(): Promise<IteratorResult<ChangeBatch>> {
+        return(): Promise<IteratorResult<ChangeBatch>> {
           ended = true;
           cleanup();
           wake?.();
-          return { value: undefined, done: true };
+          return Promise.resolve({ value: undefined, done: true });
         },
       }),
     };
@@ -248,11 +248,12 @@ function changeIterator<T>(
       }
       return { value: undefined, done: true };
     },
-    async return(): Promise<IteratorResult<T>> {
+    return(): Promise<IteratorResult<T>> {
       finished = true;
       changes.close();
-      return { value: undefined, done: true };
+      return Promise.resolve({ value: undefined, done: true });
     },
+    // eslint-disable-next-line @typescript-eslint/require-await -- AsyncIterator.throw() answers with a rejected promise
     async throw(error: unknown): Promise<IteratorResult<T>> {
       finished = true;
       changes.close();
@@ -325,7 +326,8 @@ export function buildSubscriptionResolvers(deps: SubscriptionDeps): Record<strin
     const entity = api.entity.name;
 
     fields[api.plural] = {
-      subscribe: async (_root: unknown, args: CollectionSubscriptionArgs, ctx: unknown) => {
+      // Not async: graphql-js awaits the result and reports a thrown error the same way as a rejection.
+      subscribe: (_root: unknown, args: CollectionSubscriptionArgs, ctx: unknown) => {
         checkRange(resolver.deps.limits, args);
         const where = normalizeWhere(apis, entity, args.where, `${api.plural}(where)`);
         const first = args.first ?? 100;

@@ -132,15 +132,22 @@ function bytesToHex(value: unknown): string {
   throw new TypeError(`unexpected bytea value ${String(value)}`);
 }
 
+/** A text or numeric column's value: a string from both drivers (a number, were numeric ever parsed). */
+function textOf(field: FieldMeta, value: unknown): string {
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "bigint") return String(value);
+  throw new TypeError(`unexpected ${field.storage} value for ${field.name} (${typeof value})`);
+}
+
 function decodeScalar(field: FieldMeta, value: unknown): EntityValue {
   if (value === null || value === undefined) return null;
   switch (field.storage) {
     case "text":
-      return String(value);
+      return textOf(field, value);
     case "bytea":
       return bytesToHex(value);
     case "numeric":
-      if (field.scalar === "BigDecimal") return String(value);
+      if (field.scalar === "BigDecimal") return textOf(field, value);
       return BigInt(value as string);
     case "int4":
       return typeof value === "number" ? value : Number(value);
@@ -197,7 +204,6 @@ export function idText(entity: EntityMeta, id: string): string {
 type CopyEncoder = (value: EntityValue | undefined) => string;
 
 const LOWER_HEX_RE = /^0x(?:[0-9a-f]{2})*$/;
-const DIGITS_RE = /^-?\d+$/;
 
 function escapeCopy(text: string): string {
   return COPY_SPECIAL.test(text)
@@ -266,7 +272,7 @@ export function entityCodec(entity: EntityMeta): EntityCodec {
       fieldNames: new Set(names),
       copyLine(record, from, to) {
         let line = "";
-        for (let i = 0; i < n; i++) line += encoders[i]!(record[names[i]!]) + "\t";
+        for (let i = 0; i < n; i++) line += encoders[i](record[names[i]]) + "\t";
         return line + from + "\t" + (to === null ? "\\N" : to);
       },
     };

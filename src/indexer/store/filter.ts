@@ -146,7 +146,7 @@ class Translator {
       if (value === undefined) continue;
       parts.push(this.condition(entity, alias, key, value));
     }
-    return parts.length === 0 ? "TRUE" : parts.length === 1 ? parts[0]! : `(${parts.join(" AND ")})`;
+    return parts.length === 0 ? "TRUE" : parts.length === 1 ? parts[0] : `(${parts.join(" AND ")})`;
   }
 
   private condition(entity: EntityMeta, alias: string, key: string, value: unknown): string {
@@ -369,7 +369,10 @@ function describe(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "a list";
   if (typeof value === "string") return JSON.stringify(value.length > 80 ? value.slice(0, 80) + "…" : value);
-  return `${typeof value} ${String(value)}`;
+  if (typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") {
+    return `${typeof value} ${String(value)}`;
+  }
+  return typeof value === "object" ? "an object" : typeof value;
 }
 
 export interface CompiledQuery {

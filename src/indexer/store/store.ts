@@ -310,7 +310,7 @@ export class SqlStore implements Store {
     const out: Record<string, number> = {};
     for (const entity of this.model.entities) {
       const rows = await this.driver.query<{ n: unknown }>(`SELECT count(*) AS n FROM ${this.t(entity.table)}`);
-      out[entity.name] = Number(rows[0]!.n);
+      out[entity.name] = Number(rows[0].n);
     }
     return out;
   }
@@ -333,7 +333,7 @@ export function stableJson(value: unknown): string {
     if (typeof v === "bigint") return `${v.toString()}n`;
     if (v && typeof v === "object" && !Array.isArray(v)) {
       return Object.fromEntries(
-        Object.keys(v as object)
+        Object.keys(v)
           .sort()
           .map((k) => [k, (v as Record<string, unknown>)[k]]),
       );

@@ -168,6 +168,7 @@ export class SqlBatchWriter implements BatchWriter {
     slot.current = record;
   }
 
+  // eslint-disable-next-line @typescript-eslint/require-await -- BatchWriter is async: validation errors reject, not throw
   async set(entity: string, record: EntityRecord, block: number): Promise<void> {
     if (this.flushed) throw new StoreError("batch already committed");
     const meta = this.meta(entity);
@@ -188,6 +189,7 @@ export class SqlBatchWriter implements BatchWriter {
     this.push(this.slot(meta, id), block, stored);
   }
 
+  // eslint-disable-next-line @typescript-eslint/require-await -- as set()
   async remove(entity: string, id: string, block: number): Promise<void> {
     if (this.flushed) throw new StoreError("batch already committed");
     const meta = this.meta(entity);
@@ -224,7 +226,7 @@ export class SqlBatchWriter implements BatchWriter {
       const replaceIds: string[] = [];
       const rows: { record: EntityRecord; from: number; to: number | null }[] = [];
       for (const slot of slots) {
-        const first = slot.versions[0]!;
+        const first = slot.versions[0];
         if (slot.baseFrom !== null && slot.baseFrom !== undefined) {
           if (slot.baseFrom > first.block) {
             throw new StoreError(
@@ -238,7 +240,7 @@ export class SqlBatchWriter implements BatchWriter {
           }
         }
         for (let i = 0; i < slot.versions.length; i++) {
-          const v = slot.versions[i]!;
+          const v = slot.versions[i];
           changes.push({ entity: entity.name, id: slot.id, block: v.block });
           if (v.record === null) continue;
           const next = slot.versions[i + 1];
@@ -299,7 +301,7 @@ export class SqlBatchWriter implements BatchWriter {
       const codec = entityCodec(entity);
       let data = "";
       for (let r = start; r < end; r++) {
-        const row = rows[r]!;
+        const row = rows[r];
         data += codec.copyLine(row.record, row.from, row.to) + "\n";
       }
       await this.tx.copyIn!(this.table(entity), names, data);
@@ -325,13 +327,13 @@ export class SqlBatchWriter implements BatchWriter {
       const chunk = rows.slice(start, start + INSERT_CHUNK);
       const arrays: (string | null)[][] = names.map(() => new Array<string | null>(chunk.length));
       for (let r = 0; r < chunk.length; r++) {
-        const row = chunk[r]!;
+        const row = chunk[r];
         for (let c = 0; c < cols.length; c++) {
-          const field = cols[c]!;
-          arrays[c]![r] = fieldToText(entity, field, row.record[field.name]);
+          const field = cols[c];
+          arrays[c][r] = fieldToText(entity, field, row.record[field.name]);
         }
-        arrays[cols.length]![r] = String(row.from);
-        arrays[cols.length + 1]![r] = row.to === null ? null : String(row.to);
+        arrays[cols.length][r] = String(row.from);
+        arrays[cols.length + 1][r] = row.to === null ? null : String(row.to);
       }
       await this.tx.query(sql, arrays);
     }
@@ -357,7 +359,7 @@ export class SqlBatchWriter implements BatchWriter {
       if (slot.entity.immutable) continue;
       let entry: CachedEntity;
       if (slot.versions.length > 0) {
-        const last = slot.versions[slot.versions.length - 1]!;
+        const last = slot.versions[slot.versions.length - 1];
         entry = { blockFrom: last.record ? last.block : null, record: last.record };
       } else if (slot.current !== undefined && slot.baseFrom !== undefined) {
         entry = { blockFrom: slot.baseFrom, record: slot.current };
