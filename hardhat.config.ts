@@ -2,6 +2,7 @@ import path from "node:path";
 import { subtask } from "hardhat/config";
 import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
 import type { HardhatUserConfig } from "hardhat/config";
+import type { SolcBuild } from "hardhat/types";
 import "@nomicfoundation/hardhat-toolbox";
 
 const SOLC_VERSION = "0.8.28";
@@ -9,11 +10,12 @@ const SOLC_VERSION = "0.8.28";
 // Hardhat downloads compilers from the internet; these machines only reach the npm registry, so
 // compile with the solc-js build pinned in package.json (same version as `solidity.version`).
 subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string }, _hre, runSuper) => {
-  if (args.solcVersion !== SOLC_VERSION) return runSuper(args);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  if (args.solcVersion !== SOLC_VERSION) return (await runSuper(args)) as SolcBuild;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: every Hardhat command loads this config, only compiling needs solc-js (and solc ships no types)
   const solc = require("solc") as { version(): string };
   const compilerPath = path.join(path.dirname(require.resolve("solc/package.json")), "soljson.js");
-  return { compilerPath, isSolcJs: true, version: SOLC_VERSION, longVersion: solc.version() };
+  const build: SolcBuild = { compilerPath, isSolcJs: true, version: SOLC_VERSION, longVersion: solc.version() };
+  return build;
 });
 
 const config: HardhatUserConfig = {

@@ -185,11 +185,11 @@ async function main() {
   };
 
   const results: Record<string, { total: number; transactions: Step[] }> = {};
-  let snapshot: string = await network.provider.send("evm_snapshot", []);
+  let snapshot = (await network.provider.send("evm_snapshot", [])) as string;
   for (const [name, scenario] of Object.entries(scenarios)) {
     // A snapshot is consumed by reverting to it: take a fresh one each time.
     await network.provider.send("evm_revert", [snapshot]);
-    snapshot = await network.provider.send("evm_snapshot", []);
+    snapshot = (await network.provider.send("evm_snapshot", [])) as string;
     const steps: Step[] = [];
     await scenario(steps);
     results[name] = { total: steps.reduce((sum, s) => sum + s.gas, 0), transactions: steps };

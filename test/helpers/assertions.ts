@@ -4,7 +4,8 @@ import { ethers } from "hardhat";
 import type { ContractTransactionResponse } from "ethers";
 
 import type { DealMarket } from "../../typechain-types";
-import { AgreementState, paymentsOf, type DealTerms, type MarketFixture, type PaymentTuple } from "./fixtures";
+import type { DealCreatedEvent } from "../../typechain-types/contracts/DealMarket";
+import { type AgreementState, paymentsOf, type DealTerms, type MarketFixture, type PaymentTuple } from "./fixtures";
 
 /** Expected token balance changes; every account not named must not change. */
 export interface Deltas {
@@ -37,8 +38,7 @@ export async function expectDeltas(
     deltas.reduce((a, b) => a + b, 0n),
     "expected deltas must conserve tokens",
   ).to.equal(0n);
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  await expect(tx).to.changeTokenBalances(ctx.token as any, accounts, deltas);
+  await expect(tx).to.changeTokenBalances(ctx.token, accounts, deltas);
 }
 
 /** Checks the deal's Payment events in the transaction: the same tuples, in any order, none more. */
@@ -77,11 +77,17 @@ export async function blockTimeOf(tx: ContractTransactionResponse): Promise<bigi
   return BigInt(block!.timestamp);
 }
 
+/** A DealTerms struct as ethers decodes it (a Result: fields by name, the mediators an array-like Result). */
+interface DecodedTerms {
+  members: Omit<DealTerms["members"], "mediators"> & { mediators: Iterable<string> };
+  pricing: DealTerms["pricing"];
+  timeouts: DealTerms["timeouts"];
+}
+
 /** A withArgs predicate matching a decoded DealTerms struct against the expected terms. */
 export function termsEqual(expected: DealTerms): (value: unknown) => boolean {
   return (value: unknown) => {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const t = value as any;
+    const t = value as DecodedTerms;
     const m = expected.members;
     const p = expected.pricing;
     const o = expected.timeouts;
@@ -152,7 +158,8 @@ export async function expectDealCreated(
     .map((log) => market.interface.parseLog({ topics: [...log.topics], data: log.data }))
     .filter((e) => e?.name === "DealCreated");
   expect(events).to.have.lengthOf(1);
-  const args = events[0]!.args;
+  // parseLog's Result is untyped; the event's fields, by name, are TypeChain's.
+  const args = events[0]!.args as unknown as DealCreatedEvent.OutputObject;
   expect(args.dealId).to.equal(dealId);
   const decoded = {
     members: {

@@ -19,7 +19,6 @@ import {
   type ContractTransactionReceipt,
   type ContractTransactionResponse,
   type TypedDataDomain,
-  type TypedDataField,
 } from "ethers";
 
 import type {
@@ -36,7 +35,7 @@ import type {
 
 // The enums are the data model's (same indices as contracts/types/DataTypes.sol).
 export { AgreementState, PaymentDirection, PaymentReason, ServiceType } from "../../src/model";
-import { AgreementState, PaymentDirection, PaymentReason } from "../../src/model";
+import { AgreementState, type PaymentDirection, type PaymentReason } from "../../src/model";
 
 /** The states no action leads out of. */
 export const TERMINAL_STATES: readonly AgreementState[] = [

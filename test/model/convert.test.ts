@@ -148,7 +148,7 @@ describe("model: conversions to the contracts' structs", () => {
         };
         let error: unknown;
         try {
-          convertDealMembers(members as never);
+          convertDealMembers(members);
         } catch (e) {
           error = e;
         }

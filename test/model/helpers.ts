@@ -26,7 +26,7 @@ function shuffled<T>(items: readonly T[], random: () => number): T[] {
 
 /** A copy of `value` whose object keys (at every depth) are in a shuffled order; arrays keep theirs. */
 export function shuffleKeys<T>(value: T, random: () => number): T {
-  if (Array.isArray(value)) return value.map((item) => shuffleKeys(item, random)) as T;
+  if (Array.isArray(value)) return value.map((item: unknown) => shuffleKeys(item, random)) as T;
   if (typeof value !== "object" || value === null) return value;
   const copy: Record<string, unknown> = {};
   for (const key of shuffled(Object.keys(value), random)) {

@@ -186,7 +186,10 @@ describe("model: validation of untrusted input", () => {
 
   it("refuses numbers from an object that a JSON.parse may already have rounded", () => {
     const error = validationError(() =>
-      parseJobOffer({ ...validOffer, pricing: { ...validOffer.pricing, mediation_fee: 18446744073709551615 } }),
+      parseJobOffer({
+        ...validOffer,
+        pricing: { ...validOffer.pricing, mediation_fee: Number("18446744073709551615") },
+      }),
     );
     expect(error.field).to.equal("pricing.mediation_fee");
     expect(error.rule).to.match(/lost precision/);
