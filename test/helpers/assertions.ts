@@ -1,11 +1,19 @@
 /** Chai assertions shared by the contract tests (kept apart from fixtures.ts, which must not need chai). */
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import type { ContractTransactionResponse } from "ethers";
+import type { ContractTransactionResponse, Interface, TransactionReceipt } from "ethers";
 
 import type { DealMarket } from "../../typechain-types";
 import type { DealCreatedEvent } from "../../typechain-types/contracts/DealMarket";
-import { type AgreementState, paymentsOf, type DealTerms, type MarketFixture, type PaymentTuple } from "./fixtures";
+import {
+  type AgreementState,
+  dealKeyOfTerms,
+  paymentsOf,
+  revertDataOf,
+  type DealTerms,
+  type MarketFixture,
+  type PaymentTuple,
+} from "./fixtures";
 
 /** Expected token balance changes; every account not named must not change. */
 export interface Deltas {
@@ -41,34 +49,59 @@ export async function expectDeltas(
   await expect(tx).to.changeTokenBalances(ctx.token, accounts, deltas);
 }
 
-/** Checks the deal's Payment events in the transaction: the same tuples, in any order, none more. */
+/** Checks the Payment events of the deal under `dealKey` in the transaction: the same tuples, in any order, none more. */
 export async function expectPayments(
   market: DealMarket,
   tx: ContractTransactionResponse,
-  dealId: string,
+  dealKey: string,
   expected: PaymentTuple[],
 ): Promise<void> {
   const receipt = await tx.wait();
   if (!receipt) throw new Error("no receipt");
-  const actual = paymentsOf(market, receipt, dealId);
+  const actual = paymentsOf(market, receipt, dealKey);
   expect(actual).to.have.deep.members(expected);
   expect(actual).to.have.lengthOf(expected.length);
   for (const [, amount] of actual) expect(amount, "a Payment must move a non-zero amount").to.be.greaterThan(0n);
 }
 
-/** Checks the deal's stored record (updatedAt defaults to the timestamp of `tx`'s block). */
+/** Checks the record stored under `dealKey` (updatedAt defaults to the timestamp of `tx`'s block). */
 export async function expectRecord(
   market: DealMarket,
-  dealId: string,
+  dealKey: string,
   expected: { state: AgreementState; agreedBy: number; tx?: ContractTransactionResponse; updatedAt?: bigint },
 ): Promise<void> {
-  const record = await market.getDeal(dealId);
+  const record = await market.getDeal(dealKey);
   expect(record.state, "state").to.equal(BigInt(expected.state));
   expect(record.agreedBy, "agreedBy").to.equal(BigInt(expected.agreedBy));
   let updatedAt = expected.updatedAt;
   if (updatedAt === undefined && expected.tx) updatedAt = await blockTimeOf(expected.tx);
   if (updatedAt !== undefined) expect(record.updatedAt, "updatedAt").to.equal(updatedAt);
-  expect(await market.getDealState(dealId)).to.equal(BigInt(expected.state));
+  expect(await market.getDealState(dealKey)).to.equal(BigInt(expected.state));
+}
+
+/** Checks the mediator draw stored under `dealKey` (all zero when there is none). */
+export async function expectDraw(
+  market: DealMarket,
+  dealKey: string,
+  expected: { drawBlock: number | bigint; drawn: boolean; mediatorIndex: number },
+): Promise<void> {
+  const draw = await market.getMediationDraw(dealKey);
+  expect(draw.drawBlock, "drawBlock").to.equal(BigInt(expected.drawBlock));
+  expect(draw.drawn, "drawn").to.equal(expected.drawn);
+  expect(draw.mediatorIndex, "mediatorIndex").to.equal(BigInt(expected.mediatorIndex));
+}
+
+/** Checks a mined transaction failed with `error(args)` of `contract` (e.g. one `inOneBlock` mined). */
+export async function expectMinedRevert(
+  contract: { interface: Interface },
+  receipt: TransactionReceipt,
+  error: string,
+  args: unknown[],
+): Promise<void> {
+  expect(receipt.status, "the transaction reverted").to.equal(0);
+  const parsed = contract.interface.parseError(await revertDataOf(receipt.hash));
+  expect(parsed?.name, "custom error").to.equal(error);
+  expect([...parsed!.args]).to.deep.equal(args);
 }
 
 export async function blockTimeOf(tx: ContractTransactionResponse): Promise<bigint> {
@@ -143,8 +176,9 @@ export function termMutations(terms: DealTerms, other: string): Array<[string, D
 }
 
 /**
- * Checks the transaction emitted exactly one DealCreated with these arguments: the two indexed parties, then
- * the rest of the terms flattened (solver, mediators, pricing, timeouts), compared field by field.
+ * Checks the transaction emitted exactly one DealCreated with these arguments: the deal key (of `dealId` and
+ * the terms' parties) and the two parties indexed, then the deal ID and the rest of the terms flattened
+ * (solver, mediators, pricing, timeouts), compared field by field.
  */
 export async function expectDealCreated(
   market: DealMarket,
@@ -160,7 +194,8 @@ export async function expectDealCreated(
   expect(events).to.have.lengthOf(1);
   // parseLog's Result is untyped; the event's fields, by name, are TypeChain's.
   const args = events[0]!.args as unknown as DealCreatedEvent.OutputObject;
-  expect(args.dealId).to.equal(dealId);
+  expect(args.dealKey, "DealCreated dealKey").to.equal(dealKeyOfTerms(dealId, terms));
+  expect(args.dealId, "DealCreated dealId").to.equal(dealId);
   const decoded = {
     members: {
       jobCreator: args.jobCreator,

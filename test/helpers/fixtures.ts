@@ -9,13 +9,16 @@
  *   const ctx = await deployMarketFixture();                  // scripts
  *   const terms = makeTerms({ pricing: { mediationFee: 0n } });
  *   const deal = await createDeal(ctx, AgreementState.ResultsSubmitted, { terms });
+ *   await market.getDeal(deal.dealKey);                        // deals live under keccak256(dealId, jc, rp)
  */
-import { ethers } from "hardhat";
-import { time } from "@nomicfoundation/hardhat-network-helpers";
+import { ethers, network } from "hardhat";
+import { mine, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import {
+  AbiCoder,
   MaxUint256,
   TypedDataEncoder,
+  keccak256,
   type ContractTransactionReceipt,
   type ContractTransactionResponse,
   type TypedDataDomain,
@@ -151,6 +154,31 @@ export function withTerms(terms: DealTerms, overrides: TermsOverrides): DealTerm
     pricing: { ...terms.pricing, ...overrides.pricing },
     timeouts: { ...terms.timeouts, ...overrides.timeouts },
   };
+}
+
+/*//////////////////////////////////////////////////////////////
+                       DEAL KEY AND MEDIATOR DRAW
+//////////////////////////////////////////////////////////////*/
+
+/** The EVM keeps the hashes of the last 256 blocks: a draw can be read (or fixed) until drawBlock + 256. */
+export const BLOCKHASH_WINDOW = 256;
+
+/** The documented key a deal is stored under: keccak256(abi.encode(dealId, jobCreator, resourceProvider)). */
+export function dealKeyOf(dealId: string, jobCreator: string, resourceProvider: string): string {
+  return keccak256(
+    AbiCoder.defaultAbiCoder().encode(["bytes32", "address", "address"], [dealId, jobCreator, resourceProvider]),
+  );
+}
+
+/** The key of the deal `terms` describe under `dealId` (what every action derives from the terms' parties). */
+export function dealKeyOfTerms(dealId: string, terms: DealTerms): string {
+  return dealKeyOf(dealId, terms.members.jobCreator, terms.members.resourceProvider);
+}
+
+/** The documented draw: keccak256(abi.encode(blockhash(drawBlock), dealKey)) % mediators.length. */
+export function drawIndexOf(drawBlockHash: string, dealKey: string, mediatorCount: number): number {
+  const word = keccak256(AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32"], [drawBlockHash, dealKey]));
+  return Number(BigInt(word) % BigInt(mediatorCount));
 }
 
 /** job cost = instructionPrice × instructionCount. */
@@ -322,11 +350,15 @@ export function resultsIdOf(label: string): string {
 /** A deal and what later calls must pass back for it. */
 export interface DealHandle {
   dealId: string;
+  /** Where the market keeps it: dealKeyOf(dealId, jobCreator, resourceProvider). Views and events use it. */
+  dealKey: string;
   terms: DealTerms;
   /** 0 until results are added. */
   instructionCount: bigint;
   resultsId: string;
-  /** -1 until a mediator is drawn. */
+  /** The block of the last MediationRequested (checkResult or a redraw); -1 before. */
+  drawBlock: number;
+  /** The index the draw gives (from the draw block's hash, known once that block is mined); -1 before. */
   mediatorIndex: number;
   /** The receipt of the last step taken. */
   receipt?: ContractTransactionReceipt;
@@ -356,24 +388,44 @@ async function send(tx: Promise<ContractTransactionResponse>): Promise<ContractT
   return receipt;
 }
 
-/** When the deal's current step times out: updatedAt + timeout. */
-export async function deadlineOf(market: DealMarket, dealId: string, timeout: bigint): Promise<bigint> {
-  const record = await market.getDeal(dealId);
+/** When the deal's current step times out: updatedAt + timeout. `dealKey` is the deal's key (DealHandle.dealKey). */
+export async function deadlineOf(market: DealMarket, dealKey: string, timeout: bigint): Promise<bigint> {
+  const record = await market.getDeal(dealKey);
   return record.updatedAt + timeout;
 }
 
 /** Moves the chain so that the next block is `seconds` after the deal's current step timed out (default 1). */
-export async function passDeadline(market: DealMarket, dealId: string, timeout: bigint, seconds = 1n): Promise<void> {
-  await time.setNextBlockTimestamp((await deadlineOf(market, dealId, timeout)) + seconds);
+export async function passDeadline(market: DealMarket, dealKey: string, timeout: bigint, seconds = 1n): Promise<void> {
+  await time.setNextBlockTimestamp((await deadlineOf(market, dealKey, timeout)) + seconds);
 }
 
-/** The mediator index from a receipt's MediationRequested event. */
-export function mediatorIndexFrom(market: DealMarket, receipt: ContractTransactionReceipt): number {
+/** The receipt's MediationRequested event (the first, or the one of `dealKey`): its deal key and draw block. */
+export function mediationRequestFrom(
+  market: DealMarket,
+  receipt: ContractTransactionReceipt,
+  dealKey?: string,
+): { dealKey: string; drawBlock: number } {
   for (const log of receipt.logs) {
     const parsed = safeParse(market, log);
-    if (parsed?.name === "MediationRequested") return Number(parsed.args.mediatorIndex);
+    if (parsed?.name !== "MediationRequested") continue;
+    if (dealKey !== undefined && parsed.args.dealKey !== dealKey) continue;
+    return { dealKey: parsed.args.dealKey as string, drawBlock: Number(parsed.args.drawBlock) };
   }
   throw new Error("no MediationRequested event");
+}
+
+/**
+ * The index of the mediator drawn by a receipt's MediationRequested event, as an off-chain reader computes it:
+ * from the hash of the block that logged it (the draw block) and the deal key.
+ */
+export function mediatorIndexFrom(
+  market: DealMarket,
+  receipt: ContractTransactionReceipt,
+  mediatorCount: number,
+): number {
+  const request = mediationRequestFrom(market, receipt);
+  if (request.drawBlock !== receipt.blockNumber) throw new Error("MediationRequested names another block");
+  return drawIndexOf(receipt.blockHash, request.dealKey, mediatorCount);
 }
 
 function safeParse(market: DealMarket, log: { topics: readonly string[]; data: string }) {
@@ -387,13 +439,13 @@ function safeParse(market: DealMarket, log: { topics: readonly string[]; data: s
 /** A Payment event as [payee, amount, reason, direction]. */
 export type PaymentTuple = [string, bigint, PaymentReason, PaymentDirection];
 
-/** Every Payment event of `dealId` in the receipt, in order. */
-export function paymentsOf(market: DealMarket, receipt: ContractTransactionReceipt, dealId?: string): PaymentTuple[] {
+/** Every Payment event of the deal under `dealKey` (all deals if omitted) in the receipt, in order. */
+export function paymentsOf(market: DealMarket, receipt: ContractTransactionReceipt, dealKey?: string): PaymentTuple[] {
   const out: PaymentTuple[] = [];
   for (const log of receipt.logs) {
     const parsed = safeParse(market, log);
     if (parsed?.name !== "Payment") continue;
-    if (dealId !== undefined && parsed.args.dealId !== dealId) continue;
+    if (dealKey !== undefined && parsed.args.dealKey !== dealKey) continue;
     out.push([
       parsed.args.payee as string,
       parsed.args.amount as bigint,
@@ -453,11 +505,14 @@ export async function createDeal(
 ): Promise<DealHandle> {
   const { market } = ctx;
   const terms = opts.terms ?? makeTerms();
+  const dealId = opts.dealId ?? nextDealId();
   const deal: DealHandle = {
-    dealId: opts.dealId ?? nextDealId(),
+    dealId,
+    dealKey: dealKeyOfTerms(dealId, terms),
     terms,
     instructionCount: 0n,
     resultsId: opts.resultsId ?? resultsIdOf(String(dealCounter)),
+    drawBlock: -1,
     mediatorIndex: -1,
   };
   const jc = await signerOf(terms.members.jobCreator);
@@ -468,7 +523,7 @@ export async function createDeal(
   if (target === AgreementState.DealNegotiating || target === AgreementState.TimeoutAgree) {
     deal.receipt = await send(market.connect(first).agree(deal.dealId, terms));
     if (target === AgreementState.TimeoutAgree) {
-      await passDeadline(market, deal.dealId, terms.timeouts.agree);
+      await passDeadline(market, deal.dealKey, terms.timeouts.agree);
       deal.receipt = await send(market.connect(first).timeoutAgree(deal.dealId, terms));
     }
     return deal;
@@ -477,7 +532,7 @@ export async function createDeal(
   else await agreeBoth(ctx, deal, opts.firstParty);
   if (target === AgreementState.DealAgreed) return deal;
   if (target === AgreementState.TimeoutSubmitResults) {
-    await passDeadline(market, deal.dealId, terms.timeouts.submitResults);
+    await passDeadline(market, deal.dealKey, terms.timeouts.submitResults);
     deal.receipt = await send(market.connect(jc).timeoutSubmitResults(deal.dealId, terms));
     return deal;
   }
@@ -490,22 +545,23 @@ export async function createDeal(
     return deal;
   }
   if (target === AgreementState.TimeoutJudgeResults) {
-    await passDeadline(market, deal.dealId, terms.timeouts.judgeResults);
+    await passDeadline(market, deal.dealKey, terms.timeouts.judgeResults);
     deal.receipt = await send(market.connect(rp).timeoutJudgeResults(deal.dealId, terms, deal.instructionCount));
     return deal;
   }
 
-  // Mediation.
+  // Mediation. The mediator is drawn from the hash of checkResult's block; under automine the mediator's
+  // transaction is in a later block, so it can act at once.
   await checkResultFor(ctx, deal);
   if (target === AgreementState.ResultsChecked) return deal;
   const mediator = await signerOf(terms.members.mediators[deal.mediatorIndex]);
-  const args = [deal.dealId, terms, deal.instructionCount, deal.mediatorIndex] as const;
+  const args = [deal.dealId, terms, deal.instructionCount] as const;
   if (target === AgreementState.MediationAccepted) {
     deal.receipt = await send(market.connect(mediator).mediationAcceptResult(...args));
   } else if (target === AgreementState.MediationRejected) {
     deal.receipt = await send(market.connect(mediator).mediationRejectResult(...args));
   } else if (target === AgreementState.TimeoutMediateResults) {
-    await passDeadline(market, deal.dealId, terms.timeouts.mediateResults);
+    await passDeadline(market, deal.dealKey, terms.timeouts.mediateResults);
     const caller = opts.mediationTimeoutCaller === "resourceProvider" ? rp : jc;
     deal.receipt = await send(market.connect(caller).timeoutMediateResults(...args));
   } else {
@@ -524,12 +580,94 @@ export async function addResultFor(ctx: DealContext, deal: DealHandle, instructi
   return deal.receipt;
 }
 
-/** The job creator disputes the results (deal must be ResultsSubmitted); records the drawn mediator. */
+/**
+ * The job creator disputes the results (deal must be ResultsSubmitted); records the draw block and the mediator
+ * its hash draws (computed off chain, as the indexer and the clients do).
+ */
 export async function checkResultFor(ctx: DealContext, deal: DealHandle) {
   const jc = await signerOf(deal.terms.members.jobCreator);
   deal.receipt = await send(ctx.market.connect(jc).checkResult(deal.dealId, deal.terms, deal.instructionCount));
-  deal.mediatorIndex = mediatorIndexFrom(ctx.market, deal.receipt);
+  recordDraw(ctx.market, deal, deal.receipt);
   return deal.receipt;
+}
+
+/** Records the draw a receipt's MediationRequested starts (checkResult, or drawMediator's redraw). */
+export function recordDraw(market: DealMarket, deal: DealHandle, receipt: ContractTransactionReceipt): void {
+  deal.drawBlock = mediationRequestFrom(market, receipt, deal.dealKey).drawBlock;
+  deal.mediatorIndex = mediatorIndexFrom(market, receipt, deal.terms.members.mediators.length);
+}
+
+/** Anyone (the stranger by default) fixes the deal's draw on chain with drawMediator. */
+export async function drawMediatorFor(ctx: DealContext, deal: DealHandle, caller?: HardhatEthersSigner) {
+  const by = caller ?? ctx.parties.stranger;
+  deal.receipt = await send(ctx.market.connect(by).drawMediator(deal.dealId, deal.terms, deal.instructionCount));
+  return deal.receipt;
+}
+
+/** The situations a mediator can act in: the draw computed from its block's hash, fixed on chain, or renewed. */
+export type DrawSituation = "computed" | "fixed" | "redrawn";
+
+/**
+ * Puts a deal in ResultsChecked into a draw situation: "computed" leaves it (the mediator acts within 256 blocks),
+ * "fixed" fixes the draw with drawMediator and then lets 3 × 256 blocks pass, "redrawn" lets the draw expire
+ * unfixed and draws again (the deal handle then names the new draw).
+ */
+export async function prepareDraw(ctx: DealContext, deal: DealHandle, situation: DrawSituation): Promise<void> {
+  if (situation === "fixed") {
+    await drawMediatorFor(ctx, deal);
+    await mine(3 * BLOCKHASH_WINDOW);
+  } else if (situation === "redrawn") {
+    await mine(BLOCKHASH_WINDOW);
+    recordDraw(ctx.market, deal, await drawMediatorFor(ctx, deal));
+  }
+}
+
+/** What `inOneBlock` passes to each transaction. */
+export interface BlockOverrides {
+  gasLimit: bigint;
+  maxFeePerGas: bigint;
+  maxPriorityFeePerGas: bigint;
+}
+
+/**
+ * Mines the transactions `sends` make into one block, in the order given (automine is off meanwhile; priority
+ * fees decrease so the block keeps that order; gas is explicit, so nothing is estimated against the pending
+ * block). Returns their receipts; a reverted one has status 0 (decode it with `revertDataOf`).
+ */
+export async function inOneBlock(
+  sends: Array<(overrides: BlockOverrides) => Promise<{ hash: string }>>,
+): Promise<ContractTransactionReceipt[]> {
+  const hashes: string[] = [];
+  await network.provider.send("evm_setAutomine", [false]);
+  try {
+    for (const [i, sendTx] of sends.entries()) {
+      const tip = BigInt(sends.length - i) * 10n ** 9n;
+      hashes.push(
+        (await sendTx({ gasLimit: 3_000_000n, maxFeePerGas: 100n * 10n ** 9n, maxPriorityFeePerGas: tip })).hash,
+      );
+    }
+    await mine();
+  } finally {
+    await network.provider.send("evm_setAutomine", [true]);
+  }
+  const receipts: ContractTransactionReceipt[] = [];
+  for (const hash of hashes) {
+    const receipt = await ethers.provider.getTransactionReceipt(hash);
+    if (!receipt) throw new Error(`inOneBlock: ${hash} was not mined`);
+    receipts.push(receipt as ContractTransactionReceipt);
+  }
+  if (new Set(receipts.map((r) => r.blockNumber)).size !== 1) throw new Error("inOneBlock: not one block");
+  return receipts;
+}
+
+/** The revert data of a mined transaction that failed (status 0). */
+export async function revertDataOf(hash: string): Promise<string> {
+  const trace = (await network.provider.send("debug_traceTransaction", [
+    hash,
+    { disableStorage: true, disableMemory: true, disableStack: true },
+  ])) as { failed: boolean; returnValue: string };
+  if (!trace.failed) throw new Error(`${hash} did not revert`);
+  return "0x" + trace.returnValue.replace(/^0x/, "");
 }
 
 /** The signer of the drawn mediator of a deal in ResultsChecked. */

@@ -33,25 +33,25 @@ describe("DealMarket.acceptResult", () => {
   it("reverts with DealMarket_DeadlinePassed one second after the judge-results deadline", async () => {
     const ctx = await setup();
     const deal = await createDeal(ctx, AgreementState.ResultsSubmitted);
-    const deadline = await deadlineOf(ctx.market, deal.dealId, deal.terms.timeouts.judgeResults);
+    const deadline = await deadlineOf(ctx.market, deal.dealKey, deal.terms.timeouts.judgeResults);
     await time.setNextBlockTimestamp(deadline + 1n);
     await expect(ctx.market.connect(ctx.jobCreator).acceptResult(deal.dealId, deal.terms, count))
       .to.be.revertedWithCustomError(ctx.market, "DealMarket_DeadlinePassed")
-      .withArgs(deal.dealId, deadline);
+      .withArgs(deal.dealKey, deadline);
   });
 
   it("accepts at exactly the judge-results deadline", async () => {
     const ctx = await setup();
     const deal = await createDeal(ctx, AgreementState.ResultsSubmitted);
-    const deadline = await deadlineOf(ctx.market, deal.dealId, deal.terms.timeouts.judgeResults);
+    const deadline = await deadlineOf(ctx.market, deal.dealKey, deal.terms.timeouts.judgeResults);
     await time.setNextBlockTimestamp(deadline);
     const tx = await ctx.market.connect(ctx.jobCreator).acceptResult(deal.dealId, deal.terms, count);
-    await expectRecord(ctx.market, deal.dealId, {
+    await expectRecord(ctx.market, deal.dealKey, {
       state: AgreementState.ResultsAccepted,
       agreedBy: 3,
       updatedAt: deadline,
     });
-    await expect(tx).to.emit(ctx.market, "DealStateChange").withArgs(deal.dealId, AgreementState.ResultsAccepted);
+    await expect(tx).to.emit(ctx.market, "DealStateChange").withArgs(deal.dealKey, AgreementState.ResultsAccepted);
   });
 
   describe("when the job creator accepts in time", () => {
@@ -69,8 +69,8 @@ describe("DealMarket.acceptResult", () => {
         const rc = 2n * 1_000n * n; // resultsCollateralMultiple × instructionPrice × n
         const jtc = 20_000n;
         const tx = await ctx.market.connect(ctx.jobCreator).acceptResult(deal.dealId, deal.terms, n);
-        await expectRecord(ctx.market, deal.dealId, { state: AgreementState.ResultsAccepted, agreedBy: 3, tx });
-        await expect(tx).to.emit(ctx.market, "DealStateChange").withArgs(deal.dealId, AgreementState.ResultsAccepted);
+        await expectRecord(ctx.market, deal.dealKey, { state: AgreementState.ResultsAccepted, agreedBy: 3, tx });
+        await expect(tx).to.emit(ctx.market, "DealStateChange").withArgs(deal.dealKey, AgreementState.ResultsAccepted);
         await expectDeltas(tx, ctx, {
           resourceProvider: payment + rc,
           jobCreator: refund + jtc,
@@ -85,7 +85,7 @@ describe("DealMarket.acceptResult", () => {
         await expectPayments(
           ctx.market,
           tx,
-          deal.dealId,
+          deal.dealKey,
           expected.filter(([, amount]) => amount > 0n),
         );
         // Everything the deal escrowed (payment + judge timeout + results collateral) has left the market.
@@ -99,7 +99,7 @@ describe("DealMarket.acceptResult", () => {
       const deal = await createDeal(ctx, AgreementState.ResultsSubmitted, { terms });
       const tx = await ctx.market.connect(ctx.jobCreator).acceptResult(deal.dealId, deal.terms, count);
       await expectDeltas(tx, ctx, { resourceProvider: 1_800_000n, jobCreator: 400_000n, market: -2_200_000n });
-      await expectPayments(ctx.market, tx, deal.dealId, [
+      await expectPayments(ctx.market, tx, deal.dealKey, [
         [ctx.resourceProvider.address, 600_000n, Reason.JobPayment, Dir.PaidOut],
         [ctx.resourceProvider.address, 1_200_000n, Reason.ResultsCollateral, Dir.Refunded],
         [ctx.jobCreator.address, 400_000n, Reason.PaymentCollateral, Dir.Refunded],

@@ -33,20 +33,20 @@ describe("DealMarket.addResult", () => {
   it("reverts with DealMarket_DeadlinePassed one second after the submit-results deadline", async () => {
     const ctx = await setup();
     const deal = await createDeal(ctx, AgreementState.DealAgreed);
-    const deadline = await deadlineOf(ctx.market, deal.dealId, deal.terms.timeouts.submitResults);
+    const deadline = await deadlineOf(ctx.market, deal.dealKey, deal.terms.timeouts.submitResults);
     await time.setNextBlockTimestamp(deadline + 1n);
     await expect(ctx.market.connect(ctx.resourceProvider).addResult(deal.dealId, deal.terms, resultsId, count))
       .to.be.revertedWithCustomError(ctx.market, "DealMarket_DeadlinePassed")
-      .withArgs(deal.dealId, deadline);
+      .withArgs(deal.dealKey, deadline);
   });
 
   it("accepts the results at exactly the submit-results deadline", async () => {
     const ctx = await setup();
     const deal = await createDeal(ctx, AgreementState.DealAgreed);
-    const deadline = await deadlineOf(ctx.market, deal.dealId, deal.terms.timeouts.submitResults);
+    const deadline = await deadlineOf(ctx.market, deal.dealKey, deal.terms.timeouts.submitResults);
     await time.setNextBlockTimestamp(deadline);
     await ctx.market.connect(ctx.resourceProvider).addResult(deal.dealId, deal.terms, resultsId, count);
-    await expectRecord(ctx.market, deal.dealId, {
+    await expectRecord(ctx.market, deal.dealKey, {
       state: AgreementState.ResultsSubmitted,
       agreedBy: 3,
       updatedAt: deadline,
@@ -58,9 +58,9 @@ describe("DealMarket.addResult", () => {
       const ctx = await setup();
       const deal = await createDeal(ctx, AgreementState.DealAgreed);
       const tx = await ctx.market.connect(ctx.resourceProvider).addResult(deal.dealId, deal.terms, resultsId, count);
-      await expectRecord(ctx.market, deal.dealId, { state: AgreementState.ResultsSubmitted, agreedBy: 3, tx });
-      await expect(tx).to.emit(ctx.market, "ResultAdded").withArgs(deal.dealId, resultsId, count);
-      await expect(tx).to.emit(ctx.market, "DealStateChange").withArgs(deal.dealId, AgreementState.ResultsSubmitted);
+      await expectRecord(ctx.market, deal.dealKey, { state: AgreementState.ResultsSubmitted, agreedBy: 3, tx });
+      await expect(tx).to.emit(ctx.market, "ResultAdded").withArgs(deal.dealKey, resultsId, count);
+      await expect(tx).to.emit(ctx.market, "DealStateChange").withArgs(deal.dealKey, AgreementState.ResultsSubmitted);
     });
 
     it("escrows the results collateral and refunds the submit timeout collateral (net pull)", async () => {
@@ -71,7 +71,7 @@ describe("DealMarket.addResult", () => {
       expect(rc).to.equal(1_200_000n);
       const tx = await ctx.market.connect(ctx.resourceProvider).addResult(deal.dealId, deal.terms, resultsId, count);
       await expectDeltas(tx, ctx, { resourceProvider: stc - rc, market: rc - stc });
-      await expectPayments(ctx.market, tx, deal.dealId, [
+      await expectPayments(ctx.market, tx, deal.dealKey, [
         [ctx.resourceProvider.address, rc, Reason.ResultsCollateral, Dir.PaidIn],
         [ctx.resourceProvider.address, stc, Reason.TimeoutCollateral, Dir.Refunded],
       ]);
@@ -86,7 +86,7 @@ describe("DealMarket.addResult", () => {
       expect(rc).to.be.lessThan(stc);
       const tx = await ctx.market.connect(ctx.resourceProvider).addResult(deal.dealId, deal.terms, resultsId, small);
       await expectDeltas(tx, ctx, { resourceProvider: stc - rc, market: rc - stc });
-      await expectPayments(ctx.market, tx, deal.dealId, [
+      await expectPayments(ctx.market, tx, deal.dealKey, [
         [ctx.resourceProvider.address, rc, Reason.ResultsCollateral, Dir.PaidIn],
         [ctx.resourceProvider.address, stc, Reason.TimeoutCollateral, Dir.Refunded],
       ]);
@@ -99,7 +99,7 @@ describe("DealMarket.addResult", () => {
       expect(resultsCollateral(deal.terms, equal)).to.equal(deal.terms.timeouts.submitResultsCollateral);
       const tx = await ctx.market.connect(ctx.resourceProvider).addResult(deal.dealId, deal.terms, resultsId, equal);
       await expectDeltas(tx, ctx, {});
-      await expectPayments(ctx.market, tx, deal.dealId, [
+      await expectPayments(ctx.market, tx, deal.dealKey, [
         [ctx.resourceProvider.address, 30_000n, Reason.ResultsCollateral, Dir.PaidIn],
         [ctx.resourceProvider.address, 30_000n, Reason.TimeoutCollateral, Dir.Refunded],
       ]);
@@ -116,10 +116,10 @@ describe("DealMarket.addResult", () => {
         const stc = deal.terms.timeouts.submitResultsCollateral;
         const tx = await ctx.market.connect(ctx.resourceProvider).addResult(deal.dealId, deal.terms, resultsId, n);
         await expectDeltas(tx, ctx, { resourceProvider: stc, market: -stc });
-        await expectPayments(ctx.market, tx, deal.dealId, [
+        await expectPayments(ctx.market, tx, deal.dealKey, [
           [ctx.resourceProvider.address, stc, Reason.TimeoutCollateral, Dir.Refunded],
         ]);
-        await expect(tx).to.emit(ctx.market, "ResultAdded").withArgs(deal.dealId, resultsId, n);
+        await expect(tx).to.emit(ctx.market, "ResultAdded").withArgs(deal.dealKey, resultsId, n);
       });
     }
 
@@ -130,7 +130,7 @@ describe("DealMarket.addResult", () => {
       const rc = resultsCollateral(terms, count);
       const tx = await ctx.market.connect(ctx.resourceProvider).addResult(deal.dealId, deal.terms, resultsId, count);
       await expectDeltas(tx, ctx, { resourceProvider: -rc, market: rc });
-      await expectPayments(ctx.market, tx, deal.dealId, [
+      await expectPayments(ctx.market, tx, deal.dealKey, [
         [ctx.resourceProvider.address, rc, Reason.ResultsCollateral, Dir.PaidIn],
       ]);
     });
@@ -142,7 +142,7 @@ describe("DealMarket.addResult", () => {
       await expect(
         ctx.market.connect(ctx.resourceProvider).addResult(deal.dealId, deal.terms, resultsId, count),
       ).to.be.revertedWithCustomError(ctx.token, "ERC20InsufficientAllowance");
-      expect(await ctx.market.getDealState(deal.dealId)).to.equal(AgreementState.DealAgreed);
+      expect(await ctx.market.getDealState(deal.dealKey)).to.equal(AgreementState.DealAgreed);
     });
 
     it("commits the instruction count: accepting with another count reverts with DealMarket_TermsMismatch", async () => {
@@ -151,7 +151,7 @@ describe("DealMarket.addResult", () => {
       for (const other of [0n, count - 1n, count + 1n]) {
         await expect(ctx.market.connect(ctx.jobCreator).acceptResult(deal.dealId, deal.terms, other))
           .to.be.revertedWithCustomError(ctx.market, "DealMarket_TermsMismatch")
-          .withArgs(deal.dealId);
+          .withArgs(deal.dealKey);
       }
       await ctx.market.connect(ctx.jobCreator).acceptResult(deal.dealId, deal.terms, count);
     });

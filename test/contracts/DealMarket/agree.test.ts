@@ -8,6 +8,8 @@ import {
   PaymentDirection as Dir,
   PaymentReason as Reason,
   createDeal,
+  dealKeyOf,
+  dealKeyOfTerms,
   deployMarketFixture,
   makeTerms,
   nextDealId,
@@ -24,9 +26,11 @@ describe("DealMarket.agree", () => {
         const ctx = await setup();
         const caller = who === "mediator" ? ctx.mediators[0] : ctx[who];
         const dealId = nextDealId();
-        await expect(ctx.market.connect(caller).agree(dealId, makeTerms()))
+        const terms = makeTerms();
+        await expect(ctx.market.connect(caller).agree(dealId, terms))
           .to.be.revertedWithCustomError(ctx.market, "DealMarket_Unauthorized")
-          .withArgs(dealId, caller.address);
+          .withArgs(dealKeyOfTerms(dealId, terms), caller.address);
+        expect((await ctx.market.getDeal(dealKeyOfTerms(dealId, terms))).updatedAt).to.equal(0n);
       });
     }
 
@@ -35,7 +39,7 @@ describe("DealMarket.agree", () => {
       const deal = await createDeal(ctx, AgreementState.DealNegotiating);
       await expect(ctx.market.connect(ctx.stranger).agree(deal.dealId, deal.terms))
         .to.be.revertedWithCustomError(ctx.market, "DealMarket_Unauthorized")
-        .withArgs(deal.dealId, ctx.stranger.address);
+        .withArgs(deal.dealKey, ctx.stranger.address);
     });
   });
 
@@ -105,8 +109,13 @@ describe("DealMarket.agree", () => {
       const ctx = await setup();
       const mediators = Array.from({ length: 32 }, (_, i) => ethers.getAddress(ethers.toBeHex(1000 + i, 20)));
       const dealId = nextDealId();
-      const tx = await ctx.market.connect(ctx.jobCreator).agree(dealId, makeTerms({ members: { mediators } }));
-      await expectRecord(ctx.market, dealId, { state: AgreementState.DealNegotiating, agreedBy: 1, tx });
+      const terms = makeTerms({ members: { mediators } });
+      const tx = await ctx.market.connect(ctx.jobCreator).agree(dealId, terms);
+      await expectRecord(ctx.market, dealKeyOfTerms(dealId, terms), {
+        state: AgreementState.DealNegotiating,
+        agreedBy: 1,
+        tx,
+      });
     });
 
     it("reverts and creates nothing when the party has not approved the market", async () => {
@@ -117,25 +126,28 @@ describe("DealMarket.agree", () => {
         ctx.token,
         "ERC20InsufficientAllowance",
       );
-      expect((await ctx.market.getDeal(dealId)).updatedAt).to.equal(0n);
+      expect((await ctx.market.getDeal(dealKeyOfTerms(dealId, makeTerms()))).updatedAt).to.equal(0n);
     });
 
     describe("when the caller is the job creator", () => {
-      it("stores the deal in DealNegotiating with agreedBy = 1", async () => {
+      it("stores the deal under keccak256(dealId, jobCreator, resourceProvider) in DealNegotiating, agreedBy = 1", async () => {
         const ctx = await setup();
         const dealId = nextDealId();
+        const key = dealKeyOf(dealId, ctx.jobCreator.address, ctx.resourceProvider.address);
+        expect(await ctx.market.dealKey(dealId, ctx.jobCreator.address, ctx.resourceProvider.address)).to.equal(key);
         const tx = await ctx.market.connect(ctx.jobCreator).agree(dealId, makeTerms());
-        await expectRecord(ctx.market, dealId, { state: AgreementState.DealNegotiating, agreedBy: 1, tx });
+        await expectRecord(ctx.market, key, { state: AgreementState.DealNegotiating, agreedBy: 1, tx });
       });
 
-      it("emits DealCreated, PartyAgreed and DealStateChange(DealNegotiating)", async () => {
+      it("emits DealCreated(dealKey, …, dealId, …), PartyAgreed(dealKey) and DealStateChange(dealKey, 0)", async () => {
         const ctx = await setup();
         const dealId = nextDealId();
         const terms = makeTerms();
+        const key = dealKeyOfTerms(dealId, terms);
         const tx = await ctx.market.connect(ctx.jobCreator).agree(dealId, terms);
         await expectDealCreated(ctx.market, tx, dealId, terms);
-        await expect(tx).to.emit(ctx.market, "PartyAgreed").withArgs(dealId, ctx.jobCreator.address);
-        await expect(tx).to.emit(ctx.market, "DealStateChange").withArgs(dealId, AgreementState.DealNegotiating);
+        await expect(tx).to.emit(ctx.market, "PartyAgreed").withArgs(key, ctx.jobCreator.address);
+        await expect(tx).to.emit(ctx.market, "DealStateChange").withArgs(key, AgreementState.DealNegotiating);
       });
 
       it("escrows the payment collateral and the judge-results timeout collateral", async () => {
@@ -149,7 +161,7 @@ describe("DealMarket.agree", () => {
           jobCreator: -(paymentCollateral + judgeResultsCollateral),
           market: paymentCollateral + judgeResultsCollateral,
         });
-        await expectPayments(ctx.market, tx, dealId, [
+        await expectPayments(ctx.market, tx, dealKeyOfTerms(dealId, terms), [
           [ctx.jobCreator.address, paymentCollateral, Reason.PaymentCollateral, Dir.PaidIn],
           [ctx.jobCreator.address, judgeResultsCollateral, Reason.TimeoutCollateral, Dir.PaidIn],
         ]);
@@ -162,12 +174,13 @@ describe("DealMarket.agree", () => {
         const dealId = nextDealId();
         const terms = makeTerms();
         const { submitResultsCollateral } = terms.timeouts;
+        const key = dealKeyOfTerms(dealId, terms);
         const tx = await ctx.market.connect(ctx.resourceProvider).agree(dealId, terms);
-        await expectRecord(ctx.market, dealId, { state: AgreementState.DealNegotiating, agreedBy: 2, tx });
-        await expect(tx).to.emit(ctx.market, "PartyAgreed").withArgs(dealId, ctx.resourceProvider.address);
+        await expectRecord(ctx.market, key, { state: AgreementState.DealNegotiating, agreedBy: 2, tx });
+        await expect(tx).to.emit(ctx.market, "PartyAgreed").withArgs(key, ctx.resourceProvider.address);
         await expectDealCreated(ctx.market, tx, dealId, terms);
         await expectDeltas(tx, ctx, { resourceProvider: -submitResultsCollateral, market: submitResultsCollateral });
-        await expectPayments(ctx.market, tx, dealId, [
+        await expectPayments(ctx.market, tx, key, [
           [ctx.resourceProvider.address, submitResultsCollateral, Reason.TimeoutCollateral, Dir.PaidIn],
         ]);
       });
@@ -206,9 +219,10 @@ describe("DealMarket.agree", () => {
         .connect(ctx.jobCreator)
         .execute(marketAddress, ctx.market.interface.encodeFunctionData("agree", [dealId, terms]));
       await expect(tx).to.changeTokenBalances(ctx.token, [wallet, ctx.market], [-escrow, escrow]);
-      await expect(tx).to.emit(ctx.market, "PartyAgreed").withArgs(dealId, walletAddress);
+      const key = dealKeyOf(dealId, walletAddress, ctx.resourceProvider.address);
+      await expect(tx).to.emit(ctx.market, "PartyAgreed").withArgs(key, walletAddress);
       const second = await ctx.market.connect(ctx.resourceProvider).agree(dealId, terms);
-      await expectRecord(ctx.market, dealId, { state: AgreementState.DealAgreed, agreedBy: 3, tx: second });
+      await expectRecord(ctx.market, key, { state: AgreementState.DealAgreed, agreedBy: 3, tx: second });
     });
   });
 
@@ -218,7 +232,7 @@ describe("DealMarket.agree", () => {
       const deal = await createDeal(ctx, AgreementState.DealAgreed);
       await expect(ctx.market.connect(ctx.jobCreator).agree(deal.dealId, deal.terms))
         .to.be.revertedWithCustomError(ctx.market, "DealMarket_InvalidState")
-        .withArgs(deal.dealId, AgreementState.DealAgreed, AgreementState.DealNegotiating);
+        .withArgs(deal.dealKey, AgreementState.DealAgreed, AgreementState.DealNegotiating);
     });
 
     it("reverts with DealMarket_InvalidState when the deal timed out in agreement", async () => {
@@ -226,7 +240,7 @@ describe("DealMarket.agree", () => {
       const deal = await createDeal(ctx, AgreementState.TimeoutAgree);
       await expect(ctx.market.connect(ctx.resourceProvider).agree(deal.dealId, deal.terms))
         .to.be.revertedWithCustomError(ctx.market, "DealMarket_InvalidState")
-        .withArgs(deal.dealId, AgreementState.TimeoutAgree, AgreementState.DealNegotiating);
+        .withArgs(deal.dealKey, AgreementState.TimeoutAgree, AgreementState.DealNegotiating);
     });
 
     describe("when a term differs from the first agreement", () => {
@@ -238,19 +252,23 @@ describe("DealMarket.agree", () => {
           const mutated = termMutations(deal.terms, ctx.stranger.address).find(([f]) => f === field)![1];
           await expect(ctx.market.connect(ctx.resourceProvider).agree(deal.dealId, mutated))
             .to.be.revertedWithCustomError(ctx.market, "DealMarket_TermsMismatch")
-            .withArgs(deal.dealId);
+            .withArgs(deal.dealKey);
         });
       }
 
-      it("reverts with DealMarket_TermsMismatch when the parties are swapped", async () => {
+      it("creates a separate deal, under another key, when the parties are swapped (not a mismatch)", async () => {
         const ctx = await setup();
         const deal = await createDeal(ctx, AgreementState.DealNegotiating);
         const swapped = withTerms(deal.terms, {
           members: { jobCreator: ctx.resourceProvider.address, resourceProvider: ctx.jobCreator.address },
         });
-        await expect(ctx.market.connect(ctx.resourceProvider).agree(deal.dealId, swapped))
-          .to.be.revertedWithCustomError(ctx.market, "DealMarket_TermsMismatch")
-          .withArgs(deal.dealId);
+        const swappedKey = dealKeyOfTerms(deal.dealId, swapped);
+        expect(swappedKey).to.not.equal(deal.dealKey);
+        const tx = await ctx.market.connect(ctx.resourceProvider).agree(deal.dealId, swapped);
+        await expectDealCreated(ctx.market, tx, deal.dealId, swapped);
+        await expectRecord(ctx.market, swappedKey, { state: AgreementState.DealNegotiating, agreedBy: 1, tx });
+        // The first deal is untouched.
+        await expectRecord(ctx.market, deal.dealKey, { state: AgreementState.DealNegotiating, agreedBy: 1 });
       });
     });
 
@@ -260,32 +278,32 @@ describe("DealMarket.agree", () => {
         const deal = await createDeal(ctx, AgreementState.DealNegotiating, { firstParty: first });
         await expect(ctx.market.connect(ctx[first]).agree(deal.dealId, deal.terms))
           .to.be.revertedWithCustomError(ctx.market, "DealMarket_AlreadyAgreed")
-          .withArgs(deal.dealId, ctx[first].address);
+          .withArgs(deal.dealKey, ctx[first].address);
       }
     });
 
     it("reverts with DealMarket_DeadlinePassed one second after the agree deadline", async () => {
       const ctx = await setup();
       const deal = await createDeal(ctx, AgreementState.DealNegotiating);
-      const deadline = (await ctx.market.getDeal(deal.dealId)).updatedAt + deal.terms.timeouts.agree;
+      const deadline = (await ctx.market.getDeal(deal.dealKey)).updatedAt + deal.terms.timeouts.agree;
       await time.setNextBlockTimestamp(deadline + 1n);
       await expect(ctx.market.connect(ctx.resourceProvider).agree(deal.dealId, deal.terms))
         .to.be.revertedWithCustomError(ctx.market, "DealMarket_DeadlinePassed")
-        .withArgs(deal.dealId, deadline);
+        .withArgs(deal.dealKey, deadline);
     });
 
     it("agrees at exactly the agree deadline", async () => {
       const ctx = await setup();
       const deal = await createDeal(ctx, AgreementState.DealNegotiating);
-      const deadline = (await ctx.market.getDeal(deal.dealId)).updatedAt + deal.terms.timeouts.agree;
+      const deadline = (await ctx.market.getDeal(deal.dealKey)).updatedAt + deal.terms.timeouts.agree;
       await time.setNextBlockTimestamp(deadline);
       const tx = await ctx.market.connect(ctx.resourceProvider).agree(deal.dealId, deal.terms);
-      await expectRecord(ctx.market, deal.dealId, {
+      await expectRecord(ctx.market, deal.dealKey, {
         state: AgreementState.DealAgreed,
         agreedBy: 3,
         updatedAt: deadline,
       });
-      await expect(tx).to.emit(ctx.market, "DealStateChange").withArgs(deal.dealId, AgreementState.DealAgreed);
+      await expect(tx).to.emit(ctx.market, "DealStateChange").withArgs(deal.dealKey, AgreementState.DealAgreed);
     });
 
     describe("when the job creator agreed first", () => {
@@ -294,12 +312,12 @@ describe("DealMarket.agree", () => {
         const deal = await createDeal(ctx, AgreementState.DealNegotiating, { firstParty: "jobCreator" });
         const { submitResultsCollateral } = deal.terms.timeouts;
         const tx = await ctx.market.connect(ctx.resourceProvider).agree(deal.dealId, deal.terms);
-        await expectRecord(ctx.market, deal.dealId, { state: AgreementState.DealAgreed, agreedBy: 3, tx });
-        await expect(tx).to.emit(ctx.market, "PartyAgreed").withArgs(deal.dealId, ctx.resourceProvider.address);
-        await expect(tx).to.emit(ctx.market, "DealStateChange").withArgs(deal.dealId, AgreementState.DealAgreed);
+        await expectRecord(ctx.market, deal.dealKey, { state: AgreementState.DealAgreed, agreedBy: 3, tx });
+        await expect(tx).to.emit(ctx.market, "PartyAgreed").withArgs(deal.dealKey, ctx.resourceProvider.address);
+        await expect(tx).to.emit(ctx.market, "DealStateChange").withArgs(deal.dealKey, AgreementState.DealAgreed);
         await expect(tx).not.to.emit(ctx.market, "DealCreated");
         await expectDeltas(tx, ctx, { resourceProvider: -submitResultsCollateral, market: submitResultsCollateral });
-        await expectPayments(ctx.market, tx, deal.dealId, [
+        await expectPayments(ctx.market, tx, deal.dealKey, [
           [ctx.resourceProvider.address, submitResultsCollateral, Reason.TimeoutCollateral, Dir.PaidIn],
         ]);
       });
@@ -312,14 +330,14 @@ describe("DealMarket.agree", () => {
         const { paymentCollateral } = deal.terms.pricing;
         const { judgeResultsCollateral } = deal.terms.timeouts;
         const tx = await ctx.market.connect(ctx.jobCreator).agree(deal.dealId, deal.terms);
-        await expectRecord(ctx.market, deal.dealId, { state: AgreementState.DealAgreed, agreedBy: 3, tx });
-        await expect(tx).to.emit(ctx.market, "PartyAgreed").withArgs(deal.dealId, ctx.jobCreator.address);
+        await expectRecord(ctx.market, deal.dealKey, { state: AgreementState.DealAgreed, agreedBy: 3, tx });
+        await expect(tx).to.emit(ctx.market, "PartyAgreed").withArgs(deal.dealKey, ctx.jobCreator.address);
         await expect(tx).not.to.emit(ctx.market, "DealCreated");
         await expectDeltas(tx, ctx, {
           jobCreator: -(paymentCollateral + judgeResultsCollateral),
           market: paymentCollateral + judgeResultsCollateral,
         });
-        await expectPayments(ctx.market, tx, deal.dealId, [
+        await expectPayments(ctx.market, tx, deal.dealKey, [
           [ctx.jobCreator.address, paymentCollateral, Reason.PaymentCollateral, Dir.PaidIn],
           [ctx.jobCreator.address, judgeResultsCollateral, Reason.TimeoutCollateral, Dir.PaidIn],
         ]);

@@ -10,6 +10,7 @@ import {
   PaymentReason as Reason,
   agreementDomain,
   createDeal,
+  dealKeyOfTerms,
   deployMarketFixture,
   makeTerms,
   nextDealId,
@@ -32,7 +33,7 @@ describe("DealMarket.agreeWithSignatures", () => {
     const deadline = BigInt(await time.latest()) + 3_600n;
     const jcSig = await signAgreement(ctx.jobCreator, ctx.market, dealId, terms, deadline);
     const rpSig = await signAgreement(ctx.resourceProvider, ctx.market, dealId, terms, deadline);
-    return { dealId, terms, deadline, jcSig, rpSig };
+    return { dealId, key: dealKeyOfTerms(dealId, terms), terms, deadline, jcSig, rpSig };
   }
 
   describe("when the deadline has passed", () => {
@@ -52,12 +53,12 @@ describe("DealMarket.agreeWithSignatures", () => {
       const tx = await ctx.market
         .connect(ctx.solver)
         .agreeWithSignatures(s.dealId, s.terms, s.deadline, s.jcSig, s.rpSig);
-      await expectRecord(ctx.market, s.dealId, {
+      await expectRecord(ctx.market, s.key, {
         state: AgreementState.DealAgreed,
         agreedBy: 3,
         updatedAt: s.deadline,
       });
-      await expect(tx).to.emit(ctx.market, "DealStateChange").withArgs(s.dealId, AgreementState.DealAgreed);
+      await expect(tx).to.emit(ctx.market, "DealStateChange").withArgs(s.key, AgreementState.DealAgreed);
     });
   });
 
@@ -81,7 +82,7 @@ describe("DealMarket.agreeWithSignatures", () => {
         ctx.market.connect(ctx.stranger).agreeWithSignatures(s.dealId, s.terms, s.deadline, s.jcSig, s.rpSig),
       )
         .to.be.revertedWithCustomError(ctx.market, "DealMarket_DealExists")
-        .withArgs(s.dealId);
+        .withArgs(s.key);
     });
 
     it("reverts with DealMarket_DealExists when a two-step deal with that ID is negotiating", async () => {
@@ -90,7 +91,22 @@ describe("DealMarket.agreeWithSignatures", () => {
       await ctx.market.connect(ctx.jobCreator).agree(s.dealId, s.terms);
       await expect(ctx.market.connect(ctx.solver).agreeWithSignatures(s.dealId, s.terms, s.deadline, s.jcSig, s.rpSig))
         .to.be.revertedWithCustomError(ctx.market, "DealMarket_DealExists")
-        .withArgs(s.dealId);
+        .withArgs(s.key);
+    });
+  });
+
+  it("agrees under its own key when a squatter already holds a record with the same deal ID", async () => {
+    const ctx = await setup();
+    const s = await signed(ctx);
+    const squatterTerms = withTerms(s.terms, { members: { jobCreator: ctx.stranger.address } });
+    await ctx.market.connect(ctx.stranger).agree(s.dealId, squatterTerms);
+    const tx = await ctx.market
+      .connect(ctx.solver)
+      .agreeWithSignatures(s.dealId, s.terms, s.deadline, s.jcSig, s.rpSig);
+    await expectRecord(ctx.market, s.key, { state: AgreementState.DealAgreed, agreedBy: 3, tx });
+    await expectRecord(ctx.market, dealKeyOfTerms(s.dealId, squatterTerms), {
+      state: AgreementState.DealNegotiating,
+      agreedBy: 1,
     });
   });
 
@@ -181,9 +197,9 @@ describe("DealMarket.agreeWithSignatures", () => {
       ["signed for another chain", (ctx, s) => signWithDomain(ctx, s, { chainId: 1n })],
       ["signed with another domain name", (ctx, s) => signWithDomain(ctx, s, { name: "Accord" })],
       ["signed with another domain version", (ctx, s) => signWithDomain(ctx, s, { version: "2" })],
-      ["empty", async () => "0x"],
-      ["truncated to 64 bytes", async (_ctx, s) => ethers.dataSlice(s.jcSig, 0, 64)],
-      ["65 bytes of garbage", async () => ethers.hexlify(new Uint8Array(65).fill(7))],
+      ["empty", () => Promise.resolve("0x")],
+      ["truncated to 64 bytes", (_ctx, s) => Promise.resolve(ethers.dataSlice(s.jcSig, 0, 64))],
+      ["65 bytes of garbage", () => Promise.resolve(ethers.hexlify(new Uint8Array(65).fill(7)))],
     ];
     for (const [name, make] of badSignatures) {
       it(`reverts with DealMarket_InvalidSignature(jobCreator) when it is ${name}`, async () => {
@@ -232,7 +248,7 @@ describe("DealMarket.agreeWithSignatures", () => {
       const tx = await ctx.market
         .connect(ctx.jobCreator)
         .agreeWithSignatures(s.dealId, s.terms, s.deadline, "0x", s.rpSig);
-      await expectRecord(ctx.market, s.dealId, { state: AgreementState.DealAgreed, agreedBy: 3, tx });
+      await expectRecord(ctx.market, s.key, { state: AgreementState.DealAgreed, agreedBy: 3, tx });
     });
 
     it("accepts an empty signature from the submitting provider", async () => {
@@ -241,7 +257,7 @@ describe("DealMarket.agreeWithSignatures", () => {
       const tx = await ctx.market
         .connect(ctx.resourceProvider)
         .agreeWithSignatures(s.dealId, s.terms, s.deadline, s.jcSig, "0x");
-      await expectRecord(ctx.market, s.dealId, { state: AgreementState.DealAgreed, agreedBy: 3, tx });
+      await expectRecord(ctx.market, s.key, { state: AgreementState.DealAgreed, agreedBy: 3, tx });
     });
 
     it("still requires the other party's valid signature", async () => {
@@ -288,7 +304,7 @@ describe("DealMarket.agreeWithSignatures", () => {
         [w.wallet, ctx.resourceProvider, ctx.jobCreator, ctx.market],
         [-jcEscrow, -rpEscrow, 0n, jcEscrow + rpEscrow],
       );
-      await expectRecord(ctx.market, w.dealId, { state: AgreementState.DealAgreed, agreedBy: 3, tx });
+      await expectRecord(ctx.market, w.key, { state: AgreementState.DealAgreed, agreedBy: 3, tx });
     });
 
     it("reverts with DealMarket_InvalidSignature(wallet) when the wallet rejects the signature", async () => {
@@ -323,7 +339,7 @@ describe("DealMarket.agreeWithSignatures", () => {
         w.rpSig,
       ]);
       const tx = await w.wallet.connect(ctx.jobCreator).execute(await ctx.market.getAddress(), data);
-      await expectRecord(ctx.market, w.dealId, { state: AgreementState.DealAgreed, agreedBy: 3, tx });
+      await expectRecord(ctx.market, w.key, { state: AgreementState.DealAgreed, agreedBy: 3, tx });
     });
   });
 
@@ -335,7 +351,7 @@ describe("DealMarket.agreeWithSignatures", () => {
         const tx = await ctx.market
           .connect(ctx[who])
           .agreeWithSignatures(s.dealId, s.terms, s.deadline, s.jcSig, s.rpSig);
-        await expectRecord(ctx.market, s.dealId, { state: AgreementState.DealAgreed, agreedBy: 3, tx });
+        await expectRecord(ctx.market, s.key, { state: AgreementState.DealAgreed, agreedBy: 3, tx });
       });
     }
 
@@ -346,7 +362,7 @@ describe("DealMarket.agreeWithSignatures", () => {
         .connect(ctx.solver)
         .agreeWithSignatures(s.dealId, s.terms, s.deadline, s.jcSig, s.rpSig);
       await expectDealCreated(ctx.market, tx, s.dealId, s.terms);
-      await expect(tx).to.emit(ctx.market, "DealStateChange").withArgs(s.dealId, AgreementState.DealAgreed);
+      await expect(tx).to.emit(ctx.market, "DealStateChange").withArgs(s.key, AgreementState.DealAgreed);
       await expect(tx).not.to.emit(ctx.market, "PartyAgreed");
     });
 
@@ -363,7 +379,7 @@ describe("DealMarket.agreeWithSignatures", () => {
         resourceProvider: -submitResultsCollateral,
         market: paymentCollateral + judgeResultsCollateral + submitResultsCollateral,
       });
-      await expectPayments(ctx.market, tx, s.dealId, [
+      await expectPayments(ctx.market, tx, s.key, [
         [ctx.jobCreator.address, paymentCollateral, Reason.PaymentCollateral, Dir.PaidIn],
         [ctx.jobCreator.address, judgeResultsCollateral, Reason.TimeoutCollateral, Dir.PaidIn],
         [ctx.resourceProvider.address, submitResultsCollateral, Reason.TimeoutCollateral, Dir.PaidIn],
@@ -382,13 +398,13 @@ describe("DealMarket.agreeWithSignatures", () => {
         .agreeWithSignatures(s.dealId, s.terms, s.deadline, s.jcSig, s.rpSig);
       await expect(tx).not.to.emit(ctx.market, "Payment");
       await expectDeltas(tx, ctx, {});
-      await expectRecord(ctx.market, s.dealId, { state: AgreementState.DealAgreed, agreedBy: 3, tx });
+      await expectRecord(ctx.market, s.key, { state: AgreementState.DealAgreed, agreedBy: 3, tx });
     });
 
     it("leaves a deal that the next steps accept (same commitment as the two-step path)", async () => {
       const ctx = await setup();
       const deal = await createDeal(ctx, AgreementState.ResultsAccepted, { via: "signatures" });
-      expect(await ctx.market.getDealState(deal.dealId)).to.equal(AgreementState.ResultsAccepted);
+      expect(await ctx.market.getDealState(deal.dealKey)).to.equal(AgreementState.ResultsAccepted);
     });
   });
 });

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadFixture, setPrevRandao, time } from "@nomicfoundation/hardhat-network-helpers";
-import { AbiCoder, keccak256 } from "ethers";
+import { loadFixture, mine, time } from "@nomicfoundation/hardhat-network-helpers";
+import { ZeroHash } from "ethers";
 
 import {
   AgreementState,
@@ -11,18 +11,14 @@ import {
   createDeal,
   deadlineOf,
   deployMarketFixture,
+  drawIndexOf,
+  inOneBlock,
   makeTerms,
   mediatorIndexFrom,
   type PaymentTuple,
 } from "../../helpers/fixtures";
 import { describeDealGuards } from "./guards.shared";
-import { expectDeltas, expectPayments, expectRecord } from "../../helpers/assertions";
-
-/** The documented draw: keccak256(abi.encode(prevrandao, dealId)) % mediators.length. */
-function expectedDraw(prevrandao: bigint, dealId: string, mediators: number): number {
-  const hash = keccak256(AbiCoder.defaultAbiCoder().encode(["uint256", "bytes32"], [prevrandao, dealId]));
-  return Number(BigInt(hash) % BigInt(mediators));
-}
+import { expectDeltas, expectDraw, expectMinedRevert, expectPayments, expectRecord } from "../../helpers/assertions";
 
 describe("DealMarket.checkResult", () => {
   const setup = () => loadFixture(deployMarketFixture);
@@ -41,20 +37,20 @@ describe("DealMarket.checkResult", () => {
   it("reverts with DealMarket_DeadlinePassed one second after the judge-results deadline", async () => {
     const ctx = await setup();
     const deal = await createDeal(ctx, AgreementState.ResultsSubmitted);
-    const deadline = await deadlineOf(ctx.market, deal.dealId, deal.terms.timeouts.judgeResults);
+    const deadline = await deadlineOf(ctx.market, deal.dealKey, deal.terms.timeouts.judgeResults);
     await time.setNextBlockTimestamp(deadline + 1n);
     await expect(ctx.market.connect(ctx.jobCreator).checkResult(deal.dealId, deal.terms, count))
       .to.be.revertedWithCustomError(ctx.market, "DealMarket_DeadlinePassed")
-      .withArgs(deal.dealId, deadline);
+      .withArgs(deal.dealKey, deadline);
   });
 
   it("disputes at exactly the judge-results deadline", async () => {
     const ctx = await setup();
     const deal = await createDeal(ctx, AgreementState.ResultsSubmitted);
-    const deadline = await deadlineOf(ctx.market, deal.dealId, deal.terms.timeouts.judgeResults);
+    const deadline = await deadlineOf(ctx.market, deal.dealKey, deal.terms.timeouts.judgeResults);
     await time.setNextBlockTimestamp(deadline);
     await ctx.market.connect(ctx.jobCreator).checkResult(deal.dealId, deal.terms, count);
-    await expectRecord(ctx.market, deal.dealId, {
+    await expectRecord(ctx.market, deal.dealKey, {
       state: AgreementState.ResultsChecked,
       agreedBy: 3,
       updatedAt: deadline,
@@ -62,35 +58,57 @@ describe("DealMarket.checkResult", () => {
   });
 
   describe("when the job creator disputes in time", () => {
-    it("moves the deal to ResultsChecked and draws the mediator from prevrandao", async () => {
+    it("moves the deal to ResultsChecked and requests a draw from the hash of this block", async () => {
       const ctx = await setup();
       const deal = await createDeal(ctx, AgreementState.ResultsSubmitted);
-      const prevrandao = 123_456_789n;
-      await setPrevRandao(prevrandao);
       const tx = await ctx.market.connect(ctx.jobCreator).checkResult(deal.dealId, deal.terms, count);
-      const blockNumber = ethers.toQuantity((await tx.wait())!.blockNumber);
-      const block = await ethers.provider.send("eth_getBlockByNumber", [blockNumber, false]);
-      expect(BigInt(block.mixHash), "the block's prevrandao").to.equal(prevrandao);
-      const index = expectedDraw(prevrandao, deal.dealId, 3);
-      await expect(tx)
-        .to.emit(ctx.market, "MediationRequested")
-        .withArgs(deal.dealId, deal.terms.members.mediators[index], index);
-      await expect(tx).to.emit(ctx.market, "DealStateChange").withArgs(deal.dealId, AgreementState.ResultsChecked);
-      await expectRecord(ctx.market, deal.dealId, { state: AgreementState.ResultsChecked, agreedBy: 3, tx });
+      const receipt = (await tx.wait())!;
+      await expect(tx).to.emit(ctx.market, "MediationRequested").withArgs(deal.dealKey, receipt.blockNumber);
+      await expect(tx).to.emit(ctx.market, "DealStateChange").withArgs(deal.dealKey, AgreementState.ResultsChecked);
+      await expect(tx).not.to.emit(ctx.market, "MediatorDrawn");
+      await expectRecord(ctx.market, deal.dealKey, { state: AgreementState.ResultsChecked, agreedBy: 3, tx });
+      await expectDraw(ctx.market, deal.dealKey, { drawBlock: receipt.blockNumber, drawn: false, mediatorIndex: 0 });
     });
 
-    it("can draw every mediator as prevrandao varies", async () => {
+    it("draws mediators[keccak256(abi.encode(blockhash(drawBlock), dealKey)) % n], known off chain from the event's block hash", async () => {
+      const ctx = await setup();
+      const deal = await createDeal(ctx, AgreementState.ResultsSubmitted);
+      const receipt = (await (
+        await ctx.market.connect(ctx.jobCreator).checkResult(deal.dealId, deal.terms, count)
+      ).wait())!;
+      const block = await ethers.provider.getBlock(receipt.blockNumber);
+      expect(receipt.blockHash).to.equal(block!.hash);
+      const index = drawIndexOf(receipt.blockHash, deal.dealKey, 3);
+      expect(mediatorIndexFrom(ctx.market, receipt, 3)).to.equal(index);
+      // On chain from the next block on.
+      await mine();
+      const [mediator, mediatorIndex] = await ctx.market.drawnMediator(deal.dealId, deal.terms, count);
+      expect([mediator, Number(mediatorIndex)]).to.deep.equal([deal.terms.members.mediators[index], index]);
+    });
+
+    it("keeps the draw unknown to every transaction of its block (DrawPending; blockhash(block.number) is zero there)", async () => {
+      const ctx = await setup();
+      const deal = await createDeal(ctx, AgreementState.ResultsSubmitted);
+      const [checked, draw] = await inOneBlock([
+        (o) => ctx.market.connect(ctx.jobCreator).checkResult(deal.dealId, deal.terms, count, o),
+        (o) => ctx.market.connect(ctx.resourceProvider).drawMediator(deal.dealId, deal.terms, count, o),
+      ]);
+      expect(checked.status).to.equal(1);
+      await expectMinedRevert(ctx.market, draw, "DealMarket_DrawPending", [deal.dealKey, BigInt(checked.blockNumber)]);
+      // What a transaction of the draw block could compute instead is the draw of a zero hash, not the draw.
+      expect(ZeroHash).to.not.equal(checked.blockHash);
+      await expect(ctx.market.drawnMediator(deal.dealId, deal.terms, count))
+        .to.be.revertedWithCustomError(ctx.market, "DealMarket_DrawPending")
+        .withArgs(deal.dealKey, checked.blockNumber);
+    });
+
+    it("can draw every mediator (block hashes vary)", async () => {
       const ctx = await setup();
       const drawn = new Set<number>();
-      for (let seed = 1n; seed <= 30n && drawn.size < 3; seed++) {
-        const deal = await createDeal(ctx, AgreementState.ResultsSubmitted);
-        await setPrevRandao(seed * 7919n);
-        const receipt = await (
-          await ctx.market.connect(ctx.jobCreator).checkResult(deal.dealId, deal.terms, count)
-        ).wait();
-        const index = mediatorIndexFrom(ctx.market, receipt!);
-        expect(index).to.equal(expectedDraw(seed * 7919n, deal.dealId, 3));
-        drawn.add(index);
+      for (let i = 0; i < 40 && drawn.size < 3; i++) {
+        const deal = await createDeal(ctx, AgreementState.ResultsChecked);
+        expect(deal.mediatorIndex).to.equal(drawIndexOf(deal.receipt!.blockHash, deal.dealKey, 3));
+        drawn.add(deal.mediatorIndex);
       }
       expect([...drawn].sort()).to.deep.equal([0, 1, 2]);
     });
@@ -99,10 +117,10 @@ describe("DealMarket.checkResult", () => {
       const ctx = await setup();
       const terms = makeTerms({ members: { mediators: [ctx.mediators[2].address] } });
       for (let i = 0; i < 3; i++) {
-        const deal = await createDeal(ctx, AgreementState.ResultsSubmitted, { terms });
-        await expect(ctx.market.connect(ctx.jobCreator).checkResult(deal.dealId, deal.terms, count))
-          .to.emit(ctx.market, "MediationRequested")
-          .withArgs(deal.dealId, ctx.mediators[2].address, 0);
+        const deal = await createDeal(ctx, AgreementState.ResultsChecked, { terms });
+        await mine();
+        const [mediator, index] = await ctx.market.drawnMediator(deal.dealId, terms, count);
+        expect([mediator, index]).to.deep.equal([ctx.mediators[2].address, 0n]);
       }
     });
 
@@ -128,7 +146,7 @@ describe("DealMarket.checkResult", () => {
         await expectPayments(
           ctx.market,
           tx,
-          deal.dealId,
+          deal.dealKey,
           expected.filter(([, a]) => a > 0n),
         );
       });
@@ -141,22 +159,8 @@ describe("DealMarket.checkResult", () => {
       await expect(
         ctx.market.connect(ctx.jobCreator).checkResult(deal.dealId, deal.terms, count),
       ).to.be.revertedWithCustomError(ctx.token, "ERC20InsufficientAllowance");
-      expect(await ctx.market.getDealState(deal.dealId)).to.equal(AgreementState.ResultsSubmitted);
-    });
-
-    it("commits the mediator index: the mediator cannot act under another index", async () => {
-      const ctx = await setup();
-      const deal = await createDeal(ctx, AgreementState.ResultsChecked);
-      const mediator = ctx.mediators[deal.mediatorIndex];
-      for (let other = 0; other < 3; other++) {
-        if (other === deal.mediatorIndex) continue;
-        await expect(
-          ctx.market.connect(ctx.mediators[other]).mediationAcceptResult(deal.dealId, deal.terms, count, other),
-        )
-          .to.be.revertedWithCustomError(ctx.market, "DealMarket_TermsMismatch")
-          .withArgs(deal.dealId);
-      }
-      await ctx.market.connect(mediator).mediationAcceptResult(deal.dealId, deal.terms, count, deal.mediatorIndex);
+      expect(await ctx.market.getDealState(deal.dealKey)).to.equal(AgreementState.ResultsSubmitted);
+      await expectDraw(ctx.market, deal.dealKey, { drawBlock: 0, drawn: false, mediatorIndex: 0 });
     });
   });
 });

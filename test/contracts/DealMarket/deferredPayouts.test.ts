@@ -32,7 +32,7 @@ describe("DealMarket.deferredPayouts", () => {
     await expectDeltas(tx, ctx, { jobCreator: 420_000n, market: -420_000n });
     expect(await ctx.market.deferredPayouts(ctx.resourceProvider.address)).to.equal(toProvider);
     expect(await ctx.token.balanceOf(ctx.market)).to.equal(toProvider);
-    await expectRecord(ctx.market, deal.dealId, { state: AgreementState.ResultsAccepted, agreedBy: 3, tx });
+    await expectRecord(ctx.market, deal.dealKey, { state: AgreementState.ResultsAccepted, agreedBy: 3, tx });
   });
 
   it("defers the job creator's refunds on acceptResult and still pays the provider", async () => {
@@ -51,7 +51,7 @@ describe("DealMarket.deferredPayouts", () => {
       const deal = await createDeal(ctx, AgreementState.ResultsChecked);
       const mediator = await mediatorOf(deal);
       await blacklist(ctx, mediator);
-      const tx = await ctx.market.connect(mediator)[fn](deal.dealId, deal.terms, count, deal.mediatorIndex);
+      const tx = await ctx.market.connect(mediator)[fn](deal.dealId, deal.terms, count);
       await expect(tx).to.emit(ctx.market, "PayoutDeferred").withArgs(mediator.address, 50_000n);
       expect(await ctx.market.deferredPayouts(mediator.address)).to.equal(50_000n);
       if (fn === "mediationAcceptResult") {
@@ -68,9 +68,7 @@ describe("DealMarket.deferredPayouts", () => {
     const deal = await createDeal(ctx, AgreementState.ResultsChecked);
     const mediator = await mediatorOf(deal);
     await blacklist(ctx, ctx.jobCreator);
-    const tx = await ctx.market
-      .connect(mediator)
-      .mediationRejectResult(deal.dealId, deal.terms, count, deal.mediatorIndex);
+    const tx = await ctx.market.connect(mediator).mediationRejectResult(deal.dealId, deal.terms, count);
     await expect(tx).to.emit(ctx.market, "PayoutDeferred").withArgs(ctx.jobCreator.address, 2_200_000n);
     const mediators = [0n, 0n, 0n];
     mediators[deal.mediatorIndex] = 50_000n;
@@ -81,18 +79,18 @@ describe("DealMarket.deferredPayouts", () => {
     const ctx = await setup();
     const deal = await createDeal(ctx, AgreementState.DealNegotiating);
     await blacklist(ctx, ctx.jobCreator);
-    await passDeadline(ctx.market, deal.dealId, deal.terms.timeouts.agree);
+    await passDeadline(ctx.market, deal.dealKey, deal.terms.timeouts.agree);
     const tx = await ctx.market.connect(ctx.jobCreator).timeoutAgree(deal.dealId, deal.terms);
     await expect(tx).to.emit(ctx.market, "PayoutDeferred").withArgs(ctx.jobCreator.address, 1_020_000n);
     await expectDeltas(tx, ctx, {});
-    await expectRecord(ctx.market, deal.dealId, { state: AgreementState.TimeoutAgree, agreedBy: 1, tx });
+    await expectRecord(ctx.market, deal.dealKey, { state: AgreementState.TimeoutAgree, agreedBy: 1, tx });
   });
 
   it("defers the job creator's refund and slashed collateral on timeoutSubmitResults", async () => {
     const ctx = await setup();
     const deal = await createDeal(ctx, AgreementState.DealAgreed);
     await blacklist(ctx, ctx.jobCreator);
-    await passDeadline(ctx.market, deal.dealId, deal.terms.timeouts.submitResults);
+    await passDeadline(ctx.market, deal.dealKey, deal.terms.timeouts.submitResults);
     const tx = await ctx.market.connect(ctx.jobCreator).timeoutSubmitResults(deal.dealId, deal.terms);
     await expect(tx).to.emit(ctx.market, "PayoutDeferred").withArgs(ctx.jobCreator.address, 1_050_000n);
     await expectDeltas(tx, ctx, {});
@@ -102,7 +100,7 @@ describe("DealMarket.deferredPayouts", () => {
     const ctx = await setup();
     const deal = await createDeal(ctx, AgreementState.ResultsSubmitted);
     await blacklist(ctx, ctx.resourceProvider);
-    await passDeadline(ctx.market, deal.dealId, deal.terms.timeouts.judgeResults);
+    await passDeadline(ctx.market, deal.dealKey, deal.terms.timeouts.judgeResults);
     const tx = await ctx.market.connect(ctx.resourceProvider).timeoutJudgeResults(deal.dealId, deal.terms, count);
     await expect(tx).to.emit(ctx.market, "PayoutDeferred").withArgs(ctx.resourceProvider.address, 1_820_000n);
     await expectDeltas(tx, ctx, { jobCreator: 400_000n, market: -400_000n });
@@ -112,10 +110,8 @@ describe("DealMarket.deferredPayouts", () => {
     const ctx = await setup();
     const deal = await createDeal(ctx, AgreementState.ResultsChecked);
     await blacklist(ctx, ctx.jobCreator, ctx.resourceProvider);
-    await passDeadline(ctx.market, deal.dealId, deal.terms.timeouts.mediateResults);
-    const tx = await ctx.market
-      .connect(ctx.resourceProvider)
-      .timeoutMediateResults(deal.dealId, deal.terms, count, deal.mediatorIndex);
+    await passDeadline(ctx.market, deal.dealKey, deal.terms.timeouts.mediateResults);
+    const tx = await ctx.market.connect(ctx.resourceProvider).timeoutMediateResults(deal.dealId, deal.terms, count);
     await expect(tx).to.emit(ctx.market, "PayoutDeferred").withArgs(ctx.jobCreator.address, 1_050_000n);
     await expect(tx).to.emit(ctx.market, "PayoutDeferred").withArgs(ctx.resourceProvider.address, 1_200_000n);
     await expectDeltas(tx, ctx, {});
@@ -160,7 +156,7 @@ describe("DealMarket.deferredPayouts", () => {
     await expect(
       ctx.market.connect(ctx.resourceProvider).addResult(deal.dealId, deal.terms, deal.resultsId, count),
     ).to.be.revertedWithCustomError(ctx.token, "BlacklistERC20Mock_Blacklisted");
-    expect(await ctx.market.getDealState(deal.dealId)).to.equal(AgreementState.DealAgreed);
+    expect(await ctx.market.getDealState(deal.dealKey)).to.equal(AgreementState.DealAgreed);
     expect(await ctx.market.deferredPayouts(ctx.resourceProvider.address)).to.equal(0n);
   });
 

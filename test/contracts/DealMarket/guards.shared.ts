@@ -1,19 +1,22 @@
 /**
  * Revert-path tests every deal action shares: a missing deal, the wrong state, terms (or fixed values) that do
- * not match the commitment, and a caller who is not the party the action belongs to. Each action's own file
- * adds its deadline boundaries and effects.
+ * not match the commitment, terms naming other parties (another deal key), and a caller who is not the party
+ * the action belongs to. Every error names the deal by its key. Each action's own file adds its deadline
+ * boundaries and effects.
  */
 import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 
 import {
-  AgreementState,
+  type AgreementState,
   DEFAULT_INSTRUCTION_COUNT,
   createDeal,
+  dealKeyOfTerms,
   deployMarketFixture,
   makeTerms,
   nextDealId,
   passDeadline,
+  withTerms,
   type DealHandle,
   type DealTerms,
   type Parties,
@@ -55,18 +58,35 @@ export function describeDealGuards(spec: GuardSpec): void {
     ](dealId, terms, ...args);
   const dealIn = async (ctx: Awaited<ReturnType<typeof setup>>, state: AgreementState) => {
     const deal = await createDeal(ctx, state);
-    if (spec.claimAfter) await passDeadline(ctx.market, deal.dealId, deal.terms.timeouts[spec.claimAfter] as bigint);
+    if (spec.claimAfter) await passDeadline(ctx.market, deal.dealKey, deal.terms.timeouts[spec.claimAfter]);
     return deal;
   };
 
-  it("reverts with DealMarket_DealNotFound when the deal does not exist", async () => {
+  it("reverts with DealMarket_DealNotFound(dealKey) when the deal does not exist", async () => {
     const ctx = await setup();
     const dealId = nextDealId();
-    await expect(
-      call(ctx, spec.caller, dealId, makeTerms(), spec.args({ instructionCount: DEFAULT_INSTRUCTION_COUNT })),
-    )
+    const terms = makeTerms();
+    await expect(call(ctx, spec.caller, dealId, terms, spec.args({ instructionCount: DEFAULT_INSTRUCTION_COUNT })))
       .to.be.revertedWithCustomError(ctx.market, "DealMarket_DealNotFound")
-      .withArgs(dealId);
+      .withArgs(dealKeyOfTerms(dealId, terms));
+  });
+
+  it("reverts with DealMarket_DealNotFound(otherKey) when the terms name other parties (another deal key)", async () => {
+    const ctx = await setup();
+    const deal = await dealIn(ctx, spec.expected);
+    const { jobCreator: jc, resourceProvider: rp } = deal.terms.members;
+    const others: DealTerms[] = [
+      withTerms(deal.terms, { members: { jobCreator: rp, resourceProvider: jc } }),
+      withTerms(deal.terms, { members: { jobCreator: ctx.stranger.address } }),
+      withTerms(deal.terms, { members: { resourceProvider: ctx.stranger.address } }),
+    ];
+    for (const other of others) {
+      const otherKey = dealKeyOfTerms(deal.dealId, other);
+      expect(otherKey).to.not.equal(deal.dealKey);
+      await expect(call(ctx, spec.caller, deal.dealId, other, spec.args(deal)))
+        .to.be.revertedWithCustomError(ctx.market, "DealMarket_DealNotFound")
+        .withArgs(otherKey);
+    }
   });
 
   for (const state of spec.wrongStates) {
@@ -75,7 +95,7 @@ export function describeDealGuards(spec: GuardSpec): void {
       const deal = await dealIn(ctx, state);
       await expect(call(ctx, spec.caller, deal.dealId, deal.terms, spec.args(deal)))
         .to.be.revertedWithCustomError(ctx.market, "DealMarket_InvalidState")
-        .withArgs(deal.dealId, state, spec.expected);
+        .withArgs(deal.dealKey, state, spec.expected);
     });
   }
 
@@ -86,12 +106,12 @@ export function describeDealGuards(spec: GuardSpec): void {
     for (const [field, mutated] of termMutations(deal.terms, ctx.stranger.address)) {
       await expect(call(ctx, spec.caller, deal.dealId, mutated, spec.args(deal)), field)
         .to.be.revertedWithCustomError(ctx.market, "DealMarket_TermsMismatch")
-        .withArgs(deal.dealId);
+        .withArgs(deal.dealKey);
     }
     for (const args of spec.mismatchedArgs?.(deal) ?? []) {
       await expect(call(ctx, spec.caller, deal.dealId, deal.terms, args))
         .to.be.revertedWithCustomError(ctx.market, "DealMarket_TermsMismatch")
-        .withArgs(deal.dealId);
+        .withArgs(deal.dealKey);
     }
   });
 
@@ -101,7 +121,7 @@ export function describeDealGuards(spec: GuardSpec): void {
       const deal = await dealIn(ctx, spec.expected);
       await expect(call(ctx, who, deal.dealId, deal.terms, spec.args(deal)))
         .to.be.revertedWithCustomError(ctx.market, "DealMarket_Unauthorized")
-        .withArgs(deal.dealId, signer(ctx, who).address);
+        .withArgs(deal.dealKey, signer(ctx, who).address);
     });
   }
 }

@@ -6,10 +6,14 @@ import {
   AgreementState,
   DEFAULT_INSTRUCTION_COUNT,
   createDeal,
+  dealKeyOfTerms,
   deployReentrantMarketFixture,
   makeTerms,
+  mediatorOf,
   nextDealId,
+  type DealHandle,
 } from "../../helpers/fixtures";
+import { expectDraw } from "../../helpers/assertions";
 
 describe("DealMarket re-entrancy", () => {
   const setup = () => loadFixture(deployReentrantMarketFixture);
@@ -28,12 +32,12 @@ describe("DealMarket re-entrancy", () => {
       ["addResult", i.encodeFunctionData("addResult", [id, terms, id, n])],
       ["acceptResult", i.encodeFunctionData("acceptResult", [id, terms, n])],
       ["checkResult", i.encodeFunctionData("checkResult", [id, terms, n])],
-      ["mediationAcceptResult", i.encodeFunctionData("mediationAcceptResult", [id, terms, n, 0])],
-      ["mediationRejectResult", i.encodeFunctionData("mediationRejectResult", [id, terms, n, 0])],
+      ["mediationAcceptResult", i.encodeFunctionData("mediationAcceptResult", [id, terms, n])],
+      ["mediationRejectResult", i.encodeFunctionData("mediationRejectResult", [id, terms, n])],
       ["timeoutAgree", i.encodeFunctionData("timeoutAgree", [id, terms])],
       ["timeoutSubmitResults", i.encodeFunctionData("timeoutSubmitResults", [id, terms])],
       ["timeoutJudgeResults", i.encodeFunctionData("timeoutJudgeResults", [id, terms, n])],
-      ["timeoutMediateResults", i.encodeFunctionData("timeoutMediateResults", [id, terms, n, 0])],
+      ["timeoutMediateResults", i.encodeFunctionData("timeoutMediateResults", [id, terms, n])],
       ["withdraw", i.encodeFunctionData("withdraw", [ctx.stranger.address])],
     ];
   }
@@ -51,7 +55,9 @@ describe("DealMarket re-entrancy", () => {
       const dealId = nextDealId();
       await ctx.market.connect(ctx.jobCreator).agree(dealId, makeTerms());
       await expectGuarded(ctx);
-      expect(await ctx.market.getDealState(dealId), name).to.equal(AgreementState.DealNegotiating);
+      expect(await ctx.market.getDealState(dealKeyOfTerms(dealId, makeTerms())), name).to.equal(
+        AgreementState.DealNegotiating,
+      );
     }
   });
 
@@ -62,7 +68,45 @@ describe("DealMarket re-entrancy", () => {
     await ctx.token.arm(await ctx.market.getAddress(), data);
     await ctx.market.connect(ctx.jobCreator).acceptResult(deal.dealId, deal.terms, DEFAULT_INSTRUCTION_COUNT);
     await expectGuarded(ctx);
-    expect(await ctx.market.getDealState(deal.dealId)).to.equal(AgreementState.ResultsAccepted);
+    expect(await ctx.market.getDealState(deal.dealKey)).to.equal(AgreementState.ResultsAccepted);
     expect(await ctx.token.balanceOf(ctx.market)).to.equal(0n);
+  });
+
+  describe("drawMediator (moves no tokens, so it takes no guard)", () => {
+    const drawCall = (ctx: Ctx, deal: DealHandle) =>
+      ctx.market.interface.encodeFunctionData("drawMediator", [deal.dealId, deal.terms, deal.instructionCount]);
+
+    it("is pending when re-entered during checkResult's fee pull: the draw block is the current block", async () => {
+      const ctx = await setup();
+      const deal = await createDeal(ctx, AgreementState.ResultsSubmitted);
+      await ctx.token.arm(await ctx.market.getAddress(), drawCall(ctx, deal));
+      const tx = await ctx.market.connect(ctx.jobCreator).checkResult(deal.dealId, deal.terms, deal.instructionCount);
+      const receipt = (await tx.wait())!;
+      expect(await ctx.token.reentered()).to.equal(true);
+      expect(await ctx.token.reentrySucceeded()).to.equal(false);
+      expect(await ctx.token.reentryReturnData()).to.equal(
+        ctx.market.interface.encodeErrorResult("DealMarket_DrawPending", [deal.dealKey, receipt.blockNumber]),
+      );
+      await expectDraw(ctx.market, deal.dealKey, { drawBlock: receipt.blockNumber, drawn: false, mediatorIndex: 0 });
+    });
+
+    it("finds the deal settled when re-entered during a mediation payout", async () => {
+      const ctx = await setup();
+      const deal = await createDeal(ctx, AgreementState.ResultsChecked);
+      await ctx.token.arm(await ctx.market.getAddress(), drawCall(ctx, deal));
+      await ctx.market
+        .connect(await mediatorOf(deal))
+        .mediationAcceptResult(deal.dealId, deal.terms, deal.instructionCount);
+      expect(await ctx.token.reentrySucceeded()).to.equal(false);
+      expect(await ctx.token.reentryReturnData()).to.equal(
+        ctx.market.interface.encodeErrorResult("DealMarket_InvalidState", [
+          deal.dealKey,
+          AgreementState.MediationAccepted,
+          AgreementState.ResultsChecked,
+        ]),
+      );
+      await expectDraw(ctx.market, deal.dealKey, { drawBlock: 0, drawn: false, mediatorIndex: 0 });
+      expect(await ctx.token.balanceOf(ctx.market)).to.equal(0n);
+    });
   });
 });

@@ -34,11 +34,11 @@ describe("DealMarket.timeoutJudgeResults", () => {
   it("reverts with DealMarket_DeadlineNotPassed at exactly the judge-results deadline", async () => {
     const ctx = await setup();
     const deal = await createDeal(ctx, AgreementState.ResultsSubmitted);
-    const deadline = await deadlineOf(ctx.market, deal.dealId, deal.terms.timeouts.judgeResults);
+    const deadline = await deadlineOf(ctx.market, deal.dealKey, deal.terms.timeouts.judgeResults);
     await time.setNextBlockTimestamp(deadline);
     await expect(ctx.market.connect(ctx.resourceProvider).timeoutJudgeResults(deal.dealId, deal.terms, count))
       .to.be.revertedWithCustomError(ctx.market, "DealMarket_DeadlineNotPassed")
-      .withArgs(deal.dealId, deadline);
+      .withArgs(deal.dealKey, deadline);
   });
 
   describe("when the provider claims one second after the deadline", () => {
@@ -53,18 +53,18 @@ describe("DealMarket.timeoutJudgeResults", () => {
         const ctx = await setup();
         const terms = makeTerms({ timeouts: { judgeResultsCollateral: jtc } });
         const deal = await createDeal(ctx, AgreementState.ResultsSubmitted, { terms, instructionCount: n });
-        const deadline = await deadlineOf(ctx.market, deal.dealId, terms.timeouts.judgeResults);
+        const deadline = await deadlineOf(ctx.market, deal.dealKey, terms.timeouts.judgeResults);
         await time.setNextBlockTimestamp(deadline + 1n);
         const rc = 2n * 1_000n * n;
         const tx = await ctx.market.connect(ctx.resourceProvider).timeoutJudgeResults(deal.dealId, deal.terms, n);
-        await expectRecord(ctx.market, deal.dealId, {
+        await expectRecord(ctx.market, deal.dealKey, {
           state: AgreementState.TimeoutJudgeResults,
           agreedBy: 3,
           updatedAt: deadline + 1n,
         });
         await expect(tx)
           .to.emit(ctx.market, "DealStateChange")
-          .withArgs(deal.dealId, AgreementState.TimeoutJudgeResults);
+          .withArgs(deal.dealKey, AgreementState.TimeoutJudgeResults);
         await expectDeltas(tx, ctx, {
           resourceProvider: payment + rc + jtc,
           jobCreator: refund,
@@ -79,7 +79,7 @@ describe("DealMarket.timeoutJudgeResults", () => {
         await expectPayments(
           ctx.market,
           tx,
-          deal.dealId,
+          deal.dealKey,
           expected.filter(([, a]) => a > 0n),
         );
         expect(await ctx.token.balanceOf(ctx.market)).to.equal(0n);
@@ -92,7 +92,7 @@ describe("DealMarket.timeoutJudgeResults", () => {
       for (const fn of ["acceptResult", "checkResult"] as const) {
         await expect(ctx.market.connect(ctx.jobCreator)[fn](deal.dealId, deal.terms, count))
           .to.be.revertedWithCustomError(ctx.market, "DealMarket_InvalidState")
-          .withArgs(deal.dealId, AgreementState.TimeoutJudgeResults, AgreementState.ResultsSubmitted);
+          .withArgs(deal.dealKey, AgreementState.TimeoutJudgeResults, AgreementState.ResultsSubmitted);
       }
     });
   });

@@ -31,11 +31,11 @@ describe("DealMarket.timeoutSubmitResults", () => {
   it("reverts with DealMarket_DeadlineNotPassed at exactly the submit-results deadline", async () => {
     const ctx = await setup();
     const deal = await createDeal(ctx, AgreementState.DealAgreed);
-    const deadline = await deadlineOf(ctx.market, deal.dealId, deal.terms.timeouts.submitResults);
+    const deadline = await deadlineOf(ctx.market, deal.dealKey, deal.terms.timeouts.submitResults);
     await time.setNextBlockTimestamp(deadline);
     await expect(ctx.market.connect(ctx.jobCreator).timeoutSubmitResults(deal.dealId, deal.terms))
       .to.be.revertedWithCustomError(ctx.market, "DealMarket_DeadlineNotPassed")
-      .withArgs(deal.dealId, deadline);
+      .withArgs(deal.dealKey, deadline);
   });
 
   describe("when the job creator claims one second after the deadline", () => {
@@ -47,17 +47,17 @@ describe("DealMarket.timeoutSubmitResults", () => {
         const ctx = await setup();
         const terms = makeTerms({ timeouts: { submitResultsCollateral: stc } });
         const deal = await createDeal(ctx, AgreementState.DealAgreed, { terms });
-        const deadline = await deadlineOf(ctx.market, deal.dealId, terms.timeouts.submitResults);
+        const deadline = await deadlineOf(ctx.market, deal.dealKey, terms.timeouts.submitResults);
         await time.setNextBlockTimestamp(deadline + 1n);
         const tx = await ctx.market.connect(ctx.jobCreator).timeoutSubmitResults(deal.dealId, deal.terms);
-        await expectRecord(ctx.market, deal.dealId, {
+        await expectRecord(ctx.market, deal.dealKey, {
           state: AgreementState.TimeoutSubmitResults,
           agreedBy: 3,
           updatedAt: deadline + 1n,
         });
         await expect(tx)
           .to.emit(ctx.market, "DealStateChange")
-          .withArgs(deal.dealId, AgreementState.TimeoutSubmitResults);
+          .withArgs(deal.dealKey, AgreementState.TimeoutSubmitResults);
         const total = 1_000_000n + 20_000n + stc;
         await expectDeltas(tx, ctx, { jobCreator: total, resourceProvider: 0n, market: -total });
         const expected: PaymentTuple[] = [
@@ -68,7 +68,7 @@ describe("DealMarket.timeoutSubmitResults", () => {
         await expectPayments(
           ctx.market,
           tx,
-          deal.dealId,
+          deal.dealKey,
           expected.filter(([, a]) => a > 0n),
         );
         expect(await ctx.token.balanceOf(ctx.market)).to.equal(0n);
@@ -84,7 +84,7 @@ describe("DealMarket.timeoutSubmitResults", () => {
           .addResult(deal.dealId, deal.terms, deal.resultsId, DEFAULT_INSTRUCTION_COUNT),
       )
         .to.be.revertedWithCustomError(ctx.market, "DealMarket_InvalidState")
-        .withArgs(deal.dealId, AgreementState.TimeoutSubmitResults, AgreementState.DealAgreed);
+        .withArgs(deal.dealKey, AgreementState.TimeoutSubmitResults, AgreementState.DealAgreed);
     });
   });
 });
