@@ -10,7 +10,7 @@ export interface PostgresDriverOptions {
 }
 
 export async function openPostgresDriver(options: PostgresDriverOptions): Promise<SqlDriver> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: pg loads only when a database URL is given (PGlite otherwise)
   const { Pool } = require("pg") as typeof import("pg");
   const pool: PgPool = new Pool({ connectionString: options.connectionString, max: options.max ?? 4 });
   // An idle client's error (server restart) must not crash the process; the next query reports it.
