@@ -23,13 +23,17 @@ export function qualified(schema: string, table: string): string {
   return `${ident(schema)}.${ident(table)}`;
 }
 
-/** Fields that get their own index: references, enums, and the ids, times and blocks people look up or sort by. */
+/**
+ * Fields that get their own index: references, enums, and the ids (digests and CIDs: Deal.dealId, Deal.cid), times
+ * and blocks people look up or sort by.
+ */
 export function indexedFields(entity: EntityMeta): FieldMeta[] {
   return entity.columns.filter((f) => {
     if (f.name === "id" || f.list) return false;
     if (f.kind === "entity") return true;
     if (f.kind === "enum") return !entity.immutable;
     if (/Id$/.test(f.name) && f.storage === "bytea") return !entity.immutable;
+    if (f.name === "cid" && f.storage === "text") return !entity.immutable;
     return f.storage === "numeric" && /(^blockNumber$|^createdAt$|^updatedAt$)/.test(f.name);
   });
 }
