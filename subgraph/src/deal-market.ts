@@ -6,15 +6,19 @@
 //   agreeWithSignatures:  DealCreated, DealStateChange(DealAgreed), Payment…   (no PartyAgreed)
 //   addResult:            ResultAdded, DealStateChange(ResultsSubmitted), Payment…
 //   checkResult:          MediationRequested, DealStateChange(ResultsChecked), Payment…
+//   drawMediator:         MediatorDrawn (draw fixed), or MediationRequested (draw renewed after 256 blocks)
 //   everything else:      DealStateChange(new state), Payment…, PayoutDeferred…
-// so every change to a deal happens in a transaction that also moves its state.
+//
+// Every event names its deal by the key the market keeps it under, dealKey(dealId, jobCreator, resourceProvider):
+// that key is Deal.id (and Result.id, Mediation.id); the CID, shared by every record of a deal ID, is Deal.cid.
 
-import { BigInt, Bytes, ethereum, log } from "@graphprotocol/graph-ts";
+import { BigInt, Bytes, crypto, ethereum, log } from "@graphprotocol/graph-ts";
 
 import {
   DealCreated as DealCreatedEvent,
   DealStateChange as DealStateChangeEvent,
   MediationRequested as MediationRequestedEvent,
+  MediatorDrawn as MediatorDrawnEvent,
   PartyAgreed as PartyAgreedEvent,
   Payment as PaymentEvent,
   PayoutDeferred as PayoutDeferredEvent,
@@ -41,13 +45,13 @@ import {
   loadOrNewAccount,
 } from "./shared";
 
-/** The deal of `dealId`, or null (logged) when this market never created it. */
-function loadDeal(dealId: Bytes, event: ethereum.Event): Deal | null {
-  let deal = Deal.load(cidV0(dealId));
+/** The deal under `dealKey`, or null (logged) when this market never created it. */
+function loadDeal(dealKey: Bytes, event: ethereum.Event): Deal | null {
+  let deal = Deal.load(dealKey);
   if (deal == null) {
     log.warning("{} for unknown deal {} (tx {}, log {})", [
       "DealMarket event",
-      dealId.toHexString(),
+      dealKey.toHexString(),
       event.transaction.hash.toHexString(),
       event.logIndex.toString(),
     ]);
@@ -69,7 +73,8 @@ export function handleDealCreated(event: DealCreatedEvent): void {
   ensureAccount(event.params.jobCreator);
   ensureAccount(event.params.resourceProvider);
 
-  let deal = new Deal(cidV0(event.params.dealId));
+  let deal = new Deal(event.params.dealKey);
+  deal.cid = cidV0(event.params.dealId);
   deal.dealId = event.params.dealId;
   deal.market = event.address;
   deal.jobCreator = event.params.jobCreator;
@@ -102,7 +107,7 @@ export function handleDealCreated(event: DealCreatedEvent): void {
 }
 
 export function handlePartyAgreed(event: PartyAgreedEvent): void {
-  let deal = loadDeal(event.params.dealId, event);
+  let deal = loadDeal(event.params.dealKey, event);
   if (deal == null) return;
   let party = event.params.party;
   if (party.equals(deal.jobCreator)) deal.jobCreatorAgreed = true;
@@ -121,7 +126,7 @@ export function handleDealStateChange(event: DealStateChangeEvent): void {
     return;
   }
   let state = AGREEMENT_STATES[index];
-  let deal = loadDeal(event.params.dealId, event);
+  let deal = loadDeal(event.params.dealKey, event);
   if (deal == null) return;
 
   deal.state = state;
@@ -157,7 +162,7 @@ export function handleDealStateChange(event: DealStateChangeEvent): void {
 }
 
 export function handleResultAdded(event: ResultAddedEvent): void {
-  let deal = loadDeal(event.params.dealId, event);
+  let deal = loadDeal(event.params.dealKey, event);
   if (deal == null) return;
   let instructionCount = event.params.instructionCount;
   let jobCost = deal.instructionPrice.times(instructionCount);
@@ -182,22 +187,97 @@ export function handleResultAdded(event: ResultAddedEvent): void {
   result.save();
 }
 
-export function handleMediationRequested(event: MediationRequestedEvent): void {
-  let deal = loadDeal(event.params.dealId, event);
-  if (deal == null) return;
+/**
+ * `DealHashing.drawIndex`: uint256(keccak256(abi.encode(blockHash, key))) % count. abi.encode of two bytes32 is
+ * their 64 bytes; the remainder is taken over the big-endian digest byte by byte (count <= MAX_MEDIATORS = 32).
+ */
+export function drawIndex(blockHash: Bytes, key: Bytes, count: i32): i32 {
+  let encoded = ethereum.encode(
+    ethereum.Value.fromTuple(
+      changetype<ethereum.Tuple>([ethereum.Value.fromFixedBytes(blockHash), ethereum.Value.fromFixedBytes(key)]),
+    ),
+  )!;
+  let digest = crypto.keccak256(encoded);
+  let remainder: i32 = 0;
+  for (let i = 0; i < digest.length; i++) remainder = (remainder * 256 + (digest[i] as i32)) % count;
+  return remainder;
+}
 
-  deal.mediator = event.params.mediator;
+/**
+ * checkResult, or a draw that nobody fixed within 256 blocks renewed by drawMediator: the mediator is drawn from
+ * the hash of this event's block, as the market draws it. A renewed draw replaces the previous one; when the
+ * dispute was requested stays.
+ */
+export function handleMediationRequested(event: MediationRequestedEvent): void {
+  let deal = loadDeal(event.params.dealKey, event);
+  if (deal == null) return;
+  let mediators = deal.mediators;
+  if (mediators.length == 0) {
+    log.error("MediationRequested for deal {}, which names no mediators (tx {})", [
+      deal.id.toHexString(),
+      event.transaction.hash.toHexString(),
+    ]);
+    return;
+  }
+  let index = drawIndex(event.block.hash, event.params.dealKey, mediators.length);
+  let mediator = mediators[index];
+
+  deal.mediator = mediator;
   touch(deal, event);
   deal.save();
 
-  let mediation = new Mediation(deal.id);
-  mediation.deal = deal.id;
-  mediation.mediator = event.params.mediator;
-  mediation.mediatorIndex = event.params.mediatorIndex;
-  mediation.fee = deal.mediationFee;
-  mediation.requestedAt = event.block.timestamp;
-  mediation.requestedTx = event.transaction.hash;
+  let mediation = Mediation.load(deal.id);
+  if (mediation == null) {
+    mediation = new Mediation(deal.id);
+    mediation.deal = deal.id;
+    mediation.drawCount = 0;
+    mediation.fee = deal.mediationFee;
+    mediation.requestedAt = event.block.timestamp;
+    mediation.requestedTx = event.transaction.hash;
+  }
+  mediation.mediator = mediator;
+  mediation.mediatorIndex = index;
+  mediation.drawBlock = event.block.number;
+  mediation.drawBlockHash = event.block.hash;
+  mediation.drawCount = mediation.drawCount + 1;
+  mediation.drawFixed = false;
   mediation.save();
+}
+
+/** drawMediator fixed the draw on chain. The event names the mediator the market computed; it wins. */
+export function handleMediatorDrawn(event: MediatorDrawnEvent): void {
+  let deal = loadDeal(event.params.dealKey, event);
+  if (deal == null) return;
+  let mediation = Mediation.load(deal.id);
+  if (mediation == null) {
+    log.warning("MediatorDrawn for deal {}, which has no mediation (tx {})", [
+      deal.id.toHexString(),
+      event.transaction.hash.toHexString(),
+    ]);
+    return;
+  }
+  let mediator: Bytes = event.params.mediator;
+  if (!mediation.mediator.equals(mediator)) {
+    log.warning("MediatorDrawn names {}, the mapping drew {} (deal {})", [
+      mediator.toHexString(),
+      mediation.mediator.toHexString(),
+      deal.id.toHexString(),
+    ]);
+  }
+  mediation.mediator = mediator;
+  mediation.mediatorIndex = event.params.mediatorIndex;
+  mediation.drawFixed = true;
+  mediation.save();
+
+  // (A nullable Bytes is tested for truth: `== null` would call Bytes' overloaded `==`.)
+  let current = deal.mediator;
+  let changed = true;
+  if (current) changed = !current.equals(mediator);
+  if (changed) {
+    deal.mediator = mediator;
+    touch(deal, event);
+    deal.save();
+  }
 }
 
 export function handlePayment(event: PaymentEvent): void {
@@ -209,7 +289,7 @@ export function handlePayment(event: PaymentEvent): void {
     ]);
     return;
   }
-  let deal = loadDeal(event.params.dealId, event);
+  let deal = loadDeal(event.params.dealKey, event);
   if (deal == null) return;
 
   let reason = PAYMENT_REASONS[event.params.reason];

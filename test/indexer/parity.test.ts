@@ -2,11 +2,14 @@
 // independently from the events (ethers' decoding) and agree with the contracts' own state (deal states,
 // who agreed, deferred payouts, registry entries, token balances). A follower indexing block by block while the
 // history happens and a backfill over the finished chain (PGlite, and PostgreSQL when DATABASE_URL is set)
-// store exactly the same versions.
+// store exactly the same versions. A deal ID squatted by a third party yields two records that the API serves
+// apart, by key and both under their CID.
 
 import { expect } from "chai";
 import pino from "pino";
 import { createIndexer, LogDecoder, type EntityRecord, type Indexer, type SqlStore } from "../../src/indexer";
+import { dealKey } from "../../src/model/deal-key";
+import { createServer, type AccordServer } from "../../src/server/server";
 import { deployAccord, ethers, headBlock, startRpcServer, type Accord, type RpcServer } from "./helpers/chain";
 import { cid, expectedEntities, STATES, type Expected } from "./helpers/expected";
 import { runScenario, type ScenarioResult } from "./helpers/scenario";
@@ -76,25 +79,44 @@ describe("indexer: entity parity with the contracts", function () {
     }
     // The history took every path.
     const deals = [...expected.get("Deal")!.values()];
-    expect(new Set(deals.map((d) => d.state))).to.deep.equal(
-      new Set(STATES.filter((s) => !["DealAgreed", "ResultsChecked"].includes(s))),
-    );
+    expect(new Set(deals.map((d) => d.state))).to.deep.equal(new Set(STATES.filter((s) => s !== "DealAgreed")));
     const payments = [...expected.get("Payment")!.values()];
     expect(new Set(payments.map((p) => p.direction))).to.deep.equal(
       new Set(["PaidIn", "PaidOut", "Refunded", "Slashed"]),
     );
     expect(new Set(payments.map((p) => p.reason)).size).to.equal(5);
-    expect([...expected.get("Mediation")!.values()].map((m) => m.outcome).sort()).to.deep.equal(
-      ["MediationAccepted", "MediationRejected", "TimeoutMediateResults"].sort(),
+    const mediations = [...expected.get("Mediation")!.values()];
+    expect(mediations.map((m) => String(m.outcome)).sort()).to.deep.equal(
+      ["MediationAccepted", "MediationRejected", "TimeoutMediateResults", "null"].sort(),
     );
+    expect(mediations.map((m) => [m.drawCount, m.drawFixed]).sort()).to.deep.equal([
+      [1, false],
+      [1, false],
+      [1, true],
+      [2, true],
+    ]);
+    // Two records share the squatted deal ID.
+    const squatCid = cid(scenario.squat.dealId);
+    expect(deals.filter((d) => d.cid === squatCid).map((d) => d.id)).to.have.members([
+      scenario.squat.squatter.key,
+      scenario.squat.real.key,
+    ]);
   });
 
   it("agrees with the DealMarket's state: states, who agreed, escrow held, deferred payouts", async () => {
     let escrowTotal = 0n;
     for (const d of scenario.deals) {
-      const deal = (await store.get("Deal", cid(d.dealId)))!;
+      const deal = (await store.get("Deal", d.key))!;
       expect(deal, d.path).to.not.equal(null);
-      const record = await accord.market.getDeal(d.dealId);
+      const { jobCreator, resourceProvider } = d.terms.members;
+      expect(deal.id, `${d.path}: id is the market's key`).to.equal(d.key);
+      expect(dealKey(d.dealId, jobCreator, resourceProvider), d.path).to.equal(d.key);
+      expect(deal.cid, d.path).to.equal(cid(d.dealId));
+      expect([deal.jobCreator, deal.resourceProvider], d.path).to.deep.equal([
+        jobCreator.toLowerCase(),
+        resourceProvider.toLowerCase(),
+      ]);
+      const record = await accord.market.getDeal(d.key);
       expect(deal.stateIndex, d.path).to.equal(Number(record.state));
       expect(deal.state, d.path).to.equal(STATES[Number(record.state)]);
       expect(deal.jobCreatorAgreed, d.path).to.equal((Number(record.agreedBy) & 1) !== 0);
@@ -120,6 +142,130 @@ describe("indexer: entity parity with the contracts", function () {
     // The deferred payout was withdrawn: PayoutDeferred and Withdrawn both happened.
     const names = scenario.receipts.flatMap((r) => r.logs.map((l) => accord.market.interface.parseLog(l)?.name));
     expect(names).to.include.members(["PayoutDeferred", "Withdrawn"]);
+  });
+
+  it("shows the mediator the market draws: for deals under mediation its drawnMediator, else who was paid", async () => {
+    expect(scenario.underMediation).to.have.length.greaterThan(0);
+    for (const { deal: d, instructionCount } of scenario.underMediation) {
+      const [onChain, index] = await accord.market.drawnMediator(d.dealId, d.terms, instructionCount);
+      const draw = await accord.market.getMediationDraw(d.key);
+      const deal = (await store.get("Deal", d.key))!;
+      const mediation = (await store.get("Mediation", d.key))!;
+      expect(deal.state, d.path).to.equal("ResultsChecked");
+      expect(deal.mediator, d.path).to.equal(onChain.toLowerCase());
+      expect(mediation, d.path).to.include({
+        mediator: onChain.toLowerCase(),
+        mediatorIndex: Number(index),
+        drawFixed: draw.drawn,
+        drawCount: 2,
+      });
+      expect(mediation.drawBlock, d.path).to.equal(draw.drawBlock);
+    }
+    // Decided mediations: only the drawn mediator can decide, and it is paid the fee.
+    for (const mediation of await all(store, "Mediation")) {
+      if (mediation.outcome !== "MediationAccepted" && mediation.outcome !== "MediationRejected") continue;
+      const fees = (await store.find({ entity: "Payment", where: { deal: mediation.deal as string } })).filter(
+        (p) => p.reason === "MediationFee" && p.direction === "PaidOut",
+      );
+      expect(fees.map((p) => p.payee)).to.deep.equal([mediation.mediator]);
+      expect((await store.get("Deal", mediation.deal as string))!.mediator).to.equal(mediation.mediator);
+    }
+  });
+
+  it("serves both records of a squatted deal ID over GraphQL, by key and under their CID, never mixed", async () => {
+    const server: AccordServer = await createServer({ store, port: 0, logger: silent });
+    try {
+      const gql = async (query: string, variables: Record<string, unknown> = {}) => {
+        const response = await fetch(server.url, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ query, variables }),
+        });
+        const body = (await response.json()) as { data?: Record<string, unknown>; errors?: unknown[] };
+        expect(body.errors, JSON.stringify(body.errors)).to.equal(undefined);
+        return body.data!;
+      };
+      const fields = `id cid dealId state jobCreator { id } resourceProvider { id } escrow mediator
+        stateChanges(orderBy: id) { id state }
+        payments(orderBy: id) { id amount payee reason direction account { id } }
+        mediation { mediator mediatorIndex drawCount drawFixed }`;
+      const { squat } = scenario;
+      const squatCid = cid(squat.dealId);
+      const byCid = (await gql(
+        `query($cid: String!) { deals(where: { cid: $cid }, orderBy: createdAtBlock) { ${fields} } }`,
+        {
+          cid: squatCid,
+        },
+      )) as { deals: Record<string, unknown>[] };
+      expect(byCid.deals.map((d) => d.id)).to.deep.equal([squat.squatter.key, squat.real.key]);
+
+      const [onChainMediator] = await accord.market.drawnMediator(squat.dealId, squat.real.terms, 6n);
+      for (const d of [squat.squatter, squat.real]) {
+        const { deal } = (await gql(`query($id: ID!) { deal(id: $id) { ${fields} } }`, { id: d.key })) as {
+          deal: Record<string, unknown>;
+        };
+        expect(
+          byCid.deals.find((x) => x.id === d.key),
+          d.path,
+        ).to.deep.equal(deal);
+        // What the independently derived entities say about this record, and nothing of the other's.
+        const own = (entity: string) =>
+          [...expected.get(entity)!.values()].filter((e) => e.deal === d.key).sort((a, b) => (a.id! < b.id! ? -1 : 1));
+        const want = expected.get("Deal")!.get(d.key)!;
+        expect(deal, d.path).to.deep.include({
+          id: d.key,
+          cid: squatCid,
+          dealId: squat.dealId.toLowerCase(),
+          state: want.state,
+          jobCreator: { id: d.terms.members.jobCreator.toLowerCase() },
+          resourceProvider: { id: d.terms.members.resourceProvider.toLowerCase() },
+          escrow: String(want.escrow),
+        });
+        expect(deal.stateChanges, d.path).to.deep.equal(
+          own("DealStateChange").map((c) => ({ id: c.id, state: c.state })),
+        );
+        const payments = deal.payments as { id: string; payee: string; account: { id: string } }[];
+        expect(
+          payments.map((p) => p.id),
+          d.path,
+        ).to.deep.equal(own("Payment").map((p) => p.id));
+        const parties = [d.terms.members.jobCreator.toLowerCase(), d.terms.members.resourceProvider.toLowerCase()];
+        for (const p of payments) expect(parties, `${d.path}: payment ${p.id}`).to.include(p.account.id);
+      }
+      const [squatter, real] = byCid.deals as Record<string, unknown>[];
+      expect(squatter!.state).to.equal("TimeoutAgree");
+      expect(squatter!.mediation).to.equal(null);
+      expect(squatter!.mediator).to.equal(null);
+      expect(real!.state).to.equal("ResultsChecked");
+      expect(real!.mediator).to.equal(onChainMediator.toLowerCase());
+      expect(real!.mediation).to.deep.include({
+        mediator: onChainMediator.toLowerCase(),
+        drawCount: 2,
+        drawFixed: true,
+      });
+      // No payment or state change is listed under both.
+      for (const k of ["payments", "stateChanges"]) {
+        const ids = (d: Record<string, unknown>) => (d[k] as { id: string }[]).map((x) => x.id);
+        expect(
+          ids(squatter!).filter((id) => ids(real!).includes(id)),
+          k,
+        ).to.deep.equal([]);
+      }
+      // Ids are the keys, as hex of any case; a CID is not an id.
+      const { deal: upper } = (await gql(`query($id: ID!) { deal(id: $id) { id } }`, {
+        id: squat.real.key.toUpperCase().replace("0X", "0x"),
+      })) as { deal: { id: string } | null };
+      expect(upper).to.deep.equal({ id: squat.real.key });
+      const byCidAsId = await fetch(server.url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ query: `{ deal(id: "${squatCid}") { id } }` }),
+      });
+      const rejected = (await byCidAsId.json()) as { errors?: { message: string }[] };
+      expect(rejected.errors?.[0]?.message).to.match(/not a Bytes id/);
+    } finally {
+      await server.close();
+    }
   });
 
   it("agrees with the token: each party's balance moved by totalReceived − totalPaidIn − deferredPayout", async () => {
@@ -156,7 +302,7 @@ describe("indexer: entity parity with the contracts", function () {
     const d = scenario.deals[0]!;
     const changes = await store.find({
       entity: "DealStateChange",
-      where: { deal: cid(d.dealId) },
+      where: { deal: d.key },
       orderBy: "blockNumber",
     });
     expect(changes.map((c) => c.state)).to.deep.equal([
@@ -166,11 +312,11 @@ describe("indexer: entity parity with the contracts", function () {
       "ResultsAccepted",
     ]);
     for (const change of changes) {
-      const asOf = (await store.get("Deal", cid(d.dealId), Number(change.blockNumber)))!;
+      const asOf = (await store.get("Deal", d.key, Number(change.blockNumber)))!;
       expect(asOf.state).to.equal(change.state);
       expect(asOf.updatedAtBlock).to.equal(change.blockNumber);
     }
-    expect(await store.get("Deal", cid(d.dealId), Number(changes[0]!.blockNumber) - 1)).to.equal(null);
+    expect(await store.get("Deal", d.key, Number(changes[0]!.blockNumber) - 1)).to.equal(null);
   });
 
   it("emitted a change for every entity version it wrote, as events and through changes(); counted events and blocks", async () => {
@@ -261,6 +407,8 @@ describe("indexer: entity parity with the contracts", function () {
                 : v;
         const m = mine as unknown as Record<string, unknown>;
         if (theirs.name === "DealCreated") {
+          for (const key of ["dealKey", "jobCreator", "resourceProvider", "dealId"])
+            expect(m[key], `DealCreated.${key}`).to.equal(norm(args[key]));
           const t = m.terms as Record<string, unknown>;
           expect(norm(args.mediators)).to.deep.equal(t.mediators);
           expect(norm(args.solver)).to.equal(t.solver);

@@ -16,7 +16,7 @@ import {
   type Accord,
   type RpcServer,
 } from "./helpers/chain";
-import { cid } from "./helpers/expected";
+import { dealKey } from "../../src/model/deal-key";
 import { pglite, STORE_KINDS } from "./helpers/stores";
 
 const silent = pino({ level: "silent" });
@@ -41,6 +41,12 @@ async function openDeal(accord: Accord, seed: bigint): Promise<string> {
   );
   await (await accord.market.connect(jc!).agree(dealId, terms)).wait();
   return dealId;
+}
+
+/** The key of a deal of the job creator and provider these tests use (signers 1 and 2). */
+async function keyOf(accord: Accord, dealId: string): Promise<string> {
+  const [, jc, rp] = accord.signers;
+  return dealKey(dealId, await jc!.getAddress(), await rp!.getAddress());
 }
 
 async function agreeSecond(accord: Accord, dealId: string, seed: bigint): Promise<void> {
@@ -115,8 +121,8 @@ describe("indexer: reorgs", function () {
         const orphanB = await openDeal(accord, 3n);
         await mine(1);
         await follower.waitForBlock(await headBlock());
-        expect((await store.get("Deal", cid(kept)))!.state).to.equal("DealAgreed");
-        expect(await store.get("Deal", cid(orphanA))).to.not.equal(null);
+        expect((await store.get("Deal", await keyOf(accord, kept)))!.state).to.equal("DealAgreed");
+        expect(await store.get("Deal", await keyOf(accord, orphanA))).to.not.equal(null);
         const branchAHead = await headBlock();
 
         // Branch B: first shorter than A (the head goes back), then longer.
@@ -133,10 +139,10 @@ describe("indexer: reorgs", function () {
 
         expect(reorgs.length).to.be.greaterThan(0);
         expect(reorgs.every((r) => r.to >= base && !r.reset)).to.equal(true);
-        expect(await store.get("Deal", cid(orphanA))).to.equal(null);
-        expect(await store.get("Deal", cid(orphanB))).to.equal(null);
-        expect((await store.get("Deal", cid(kept)))!.state).to.equal("DealNegotiating");
-        expect((await store.get("Deal", cid(replacement)))!.state).to.equal("DealAgreed");
+        expect(await store.get("Deal", await keyOf(accord, orphanA))).to.equal(null);
+        expect(await store.get("Deal", await keyOf(accord, orphanB))).to.equal(null);
+        expect((await store.get("Deal", await keyOf(accord, kept)))!.state).to.equal("DealNegotiating");
+        expect((await store.get("Deal", await keyOf(accord, replacement)))!.state).to.equal("DealAgreed");
 
         const fresh = await freshDigest(rpc, accord, kind);
         expect(await store.digest({ atHead: true })).to.equal(fresh.head);
@@ -150,6 +156,58 @@ describe("indexer: reorgs", function () {
       }
     });
   }
+
+  it("a mediator drawn on an orphaned block is drawn again from the hash of the new branch's block", async () => {
+    const { store, cleanup } = await pglite.open();
+    let follower: Indexer | undefined;
+    try {
+      follower = await createIndexer({
+        rpcUrl: rpc.url,
+        deployment: accord.deployment,
+        store,
+        pollIntervalMs: 20,
+        logger: silent,
+      });
+      await follower.start();
+      const [, jc, rp, solver, m1, m2, m3] = accord.signers;
+      const mediators = await Promise.all([m1!, m2!, m3!].map((s) => s.getAddress()));
+      const terms = makeTerms(
+        await jc!.getAddress(),
+        await rp!.getAddress(),
+        await solver!.getAddress(),
+        mediators,
+        30n,
+      );
+      const dealId = newDealId();
+      const key = await keyOf(accord, dealId);
+      await (await accord.market.connect(jc!).agree(dealId, terms)).wait();
+      await (await accord.market.connect(rp!).agree(dealId, terms)).wait();
+      await (await accord.market.connect(rp!).addResult(dealId, terms, dealId, 4n)).wait();
+      const check = async (): Promise<string> => {
+        const receipt = (await (await accord.market.connect(jc!).checkResult(dealId, terms, 4n)).wait())!;
+        await mine(1); // the draw needs its block's hash
+        await follower!.waitForBlock(await headBlock());
+        const mediation = (await store.get("Mediation", key))!;
+        const [drawn] = await accord.market.drawnMediator(dealId, terms, 4n);
+        expect(mediation.drawBlockHash).to.equal(receipt.blockHash.toLowerCase());
+        expect(mediation.mediator).to.equal(drawn.toLowerCase());
+        expect((await store.get("Deal", key))!.mediator).to.equal(drawn.toLowerCase());
+        return receipt.blockHash;
+      };
+      await follower.waitForBlock(await headBlock());
+      const snap = await snapshot();
+      const orphaned = await check();
+      await revert(snap);
+      await mine(1); // checkResult lands in a block of another height, so of another hash
+      expect(await check()).to.not.equal(orphaned);
+      expect((await store.get("Mediation", key))!.drawCount).to.equal(1);
+      await follower.stop();
+      expect(await store.digest()).to.equal((await freshDigest(rpc, accord)).full);
+    } finally {
+      await follower?.close();
+      await cleanup();
+    }
+  });
 
   it("a reorg while stopped is found on restart (the checkpoint's block changed)", async () => {
     const { store, cleanup } = await pglite.open();

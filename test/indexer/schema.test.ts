@@ -9,10 +9,10 @@ describe("indexer schema metadata", () => {
   it("describes every entity of subgraph/schema.graphql with its table, immutability and id type", () => {
     const summary = model.entities.map((e) => [e.name, e.table, e.immutable, e.idType]);
     expect(summary).to.deep.equal([
-      ["Deal", "deal", false, "String"],
+      ["Deal", "deal", false, "Bytes"],
       ["DealStateChange", "deal_state_change", true, "String"],
-      ["Result", "result", true, "String"],
-      ["Mediation", "mediation", false, "String"],
+      ["Result", "result", true, "Bytes"],
+      ["Mediation", "mediation", false, "Bytes"],
       ["Payment", "payment", true, "String"],
       ["Account", "account", false, "Bytes"],
       ["Service", "service", false, "Bytes"],
@@ -58,7 +58,10 @@ describe("indexer schema metadata", () => {
     expect(deal.columns[0]!.name).to.equal("id");
     expect(deal.columns.some((c) => c.derivedFrom)).to.equal(false);
     expect(deal.field("createdAtBlock")!.column).to.equal("created_at_block");
-    expect(model.entity("Payment")!.field("deal")).to.include({ kind: "entity", storage: "text", scalar: "ID" });
+    // A deal is referenced by its key (Bytes), its CID is a filterable text field.
+    expect(model.entity("Payment")!.field("deal")).to.include({ kind: "entity", storage: "bytea", scalar: "Bytes" });
+    expect(deal.field("cid")).to.include({ kind: "scalar", type: "String", storage: "text", nonNull: true });
+    expect(model.entity("DealStateChange")!.field("id")).to.include({ storage: "text", scalar: "ID" });
     expect(deal.field("escrow")!.description).to.match(/market holds/);
   });
 

@@ -4,6 +4,7 @@
 import { randomBytes } from "node:crypto";
 import pino from "pino";
 import { Registry } from "prom-client";
+import { cidV0FromDigest } from "../../src/indexer";
 import { openStore, type EntityChange, type SqlStore } from "../../src/indexer/store";
 import type { Checkpoint, EntityRecord } from "../../src/indexer/store/types";
 import { loadEntitySchema } from "../../src/server/entities";
@@ -18,9 +19,18 @@ export const A2 = `0x${"b2".repeat(20)}`;
 export const A3 = `0x${"c3".repeat(20)}`;
 export const M1 = `0x${"d4".repeat(20)}`;
 export const M2 = `0x${"e5".repeat(20)}`;
-export const D1 = "QmDeal1111111111111111111111111111111111111111";
-export const D2 = "QmDeal2222222222222222222222222222222222222222";
-export const D3 = "QmDeal3333333333333333333333333333333333333333";
+// Deals are keyed by the market's deal key (Bytes); these stand for keccak256(abi.encode(dealId, jobCreator,
+// resourceProvider)) and sort D1 < D2 < D3. D3 is a second record of D1's deal ID (CID1) with another provider,
+// as when a third party agrees first to someone else's deal ID.
+export const D1 = `0x${"d1".repeat(32)}`;
+export const D2 = `0x${"d2".repeat(32)}`;
+export const D3 = `0x${"d3".repeat(32)}`;
+export const DEAL_ID1 = `0x${"11".repeat(32)}`;
+export const DEAL_ID2 = `0x${"22".repeat(32)}`;
+export const CID1 = cidV0FromDigest(DEAL_ID1);
+export const CID2 = cidV0FromDigest(DEAL_ID2);
+/** A key of the fixture's style for other tests' deals: `dealKey(n)` = 0x(n as a byte) × 32. */
+export const dealKey = (n: number): string => `0x${n.toString(16).padStart(2, "0").repeat(32)}`;
 export const TX = (n: number): string => `0x${n.toString(16).padStart(64, "0")}`;
 
 export function account(id: string, overrides: Partial<EntityRecord> = {}): EntityRecord {
@@ -28,9 +38,11 @@ export function account(id: string, overrides: Partial<EntityRecord> = {}): Enti
 }
 
 export function deal(id: string, block: number, overrides: Partial<EntityRecord> = {}): EntityRecord {
+  const dealId = id === D2 ? DEAL_ID2 : DEAL_ID1;
   return {
     id,
-    dealId: `0x${Buffer.from(id).subarray(0, 32).toString("hex").padEnd(64, "0")}`,
+    cid: cidV0FromDigest(dealId),
+    dealId,
     market: `0x${"11".repeat(20)}`,
     jobCreator: A1,
     resourceProvider: A2,
@@ -109,9 +121,9 @@ export const checkpointAt = (n: number): Checkpoint => ({
 });
 
 /**
- * Block 10: accounts A1, A2 and deal D1 (A1 → A2, price 100). Block 11: deal D2 (A2 → A1, price 250, agreed),
- * payments for D1. Block 12: D1 agreed (state change), a result for D2, A1's service. Block 13: deal D3
- * (A1 → A3, price 5, "DealNegotiating"); account A3.
+ * Block 10: accounts A1, A2 and deal D1 (CID1, A1 → A2, price 100). Block 11: deal D2 (CID2, A2 → A1, price 250,
+ * agreed), payments for D1. Block 12: D1 agreed (state change), a result for D2, A1's service. Block 13: deal D3
+ * (CID1 again, A1 → A3, price 5, "DealNegotiating"); account A3.
  */
 export const MARKET: FixtureBatch[] = [
   {

@@ -192,7 +192,7 @@ describe("server: limits and bad queries", function () {
     });
     expect(lists.errors![0].message).to.match(/nested more than 64 levels/);
     // Braces inside strings and comments do not count.
-    const strings = await t.gql(`{ deals(where: {id_not: "${"{".repeat(100)}"}) { id } } # ${"{".repeat(100)}`);
+    const strings = await t.gql(`{ deals(where: {cid_not: "${"{".repeat(100)}"}) { id } } # ${"{".repeat(100)}`);
     expect(strings.errors).to.equal(undefined);
     const next = await t.gql("{ deals { id } }");
     expect(next.data.deals).to.have.length(3);

@@ -5,7 +5,24 @@
 import { expect } from "chai";
 import type { EntityQuery, WhereFilter } from "../../src/indexer/store/types";
 import { FakeStore } from "./fakeStore";
-import { A1, A2, A3, BACKENDS, D1, D2, D3, HASH, M1, deal, model, startServer, type TestServer } from "./helpers";
+import {
+  A1,
+  A2,
+  A3,
+  BACKENDS,
+  CID1,
+  CID2,
+  D1,
+  D2,
+  D3,
+  DEAL_ID1,
+  HASH,
+  M1,
+  deal,
+  model,
+  startServer,
+  type TestServer,
+} from "./helpers";
 
 for (const backend of BACKENDS)
   describe(`server: queries (${backend.name})`, function () {
@@ -50,10 +67,15 @@ for (const backend of BACKENDS)
         ["{resourceProviderAgreed_not: false}", { resourceProviderAgreed_not: false }, [D1, D2]],
         ["{resourceProviderAgreed_in: [true]}", { resourceProviderAgreed_in: [true] }, [D1, D2]],
         ["{resourceProviderAgreed_not_in: [true]}", { resourceProviderAgreed_not_in: [true] }, [D3]],
-        [`{dealId: "${dealId1.toUpperCase().replace("0X", "0x")}"}`, { dealId: dealId1 }, [D1]],
-        [`{dealId_in: ["${dealId1}"]}`, { dealId_in: [dealId1] }, [D1]],
-        [`{dealId_not_in: ["${dealId1}"]}`, { dealId_not_in: [dealId1] }, [D2, D3]],
-        [`{dealId_gt: "${dealId1}"}`, { dealId_gt: dealId1 }, [D2, D3]],
+        [`{dealId: "${dealId1.toUpperCase().replace("0X", "0x")}"}`, { dealId: dealId1 }, [D1, D3]],
+        [`{dealId_in: ["${dealId1}"]}`, { dealId_in: [dealId1] }, [D1, D3]],
+        [`{dealId_not_in: ["${dealId1}"]}`, { dealId_not_in: [dealId1] }, [D2]],
+        [`{dealId_gt: "${dealId1}"}`, { dealId_gt: dealId1 }, [D2]],
+        // Both records of CID1 (D1, and D3 with another provider); a CID is a String, compared exactly.
+        [`{cid: "${CID1}"}`, { cid: CID1 }, [D1, D3]],
+        [`{cid_in: ["${CID2}"]}`, { cid_in: [CID2] }, [D2]],
+        [`{cid: "${CID1.toLowerCase()}"}`, { cid: CID1.toLowerCase() }, []],
+        [`{cid: "${CID1}", resourceProvider: "${A3}"}`, { cid: CID1, resourceProvider: A3 }, [D3]],
         ['{market_contains: "0x1111"}', { market_contains: "0x1111" }, [D1, D2, D3]],
         ['{solver_not_contains: "0x2222"}', { solver_not_contains: "0x2222" }, []],
         ["{mediator: null}", { mediator: null }, [D1, D2, D3]],
@@ -135,14 +157,46 @@ for (const backend of BACKENDS)
         });
       }
 
-      it("references to String ids filter as strings", async () => {
+      it("references to Bytes ids (a deal's key) filter as Bytes, typed String as in graph-node", async () => {
         const r = await t.gql(
-          `{ payments(where: {deal: "${D1}", amount_gte: "100"}) { id amount } p2: payments(where: {deal_starts_with: "QmDeal2"}) { id } }`,
+          `{ payments(where: {deal: "${D1.toUpperCase().replace("0X", "0x")}", amount_gte: "100"}) { id amount } p2: payments(where: {deal_starts_with: "0xD2"}) { id } }`,
         );
         expect(r.errors).to.equal(undefined);
         expect(r.data.payments.map((p: { amount: string }) => p.amount)).to.deep.equal(["1000"]);
         expect(r.data.p2).to.deep.equal([]);
         expect(t.store.finds("Payment")[0].where).to.deep.equal({ deal: D1, amount_gte: 100n });
+        expect(t.store.finds("Payment")[1].where).to.deep.equal({ deal_starts_with: "0xd2" });
+        const bad = await t.gql(`{ payments(where: {deal: "${CID1}"}) { id } }`);
+        expect(bad.errors![0].message).to.match(/^Invalid value for payments\(where\)\.deal: .* is not a Bytes id/);
+      });
+
+      it("two records of one CID are two deals: each with its own parties, states and payments", async () => {
+        const r = await t.gql(`{ deals(where: {cid: "${CID1}"}) {
+          id cid dealId jobCreator { id } resourceProvider { id } state stateChanges { state } payments { amount }
+        } }`);
+        expect(r.errors).to.equal(undefined);
+        expect(r.data.deals).to.deep.equal([
+          {
+            id: D1,
+            cid: CID1,
+            dealId: DEAL_ID1,
+            jobCreator: { id: A1 },
+            resourceProvider: { id: A2 },
+            state: "DealAgreed",
+            stateChanges: [{ state: "DealNegotiating" }, { state: "DealAgreed" }],
+            payments: [{ amount: "1000" }, { amount: "10" }],
+          },
+          {
+            id: D3,
+            cid: CID1,
+            dealId: DEAL_ID1,
+            jobCreator: { id: A1 },
+            resourceProvider: { id: A3 },
+            state: "DealNegotiating",
+            stateChanges: [],
+            payments: [],
+          },
+        ]);
       });
 
       it("takes filters from variables, parsed the same way", async () => {
@@ -296,10 +350,11 @@ for (const backend of BACKENDS)
     describe("entities, references and derived fields", () => {
       it("returns scalars in The Graph's JSON forms", async () => {
         const r = await t.gql(
-          `{ deal(id: "${D1}") { id dealId instructionPrice stateIndex isOpen state mediators agreedAt mediator createdAtBlock } }`,
+          `{ deal(id: "${D1}") { id cid dealId instructionPrice stateIndex isOpen state mediators agreedAt mediator createdAtBlock } }`,
         );
         expect(r.data.deal).to.deep.equal({
           id: D1,
+          cid: CID1,
           dealId: deal(D1, 10).dealId,
           instructionPrice: "100",
           stateIndex: 1,
@@ -388,9 +443,16 @@ for (const backend of BACKENDS)
         expect(bad.errors![0].message).to.equal(
           'Invalid value for argument "id" of account: "zz" is not a Bytes id (0x-prefixed hex of whole bytes)',
         );
-        const missing = await t.gql('{ deal(id: "QmNope") { id } }');
+        const missing = await t.gql(`{ deal(id: "0x${"00".repeat(32)}") { id } }`);
         expect(missing.errors).to.equal(undefined);
         expect(missing.data.deal).to.equal(null);
+        // A deal is found by its key; its CID is a field (deals(where: {cid})), not an id.
+        const byCid = await t.gql(`{ deal(id: "${CID1}") { id } }`);
+        expect(byCid.errors![0].message).to.equal(
+          `Invalid value for argument "id" of deal: "${CID1}" is not a Bytes id (0x-prefixed hex of whole bytes)`,
+        );
+        const upper = await t.gql(`{ deal(id: "${D3.toUpperCase().replace("0X", "0x")}") { id } }`);
+        expect(upper.data.deal).to.deep.equal({ id: D3 });
       });
     });
 

@@ -119,8 +119,11 @@ describe("server: generated schema", () => {
 
   it("generates filter operators per field type", () => {
     const ordered = ["", "_not", "_gt", "_lt", "_gte", "_lte", "_in", "_not_in"];
-    expect(keysOf("Deal", "id")).to.deep.equal(ordered.map((s) => `id${s}`));
-    expect(filterType("Deal", "id_in")).to.equal("[ID!]");
+    // Deal.id is the deal key (Bytes); DealStateChange.id an ID.
+    expect(keysOf("Deal", "id")).to.deep.equal([...ordered, "_contains", "_not_contains"].map((s) => `id${s}`));
+    expect(filterType("Deal", "id_in")).to.equal("[Bytes!]");
+    expect(keysOf("DealStateChange", "id")).to.deep.equal(ordered.map((s) => `id${s}`));
+    expect(filterType("DealStateChange", "id_in")).to.equal("[ID!]");
     expect(keysOf("Deal", "instructionPrice")).to.deep.equal(ordered.map((s) => `instructionPrice${s}`));
     expect(filterType("Deal", "instructionPrice_gt")).to.equal("BigInt");
     expect(keysOf("Deal", "stateIndex")).to.deep.equal(ordered.map((s) => `stateIndex${s}`));
@@ -150,6 +153,8 @@ describe("server: generated schema", () => {
       "_not_ends_with_nocase",
     ];
     expect(keysOf("Service", "url")).to.deep.equal(string.map((s) => `url${s}`));
+    expect(keysOf("Deal", "cid")).to.deep.equal(string.map((s) => `cid${s}`));
+    expect(filterType("Deal", "cid")).to.equal("String");
   });
 
   it("filters references by id as String, with a nested filter; derived fields only nested", () => {
@@ -172,8 +177,9 @@ describe("server: generated schema", () => {
     const orderBy = schema.getType("Deal_orderBy");
     if (!isEnumType(orderBy)) throw new Error("Deal_orderBy");
     const values = orderBy.getValues().map((v) => v.name);
-    expect(values.slice(0, 10)).to.deep.equal([
+    expect(values.slice(0, 11)).to.deep.equal([
       "id",
+      "cid",
       "dealId",
       "market",
       "jobCreator",

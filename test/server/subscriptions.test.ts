@@ -12,6 +12,7 @@ import {
   D1,
   D2,
   D3,
+  dealKey,
   applyFake,
   applySql,
   deal,
@@ -22,7 +23,7 @@ import {
   type TestServer,
 } from "./helpers";
 
-const D4 = "QmDeal4444444444444444444444444444444444444444";
+const D4 = dealKey(0xd4);
 
 interface SseEvent {
   event: string;
@@ -273,11 +274,11 @@ describe("server: subscriptions", function () {
           ],
         ],
       });
-      const createdAt = await commit({ set: [["Deal", deal("QmDeal5", 20)]] });
+      const createdAt = await commit({ set: [["Deal", deal(dealKey(0xd5), 20)]] });
       const created = await sub.next();
       expect(created.data.data.entityChanged).to.deep.equal({
         entity: "Deal",
-        id: "QmDeal5",
+        id: dealKey(0xd5),
         block: createdAt,
         exists: true,
         matches: true,

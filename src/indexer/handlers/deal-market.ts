@@ -1,6 +1,11 @@
 // DealMarket events → Deal, DealStateChange, Result, Mediation, Payment and Account entities.
 // The subgraph's AssemblyScript mappings implement the same semantics; keep them identical.
+//
+// A deal's entity ID is the key the market keeps it under and every event names, `dealKey(dealId, jobCreator,
+// resourceProvider)`; its CID (the ID people see) is the `cid` field, shared by every record of that deal ID.
+// Result and Mediation are keyed by the deal's key too; DealStateChange and Payment by their log.
 
+import { mediatorDrawIndex } from "../../model/deal-key";
 import type { EntityRecord } from "../store/types";
 import { AGREEMENT_STATES, PAYMENT_DIRECTIONS, PAYMENT_REASONS, type DecodedLog } from "../sync/events";
 import { ensureAccount, loadAccount, type HandlerContext } from "./context";
@@ -28,9 +33,9 @@ function touch(deal: EntityRecord, ctx: HandlerContext): void {
   deal.updatedTx = ctx.log.transactionHash;
 }
 
-async function loadDeal(ctx: HandlerContext, event: DecodedLog & { dealId: string }): Promise<EntityRecord | null> {
-  const deal = await ctx.w.get("Deal", cidV0FromDigest(event.dealId));
-  if (!deal) ctx.warn(`${event.name} for unknown deal ${event.dealId}`, event);
+async function loadDeal(ctx: HandlerContext, event: DecodedLog & { dealKey: string }): Promise<EntityRecord | null> {
+  const deal = await ctx.w.get("Deal", event.dealKey);
+  if (!deal) ctx.warn(`${event.name} for unknown deal ${event.dealKey}`, event);
   return deal;
 }
 
@@ -39,7 +44,8 @@ export async function onDealCreated(ctx: HandlerContext, e: Ev<"DealCreated">): 
   await ensureAccount(ctx, e.jobCreator);
   await ensureAccount(ctx, e.resourceProvider);
   const deal: EntityRecord = {
-    id: cidV0FromDigest(e.dealId),
+    id: e.dealKey,
+    cid: cidV0FromDigest(e.dealId),
     dealId: e.dealId,
     market: ctx.log.address,
     jobCreator: e.jobCreator,
@@ -157,28 +163,71 @@ export async function onResultAdded(ctx: HandlerContext, e: Ev<"ResultAdded">): 
   );
 }
 
+/**
+ * checkResult, or a draw renewed by drawMediator after 256 unfixed blocks: the mediator is drawn from the hash of
+ * this event's block, as the market draws it (`mediatorDrawIndex`, DealHashing.drawIndex). A renewed draw replaces
+ * the previous one; when the dispute was requested stays.
+ */
 export async function onMediationRequested(ctx: HandlerContext, e: Ev<"MediationRequested">): Promise<void> {
   const deal = await loadDeal(ctx, e);
   if (!deal) return;
-  await ctx.w.set(
-    "Mediation",
-    {
-      id: deal.id,
-      deal: deal.id,
-      mediator: e.mediator,
-      mediatorIndex: e.mediatorIndex,
-      fee: deal.mediationFee,
-      requestedAt: ctx.timestamp,
-      requestedTx: ctx.log.transactionHash,
-      outcome: null,
-      decidedAt: null,
-      decidedTx: null,
-    },
-    ctx.log.blockNumber,
-  );
-  deal.mediator = e.mediator;
+  const mediators = deal.mediators as string[];
+  if (mediators.length === 0) {
+    ctx.warn(`MediationRequested for deal ${e.dealKey}, which names no mediators`, e);
+    return;
+  }
+  if (e.drawBlock !== ctx.blockNumber) {
+    ctx.warn(`MediationRequested draws from block ${e.drawBlock} but was logged in ${ctx.blockNumber}`, e);
+  }
+  const index = mediatorDrawIndex(ctx.log.blockHash, e.dealKey, mediators.length);
+  const mediator = mediators[index];
+  const previous = await ctx.w.get("Mediation", deal.id as string);
+  const draw = {
+    mediator,
+    mediatorIndex: index,
+    drawBlock: ctx.blockNumber,
+    drawBlockHash: ctx.log.blockHash,
+    drawFixed: false,
+  };
+  const mediation: EntityRecord = previous
+    ? { ...previous, ...draw, drawCount: (previous.drawCount as number) + 1 }
+    : {
+        id: deal.id,
+        deal: deal.id,
+        ...draw,
+        drawCount: 1,
+        fee: deal.mediationFee,
+        requestedAt: ctx.timestamp,
+        requestedTx: ctx.log.transactionHash,
+        outcome: null,
+        decidedAt: null,
+        decidedTx: null,
+      };
+  await ctx.w.set("Mediation", mediation, ctx.log.blockNumber);
+  deal.mediator = mediator;
   touch(deal, ctx);
   await ctx.w.set("Deal", deal, ctx.log.blockNumber);
+}
+
+/** drawMediator fixed the draw on chain. The event names the mediator the market computed; it wins. */
+export async function onMediatorDrawn(ctx: HandlerContext, e: Ev<"MediatorDrawn">): Promise<void> {
+  const deal = await loadDeal(ctx, e);
+  if (!deal) return;
+  const mediation = await ctx.w.get("Mediation", deal.id as string);
+  if (!mediation) {
+    ctx.warn(`MediatorDrawn for deal ${e.dealKey}, which has no mediation`, e);
+    return;
+  }
+  if (mediation.mediator !== e.mediator) {
+    ctx.warn(`MediatorDrawn names ${e.mediator}, the indexer drew ${String(mediation.mediator)}`, e);
+  }
+  Object.assign(mediation, { mediator: e.mediator, mediatorIndex: e.mediatorIndex, drawFixed: true });
+  await ctx.w.set("Mediation", mediation, ctx.log.blockNumber);
+  if (deal.mediator !== e.mediator) {
+    deal.mediator = e.mediator;
+    touch(deal, ctx);
+    await ctx.w.set("Deal", deal, ctx.log.blockNumber);
+  }
 }
 
 /** Whose escrow a payment moved: the payer for PaidIn, the owner of refunded funds, the job creator for

@@ -5,7 +5,6 @@ import type { DecodedLog } from "../sync/events";
 import { PAYMENT_DIRECTIONS } from "../sync/events";
 import type { HandlerContext, HandlerWriter } from "./context";
 import * as market from "./deal-market";
-import { cidV0FromDigest } from "./ids";
 import * as registry from "./service-registry";
 
 export { OPEN_STATES, MEDIATION_OUTCOMES, paymentAccount } from "./deal-market";
@@ -25,6 +24,8 @@ export function handle(ctx: HandlerContext, e: DecodedLog): Promise<void> {
       return market.onResultAdded(ctx, e);
     case "MediationRequested":
       return market.onMediationRequested(ctx, e);
+    case "MediatorDrawn":
+      return market.onMediatorDrawn(ctx, e);
     case "Payment":
       return market.onPayment(ctx, e);
     case "PayoutDeferred":
@@ -55,29 +56,30 @@ export async function prefetch(w: HandlerWriter, events: DecodedLog[]): Promise<
     switch (e.name) {
       case "DealCreated":
         accounts.add(e.jobCreator).add(e.resourceProvider);
-        deals.add(cidV0FromDigest(e.dealId));
+        deals.add(e.dealKey);
         break;
       case "Payment": {
-        const cid = cidV0FromDigest(e.dealId);
-        deals.add(cid);
+        deals.add(e.dealKey);
         accounts.add(e.payee);
         const direction = PAYMENT_DIRECTIONS[e.direction];
-        if (direction === "PaidOut" || direction === "Slashed") paidOutDeals.add(cid);
+        if (direction === "PaidOut" || direction === "Slashed") paidOutDeals.add(e.dealKey);
         break;
       }
-      case "DealStateChange": {
-        const cid = cidV0FromDigest(e.dealId);
-        deals.add(cid);
-        if (e.state === 5 || e.state === 6 || e.state === 9) mediations.add(cid);
+      case "DealStateChange":
+        deals.add(e.dealKey);
+        if (e.state === 5 || e.state === 6 || e.state === 9) mediations.add(e.dealKey);
         break;
-      }
       case "ResultAdded":
-        results.add(cidV0FromDigest(e.dealId));
-        deals.add(cidV0FromDigest(e.dealId));
+        results.add(e.dealKey);
+        deals.add(e.dealKey);
+        break;
+      case "MediationRequested":
+      case "MediatorDrawn":
+        mediations.add(e.dealKey);
+        deals.add(e.dealKey);
         break;
       case "PartyAgreed":
-      case "MediationRequested":
-        deals.add(cidV0FromDigest(e.dealId));
+        deals.add(e.dealKey);
         break;
       case "PayoutDeferred":
       case "Withdrawn":
@@ -92,8 +94,8 @@ export async function prefetch(w: HandlerWriter, events: DecodedLog[]): Promise<
   if (services.size) await w.prefetch("Service", services);
   if (mediations.size) await w.prefetch("Mediation", mediations);
   if (results.size) await w.prefetch("Result", results);
-  for (const cid of paidOutDeals) {
-    const deal = await w.get("Deal", cid);
+  for (const key of paidOutDeals) {
+    const deal = await w.get("Deal", key);
     if (deal) accounts.add(deal.jobCreator as string).add(deal.resourceProvider as string);
   }
   await w.prefetch("Account", accounts);

@@ -17,11 +17,12 @@ const TIMEOUTS_TUPLE = "(uint64,uint64,uint64,uint64,uint256,uint256,uint256,uin
 
 /** Canonical signatures, as in IDealMarket / IServiceRegistry (enums are uint8). */
 export const DEAL_MARKET_SIGNATURES = {
-  DealCreated: `DealCreated(bytes32,address,address,address,address[],${PRICING_TUPLE},${TIMEOUTS_TUPLE})`,
+  DealCreated: `DealCreated(bytes32,address,address,bytes32,address,address[],${PRICING_TUPLE},${TIMEOUTS_TUPLE})`,
   PartyAgreed: "PartyAgreed(bytes32,address)",
   DealStateChange: "DealStateChange(bytes32,uint8)",
   ResultAdded: "ResultAdded(bytes32,bytes32,uint64)",
-  MediationRequested: "MediationRequested(bytes32,address,uint8)",
+  MediationRequested: "MediationRequested(bytes32,uint256)",
+  MediatorDrawn: "MediatorDrawn(bytes32,address,uint8)",
   Payment: "Payment(bytes32,address,uint256,uint8,uint8)",
   PayoutDeferred: "PayoutDeferred(address,uint256)",
   Withdrawn: "Withdrawn(address,address,uint256)",
@@ -87,13 +88,25 @@ export interface DealTerms {
   mediateResultsCollateral: bigint;
 }
 
+/**
+ * The decoded events, fields named as in the ABI. Every DealMarket event of a deal names it by `dealKey`
+ * (`dealKey(dealId, jobCreator, resourceProvider)`, see src/model/deal-key.ts); only DealCreated carries `dealId`.
+ */
 export type AccordEvent =
-  | { name: "DealCreated"; dealId: string; jobCreator: string; resourceProvider: string; terms: DealTerms }
-  | { name: "PartyAgreed"; dealId: string; party: string }
-  | { name: "DealStateChange"; dealId: string; state: number }
-  | { name: "ResultAdded"; dealId: string; resultsId: string; instructionCount: bigint }
-  | { name: "MediationRequested"; dealId: string; mediator: string; mediatorIndex: number }
-  | { name: "Payment"; dealId: string; payee: string; amount: bigint; reason: number; direction: number }
+  | {
+      name: "DealCreated";
+      dealKey: string;
+      jobCreator: string;
+      resourceProvider: string;
+      dealId: string;
+      terms: DealTerms;
+    }
+  | { name: "PartyAgreed"; dealKey: string; party: string }
+  | { name: "DealStateChange"; dealKey: string; state: number }
+  | { name: "ResultAdded"; dealKey: string; resultsId: string; instructionCount: bigint }
+  | { name: "MediationRequested"; dealKey: string; drawBlock: bigint }
+  | { name: "MediatorDrawn"; dealKey: string; mediator: string; mediatorIndex: number }
+  | { name: "Payment"; dealKey: string; payee: string; amount: bigint; reason: number; direction: number }
   | { name: "PayoutDeferred"; account: string; amount: bigint }
   | { name: "Withdrawn"; account: string; to: string; amount: bigint }
   | { name: "ServiceRegistered"; account: string; roles: number; metadata: string; url: string }
@@ -165,29 +178,32 @@ function topicSmall(topic: string | undefined, max: number): number {
   return Number(v);
 }
 
-/** DealCreated's data: solver, mediators (offset), pricing (4 words), timeouts (8 words), then the mediators. */
+/**
+ * DealCreated's data after dealId (word 0): solver, mediators (offset), pricing (4 words), timeouts (8 words), then
+ * the mediators.
+ */
 function decodeTerms(w: Words, jobCreator: string, resourceProvider: string): DealTerms {
-  const k = w.offset(1, 0);
+  const k = w.offset(2, 0);
   const n = w.small(k, 1024);
   const mediators: string[] = new Array<string>(n);
   for (let i = 0; i < n; i++) mediators[i] = w.address(k + 1 + i);
   return {
     jobCreator,
     resourceProvider,
-    solver: w.address(0),
+    solver: w.address(1),
     mediators,
-    instructionPrice: w.uint(2),
-    paymentCollateral: w.uint(3),
-    resultsCollateralMultiple: w.uint(4),
-    mediationFee: w.uint(5),
-    agreeTimeout: w.uint(6),
-    submitResultsTimeout: w.uint(7),
-    judgeResultsTimeout: w.uint(8),
-    mediateResultsTimeout: w.uint(9),
-    agreeCollateral: w.uint(10),
-    submitResultsCollateral: w.uint(11),
-    judgeResultsCollateral: w.uint(12),
-    mediateResultsCollateral: w.uint(13),
+    instructionPrice: w.uint(3),
+    paymentCollateral: w.uint(4),
+    resultsCollateralMultiple: w.uint(5),
+    mediationFee: w.uint(6),
+    agreeTimeout: w.uint(7),
+    submitResultsTimeout: w.uint(8),
+    judgeResultsTimeout: w.uint(9),
+    mediateResultsTimeout: w.uint(10),
+    agreeCollateral: w.uint(11),
+    submitResultsCollateral: w.uint(12),
+    judgeResultsCollateral: w.uint(13),
+    mediateResultsCollateral: w.uint(14),
   };
 }
 
@@ -202,29 +218,35 @@ const DEAL_MARKET_DECODERS: Record<DealMarketEventName, Decoder> = {
     const resourceProvider = topicAddress(t[3]);
     return {
       name: "DealCreated",
-      dealId: topicBytes32(t[1]),
+      dealKey: topicBytes32(t[1]),
       jobCreator,
       resourceProvider,
+      dealId: w.bytes32(0),
       terms: decodeTerms(w, jobCreator, resourceProvider),
     };
   },
-  PartyAgreed: (t) => ({ name: "PartyAgreed", dealId: topicBytes32(t[1]), party: topicAddress(t[2]) }),
-  DealStateChange: (t) => ({ name: "DealStateChange", dealId: topicBytes32(t[1]), state: topicSmall(t[2], ENUM_MAX) }),
+  PartyAgreed: (t) => ({ name: "PartyAgreed", dealKey: topicBytes32(t[1]), party: topicAddress(t[2]) }),
+  DealStateChange: (t) => ({
+    name: "DealStateChange",
+    dealKey: topicBytes32(t[1]),
+    state: topicSmall(t[2], ENUM_MAX),
+  }),
   ResultAdded: (t, w) => ({
     name: "ResultAdded",
-    dealId: topicBytes32(t[1]),
+    dealKey: topicBytes32(t[1]),
     resultsId: w.bytes32(0),
     instructionCount: w.uint(1),
   }),
-  MediationRequested: (t, w) => ({
-    name: "MediationRequested",
-    dealId: topicBytes32(t[1]),
+  MediationRequested: (t, w) => ({ name: "MediationRequested", dealKey: topicBytes32(t[1]), drawBlock: w.uint(0) }),
+  MediatorDrawn: (t, w) => ({
+    name: "MediatorDrawn",
+    dealKey: topicBytes32(t[1]),
     mediator: topicAddress(t[2]),
     mediatorIndex: w.small(0, 255),
   }),
   Payment: (t, w) => ({
     name: "Payment",
-    dealId: topicBytes32(t[1]),
+    dealKey: topicBytes32(t[1]),
     payee: topicAddress(t[2]),
     amount: w.uint(0),
     reason: w.small(1, ENUM_MAX),

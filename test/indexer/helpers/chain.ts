@@ -161,8 +161,12 @@ export async function increaseTime(seconds: number): Promise<void> {
   await hre.network.provider.send("evm_mine", []);
 }
 
+/**
+ * Mines `blocks` empty blocks one by one (evm_mine): hardhat_mine reserves a range of blocks whose headers report
+ * a zero parentHash, which the indexer rightly takes for a chain that moved while it read.
+ */
 export async function mine(blocks = 1): Promise<void> {
-  await hre.network.provider.send("hardhat_mine", [`0x${blocks.toString(16)}`]);
+  for (let i = 0; i < blocks; i++) await hre.network.provider.send("evm_mine", []);
 }
 
 export async function headBlock(): Promise<number> {

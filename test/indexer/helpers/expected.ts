@@ -1,9 +1,12 @@
 // The entities a correct indexer must produce, derived independently of src/indexer: logs decoded by ethers'
-// Interface (not the indexer's hand-written decoders), CIDs by multiformats' CID API, and the rules of the
-// schema (subgraph/schema.graphql) and the brief written out plainly.
+// Interface (not the indexer's hand-written decoders), CIDs by multiformats' CID API, the mediator draw by the data
+// model's formula (src/model/deal-key.ts, tested against the contract's DealHashing), and the rules of the schema
+// (subgraph/schema.graphql) written out plainly.
 
+import { expect } from "chai";
 import type { TransactionReceipt } from "ethers";
 import type { EntityRecord } from "../../../src/indexer";
+import { mediatorDrawIndex } from "../../../src/model/deal-key";
 import { ethers, type Accord } from "./chain";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -71,14 +74,16 @@ export async function expectedEntities(accord: Accord, receipts: TransactionRece
     const a = parsed.args;
     const lower = (x: unknown) => String(x).toLowerCase();
     const touch = (deal: EntityRecord) => Object.assign(deal, { updatedAt: ts, updatedAtBlock: bn, updatedTx: tx });
-    const dealOf = () => get("Deal", cid(a.dealId))!;
+    // Every event of a deal names it by its key, the Deal's id.
+    const dealOf = () => get("Deal", lower(a.dealKey))!;
     switch (parsed.name) {
       case "DealCreated": {
         account(lower(a.jobCreator));
         account(lower(a.resourceProvider));
         const [p, t] = [a.pricing, a.timeouts];
         put("Deal", {
-          id: cid(a.dealId),
+          id: lower(a.dealKey),
+          cid: cid(a.dealId),
           dealId: lower(a.dealId),
           market,
           jobCreator: lower(a.jobCreator),
@@ -165,21 +170,47 @@ export async function expectedEntities(accord: Accord, receipts: TransactionRece
         break;
       }
       case "MediationRequested": {
+        // Drawn from the hash of the block that logged the request; a second request (the draw renewed) replaces
+        // the draw, not when the dispute began.
         const deal = dealOf();
-        put("Mediation", {
-          id: deal.id,
-          deal: deal.id,
-          mediator: lower(a.mediator),
-          mediatorIndex: Number(a.mediatorIndex),
-          fee: deal.mediationFee,
-          requestedAt: ts,
-          requestedTx: tx,
-          outcome: null,
-          decidedAt: null,
-          decidedTx: null,
-        });
-        deal.mediator = lower(a.mediator);
+        const mediators = deal.mediators as string[];
+        const index = mediatorDrawIndex(log.blockHash, deal.id as string, mediators.length);
+        const draw = {
+          mediator: mediators[index]!,
+          mediatorIndex: index,
+          drawBlock: a.drawBlock as bigint,
+          drawBlockHash: log.blockHash.toLowerCase(),
+          drawFixed: false,
+        };
+        expect(draw.drawBlock, "MediationRequested.drawBlock is its own block").to.equal(bn);
+        const previous = get("Mediation", deal.id as string);
+        if (previous) Object.assign(previous, draw, { drawCount: (previous.drawCount as number) + 1 });
+        else {
+          put("Mediation", {
+            id: deal.id,
+            deal: deal.id,
+            ...draw,
+            drawCount: 1,
+            fee: deal.mediationFee,
+            requestedAt: ts,
+            requestedTx: tx,
+            outcome: null,
+            decidedAt: null,
+            decidedTx: null,
+          });
+        }
+        deal.mediator = draw.mediator;
         touch(deal);
+        break;
+      }
+      case "MediatorDrawn": {
+        // The market fixed the draw: the same mediator as drawn from the request's block.
+        const deal = dealOf();
+        const mediation = get("Mediation", deal.id as string)!;
+        expect(lower(a.mediator), "MediatorDrawn names the mediator drawn from the request's block").to.equal(
+          mediation.mediator,
+        );
+        Object.assign(mediation, { mediatorIndex: Number(a.mediatorIndex), drawFixed: true });
         break;
       }
       case "Payment": {

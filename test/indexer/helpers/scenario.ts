@@ -1,13 +1,16 @@
 // A scripted market history that takes every path the handlers know: two-step and one-transaction agreement
-// (solver-submitted, and party-submitted without its own signature), accept, mediation accept and reject, each
-// timeout, a deferred payout and its withdrawal, deals left open, and a registry entry registered, updated,
-// unregistered and registered again.
+// (solver-submitted, and party-submitted without its own signature), accept, mediation accept and reject (with the
+// draw fixed on chain, and not), each timeout, a deferred payout and its withdrawal, deals left open, a deal ID
+// squatted by a third party before its parties agree to it by signatures (two records, one CID), a mediator draw
+// renewed after 256 blocks, and a registry entry registered, updated, unregistered and registered again.
 
 import type { Signer, TransactionReceipt } from "ethers";
-import { ethers, increaseTime, makeTerms, newDealId, signAgreement, type Accord, type Terms } from "./chain";
+import { ethers, increaseTime, makeTerms, mine, newDealId, signAgreement, type Accord, type Terms } from "./chain";
 
 export interface ScenarioDeal {
   dealId: string;
+  /** The key the market keeps it under (the market's own `dealKey` view). */
+  key: string;
   terms: Terms;
   /** The path it took, for messages. */
   path: string;
@@ -15,6 +18,10 @@ export interface ScenarioDeal {
 
 export interface ScenarioResult {
   deals: ScenarioDeal[];
+  /** One deal ID, two records: `squatter` agreed to it first with other parties, `real` is its parties' deal. */
+  squat: { dealId: string; squatter: ScenarioDeal; real: ScenarioDeal };
+  /** Deals left under mediation (ResultsChecked), with their instruction counts. */
+  underMediation: { deal: ScenarioDeal; instructionCount: bigint }[];
   receipts: TransactionReceipt[];
   /** Accounts that take part (parties, mediators, registry users). */
   accounts: string[];
@@ -39,10 +46,18 @@ export async function runScenario(accord: Accord): Promise<ScenarioResult> {
     return receipt;
   };
   let seed = 1n;
-  const newDeal = async (path: string, j: Signer = jc!, r: Signer = rp!): Promise<ScenarioDeal> => {
+  const newDeal = async (
+    path: string,
+    j: Signer = jc!,
+    r: Signer = rp!,
+    options: { dealId?: string; seed?: bigint } = {},
+  ): Promise<ScenarioDeal> => {
+    const dealId = options.dealId ?? newDealId();
+    const [jAddress, rAddress] = [await addr(j), await addr(r)];
     const d = {
-      dealId: newDealId(),
-      terms: makeTerms(await addr(j), await addr(r), await addr(solver!), mediators, seed++),
+      dealId,
+      key: (await market.dealKey(dealId, jAddress, rAddress)).toLowerCase(),
+      terms: makeTerms(jAddress, rAddress, await addr(solver!), mediators, options.seed ?? seed++),
       path,
     };
     deals.push(d);
@@ -63,17 +78,11 @@ export async function runScenario(accord: Accord): Promise<ScenarioResult> {
     await send(market.connect(submitter).agreeWithSignatures(d.dealId, d.terms, DEADLINE, sigJ, sigR));
   };
   const results = (n: number) => ethers.zeroPadValue(ethers.toBeHex(0xabc000 + n), 32);
-  const drawn = async (receipt: TransactionReceipt): Promise<{ mediator: Signer; index: bigint }> => {
-    for (const log of receipt.logs) {
-      const parsed = market.interface.parseLog(log);
-      if (parsed?.name === "MediationRequested") {
-        return {
-          mediator: bySigner.get(String(parsed.args.mediator).toLowerCase())!,
-          index: parsed.args.mediatorIndex as bigint,
-        };
-      }
-    }
-    throw new Error("no MediationRequested");
+  /** The mediator the market drew (its view, which needs the draw block's hash: one more block). */
+  const drawn = async (d: ScenarioDeal, instructionCount: bigint): Promise<Signer> => {
+    await mine();
+    const [mediator] = await market.drawnMediator(d.dealId, d.terms, instructionCount);
+    return bySigner.get(mediator.toLowerCase())!;
   };
 
   // 1. Two-step agreement (job creator first), results, accepted.
@@ -94,17 +103,18 @@ export async function runScenario(accord: Accord): Promise<ScenarioResult> {
   d = await newDeal("signatures, mediation accepted");
   await agreeBoth(d);
   await send(market.connect(rp!).addResult(d.dealId, d.terms, results(3), 7n));
-  let r = await send(market.connect(jc!).checkResult(d.dealId, d.terms, 7n));
-  let m = await drawn(r);
-  await send(market.connect(m.mediator).mediationAcceptResult(d.dealId, d.terms, 7n, m.index));
+  await send(market.connect(jc!).checkResult(d.dealId, d.terms, 7n));
+  let m = await drawn(d, 7n);
+  await send(market.connect(m).drawMediator(d.dealId, d.terms, 7n)); // the mediator fixes its draw first
+  await send(market.connect(m).mediationAcceptResult(d.dealId, d.terms, 7n));
 
   // 4. One transaction submitted by the job creator (no signature of its own), mediator rejects.
   d = await newDeal("self-submitted, mediation rejected");
   await agreeBoth(d, jc!);
   await send(market.connect(rp!).addResult(d.dealId, d.terms, results(4), 1000n));
-  r = await send(market.connect(jc!).checkResult(d.dealId, d.terms, 1000n));
-  m = await drawn(r);
-  await send(market.connect(m.mediator).mediationRejectResult(d.dealId, d.terms, 1000n, m.index));
+  await send(market.connect(jc!).checkResult(d.dealId, d.terms, 1000n));
+  m = await drawn(d, 1000n);
+  await send(market.connect(m).mediationRejectResult(d.dealId, d.terms, 1000n));
 
   // 5, 6. Only one party agrees: timeoutAgree by the job creator, then by the provider.
   d = await newDeal("timeoutAgree (job creator)");
@@ -127,10 +137,9 @@ export async function runScenario(accord: Accord): Promise<ScenarioResult> {
   d = await newDeal("timeoutMediateResults");
   await agreeBoth(d);
   await send(market.connect(rp!).addResult(d.dealId, d.terms, results(8), 5n));
-  r = await send(market.connect(jc!).checkResult(d.dealId, d.terms, 5n));
-  m = await drawn(r);
+  await send(market.connect(jc!).checkResult(d.dealId, d.terms, 5n));
   await increaseTime(SECONDS);
-  await send(market.connect(rp!).timeoutMediateResults(d.dealId, d.terms, 5n, m.index));
+  await send(market.connect(rp!).timeoutMediateResults(d.dealId, d.terms, 5n));
 
   // 9. A blacklisted provider: its payout is deferred, then withdrawn.
   d = await newDeal("deferred payout", jc2!, rp2!);
@@ -151,6 +160,29 @@ export async function runScenario(accord: Accord): Promise<ScenarioResult> {
   await agreeBoth(d, rp!);
   await send(market.connect(rp!).addResult(d.dealId, d.terms, results(11), 2n));
 
+  // 12, 13. Squatting: a third party agrees first to the deal ID the parties are about to sign, naming itself as
+  // job creator (same terms otherwise); the parties' signed agreement still goes through, as a second record. The
+  // real deal goes to mediation; nobody fixes the draw within 256 blocks, so drawMediator renews it, and then fixes
+  // the new one; it stays under mediation. The squatter's record times out unagreed.
+  const squatId = newDealId();
+  const squatter = await newDeal("squatter: agreed first to another's deal ID, timeoutAgree", user!, rp!, {
+    dealId: squatId,
+    seed: 100n,
+  });
+  await send(market.connect(user!).agree(squatId, squatter.terms));
+  const real = await newDeal("squatted ID agreed by signatures, under mediation (draw renewed, then fixed)", jc!, rp!, {
+    dealId: squatId,
+    seed: 100n,
+  });
+  await agreeBoth(real);
+  await send(market.connect(rp!).addResult(squatId, real.terms, results(13), 6n));
+  await send(market.connect(jc!).checkResult(squatId, real.terms, 6n));
+  await mine(257);
+  await send(market.connect(solver!).drawMediator(squatId, real.terms, 6n)); // expired: drawn again
+  await send(market.connect(solver!).drawMediator(squatId, real.terms, 6n)); // fixed
+  await increaseTime(SECONDS);
+  await send(market.connect(user!).timeoutAgree(squatId, squatter.terms));
+
   // Registry: the mediators register; a user registers, updates (roles change), unregisters, registers again.
   for (const s of [m1!, m2!, m3!]) {
     await send(
@@ -167,6 +199,8 @@ export async function runScenario(accord: Accord): Promise<ScenarioResult> {
   const accounts = [jc, rp, solver, m1, m2, m3, jc2, rp2, user];
   return {
     deals,
+    squat: { dealId: squatId, squatter, real },
+    underMediation: [{ deal: real, instructionCount: 6n }],
     receipts,
     accounts: await Promise.all(accounts.map((s) => addr(s!).then((a) => a.toLowerCase()))),
     serviceAccounts: await Promise.all([m1, m2, m3, user].map((s) => addr(s!).then((a) => a.toLowerCase()))),
