@@ -1,8 +1,9 @@
 // Indexer benchmark: `npm run bench:indexer` → bench/results/indexer.json.
 //
 // 1. A market history on the in-process Hardhat network: real deals through every path (one-transaction and
-//    two-step agreements, results accepted, mediation both ways, every timeout), at least BENCH_EVENTS
-//    DealMarket events over at least BENCH_BLOCKS blocks, served over HTTP from this process.
+//    two-step agreements, results accepted, mediation both ways, one with its draw fixed on chain first, every
+//    timeout), at least BENCH_EVENTS DealMarket events over at least BENCH_BLOCKS blocks, served over HTTP from
+//    this process.
 // 2. The raw ceiling: a bare `eth_getLogs` loop with fetch over the same blocks, in the same run.
 // 3. Backfill: `accord index --no-follow` (the compiled CLI) in a child process, so its time and peak RSS
 //    are its own; on PGlite (a fresh data directory), then on PostgreSQL when one is reachable.
@@ -20,7 +21,7 @@ import type { Interface, Signer } from "ethers";
 import { deployAccord } from "../../src/deployments";
 import { startLocalNode } from "../../src/devnet/local-node";
 import { DEAL_AGREEMENT_TYPES, dealMarketDomain, type OnChainDealTerms } from "../../src/clients/terms";
-import { bytes32ToCid } from "../../src/model";
+import { dealKey } from "../../src/model";
 import { runLoad } from "../../src/server/load";
 
 const { ethers } = hre;
@@ -231,16 +232,17 @@ async function generateHistory(options: {
         [0, agreeSigned(d)],
         [1, add(d)],
         [2, check(d)],
-        [3, { from: mediator, fn: "mediationAcceptResult", args: [d.id, d.terms, ic, 0] }],
+        [3, { from: mediator, fn: "mediationAcceptResult", args: [d.id, d.terms, ic] }],
       ],
     },
     mediationReject: {
-      events: 16,
+      events: 17,
       steps: (d) => [
         [0, agreeSigned(d)],
         [1, add(d)],
         [2, check(d)],
-        [3, { from: mediator, fn: "mediationRejectResult", args: [d.id, d.terms, ic, 0] }],
+        [3, { from: mediator, fn: "drawMediator", args: [d.id, d.terms, ic] }],
+        [4, { from: mediator, fn: "mediationRejectResult", args: [d.id, d.terms, ic] }],
       ],
     },
     timeoutAgree: {
@@ -271,7 +273,7 @@ async function generateHistory(options: {
         [0, agreeSigned(d)],
         [1, add(d)],
         [2, check(d)],
-        [2 + wait, { from: d.jc, fn: "timeoutMediateResults", args: [d.id, d.terms, ic, 0] }],
+        [2 + wait, { from: d.jc, fn: "timeoutMediateResults", args: [d.id, d.terms, ic] }],
       ],
     },
   };
@@ -521,7 +523,7 @@ async function liveLag(
     };
     await (await market.connect(jc).agree(dealId, terms)).wait();
     const receiptAt = performance.now();
-    const query = `{ deal(id: "${bytes32ToCid(dealId)}") { id } }`;
+    const query = `{ deal(id: "${dealKey(dealId, terms.members.jobCreator, terms.members.resourceProvider)}") { id } }`;
     for (;;) {
       const { deal } = await graphql<{ deal: { id: string } | null }>(url, query);
       if (deal) break;
