@@ -1,21 +1,25 @@
 /**
  * Stateful property test of the DealMarket: random sequences of actions over several concurrent deals, by right
- * and wrong callers, with right and wrong terms, across time jumps and token blacklisting, checked after every
- * step against a model written from the rules (IDealMarket's NatSpec), not from the contract:
+ * and wrong callers, with right and wrong terms, across time jumps, mined block runs (past the 256 kept block
+ * hashes), token blacklisting and deal-ID squatting (extra deals that reuse a deal's ID with random other
+ * parties), checked after every step against a model written from the rules (IDealMarket's NatSpec), not from
+ * the contract:
  *
  *  - the model predicts whether each step succeeds; the chain must agree;
- *  - every deal's on-chain record (state, agreedBy, updatedAt) equals the model's, and each on-chain state change
- *    is a legal transition of the agreement state machine;
+ *  - every deal's on-chain record (state, agreedBy, updatedAt), read by its key, equals the model's, and each
+ *    on-chain state change is a legal transition of the agreement state machine (drawMediator changes no record);
+ *  - every deal's mediator draw (drawBlock, drawn, mediatorIndex) equals the model's, which draws from the rules:
+ *    mediators[keccak256(blockhash(drawBlock), dealKey) % n], fixed within 256 blocks, renewed after;
  *  - every account's token balance and deferred payout equals the model's, and the market holds exactly what it
  *    owes: the escrow each deal's state calls for plus the deferred payouts;
- *  - a reverted step changes nothing (records, balances, deferred payouts);
+ *  - a reverted step changes nothing (records, draws, balances, deferred payouts);
  *  - a successful step's Payment events net to the change of its deal's escrow.
  *
  * Runs are isolated with evm_snapshot / evm_revert. The seed is fixed so CI is reproducible; FC_SEED=<n> (or
  * FC_SEED=random) explores others, FC_RUNS=<n> changes the run count, FC_SHRINK=1 shrinks a failure.
  */
 import { expect } from "chai";
-import { ethers, network } from "hardhat";
+import hre, { ethers, network } from "hardhat";
 import fc from "fast-check";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { ContractTransactionReceipt } from "ethers";
@@ -23,18 +27,23 @@ import type { ContractTransactionReceipt } from "ethers";
 import type { BlacklistERC20Mock, DealMarket } from "../../typechain-types";
 import {
   AgreementState as S,
+  BLOCKHASH_WINDOW,
   PaymentDirection,
+  dealKeyOfTerms,
   deployBlacklistMarketFixture,
+  drawIndexOf,
   hashTermsOffchain,
   signAgreement,
   type DealTerms,
 } from "../helpers/fixtures";
 
 const DEALS = 6;
+/** Extra deals that reuse one of the first DEALS deals' IDs with other parties (squatters, or just strangers). */
+const SQUATTERS = 3;
+const ALL_DEALS = DEALS + SQUATTERS;
 const STEPS = { min: 50, max: 70 };
 // Under solidity-coverage every call is instrumented and slower: fewer runs suffice there.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const COVERAGE = Boolean((require("hardhat") as any).__SOLIDITY_COVERAGE_RUNNING);
+const COVERAGE = Boolean((hre as { __SOLIDITY_COVERAGE_RUNNING?: boolean }).__SOLIDITY_COVERAGE_RUNNING);
 const NUM_RUNS = Number(process.env.FC_RUNS ?? (COVERAGE ? 6 : 25));
 const SEED = process.env.FC_SEED === "random" ? Date.now() % 2 ** 31 : Number(process.env.FC_SEED ?? 20_251_121);
 const GAS_LIMIT = 3_000_000n;
@@ -104,10 +113,13 @@ type Action =
       caller: Caller;
       wrongTerms: boolean;
       wrongCount: boolean;
-      wrongIndex: boolean;
     }
+  /** Anyone may fix (or renew) a draw: `caller` is an actor index. */
+  | { kind: "drawMediator"; deal: number; caller: number; wrongTerms: boolean; wrongCount: boolean }
   | { kind: "timeoutAgree" | "timeoutSubmitResults"; deal: number; caller: Caller; wrongTerms: boolean }
   | { kind: "warp"; seconds: number }
+  /** Mines `blocks` empty blocks, one second apart (a run past 256 lets unfixed draws expire). */
+  | { kind: "mine"; blocks: number }
   | { kind: "withdraw"; caller: number; to: number; preferOwed: boolean }
   | { kind: "blacklist"; actor: number; on: boolean }
   /** The next legal step for the deal's current state (chosen by `choice`), by the right caller with the right
@@ -150,7 +162,14 @@ const termsParamsArb: fc.Arbitrary<TermsParams> = fc.record({
   altField: fc.nat({ max: 11 }),
 });
 
-const dealArb = fc.nat({ max: DEALS - 1 });
+const dealArb = fc.nat({ max: ALL_DEALS - 1 });
+/** A squatter deal: whose deal ID it reuses, and its two parties (actor indices, adjusted to be new). */
+const squatterArb = fc.record({
+  of: fc.nat({ max: DEALS - 1 }),
+  jobCreator: fc.nat({ max: 6 }),
+  resourceProvider: fc.nat({ max: 6 }),
+  terms: termsParamsArb,
+});
 const callerArb: fc.Arbitrary<Caller> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ right: fc.constant(true as const), pick: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ right: fc.constant(false as const), actor: fc.nat({ max: ACTORS - 1 }) }) },
@@ -233,7 +252,26 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
       caller: callerArb,
       wrongTerms: rarely,
       wrongCount: rarely,
-      wrongIndex: rarely,
+    }),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant("drawMediator" as const),
+      deal: dealArb,
+      caller: fc.nat({ max: ACTORS - 1 }),
+      wrongTerms: rarely,
+      wrongCount: rarely,
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("mine" as const),
+      blocks: fc.oneof(
+        { weight: 2, arbitrary: fc.integer({ min: 1, max: 5 }) },
+        { weight: 1, arbitrary: fc.integer({ min: BLOCKHASH_WINDOW - 2, max: BLOCKHASH_WINDOW + 2 }) },
+      ),
     }),
   },
   {
@@ -276,15 +314,28 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
 
 const scenarioArb = fc.record({
   terms: fc.array(termsParamsArb, { minLength: DEALS, maxLength: DEALS }),
+  squatters: fc.array(squatterArb, { minLength: SQUATTERS, maxLength: SQUATTERS }),
   actions: fc.array(actionArb, { minLength: STEPS.min, maxLength: STEPS.max }),
 });
+type Scenario = typeof scenarioArb extends fc.Arbitrary<infer T> ? T : never;
 
 /*//////////////////////////////////////////////////////////////
                               MODEL
 //////////////////////////////////////////////////////////////*/
 
+/** A mediator draw as the rules define it (null when the deal is not under mediation). */
+interface ModelDraw {
+  drawBlock: number;
+  drawn: boolean;
+  mediatorIndex: number; // meaningful when drawn
+}
+
 interface ModelDeal {
   dealId: string;
+  /** Where the market keeps it: keccak256(dealId, jobCreator, resourceProvider) of its terms. */
+  key: string;
+  /** For a squatter deal, the index of the deal whose ID it reuses. */
+  squats: number | null;
   /** The two candidate terms: [primary, alternative]; the deal's terms are whichever it was created with. */
   candidates: [DealTerms, DealTerms];
   created: number | null; // index into candidates
@@ -292,7 +343,7 @@ interface ModelDeal {
   agreedBy: number;
   updatedAt: bigint;
   instructionCount: bigint;
-  mediatorIndex: number;
+  draw: ModelDraw | null;
 }
 
 interface Model {
@@ -339,7 +390,7 @@ function escrowOf(d: ModelDeal): bigint {
   }
 }
 
-/** A predicted successful step: the token movements and the deal's next record. */
+/** A predicted successful step: the token movements, the deal's next record and its next draw. */
 interface Effect {
   pulls: Array<[string, bigint]>;
   pushes: Array<[string, bigint]>;
@@ -349,10 +400,17 @@ interface Effect {
     agreedBy: number;
     created?: number;
     instructionCount?: bigint;
-    mediatorIndex?: number;
   };
+  /** The deal's draw after the step (null: cleared); absent: unchanged. */
+  draw?: { index: number; value: ModelDraw | null; how: "requested" | "fixed" | "redrawn" | "cleared" };
   withdraw?: { account: string; to: string };
 }
+
+/**
+ * The draw as the rules read it in block `txBlock`: the fixed index, or the index the draw block's hash gives
+ * while it is among the last 256 blocks; "pending" in the draw block itself, "expired" beyond.
+ */
+type DrawReading = { index: number; fixed: boolean } | "pending" | "expired" | "none";
 
 /** Net settlement of "owed in" against "due out" for one account. */
 function net(account: string, owed: bigint, due: bigint): Pick<Effect, "pulls" | "pushes"> {
@@ -385,20 +443,22 @@ describe("DealMarket invariants (stateful property test)", function () {
     marketAddress = await market.getAddress();
     initialBalances = new Map();
     for (const a of [...actors.map((x) => x.address), marketAddress]) initialBalances.set(a, await token.balanceOf(a));
-    snapshot = await network.provider.send("evm_snapshot", []);
+    snapshot = (await network.provider.send("evm_snapshot", [])) as string;
   });
 
   after(() => {
     const lines = [...stats.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}: ${v}`);
+    // eslint-disable-next-line no-console -- the outcome table is this test's report on its generator
     console.log(`      outcomes over ${NUM_RUNS} runs (seed ${SEED}):\n        ${lines.join("\n        ")}`);
   });
 
-  function buildTerms(i: number, p: TermsParams): [DealTerms, DealTerms] {
+  function buildTerms(i: number, p: TermsParams, parties?: [number, number]): [DealTerms, DealTerms] {
     const at = (k: number) => actors[k].address;
+    const [jc, rp] = parties ?? [i % 4, (i + 1) % 4];
     const primary: DealTerms = {
       members: {
-        jobCreator: at(i % 4),
-        resourceProvider: at((i + 1) % 4),
+        jobCreator: at(jc),
+        resourceProvider: at(rp),
         solver: at((i + 2) % 4),
         mediators: p.mediators.map(at),
       },
@@ -433,8 +493,64 @@ describe("DealMarket invariants (stateful property test)", function () {
     return [primary, alt];
   }
 
+  /** The deals of a run: DEALS deals, then SQUATTERS more that reuse their IDs with other parties (all keys distinct). */
+  function buildDeals(runIndex: number, scenario: Scenario): ModelDeal[] {
+    const fresh = (dealId: string, candidates: [DealTerms, DealTerms], squats: number | null): ModelDeal => ({
+      dealId,
+      key: dealKeyOfTerms(dealId, candidates[0]),
+      squats,
+      candidates,
+      created: null,
+      state: null,
+      agreedBy: 0,
+      updatedAt: 0n,
+      instructionCount: 0n,
+      draw: null,
+    });
+    const deals = scenario.terms.map((p, i) =>
+      fresh(ethers.id(`invariant-deal-${runIndex}-${i}`), buildTerms(i, p), null),
+    );
+    for (const [j, sq] of scenario.squatters.entries()) {
+      const dealId = deals[sq.of].dealId;
+      let [jc, rp] = [sq.jobCreator, sq.resourceProvider];
+      // Other parties than every deal with this ID so far (distinct keys); the two parties distinct.
+      for (let tries = 0; ; tries++) {
+        if (rp === jc) rp = (rp + 1) % ACTORS;
+        const key = dealKeyOfTerms(dealId, buildTerms(0, sq.terms, [jc, rp])[0]);
+        if (!deals.some((d) => d.key === key)) break;
+        rp = (rp + 1) % ACTORS;
+        if (tries > ACTORS) jc = (jc + 1) % ACTORS;
+      }
+      deals.push(fresh(dealId, buildTerms(DEALS + j, sq.terms, [jc, rp]), sq.of));
+    }
+    for (const d of deals) expect(dealKeyOfTerms(d.dealId, d.candidates[1])).to.equal(d.key);
+    expect(new Set(deals.map((d) => d.key)).size, "distinct deal keys").to.equal(deals.length);
+    return deals;
+  }
+
+  /** The hash of a mined block (the draw's seed). */
+  const blockHashes = new Map<number, string>();
+  async function hashOf(block: number): Promise<string> {
+    let hash = blockHashes.get(block);
+    if (hash === undefined) {
+      hash = (await ethers.provider.getBlock(block))!.hash!;
+      blockHashes.set(block, hash);
+    }
+    return hash;
+  }
+
+  /** How the rules read a deal's draw in block `txBlock` (see DrawReading). */
+  async function readDraw(d: ModelDeal, txBlock: number): Promise<DrawReading> {
+    if (d.draw === null) return "none";
+    if (d.draw.drawn) return { index: d.draw.mediatorIndex, fixed: true };
+    if (txBlock === d.draw.drawBlock) return "pending";
+    if (txBlock - d.draw.drawBlock > BLOCKHASH_WINDOW) return "expired";
+    const n = termsOf(d).members.mediators.length;
+    return { index: drawIndexOf(await hashOf(d.draw.drawBlock), d.key, n), fixed: false };
+  }
+
   /** Resolves who calls: the allowed caller for this action on this deal, or the generated actor. */
-  function callerFor(model: Model, a: Extract<Action, { caller: Caller }>): HardhatEthersSigner {
+  function callerFor(model: Model, a: Extract<Action, { caller: Caller }>, reading: DrawReading): HardhatEthersSigner {
     if (!a.caller.right) return actors[a.caller.actor];
     const d = model.deals[a.deal];
     const t = termsOf(d);
@@ -459,7 +575,8 @@ describe("DealMarket invariants (stateful property test)", function () {
         return a.caller.pick ? jc : rp;
       case "mediationAcceptResult":
       case "mediationRejectResult": {
-        const i = d.mediatorIndex >= 0 ? d.mediatorIndex : Number(a.caller.pick);
+        // The drawn mediator when the draw can be read; otherwise some mediator (the step must fail anyway).
+        const i = typeof reading === "object" ? reading.index : Number(a.caller.pick);
         return byAddress(t.members.mediators[i % t.members.mediators.length]);
       }
     }
@@ -470,9 +587,9 @@ describe("DealMarket invariants (stateful property test)", function () {
     model: Model,
     a: Action,
     caller: string,
-    extra: { sigValid?: [boolean, boolean]; deadline?: bigint },
+    extra: { sigValid?: [boolean, boolean]; deadline?: bigint; txBlock?: number; reading?: DrawReading },
   ): Effect | null {
-    if (a.kind === "warp" || a.kind === "blacklist") return { pulls: [], pushes: [] };
+    if (a.kind === "warp" || a.kind === "mine" || a.kind === "blacklist") return { pulls: [], pushes: [] };
     if (a.kind === "next") throw new Error("resolve a next action first");
     if (a.kind === "withdraw") {
       const owed = model.deferred.get(caller) ?? 0n;
@@ -493,7 +610,6 @@ describe("DealMarket invariants (stateful property test)", function () {
     const withinDeadline = (timeout: bigint) => now <= d.updatedAt + timeout;
     const ic = "wrongCount" in a && a.wrongCount ? d.instructionCount + 1n : d.instructionCount;
     const countOk = ic === d.instructionCount;
-    const indexOk = !("wrongIndex" in a && a.wrongIndex);
     const cost = T.pricing.instructionPrice * d.instructionCount;
     const payment = cost < pc ? cost : pc;
     const rc = T.pricing.resultsCollateralMultiple * cost;
@@ -576,14 +692,35 @@ describe("DealMarket invariants (stateful property test)", function () {
             deal: { index: a.deal, state: S.ResultsAccepted, agreedBy: 3 },
           };
         }
-        return { ...net(jc, fee, jtc), deal: { index: a.deal, state: S.ResultsChecked, agreedBy: 3 } };
+        // The draw starts from the hash of this very block.
+        return {
+          ...net(jc, fee, jtc),
+          deal: { index: a.deal, state: S.ResultsChecked, agreedBy: 3 },
+          draw: {
+            index: a.deal,
+            value: { drawBlock: extra.txBlock!, drawn: false, mediatorIndex: 0 },
+            how: "requested",
+          },
+        };
+      }
+      case "drawMediator": {
+        if (d.state !== S.ResultsChecked || !sameTerms || !countOk) return null;
+        const reading = extra.reading!;
+        if (reading === "pending" || reading === "none" || (typeof reading === "object" && reading.fixed)) return null;
+        if (reading === "expired") {
+          const value = { drawBlock: extra.txBlock!, drawn: false, mediatorIndex: 0 };
+          return { pulls: [], pushes: [], draw: { index: a.deal, value, how: "redrawn" } };
+        }
+        const value = { drawBlock: d.draw!.drawBlock, drawn: true, mediatorIndex: reading.index };
+        return { pulls: [], pushes: [], draw: { index: a.deal, value, how: "fixed" } };
       }
       case "mediationAcceptResult":
       case "mediationRejectResult":
       case "timeoutMediateResults": {
-        if (d.state !== S.ResultsChecked || !sameTerms || !countOk || !indexOk) return null;
-        const mediator = T.members.mediators[d.mediatorIndex];
+        if (d.state !== S.ResultsChecked || !sameTerms || !countOk) return null;
+        const cleared = { index: a.deal, value: null, how: "cleared" as const };
         if (a.kind === "timeoutMediateResults") {
+          // Whatever the draw: pending, computed, fixed or expired.
           if ((caller !== jc && caller !== rp) || withinDeadline(T.timeouts.mediateResults)) return null;
           return {
             pulls: [],
@@ -592,8 +729,12 @@ describe("DealMarket invariants (stateful property test)", function () {
               [rp, rc],
             ],
             deal: { index: a.deal, state: S.TimeoutMediateResults, agreedBy: 3 },
+            draw: cleared,
           };
         }
+        const reading = extra.reading!;
+        if (typeof reading !== "object") return null; // pending or expired: nobody can mediate
+        const mediator = T.members.mediators[reading.index];
         if (caller !== mediator || !withinDeadline(T.timeouts.mediateResults)) return null;
         if (a.kind === "mediationAcceptResult") {
           return {
@@ -604,6 +745,7 @@ describe("DealMarket invariants (stateful property test)", function () {
               [mediator, fee],
             ],
             deal: { index: a.deal, state: S.MediationAccepted, agreedBy: 3 },
+            draw: cleared,
           };
         }
         return {
@@ -613,6 +755,7 @@ describe("DealMarket invariants (stateful property test)", function () {
             [mediator, fee],
           ],
           deal: { index: a.deal, state: S.MediationRejected, agreedBy: 3 },
+          draw: cleared,
         };
       }
     }
@@ -648,20 +791,25 @@ describe("DealMarket invariants (stateful property test)", function () {
       if (effect.deal.created !== undefined) d.created = effect.deal.created;
       if (effect.deal.instructionCount !== undefined) d.instructionCount = effect.deal.instructionCount;
     }
+    if (effect.draw) model.deals[effect.draw.index].draw = effect.draw.value;
     return true;
   }
 
   interface Observed {
     records: Array<{ state: bigint; agreedBy: bigint; updatedAt: bigint; commitment: string }>;
+    draws: Array<{ drawBlock: bigint; drawn: boolean; mediatorIndex: bigint }>;
     balances: Map<string, bigint>;
     deferred: Map<string, bigint>;
   }
 
   async function observe(model: Model): Promise<Observed> {
     const records = [];
+    const draws = [];
     for (const d of model.deals) {
-      const r = await market.getDeal(d.dealId);
+      const r = await market.getDeal(d.key);
       records.push({ state: r.state, agreedBy: r.agreedBy, updatedAt: r.updatedAt, commitment: r.commitment });
+      const w = await market.getMediationDraw(d.key);
+      draws.push({ drawBlock: w.drawBlock, drawn: w.drawn, mediatorIndex: w.mediatorIndex });
     }
     const balances = new Map<string, bigint>();
     const deferred = new Map<string, bigint>();
@@ -670,7 +818,7 @@ describe("DealMarket invariants (stateful property test)", function () {
       deferred.set(a.address, await market.deferredPayouts(a.address));
     }
     balances.set(marketAddress, await token.balanceOf(marketAddress));
-    return { records, balances, deferred };
+    return { records, draws, balances, deferred };
   }
 
   function checkAgainstModel(model: Model, seen: Observed, where: string) {
@@ -684,6 +832,12 @@ describe("DealMarket invariants (stateful property test)", function () {
         expect(r.agreedBy, `${where}: deal ${i} agreedBy`).to.equal(BigInt(d.agreedBy));
         expect(r.updatedAt, `${where}: deal ${i} updatedAt`).to.equal(d.updatedAt);
       }
+      const w = seen.draws[i];
+      const expected = d.draw ?? { drawBlock: 0, drawn: false, mediatorIndex: 0 };
+      expect(
+        [Number(w.drawBlock), w.drawn, Number(w.mediatorIndex)],
+        `${where}: deal ${i} draw (drawBlock, drawn, mediatorIndex)`,
+      ).to.deep.equal([expected.drawBlock, expected.drawn, expected.drawn ? expected.mediatorIndex : 0]);
       owed += escrowOf(d);
     });
     for (const [account, balance] of model.balances) {
@@ -723,13 +877,15 @@ describe("DealMarket invariants (stateful property test)", function () {
     }
   }
 
-  /** The net escrow change a receipt's Payment events report for a deal. */
-  function paymentNet(receipt: ContractTransactionReceipt, dealId: string): bigint {
+  /** The net escrow change a receipt's Payment events report for the deal under `dealKey`. */
+  function paymentNet(receipt: ContractTransactionReceipt, dealKey: string): bigint {
     let sum = 0n;
     for (const log of receipt.logs) {
       if (log.address !== marketAddress) continue;
       const e = market.interface.parseLog(log);
-      if (e?.name !== "Payment" || e.args.dealId !== dealId) continue;
+      if (e?.name !== "Payment") continue;
+      // Every event of a step names its own deal's key.
+      expect(e.args.dealKey, "Payment names the step's deal").to.equal(dealKey);
       expect(e.args.amount, "Payment amounts are non-zero").to.be.greaterThan(0n);
       sum += Number(e.args.direction) === PaymentDirection.PaidIn ? e.args.amount : -e.args.amount;
     }
@@ -789,17 +945,26 @@ describe("DealMarket invariants (stateful property test)", function () {
           [{ kind: "checkResult", ...base, wrongCount: false }],
           [...warpTo(t.timeouts.judgeResults), { kind: "timeoutJudgeResults", ...base, wrongCount: false }],
         ]);
-      case S.ResultsChecked:
+      case S.ResultsChecked: {
+        const draw: Action = {
+          kind: "drawMediator",
+          deal: a.deal,
+          caller: a.choice % ACTORS,
+          wrongTerms: false,
+          wrongCount: false,
+        };
+        const expire: Action = { kind: "mine", blocks: BLOCKHASH_WINDOW + 1 };
         return pick<Action[]>([
-          [{ kind: "mediationAcceptResult", ...base, wrongCount: false, wrongIndex: false }],
-          [{ kind: "mediationRejectResult", ...base, wrongCount: false, wrongIndex: false }],
-          [{ kind: "mediationAcceptResult", ...base, wrongCount: false, wrongIndex: false }],
-          [{ kind: "mediationRejectResult", ...base, wrongCount: false, wrongIndex: false }],
-          [
-            ...warpTo(t.timeouts.mediateResults),
-            { kind: "timeoutMediateResults", ...base, wrongCount: false, wrongIndex: false },
-          ],
+          [{ kind: "mediationAcceptResult", ...base, wrongCount: false }],
+          [{ kind: "mediationRejectResult", ...base, wrongCount: false }],
+          [draw],
+          [draw, { kind: "mediationAcceptResult", ...base, wrongCount: false }],
+          [draw, expire, { kind: "mediationRejectResult", ...base, wrongCount: false }],
+          [expire, { kind: "mediationAcceptResult", ...base, wrongCount: false }],
+          [expire, draw, { kind: "mediationRejectResult", ...base, wrongCount: false }],
+          [...warpTo(t.timeouts.mediateResults), { kind: "timeoutMediateResults", ...base, wrongCount: false }],
         ]);
+      }
       default: {
         // A finished deal: collect a deferred payout if anyone has one, else do nothing.
         const owed = actors.some((x) => (model.deferred.get(x.address) ?? 0n) > 0n);
@@ -820,8 +985,18 @@ describe("DealMarket invariants (stateful property test)", function () {
       checkAgainstModel(model, await observe(model), where);
       return;
     }
+    if (a.kind === "mine") {
+      await network.provider.send("hardhat_mine", [ethers.toQuantity(a.blocks), ethers.toQuantity(1)]);
+      const latest = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
+      if (latest > model.now) model.now = latest;
+      count(a.blocks > BLOCKHASH_WINDOW ? "mine past the window" : "mine");
+      checkAgainstModel(model, await observe(model), where);
+      return;
+    }
     model.now += 1n;
     const before = await observe(model);
+    // Every transaction is mined in a block of its own (automine): the next one.
+    const txBlock = (await ethers.provider.getBlockNumber()) + 1;
 
     let caller: HardhatEthersSigner;
     let outcome: Awaited<ReturnType<typeof send>>;
@@ -869,17 +1044,17 @@ describe("DealMarket invariants (stateful property test)", function () {
       const encode = async (sig: typeof jcSig) =>
         sig === null ? "0x" : signAgreement(sig[0], market, d!.dealId, sig[1], deadline);
       const [jcBytes, rpBytes] = [await encode(jcSig), await encode(rpSig)];
-      effect = predict(model, a, caller.address, { sigValid, deadline });
+      effect = predict(model, a, caller.address, { sigValid, deadline, txBlock });
       outcome = await send(model, (o) =>
         market.connect(caller).agreeWithSignatures(d!.dealId, T, deadline, jcBytes, rpBytes, o),
       );
     } else {
-      caller = callerFor(model, a);
-      effect = predict(model, a, caller.address, {});
+      const reading = await readDraw(d!, txBlock);
+      caller = a.kind === "drawMediator" ? actors[a.caller] : callerFor(model, a, reading);
+      effect = predict(model, a, caller.address, { txBlock, reading });
       const { terms: T } = passedTerms(d!, a.wrongTerms);
       const m = market.connect(caller);
       const ic = "wrongCount" in a && a.wrongCount ? d!.instructionCount + 1n : d!.instructionCount;
-      const idx = Math.max(d!.mediatorIndex, 0) + ("wrongIndex" in a && a.wrongIndex ? 1 : 0);
       const id = d!.dealId;
       outcome = await send(model, (o) => {
         switch (a.kind) {
@@ -897,18 +1072,22 @@ describe("DealMarket invariants (stateful property test)", function () {
             return m.checkResult(id, T, ic, o);
           case "timeoutJudgeResults":
             return m.timeoutJudgeResults(id, T, ic, o);
+          case "drawMediator":
+            return m.drawMediator(id, T, ic, o);
           case "mediationAcceptResult":
-            return m.mediationAcceptResult(id, T, ic, idx, o);
+            return m.mediationAcceptResult(id, T, ic, o);
           case "mediationRejectResult":
-            return m.mediationRejectResult(id, T, ic, idx, o);
+            return m.mediationRejectResult(id, T, ic, o);
           case "timeoutMediateResults":
-            return m.timeoutMediateResults(id, T, ic, idx, o);
+            return m.timeoutMediateResults(id, T, ic, o);
         }
       });
     }
 
     const escrowBefore = d ? escrowOf(d) : 0n;
     const stateBefore = d ? d.state : null;
+    // A record under the same deal ID but other parties (a squatter's, or the real one a squatter raced).
+    const sharedId = d !== undefined && model.deals.some((x) => x !== d && x.dealId === d.dealId && x.state !== null);
     const expectedOk = effect !== null && apply(model, effect);
     if (outcome.ok !== expectedOk) {
       const detail = outcome.ok ? "succeeded" : `reverted (${outcome.error})`;
@@ -917,32 +1096,48 @@ describe("DealMarket invariants (stateful property test)", function () {
       );
     }
     count(`${a.kind} ${outcome.ok ? "ok" : `reverted ${outcome.error}`}`);
+    if (outcome.ok && effect?.draw) count(`draw ${effect.draw.how}`);
+    if (outcome.ok && d && stateBefore === null) count(`created ${d.squats === null ? "deal" : "squatter"}`);
+    if (outcome.ok && d && stateBefore === null && sharedId) count(`created beside a record with the same ID`);
 
     const after = await observe(model);
     if (!outcome.ok) {
       // A reverted step changes nothing.
       expect(after.records, `${where}: records after a revert`).to.deep.equal(before.records);
+      expect(after.draws, `${where}: draws after a revert`).to.deep.equal(before.draws);
       expect([...after.balances], `${where}: balances after a revert`).to.deep.equal([...before.balances]);
       expect([...after.deferred], `${where}: deferred payouts after a revert`).to.deep.equal([...before.deferred]);
     } else if (d) {
-      // checkResult draws the mediator: learn it from the event and check it is one of the deal's mediators.
-      if (a.kind === "checkResult") {
-        const event = outcome.receipt.logs
-          .filter((l) => l.address === marketAddress)
-          .map((l) => market.interface.parseLog(l))
-          .find((e) => e?.name === "MediationRequested")!;
-        const mediators = termsOf(d).members.mediators;
-        const i = Number(event.args.mediatorIndex);
-        expect(i, `${where}: mediator index`).to.be.lessThan(mediators.length);
-        expect(event.args.mediator).to.equal(mediators[i]);
-        d.mediatorIndex = i;
+      // The draw's events name the deal's key and the block of the new draw.
+      const events = outcome.receipt.logs
+        .filter((l) => l.address === marketAddress)
+        .map((l) => market.interface.parseLog(l)!);
+      for (const e of events.filter((x) => x.fragment.inputs[0].name === "dealKey")) {
+        expect(e.args[0], `${where}: ${e.name} names the deal's key`).to.equal(d.key);
       }
-      const stateAfter = after.records[dealIndex].state;
-      expect(
-        isLegal(stateBefore, Number(stateAfter) as S),
-        `${where}: ${stateBefore} → ${stateAfter} is legal`,
-      ).to.equal(true);
-      expect(paymentNet(outcome.receipt, d.dealId), `${where}: Payment events net to the escrow change`).to.equal(
+      const requested = events.filter((e) => e.name === "MediationRequested");
+      const fixed = events.filter((e) => e.name === "MediatorDrawn");
+      const how = effect?.draw?.how;
+      expect(requested.length, `${where}: MediationRequested`).to.equal(
+        how === "requested" || how === "redrawn" ? 1 : 0,
+      );
+      expect(fixed.length, `${where}: MediatorDrawn`).to.equal(how === "fixed" ? 1 : 0);
+      if (requested.length) expect(Number(requested[0].args.drawBlock)).to.equal(outcome.receipt.blockNumber);
+      if (fixed.length) {
+        const i = d.draw!.mediatorIndex;
+        expect([fixed[0].args.mediator, Number(fixed[0].args.mediatorIndex)]).to.deep.equal([
+          termsOf(d).members.mediators[i],
+          i,
+        ]);
+      }
+      const stateAfter = Number(after.records[dealIndex].state) as S;
+      if (effect?.deal) {
+        expect(isLegal(stateBefore, stateAfter), `${where}: ${stateBefore} → ${stateAfter} is legal`).to.equal(true);
+      } else {
+        // drawMediator: no transition, the record untouched.
+        expect(after.records[dealIndex], `${where}: record unchanged`).to.deep.equal(before.records[dealIndex]);
+      }
+      expect(paymentNet(outcome.receipt, d.key), `${where}: Payment events net to the escrow change`).to.equal(
         escrowOf(d) - escrowBefore,
       );
     }
@@ -954,21 +1149,13 @@ describe("DealMarket invariants (stateful property test)", function () {
     await fc.assert(
       fc.asyncProperty(scenarioArb, async (scenario) => {
         await network.provider.send("evm_revert", [snapshot]);
-        snapshot = await network.provider.send("evm_snapshot", []);
+        snapshot = (await network.provider.send("evm_snapshot", [])) as string;
         runIndex += 1;
+        blockHashes.clear(); // reverting to the snapshot re-mines other blocks at the same heights
         const latest = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
         const model: Model = {
           now: latest + 1n,
-          deals: scenario.terms.map((p, i) => ({
-            dealId: ethers.id(`invariant-deal-${runIndex}-${i}`),
-            candidates: buildTerms(i, p),
-            created: null,
-            state: null,
-            agreedBy: 0,
-            updatedAt: 0n,
-            instructionCount: 0n,
-            mediatorIndex: -1,
-          })),
+          deals: buildDeals(runIndex, scenario),
           balances: new Map(initialBalances),
           deferred: new Map(),
           blacklisted: new Set(),
@@ -997,13 +1184,27 @@ describe("DealMarket invariants (stateful property test)", function () {
       "timeoutSubmitResults",
       "timeoutJudgeResults",
       "timeoutMediateResults",
+      "drawMediator",
       "withdraw",
     ]) {
       expect(reached(kind), `no successful ${kind} in ${NUM_RUNS} runs`).to.equal(true);
+    }
+    // The rarer outcomes too (on the full run: under coverage the few runs and other block hashes may miss one).
+    for (const outcome of COVERAGE
+      ? []
+      : [
+          "draw fixed",
+          "draw redrawn",
+          "mediationAcceptResult reverted DealMarket_DrawExpired",
+          "created squatter",
+          "created beside a record with the same ID",
+          "mine past the window",
+        ]) {
+      expect(stats.get(outcome) ?? 0, `"${outcome}" never happened in ${NUM_RUNS} runs`).to.be.greaterThan(0);
     }
   });
 });
 
 function stringify(a: Action): string {
-  return JSON.stringify(a, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
+  return JSON.stringify(a, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
 }
