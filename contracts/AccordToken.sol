@@ -8,6 +8,7 @@ import { ERC20Permit } from "@openzeppelin/contracts/token/ERC20/extensions/ERC2
 /// @title AccordToken
 /// @notice An ERC20 with EIP-2612 permit for local networks and tests; any ERC20 can back a DealMarket.
 contract AccordToken is ERC20, ERC20Permit, Ownable {
+    /// @notice Mints `initialSupply` to `initialHolder`, which owns the mint right.
     /// @param initialHolder Receives `initialSupply` and owns the mint right.
     constructor(
         address initialHolder,

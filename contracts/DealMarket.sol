@@ -25,6 +25,7 @@ import {
 /// @title DealMarket
 /// @notice See {IDealMarket}. Every action checks, then writes the deal's slot and logs, then moves tokens.
 contract DealMarket is IDealMarket, DealStore, Escrow, EIP712 {
+    /// @notice Deploys a market for one token.
     /// @param token_ The ERC20 of this market. Fee-on-transfer and rebasing tokens are not supported.
     constructor(IERC20 token_) Escrow(token_) EIP712("Accord DealMarket", "1") {}
 
@@ -99,8 +100,9 @@ contract DealMarket is IDealMarket, DealStore, Escrow, EIP712 {
 
         bytes32 termsHash = DealHashing.hashTerms(terms);
         bytes32 digest = _hashTypedDataV4(DealHashing.hashAgreement(dealId, termsHash, deadline));
-        _requireSignature(terms.members.jobCreator, digest, jobCreatorSignature);
-        _requireSignature(terms.members.resourceProvider, digest, resourceProviderSignature);
+        DealMembers calldata members = terms.members;
+        _requireSignature(members.jobCreator, digest, jobCreatorSignature);
+        _requireSignature(members.resourceProvider, digest, resourceProviderSignature);
 
         _logDealCreated(key, dealId, terms);
         _store(key, AgreementState.DealAgreed, BOTH_PARTIES, DealHashing.commitment(termsHash, 0));
@@ -391,8 +393,9 @@ contract DealMarket is IDealMarket, DealStore, Escrow, EIP712 {
         uint64 instructionCount,
         JudgeCollateral judge
     ) private {
-        address jobCreator = terms.members.jobCreator;
-        address provider = terms.members.resourceProvider;
+        DealMembers calldata members = terms.members;
+        address jobCreator = members.jobCreator;
+        address provider = members.resourceProvider;
         DealPricing calldata pricing = terms.pricing;
         uint256 jobCost = pricing.instructionPrice * instructionCount;
         uint256 payment = jobCost < pricing.paymentCollateral ? jobCost : pricing.paymentCollateral;

@@ -4,7 +4,7 @@ pragma solidity 0.8.28;
 import { IDealMarket } from "../interfaces/IDealMarket.sol";
 import { DealHashing } from "../libraries/DealHashing.sol";
 import { Errors } from "../libraries/Errors.sol";
-import { AgreementState, DealRecord, DealTerms, MediationDraw } from "../types/DataTypes.sol";
+import { AgreementState, DealMembers, DealRecord, DealTerms, MediationDraw } from "../types/DataTypes.sol";
 
 /// @title DealStore
 /// @notice The deals' storage: one slot each under the deal's key, the mediator draws of deals under
@@ -56,7 +56,8 @@ abstract contract DealStore is IDealMarket {
 
     /// @dev The key of the deal `terms` describe.
     function _keyOf(bytes32 dealId, DealTerms calldata terms) internal pure returns (bytes32) {
-        return DealHashing.dealKey(dealId, terms.members.jobCreator, terms.members.resourceProvider);
+        DealMembers calldata members = terms.members;
+        return DealHashing.dealKey(dealId, members.jobCreator, members.resourceProvider);
     }
 
     /// @dev Loads a deal that must be in `expected` and match the terms and instruction count passed.
@@ -105,15 +106,17 @@ abstract contract DealStore is IDealMarket {
     function _validateNewDeal(bytes32 dealId, bytes32 key, DealTerms calldata terms) internal view {
         if (dealId == bytes32(0)) revert Errors.DealMarket_ZeroDealId();
         if (_deals[key].updatedAt != 0) revert Errors.DealMarket_DealExists(key);
-        address jobCreator = terms.members.jobCreator;
-        address resourceProvider = terms.members.resourceProvider;
+        DealMembers calldata members = terms.members;
+        address jobCreator = members.jobCreator;
+        address resourceProvider = members.resourceProvider;
         if (jobCreator == address(0) || resourceProvider == address(0)) revert Errors.DealMarket_ZeroAddressParty();
         if (jobCreator == resourceProvider) revert Errors.DealMarket_SameParty(jobCreator);
-        uint256 mediators = terms.members.mediators.length;
-        if (mediators == 0) revert Errors.DealMarket_NoMediators();
-        if (mediators > MAX_MEDIATORS) revert Errors.DealMarket_TooManyMediators(mediators, MAX_MEDIATORS);
-        for (uint256 i = 0; i < mediators; ++i) {
-            if (terms.members.mediators[i] == address(0)) revert Errors.DealMarket_ZeroAddressMediator(i);
+        address[] calldata mediators = members.mediators;
+        uint256 count = mediators.length;
+        if (count == 0) revert Errors.DealMarket_NoMediators();
+        if (count > MAX_MEDIATORS) revert Errors.DealMarket_TooManyMediators(count, MAX_MEDIATORS);
+        for (uint256 i = 0; i < count; ++i) {
+            if (mediators[i] == address(0)) revert Errors.DealMarket_ZeroAddressMediator(i);
         }
     }
 
