@@ -1,12 +1,14 @@
 // Gas of every deal path on the in-process network: `npm run bench:gas` → bench/results/gas.json.
 // Each scenario starts from the same snapshot: contracts deployed, parties holding tokens and having approved
 // the market (approvals excluded), the market holding nothing (its token balance slot is cold and zero, the
-// most expensive case for the first escrow).
+// most expensive case for the first escrow). Under automine every transaction is its own block, so a mediator
+// acts in a later block than checkResult, as it must (the draw comes from the hash of checkResult's block).
 import fs from "node:fs";
 import path from "node:path";
 import hre from "hardhat";
 import type { ContractTransactionResponse, Signer } from "ethers";
 import { DEAL_AGREEMENT_TYPES, dealMarketDomain, type OnChainDealTerms } from "../../src/clients/terms";
+import { dealKey, mediatorDrawIndex } from "../../src/model";
 import { AccordToken__factory, DealMarket__factory } from "../../typechain-types";
 
 const { ethers, network } = hre;
@@ -73,14 +75,22 @@ async function main() {
     steps.push({ name, gas: Number(receipt!.gasUsed) });
   };
   const as = (signer: Signer) => market.connect(signer);
+  const BLOCKHASH_WINDOW = 256;
+  const mine = async (blocks: number) => {
+    await network.provider.send("hardhat_mine", [ethers.toQuantity(blocks)]);
+  };
   const advance = async (seconds: bigint) => {
     await network.provider.send("evm_increaseTime", [Number(seconds) + 1]);
     await network.provider.send("evm_mine", []);
   };
+  /** The drawn mediator, as off-chain readers find it: from the hash of the block of the last MediationRequested. */
   const mediatorOf = async (dealId: string) => {
-    const [event] = await market.queryFilter(market.filters.MediationRequested(dealId));
-    const index = Number(event.args.mediatorIndex);
-    return { index, signer: [mediatorA, mediatorB].find((m) => m.address === event.args.mediator)! };
+    const key = dealKey(dealId, terms.members.jobCreator, terms.members.resourceProvider);
+    const events = await market.queryFilter(market.filters.MediationRequested(key));
+    const event = events[events.length - 1];
+    const index = mediatorDrawIndex(event.blockHash, key, terms.members.mediators.length);
+    const address = terms.members.mediators[index];
+    return { index, signer: [mediatorA, mediatorB].find((m) => m.address === address)! };
   };
 
   /** One-transaction agreement, submitted by `submitter`; a submitting party needs no signature of its own. */
@@ -136,22 +146,14 @@ async function main() {
       await addResult(steps, dealId);
       await checkResult(steps, dealId);
       const mediator = await mediatorOf(dealId);
-      await run(
-        steps,
-        "mediationAcceptResult",
-        as(mediator.signer).mediationAcceptResult(dealId, terms, INSTRUCTIONS, mediator.index),
-      );
+      await run(steps, "mediationAcceptResult", as(mediator.signer).mediationAcceptResult(dealId, terms, INSTRUCTIONS));
     },
     mediationReject: async (steps) => {
       const dealId = await agreeOneTx(steps);
       await addResult(steps, dealId);
       await checkResult(steps, dealId);
       const mediator = await mediatorOf(dealId);
-      await run(
-        steps,
-        "mediationRejectResult",
-        as(mediator.signer).mediationRejectResult(dealId, terms, INSTRUCTIONS, mediator.index),
-      );
+      await run(steps, "mediationRejectResult", as(mediator.signer).mediationRejectResult(dealId, terms, INSTRUCTIONS));
     },
     timeoutAgree: async (steps) => {
       const dealId = ethers.id(`deal-${++dealCounter}`);
@@ -174,13 +176,32 @@ async function main() {
       const dealId = await agreeOneTx(steps);
       await addResult(steps, dealId);
       await checkResult(steps, dealId);
-      const mediator = await mediatorOf(dealId);
       await advance(terms.timeouts.mediateResults);
+      await run(steps, "timeoutMediateResults", as(jobCreator).timeoutMediateResults(dealId, terms, INSTRUCTIONS));
+    },
+    drawMediator: async (steps) => {
+      // The drawn mediator fixes its draw on chain (to decide after the 256 kept block hashes), then accepts.
+      const dealId = await agreeOneTx(steps);
+      await addResult(steps, dealId);
+      await checkResult(steps, dealId);
+      const mediator = await mediatorOf(dealId);
+      await run(steps, "drawMediator (fix)", as(mediator.signer).drawMediator(dealId, terms, INSTRUCTIONS));
+      await mine(BLOCKHASH_WINDOW + 1);
       await run(
         steps,
-        "timeoutMediateResults",
-        as(jobCreator).timeoutMediateResults(dealId, terms, INSTRUCTIONS, mediator.index),
+        "mediationAcceptResult (fixed draw)",
+        as(mediator.signer).mediationAcceptResult(dealId, terms, INSTRUCTIONS),
       );
+    },
+    drawMediatorRedraw: async (steps) => {
+      // Nobody fixed the draw within 256 blocks: anyone draws again, then the new mediator accepts.
+      const dealId = await agreeOneTx(steps);
+      await addResult(steps, dealId);
+      await checkResult(steps, dealId);
+      await mine(BLOCKHASH_WINDOW + 1);
+      await run(steps, "drawMediator (redraw)", as(provider).drawMediator(dealId, terms, INSTRUCTIONS));
+      const mediator = await mediatorOf(dealId);
+      await run(steps, "mediationAcceptResult", as(mediator.signer).mediationAcceptResult(dealId, terms, INSTRUCTIONS));
     },
   };
 
