@@ -74,11 +74,11 @@ describe("ServiceRegistry views", () => {
     const { registry, accounts } = await setup();
     const signers = accounts.slice(0, 5);
     const op = fc.record({ who: fc.nat({ max: signers.length - 1 }), roles: fc.nat({ max: 31 }) }); // roles 0 = unregister
-    let snapshot: string = await network.provider.send("evm_snapshot", []);
+    let snapshot = (await network.provider.send("evm_snapshot", [])) as string;
     await fc.assert(
       fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 14 }), async (ops) => {
         await network.provider.send("evm_revert", [snapshot]);
-        snapshot = await network.provider.send("evm_snapshot", []);
+        snapshot = (await network.provider.send("evm_snapshot", [])) as string;
         const lists: string[][] = Array.from({ length: ROLE_COUNT }, () => []);
         const registered = new Map<string, number>();
         for (const { who, roles } of ops) {
