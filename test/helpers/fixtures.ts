@@ -660,6 +660,25 @@ export async function inOneBlock(
   return receipts;
 }
 
+/**
+ * Sends a transaction under automine with explicit gas, so that it is mined even if it reverts. Returns its
+ * receipt and, if it reverted, its revert data (from the node's error: no trace needed).
+ */
+export async function sendMined(
+  sendTx: (overrides: { gasLimit: bigint }) => Promise<{ wait(): Promise<ContractTransactionReceipt | null> }>,
+): Promise<{ receipt: ContractTransactionReceipt; revertData?: string }> {
+  try {
+    const receipt = await (await sendTx({ gasLimit: 3_000_000n })).wait();
+    if (!receipt) throw new Error("no receipt");
+    return { receipt };
+  } catch (e) {
+    const error = e as { data?: string; transactionHash?: string };
+    if (!error.transactionHash) throw e;
+    const receipt = (await ethers.provider.getTransactionReceipt(error.transactionHash)) as ContractTransactionReceipt;
+    return { receipt, revertData: error.data ?? (await revertDataOf(error.transactionHash)) };
+  }
+}
+
 /** The revert data of a mined transaction that failed (status 0). */
 export async function revertDataOf(hash: string): Promise<string> {
   const trace = (await network.provider.send("debug_traceTransaction", [

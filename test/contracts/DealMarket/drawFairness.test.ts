@@ -31,6 +31,7 @@ import {
   recordDraw,
   resultsIdOf,
   revertDataOf,
+  sendMined,
 } from "../../helpers/fixtures";
 import { expectDeltas, expectDraw } from "../../helpers/assertions";
 
@@ -58,7 +59,7 @@ describe("DealMarket mediator draw: nobody picks the mediator", () => {
   }
 
   /** What the mock saw in one attempt (from its event if it went ahead, from its revert if not). */
-  async function observed(ctx: Ctx, mock: ChoosyJobCreatorMock, receipt: TransactionReceipt) {
+  async function observed(ctx: Ctx, mock: ChoosyJobCreatorMock, receipt: TransactionReceipt, revertData?: string) {
     let seen: { drawnMediatorRevert: string; drawMediatorRevert: string; ownBlockHash: string; guess: string };
     if (receipt.status === 1) {
       const log = receipt.logs
@@ -66,7 +67,7 @@ describe("DealMarket mediator draw: nobody picks the mediator", () => {
         .find((e) => e?.name === "Attempted")!;
       seen = { ...log.args.toObject() } as typeof seen;
     } else {
-      const error = mock.interface.parseError(await revertDataOf(receipt.hash))!;
+      const error = mock.interface.parseError(revertData ?? (await revertDataOf(receipt.hash)))!;
       expect(error.name).to.equal("ChoosyJobCreatorMock_Dislikes");
       seen = { ...error.args.toObject() } as typeof seen;
     }
@@ -90,11 +91,12 @@ describe("DealMarket mediator draw: nobody picks the mediator", () => {
         const deal = await choosyDeal(ctx, mock);
         const zeroHashGuess = deal.terms.members.mediators[drawIndexOf(ZeroHash, deal.key, 3)];
         for (let retry = 0; retry < RETRIES; retry++) {
-          const [receipt] = await inOneBlock([
-            (o) => mock.connect(ctx.jobCreator).checkResultIfLiked(deal.dealId, deal.terms, count, liked, o),
-          ]);
+          // Each attempt is a transaction of its own block; a refusal reverts it (and its checkResult).
+          const { receipt, revertData } = await sendMined((o) =>
+            mock.connect(ctx.jobCreator).checkResultIfLiked(deal.dealId, deal.terms, count, liked, o),
+          );
           attempts++;
-          const seen = await observed(ctx, mock, receipt);
+          const seen = await observed(ctx, mock, receipt, revertData);
           // Asking the market in the same transaction fails both ways, and the block's own hash reads as zero.
           for (const error of [seen.drawnMediatorError, seen.drawMediatorError]) {
             expect(error?.name).to.equal("DealMarket_DrawPending");
