@@ -204,7 +204,7 @@ export function decodeRevertData(
     });
   }
   const selector = hex.slice(0, 10);
-  let description: ErrorDescription | null = null;
+  let description: ErrorDescription | null;
   try {
     description = accordErrorInterface.parseError(hex);
   } catch {

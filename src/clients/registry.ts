@@ -29,9 +29,14 @@ function roleIndex(role: RoleInput): ServiceType {
   return getServiceType(role);
 }
 
+/** `Array.isArray` narrows a readonly array to `any[]`; this keeps the element type. */
+function isRoleList(roles: RolesInput): roles is readonly RoleInput[] {
+  return Array.isArray(roles);
+}
+
 /** Role names or indices → the registry's bitmap. */
 export function rolesToBitmap(roles: RolesInput): number {
-  const list = Array.isArray(roles) ? roles : [roles as RoleInput];
+  const list = isRoleList(roles) ? roles : [roles];
   let bitmap = 0;
   for (const role of list) bitmap |= 1 << roleIndex(role);
   return bitmap;

@@ -148,7 +148,7 @@ function heapGovernor(headroomMiB: number, gc: (() => void) | undefined): { star
 }
 
 function silentLogger(): Logger {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: pino loads only for the fallback logger, when the caller passes none
   const pino = require("pino") as typeof import("pino");
   return pino({ name: "accord-indexer", level: DEFAULTS.logLevel });
 }
@@ -309,7 +309,7 @@ export class Indexer extends EventEmitter {
         waiting = undefined;
         w({ value: changes, done: false });
       } else if (queue.length >= 1000) {
-        queue[queue.length - 1] = queue[queue.length - 1]!.concat(changes);
+        queue[queue.length - 1] = queue[queue.length - 1].concat(changes);
       } else queue.push(changes);
     };
     this.on("batch", onBatch);

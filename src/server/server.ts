@@ -5,7 +5,16 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
-import { GraphQLError, type ExecutionArgs, type GraphQLSchema } from "graphql";
+import {
+  GraphQLError,
+  type DocumentNode,
+  type ExecutionArgs,
+  type GraphQLSchema,
+  type execute,
+  type parse,
+  type subscribe,
+  type validate,
+} from "graphql";
 import { createSchema, createYoga, isAsyncIterable, type Plugin, type YogaServerInstance } from "graphql-yoga";
 // GraphiQL with its assets inlined: yoga's default page loads them from a CDN, which an operator's
 // machine (or ours) may not reach.
@@ -315,7 +324,8 @@ export async function createServer(options: ServerOptions): Promise<AccordServer
       // @whatwg-node/server takes a pre-read body from `req.body` (as body parsers leave it).
       if (body.length > 0) (req as http.IncomingMessage & { body?: Buffer }).body = body;
     }
-    await yoga.requestListener(req, res);
+    // handle(req, res) is requestListener, typed as the Promise it returns (settled once the response is sent).
+    await yoga.handle(req, res);
   };
 
   const server = http.createServer((req, res) => {
@@ -345,6 +355,15 @@ export async function createServer(options: ServerOptions): Promise<AccordServer
 
   // WebSocket (graphql-ws) on the same port and path; attached once listening, so a failed listen stays quiet.
   const wss = new WebSocketServer({ server, path: "/graphql", maxPayload: limits.maxBodyBytes });
+  // envelop types its phases graphql-agnostically (all `any`); they are graphql-js's own.
+  type EnvelopedPhases = {
+    parse: typeof parse;
+    validate: typeof validate;
+    execute: typeof execute;
+    subscribe: typeof subscribe;
+    contextFactory: () => unknown;
+    schema: GraphQLSchema;
+  };
   type EnvelopedRoot = { execute(args: ExecutionArgs): unknown; subscribe(args: ExecutionArgs): unknown };
   const ws = useServer(
     {
@@ -356,8 +375,8 @@ export async function createServer(options: ServerOptions): Promise<AccordServer
           req: ctx.extra.request,
           socket: ctx.extra.socket,
           params: payload,
-        });
-        let document;
+        }) as EnvelopedPhases;
+        let document: DocumentNode;
         try {
           document = enveloped.parse(payload.query);
         } catch (error) {

@@ -160,7 +160,7 @@ function main() {
   // 3. Every event handled with its exact signature
   const problems = [];
   for (const name of CONTRACTS) {
-    const section = body.split(/\n  - kind: /).find((part) => new RegExp(`\\n    name: ${name}\\n`).test(part));
+    const section = body.split(/\n {2}- kind: /).find((part) => new RegExp(`\\n    name: ${name}\\n`).test(part));
     if (!section) {
       problems.push(`no data source named ${name}`);
       continue;

@@ -47,7 +47,7 @@ import {
 
 /** The deal under `dealKey`, or null (logged) when this market never created it. */
 function loadDeal(dealKey: Bytes, event: ethereum.Event): Deal | null {
-  let deal = Deal.load(dealKey);
+  const deal = Deal.load(dealKey);
   if (deal == null) {
     log.warning("{} for unknown deal {} (tx {}, log {})", [
       "DealMarket event",
@@ -67,13 +67,13 @@ function touch(deal: Deal, event: ethereum.Event): void {
 
 export function handleDealCreated(event: DealCreatedEvent): void {
   // The terms arrive flattened: DealTerms without the two indexed parties.
-  let pricing = event.params.pricing;
-  let timeouts = event.params.timeouts;
+  const pricing = event.params.pricing;
+  const timeouts = event.params.timeouts;
 
   ensureAccount(event.params.jobCreator);
   ensureAccount(event.params.resourceProvider);
 
-  let deal = new Deal(event.params.dealKey);
+  const deal = new Deal(event.params.dealKey);
   deal.cid = cidV0(event.params.dealId);
   deal.dealId = event.params.dealId;
   deal.market = event.address;
@@ -107,9 +107,9 @@ export function handleDealCreated(event: DealCreatedEvent): void {
 }
 
 export function handlePartyAgreed(event: PartyAgreedEvent): void {
-  let deal = loadDeal(event.params.dealKey, event);
+  const deal = loadDeal(event.params.dealKey, event);
   if (deal == null) return;
-  let party = event.params.party;
+  const party = event.params.party;
   if (party.equals(deal.jobCreator)) deal.jobCreatorAgreed = true;
   else if (party.equals(deal.resourceProvider)) deal.resourceProviderAgreed = true;
   touch(deal, event);
@@ -117,7 +117,7 @@ export function handlePartyAgreed(event: PartyAgreedEvent): void {
 }
 
 export function handleDealStateChange(event: DealStateChangeEvent): void {
-  let index = event.params.state;
+  const index = event.params.state;
   if (!isEnumIndex(AGREEMENT_STATES, index)) {
     log.error("DealStateChange with unknown state {} (tx {})", [
       index.toString(),
@@ -125,8 +125,8 @@ export function handleDealStateChange(event: DealStateChangeEvent): void {
     ]);
     return;
   }
-  let state = AGREEMENT_STATES[index];
-  let deal = loadDeal(event.params.dealKey, event);
+  const state = AGREEMENT_STATES[index];
+  const deal = loadDeal(event.params.dealKey, event);
   if (deal == null) return;
 
   deal.state = state;
@@ -142,7 +142,7 @@ export function handleDealStateChange(event: DealStateChangeEvent): void {
   deal.save();
 
   if (isMediationOutcome(index)) {
-    let mediation = Mediation.load(deal.id);
+    const mediation = Mediation.load(deal.id);
     if (mediation != null) {
       mediation.outcome = state;
       mediation.decidedAt = event.block.timestamp;
@@ -151,7 +151,7 @@ export function handleDealStateChange(event: DealStateChangeEvent): void {
     }
   }
 
-  let change = new DealStateChange(eventId(event));
+  const change = new DealStateChange(eventId(event));
   change.deal = deal.id;
   change.state = state;
   change.stateIndex = index;
@@ -162,10 +162,10 @@ export function handleDealStateChange(event: DealStateChangeEvent): void {
 }
 
 export function handleResultAdded(event: ResultAddedEvent): void {
-  let deal = loadDeal(event.params.dealKey, event);
+  const deal = loadDeal(event.params.dealKey, event);
   if (deal == null) return;
-  let instructionCount = event.params.instructionCount;
-  let jobCost = deal.instructionPrice.times(instructionCount);
+  const instructionCount = event.params.instructionCount;
+  const jobCost = deal.instructionPrice.times(instructionCount);
 
   deal.instructionCount = instructionCount;
   deal.resultsId = event.params.resultsId;
@@ -173,7 +173,7 @@ export function handleResultAdded(event: ResultAddedEvent): void {
   deal.save();
 
   if (Result.load(deal.id) != null) return; // immutable; a deal has one result
-  let result = new Result(deal.id);
+  const result = new Result(deal.id);
   result.deal = deal.id;
   result.resourceProvider = deal.resourceProvider;
   result.resultsId = event.params.resultsId;
@@ -192,12 +192,12 @@ export function handleResultAdded(event: ResultAddedEvent): void {
  * their 64 bytes; the remainder is taken over the big-endian digest byte by byte (count <= MAX_MEDIATORS = 32).
  */
 export function drawIndex(blockHash: Bytes, key: Bytes, count: i32): i32 {
-  let encoded = ethereum.encode(
+  const encoded = ethereum.encode(
     ethereum.Value.fromTuple(
       changetype<ethereum.Tuple>([ethereum.Value.fromFixedBytes(blockHash), ethereum.Value.fromFixedBytes(key)]),
     ),
   )!;
-  let digest = crypto.keccak256(encoded);
+  const digest = crypto.keccak256(encoded);
   let remainder: i32 = 0;
   for (let i = 0; i < digest.length; i++) remainder = (remainder * 256 + (digest[i] as i32)) % count;
   return remainder;
@@ -209,9 +209,9 @@ export function drawIndex(blockHash: Bytes, key: Bytes, count: i32): i32 {
  * dispute was requested stays.
  */
 export function handleMediationRequested(event: MediationRequestedEvent): void {
-  let deal = loadDeal(event.params.dealKey, event);
+  const deal = loadDeal(event.params.dealKey, event);
   if (deal == null) return;
-  let mediators = deal.mediators;
+  const mediators = deal.mediators;
   if (mediators.length == 0) {
     log.error("MediationRequested for deal {}, which names no mediators (tx {})", [
       deal.id.toHexString(),
@@ -219,8 +219,8 @@ export function handleMediationRequested(event: MediationRequestedEvent): void {
     ]);
     return;
   }
-  let index = drawIndex(event.block.hash, event.params.dealKey, mediators.length);
-  let mediator = mediators[index];
+  const index = drawIndex(event.block.hash, event.params.dealKey, mediators.length);
+  const mediator = mediators[index];
 
   deal.mediator = mediator;
   touch(deal, event);
@@ -246,9 +246,9 @@ export function handleMediationRequested(event: MediationRequestedEvent): void {
 
 /** drawMediator fixed the draw on chain. The event names the mediator the market computed; it wins. */
 export function handleMediatorDrawn(event: MediatorDrawnEvent): void {
-  let deal = loadDeal(event.params.dealKey, event);
+  const deal = loadDeal(event.params.dealKey, event);
   if (deal == null) return;
-  let mediation = Mediation.load(deal.id);
+  const mediation = Mediation.load(deal.id);
   if (mediation == null) {
     log.warning("MediatorDrawn for deal {}, which has no mediation (tx {})", [
       deal.id.toHexString(),
@@ -256,7 +256,7 @@ export function handleMediatorDrawn(event: MediatorDrawnEvent): void {
     ]);
     return;
   }
-  let mediator: Bytes = event.params.mediator;
+  const mediator: Bytes = event.params.mediator;
   if (!mediation.mediator.equals(mediator)) {
     log.warning("MediatorDrawn names {}, the mapping drew {} (deal {})", [
       mediator.toHexString(),
@@ -270,7 +270,7 @@ export function handleMediatorDrawn(event: MediatorDrawnEvent): void {
   mediation.save();
 
   // (A nullable Bytes is tested for truth: `== null` would call Bytes' overloaded `==`.)
-  let current = deal.mediator;
+  const current = deal.mediator;
   let changed = true;
   if (current) changed = !current.equals(mediator);
   if (changed) {
@@ -289,14 +289,14 @@ export function handlePayment(event: PaymentEvent): void {
     ]);
     return;
   }
-  let deal = loadDeal(event.params.dealKey, event);
+  const deal = loadDeal(event.params.dealKey, event);
   if (deal == null) return;
 
-  let reason = PAYMENT_REASONS[event.params.reason];
-  let directionIndex = event.params.direction;
-  let direction = PAYMENT_DIRECTIONS[directionIndex];
-  let payee: Bytes = event.params.payee;
-  let amount = event.params.amount;
+  const reason = PAYMENT_REASONS[event.params.reason];
+  const directionIndex = event.params.direction;
+  const direction = PAYMENT_DIRECTIONS[directionIndex];
+  const payee: Bytes = event.params.payee;
+  const amount = event.params.amount;
 
   // Whose escrow the funds came from or went into.
   let owner: Bytes = payee; // PaidIn, Refunded
@@ -307,7 +307,7 @@ export function handlePayment(event: PaymentEvent): void {
     owner = payee.equals(deal.jobCreator) ? deal.resourceProvider : deal.jobCreator;
   }
 
-  let account = loadOrNewAccount(owner);
+  const account = loadOrNewAccount(owner);
   if (directionIndex == DIRECTION_PAID_IN) {
     account.escrowBalance = account.escrowBalance.plus(amount);
     account.totalPaidIn = account.totalPaidIn.plus(amount);
@@ -320,7 +320,7 @@ export function handlePayment(event: PaymentEvent): void {
       account.save();
     } else {
       account.save();
-      let recipient = loadOrNewAccount(payee);
+      const recipient = loadOrNewAccount(payee);
       recipient.totalReceived = recipient.totalReceived.plus(amount);
       recipient.save();
     }
@@ -329,7 +329,7 @@ export function handlePayment(event: PaymentEvent): void {
   touch(deal, event);
   deal.save();
 
-  let payment = new Payment(eventId(event));
+  const payment = new Payment(eventId(event));
   payment.deal = deal.id;
   payment.payee = payee;
   payment.account = owner;
@@ -343,13 +343,13 @@ export function handlePayment(event: PaymentEvent): void {
 }
 
 export function handlePayoutDeferred(event: PayoutDeferredEvent): void {
-  let account = loadOrNewAccount(event.params.account);
+  const account = loadOrNewAccount(event.params.account);
   account.deferredPayout = account.deferredPayout.plus(event.params.amount);
   account.save();
 }
 
 export function handleWithdrawn(event: WithdrawnEvent): void {
-  let account = loadOrNewAccount(event.params.account);
+  const account = loadOrNewAccount(event.params.account);
   account.deferredPayout = account.deferredPayout.minus(event.params.amount);
   account.save();
 }

@@ -18,7 +18,7 @@ import { SERVICE_TYPES, cidV0, ensureAccount } from "./shared";
 
 /** Sets roles, rolesBitmap and the is* flags from a bitmap (bit i = ServiceType i). */
 function applyRoles(service: Service, bitmap: i32): void {
-  let roles = new Array<string>();
+  const roles = new Array<string>();
   for (let i = 0; i < SERVICE_TYPES.length; i++) {
     if ((bitmap & (1 << i)) != 0) roles.push(SERVICE_TYPES[i]);
   }
@@ -37,7 +37,7 @@ function touch(service: Service, event: ethereum.Event): void {
 }
 
 function loadService(account: Bytes, event: ethereum.Event): Service | null {
-  let service = Service.load(account);
+  const service = Service.load(account);
   if (service == null) {
     log.warning("ServiceRegistry role event for unregistered account {} (tx {})", [
       account.toHexString(),
@@ -48,7 +48,7 @@ function loadService(account: Bytes, event: ethereum.Event): Service | null {
 }
 
 export function handleServiceRegistered(event: ServiceRegisteredEvent): void {
-  let address = event.params.account;
+  const address = event.params.account;
   ensureAccount(address);
 
   let service = Service.load(address);
@@ -67,11 +67,11 @@ export function handleServiceRegistered(event: ServiceRegisteredEvent): void {
 }
 
 export function handleServiceRoleAdded(event: ServiceRoleAddedEvent): void {
-  let service = loadService(event.params.account, event);
+  const service = loadService(event.params.account, event);
   if (service == null) return;
-  let role = event.params.role;
+  const role = event.params.role;
   if (role < 0 || role >= SERVICE_TYPES.length) return;
-  let bitmap = service.rolesBitmap | (1 << role);
+  const bitmap = service.rolesBitmap | (1 << role);
   if (bitmap == service.rolesBitmap) return; // already set by ServiceRegistered
   applyRoles(service, bitmap);
   touch(service, event);
@@ -79,11 +79,11 @@ export function handleServiceRoleAdded(event: ServiceRoleAddedEvent): void {
 }
 
 export function handleServiceRoleRemoved(event: ServiceRoleRemovedEvent): void {
-  let service = loadService(event.params.account, event);
+  const service = loadService(event.params.account, event);
   if (service == null) return;
-  let role = event.params.role;
+  const role = event.params.role;
   if (role < 0 || role >= SERVICE_TYPES.length) return;
-  let bitmap = service.rolesBitmap & ~(1 << role);
+  const bitmap = service.rolesBitmap & ~(1 << role);
   if (bitmap == service.rolesBitmap) return; // already cleared by ServiceRegistered
   applyRoles(service, bitmap);
   touch(service, event);
@@ -91,7 +91,7 @@ export function handleServiceRoleRemoved(event: ServiceRoleRemovedEvent): void {
 }
 
 export function handleServiceUnregistered(event: ServiceUnregisteredEvent): void {
-  let service = loadService(event.params.account, event);
+  const service = loadService(event.params.account, event);
   if (service == null) return;
   applyRoles(service, 0);
   service.registered = false;

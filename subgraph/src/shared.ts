@@ -96,13 +96,13 @@ export function loadOrNewAccount(address: Bytes): Account {
 /** Saves a zero account for `address` unless one exists. */
 export function ensureAccount(address: Bytes): void {
   if (Account.load(address) != null) return;
-  let account = loadOrNewAccount(address);
+  const account = loadOrNewAccount(address);
   account.save();
 }
 
 /** Address[] as Bytes[] (entity fields of type [Bytes!]!). */
 export function addressesToBytes(addresses: Array<Address>): Array<Bytes> {
-  let out = new Array<Bytes>(addresses.length);
+  const out = new Array<Bytes>(addresses.length);
   for (let i = 0; i < addresses.length; i++) out[i] = addresses[i];
   return out;
 }

@@ -4,7 +4,7 @@
 import { expect } from "chai";
 import hre from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import { BrowserProvider, MaxUint256, TypedDataEncoder, Wallet, type Eip1193Provider } from "ethers";
+import { BrowserProvider, MaxUint256, TypedDataEncoder, Wallet } from "ethers";
 import { AccordError, AgreementState, cidToBytes32, dealKey, getDealId, type Deal } from "../../src/model";
 import {
   AccordClientError,
@@ -86,7 +86,7 @@ describe("clients: methods", function () {
       const f = await loadFixture(clientsFixture);
       // ethers' providers cache getTransactionCount for 250 ms; over an automining node the second
       // transaction would reuse the first one's nonce unless the client reads it uncached.
-      const provider = new BrowserProvider(hre.network.provider as unknown as Eip1193Provider);
+      const provider = new BrowserProvider(hre.network.provider);
       const wallet = Wallet.createRandom().connect(provider);
       await (await f.accounts.deployer.sendTransaction({ to: wallet.address, value: 10n ** 18n })).wait();
       await (await f.token.transfer(wallet.address, 1000n * TOKEN)).wait();

@@ -40,7 +40,10 @@ function sample(): AccordDeployment {
 }
 
 /** A provider stub on another chain. */
-const mainnetProvider = { getNetwork: async () => ({ chainId: 1n }) } as unknown as Provider;
+const mainnetProvider = { getNetwork: () => Promise.resolve({ chainId: 1n }) } as unknown as Provider;
+
+/** A deployment file's JSON, its fields loosely typed: the cases below break them on purpose. */
+type DeploymentJson = { [field: string]: unknown; contracts: Record<string, Record<string, unknown>> };
 
 describe("deployments", function () {
   let dir: string;
@@ -57,7 +60,7 @@ describe("deployments", function () {
     it("writes <dir>/<network>.json and reads it back normalized", async function () {
       const written = writeDeployment(sample(), { dir });
       expect(written).to.equal(path.join(dir, "unit.json"));
-      const json = JSON.parse(readFileSync(written, "utf8"));
+      const json = JSON.parse(readFileSync(written, "utf8")) as DeploymentJson;
       expect(Object.keys(json)).to.deep.equal(["chainId", "network", "deployedAt", "contracts"]);
       expect(json.contracts.DealMarket).to.deep.equal({
         address: "0x2222222222222222222222222222222222222222",
@@ -89,7 +92,7 @@ describe("deployments", function () {
       expect(notJson.field).to.equal("");
       expect(notJson.path).to.equal(file);
 
-      const cases: [(d: Record<string, any>) => void, string][] = [
+      const cases: [(d: DeploymentJson) => void, string][] = [
         [(d) => (d.contracts.DealMarket.address = "0x1234"), "contracts.DealMarket.address"],
         [
           (d) => (d.contracts.AccordToken.address = "0xAb5801a7D398351b8bE11C439e05C5B3259aeC9C"),
@@ -102,10 +105,10 @@ describe("deployments", function () {
         [(d) => (d.chainId = "31337"), "chainId"],
         [(d) => (d.network = ""), "network"],
         [(d) => (d.deployedAt = "yesterday"), "deployedAt"],
-        [(d) => (d.contracts = []), "contracts"],
+        [(d) => Object.assign(d, { contracts: [] }), "contracts"],
       ];
       for (const [mutate, field] of cases) {
-        const value = structuredClone(sample()) as Record<string, any>;
+        const value = structuredClone(sample()) as DeploymentJson;
         mutate(value);
         writeFileSync(file, JSON.stringify(value));
         const error = await expectError(loadDeployment(file), DeploymentFormatError);
@@ -116,7 +119,7 @@ describe("deployments", function () {
     });
 
     it("lower-case addresses are accepted and checksummed; extra contracts are kept", function () {
-      const value = structuredClone(sample()) as Record<string, any>;
+      const value = structuredClone(sample()) as DeploymentJson;
       value.contracts.DealMarket.address = "0xab5801a7d398351b8be11c439e05c5b3259aec9b";
       value.contracts.Extra = {
         address: `0x${"4".repeat(40)}`,

@@ -14,7 +14,7 @@ describe("clients: RegistryClient", function () {
     expect(rolesToBitmap("JobCreator")).to.equal(0b10000);
     expect(rolesToBitmap([ServiceType.ResourceProvider, "Directory"])).to.equal(0b1100);
     expect(bitmapToRoles(0b10101)).to.deep.equal(["Solver", "Directory", "JobCreator"]);
-    expect(() => rolesToBitmap(["Oracle" as never])).to.throw(UnknownEnumValueError);
+    expect(() => rolesToBitmap(["Oracle"] as never)).to.throw(UnknownEnumValueError);
     expect(() => rolesToBitmap(7 as never)).to.throw(AccordClientError);
     expect(metadataToBytes32(null)).to.equal(ZeroHash);
     expect(metadataToBytes32(METADATA_CID)).to.equal(cidToBytes32(METADATA_CID));

@@ -46,8 +46,8 @@ function runChild(args: string[], env: NodeJS.ProcessEnv): Child {
   let stderr = "";
   let markStarted: () => void;
   const started = new Promise<void>((resolve) => (markStarted = resolve));
-  child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => {
+  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on("data", (d: Buffer) => {
     stderr += d.toString();
     if (stderr.includes("backfill starting")) markStarted();
   });
@@ -63,13 +63,13 @@ function runChild(args: string[], env: NodeJS.ProcessEnv): Child {
 
 async function history(accord: Accord, deals: number): Promise<void> {
   const [, jc, rp, solver, m1] = accord.signers;
-  const addrs = await Promise.all([jc!, rp!, solver!, m1!].map((s) => s.getAddress()));
+  const addrs = await Promise.all([jc, rp, solver, m1].map((s) => s.getAddress()));
   for (let i = 0; i < deals; i++) {
-    const terms = makeTerms(addrs[0]!, addrs[1]!, addrs[2]!, [addrs[3]!], BigInt(i + 1));
+    const terms = makeTerms(addrs[0], addrs[1], addrs[2], [addrs[3]], BigInt(i + 1));
     const dealId = newDealId();
-    await (await accord.market.connect(jc!).agree(dealId, terms)).wait();
-    await (await accord.market.connect(rp!).agree(dealId, terms)).wait();
-    if (i % 3 === 0) await (await accord.market.connect(rp!).addResult(dealId, terms, dealId, BigInt(i))).wait();
+    await (await accord.market.connect(jc).agree(dealId, terms)).wait();
+    await (await accord.market.connect(rp).agree(dealId, terms)).wait();
+    if (i % 3 === 0) await (await accord.market.connect(rp).addResult(dealId, terms, dealId, BigInt(i))).wait();
   }
 }
 
@@ -164,7 +164,7 @@ describe("indexer: crash safety (kill -9 a child indexer)", function () {
           checkpoints.filter((c) => c > accord.deployment.dealMarket.blockNumber && c < head).length,
           String(checkpoints),
         ).to.be.greaterThan(0);
-        for (let i = 1; i < checkpoints.length; i++) expect(checkpoints[i]!).to.be.at.least(checkpoints[i - 1]!);
+        for (let i = 1; i < checkpoints.length; i++) expect(checkpoints[i]).to.be.at.least(checkpoints[i - 1]);
 
         const store = await openStore(storeOptions);
         try {
@@ -180,9 +180,10 @@ describe("indexer: crash safety (kill -9 a child indexer)", function () {
           fs.rmSync(`${storeOptions.dataDir}.lock`, { force: true });
         }
       }
-      // eslint-disable-next-line no-console
-      if (process.env.ACCORD_TEST_VERBOSE)
+      if (process.env.ACCORD_TEST_VERBOSE) {
+        // eslint-disable-next-line no-console -- diagnostics, only with ACCORD_TEST_VERBOSE
         console.log(`checkpoints at the kills: ${checkpoints.join(", ")} (head ${head})`);
+      }
     });
   }
 });

@@ -8,6 +8,7 @@
 import { expect } from "chai";
 import pino from "pino";
 import { createIndexer, LogDecoder, type EntityRecord, type Indexer, type SqlStore } from "../../src/indexer";
+import type { EntityChange } from "../../src/indexer/store/writer";
 import { dealKey } from "../../src/model/deal-key";
 import { createServer, type AccordServer } from "../../src/server/server";
 import { deployAccord, ethers, headBlock, startRpcServer, type Accord, type RpcServer } from "./helpers/chain";
@@ -36,8 +37,8 @@ describe("indexer: entity parity with the contracts", function () {
   let followerCleanup: () => Promise<void>;
   let store: SqlStore;
   let expected: Expected;
-  const batches: { entity: string; id: string; block: number }[][] = [];
-  const iterated: { entity: string; id: string; block: number }[][] = [];
+  const batches: EntityChange[][] = [];
+  const iterated: EntityChange[][] = [];
   const counted = { events: 0, blocks: 0 };
 
   before(async () => {
@@ -54,7 +55,7 @@ describe("indexer: entity parity with the contracts", function () {
       logger: silent,
       metrics: { events: { inc: (n = 1) => (counted.events += n) }, blocks: { inc: (n = 1) => (counted.blocks += n) } },
     });
-    follower.on("batch", (changes) => batches.push(changes));
+    follower.on("batch", (changes: EntityChange[]) => batches.push(changes));
     void (async () => {
       for await (const changes of follower.changes()) iterated.push(changes);
     })();
@@ -131,8 +132,9 @@ describe("indexer: entity parity with the contracts", function () {
     let deferred = 0n;
     let accountEscrow = 0n;
     for (const a of await all(store, "Account")) {
-      const onChain = await accord.market.deferredPayouts(a.id as string);
-      expect(a.deferredPayout, `deferred payout of ${a.id}`).to.equal(onChain);
+      const account = a.id as string;
+      const onChain = await accord.market.deferredPayouts(account);
+      expect(a.deferredPayout, `deferred payout of ${account}`).to.equal(onChain);
       deferred += onChain;
       accountEscrow += a.escrowBalance as bigint;
     }
@@ -232,13 +234,13 @@ describe("indexer: entity parity with the contracts", function () {
         const parties = [d.terms.members.jobCreator.toLowerCase(), d.terms.members.resourceProvider.toLowerCase()];
         for (const p of payments) expect(parties, `${d.path}: payment ${p.id}`).to.include(p.account.id);
       }
-      const [squatter, real] = byCid.deals as Record<string, unknown>[];
-      expect(squatter!.state).to.equal("TimeoutAgree");
-      expect(squatter!.mediation).to.equal(null);
-      expect(squatter!.mediator).to.equal(null);
-      expect(real!.state).to.equal("ResultsChecked");
-      expect(real!.mediator).to.equal(onChainMediator.toLowerCase());
-      expect(real!.mediation).to.deep.include({
+      const [squatter, real] = byCid.deals;
+      expect(squatter.state).to.equal("TimeoutAgree");
+      expect(squatter.mediation).to.equal(null);
+      expect(squatter.mediator).to.equal(null);
+      expect(real.state).to.equal("ResultsChecked");
+      expect(real.mediator).to.equal(onChainMediator.toLowerCase());
+      expect(real.mediation).to.deep.include({
         mediator: onChainMediator.toLowerCase(),
         drawCount: 2,
         drawFixed: true,
@@ -247,7 +249,7 @@ describe("indexer: entity parity with the contracts", function () {
       for (const k of ["payments", "stateChanges"]) {
         const ids = (d: Record<string, unknown>) => (d[k] as { id: string }[]).map((x) => x.id);
         expect(
-          ids(squatter!).filter((id) => ids(real!).includes(id)),
+          ids(squatter).filter((id) => ids(real).includes(id)),
           k,
         ).to.deep.equal([]);
       }
@@ -289,17 +291,17 @@ describe("indexer: entity parity with the contracts", function () {
       expect(service.metadata).to.equal(onChain.metadata.toLowerCase());
       expect(service.url).to.equal(onChain.url);
     }
-    const user = scenario.serviceAccounts[3]!;
+    const user = scenario.serviceAccounts[3];
     const versions = (await store.versions("Service")).filter((v) => v.record.id === user);
     expect(versions.map((v) => v.record.rolesBitmap)).to.deep.equal([3, 25, 0, 4]);
     expect(new Set(versions.map((v) => v.record.registeredAt)).size, "registeredAt is the first registration").to.equal(
       1,
     );
-    expect(versions[2]!.record).to.include({ registered: false, url: "https://two.example/ünïcode" });
+    expect(versions[2].record).to.include({ registered: false, url: "https://two.example/ünïcode" });
   });
 
   it("keeps history: a deal read as of earlier blocks shows its earlier states", async () => {
-    const d = scenario.deals[0]!;
+    const d = scenario.deals[0];
     const changes = await store.find({
       entity: "DealStateChange",
       where: { deal: d.key },
@@ -316,7 +318,7 @@ describe("indexer: entity parity with the contracts", function () {
       expect(asOf.state).to.equal(change.state);
       expect(asOf.updatedAtBlock).to.equal(change.blockNumber);
     }
-    expect(await store.get("Deal", d.key, Number(changes[0]!.blockNumber) - 1)).to.equal(null);
+    expect(await store.get("Deal", d.key, Number(changes[0].blockNumber) - 1)).to.equal(null);
   });
 
   it("emitted a change for every entity version it wrote, as events and through changes(); counted events and blocks", async () => {
@@ -367,7 +369,7 @@ describe("indexer: entity parity with the contracts", function () {
     });
   }
 
-  it("decodes with the hand-written decoders exactly what ethers' Interface decodes", async () => {
+  it("decodes with the hand-written decoders exactly what ethers' Interface decodes", () => {
     const decoder = new LogDecoder({
       dealMarket: accord.deployment.dealMarket.address,
       serviceRegistry: accord.deployment.serviceRegistry.address,

@@ -33,32 +33,32 @@ async function openDeal(accord: Accord, seed: bigint): Promise<string> {
   const [, jc, rp, solver, m1] = accord.signers;
   const dealId = newDealId();
   const terms = makeTerms(
-    await jc!.getAddress(),
-    await rp!.getAddress(),
-    await solver!.getAddress(),
-    [await m1!.getAddress()],
+    await jc.getAddress(),
+    await rp.getAddress(),
+    await solver.getAddress(),
+    [await m1.getAddress()],
     seed,
   );
-  await (await accord.market.connect(jc!).agree(dealId, terms)).wait();
+  await (await accord.market.connect(jc).agree(dealId, terms)).wait();
   return dealId;
 }
 
 /** The key of a deal of the job creator and provider these tests use (signers 1 and 2). */
 async function keyOf(accord: Accord, dealId: string): Promise<string> {
   const [, jc, rp] = accord.signers;
-  return dealKey(dealId, await jc!.getAddress(), await rp!.getAddress());
+  return dealKey(dealId, await jc.getAddress(), await rp.getAddress());
 }
 
 async function agreeSecond(accord: Accord, dealId: string, seed: bigint): Promise<void> {
   const [, jc, rp, solver, m1] = accord.signers;
   const terms = makeTerms(
-    await jc!.getAddress(),
-    await rp!.getAddress(),
-    await solver!.getAddress(),
-    [await m1!.getAddress()],
+    await jc.getAddress(),
+    await rp.getAddress(),
+    await solver.getAddress(),
+    [await m1.getAddress()],
     seed,
   );
-  await (await accord.market.connect(rp!).agree(dealId, terms)).wait();
+  await (await accord.market.connect(rp).agree(dealId, terms)).wait();
 }
 
 async function freshDigest(rpc: RpcServer, accord: Accord, kind = pglite): Promise<{ full: string; head: string }> {
@@ -170,21 +170,15 @@ describe("indexer: reorgs", function () {
       });
       await follower.start();
       const [, jc, rp, solver, m1, m2, m3] = accord.signers;
-      const mediators = await Promise.all([m1!, m2!, m3!].map((s) => s.getAddress()));
-      const terms = makeTerms(
-        await jc!.getAddress(),
-        await rp!.getAddress(),
-        await solver!.getAddress(),
-        mediators,
-        30n,
-      );
+      const mediators = await Promise.all([m1, m2, m3].map((s) => s.getAddress()));
+      const terms = makeTerms(await jc.getAddress(), await rp.getAddress(), await solver.getAddress(), mediators, 30n);
       const dealId = newDealId();
       const key = await keyOf(accord, dealId);
-      await (await accord.market.connect(jc!).agree(dealId, terms)).wait();
-      await (await accord.market.connect(rp!).agree(dealId, terms)).wait();
-      await (await accord.market.connect(rp!).addResult(dealId, terms, dealId, 4n)).wait();
+      await (await accord.market.connect(jc).agree(dealId, terms)).wait();
+      await (await accord.market.connect(rp).agree(dealId, terms)).wait();
+      await (await accord.market.connect(rp).addResult(dealId, terms, dealId, 4n)).wait();
       const check = async (): Promise<string> => {
-        const receipt = (await (await accord.market.connect(jc!).checkResult(dealId, terms, 4n)).wait())!;
+        const receipt = (await (await accord.market.connect(jc).checkResult(dealId, terms, 4n)).wait())!;
         await mine(1); // the draw needs its block's hash
         await follower!.waitForBlock(await headBlock());
         const mediation = (await store.get("Mediation", key))!;

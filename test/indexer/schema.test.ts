@@ -55,7 +55,7 @@ describe("indexer schema metadata", () => {
       column: undefined,
     });
     expect(deal.field("result")).to.include({ derivedFrom: "deal", list: false });
-    expect(deal.columns[0]!.name).to.equal("id");
+    expect(deal.columns[0].name).to.equal("id");
     expect(deal.columns.some((c) => c.derivedFrom)).to.equal(false);
     expect(deal.field("createdAtBlock")!.column).to.equal("created_at_block");
     // A deal is referenced by its key (Bytes), its CID is a filterable text field.

@@ -528,7 +528,7 @@ for (const kind of STORE_KINDS) {
         expect(await find("Deal", { jobCreator_: { escrowBalance: 500 } }, { block: 12 })).to.have.length(3);
         expect(await find("Deal", { jobCreator_: { escrowBalance: 500 } })).to.have.length(0);
         const rows = await store.find({ entity: "Account", where: { id: A1 }, block: 10 });
-        expect(rows[0]!.escrowBalance).to.equal(500n);
+        expect(rows[0].escrowBalance).to.equal(500n);
         expect(await find("Deal", { _change_block: { number_gte: 20 } })).to.deep.equal(["deal-beta", "deal-gamma"]);
       });
 
@@ -542,8 +542,8 @@ for (const kind of STORE_KINDS) {
           mediator: null,
           jobCreator: A1,
         });
-        expect(d!.mediators).to.deep.equal([M1, M2]);
-        expect(Object.keys(d!)).to.not.include("payments");
+        expect(d.mediators).to.deep.equal([M1, M2]);
+        expect(Object.keys(d)).to.not.include("payments");
       });
 
       it("first defaults to 100 and may not exceed 1000", async () => {
@@ -604,15 +604,15 @@ for (const kind of STORE_KINDS) {
         expect(e.field).to.equal("jobCreator");
         e = await expectReject(store.find({ entity: "Deal", where: { state: "Sideways" } }), InvalidFilterValueError);
         expect(e.field).to.equal("state");
-        e = await expectReject(store.find({ entity: "Deal", where: { isOpen: "yes" } }), InvalidFilterValueError);
-        e = await expectReject(store.find({ entity: "Deal", where: { escrow_in: "1" } }), InvalidFilterValueError);
-        e = await expectReject(store.find({ entity: "Deal", where: { or: { escrow: 1 } } }), InvalidFilterValueError);
+        await expectReject(store.find({ entity: "Deal", where: { isOpen: "yes" } }), InvalidFilterValueError);
+        await expectReject(store.find({ entity: "Deal", where: { escrow_in: "1" } }), InvalidFilterValueError);
+        await expectReject(store.find({ entity: "Deal", where: { or: { escrow: 1 } } }), InvalidFilterValueError);
         e = await expectReject(store.find({ entity: "Deal", orderBy: "nope" }), UnknownFieldError);
         expect(e.field).to.equal("nope");
-        e = await expectReject(store.find({ entity: "Deal", orderBy: "payments" }), QueryArgumentError);
-        e = await expectReject(store.find({ entity: "Deal", orderBy: "mediators" }), QueryArgumentError);
-        e = await expectReject(store.find({ entity: "Payment", orderBy: "deal__nope" }), UnknownFieldError);
-        e = await expectReject(store.find({ entity: "Deal", orderDirection: "up" as "asc" }), QueryArgumentError);
+        await expectReject(store.find({ entity: "Deal", orderBy: "payments" }), QueryArgumentError);
+        await expectReject(store.find({ entity: "Deal", orderBy: "mediators" }), QueryArgumentError);
+        await expectReject(store.find({ entity: "Payment", orderBy: "deal__nope" }), UnknownFieldError);
+        await expectReject(store.find({ entity: "Deal", orderDirection: "up" as "asc" }), QueryArgumentError);
         await expectReject(store.get("Account", "not-hex"), InvalidFilterValueError);
       });
 

@@ -44,7 +44,9 @@ function cmp(a: EntityValue, b: unknown): number {
   if (typeof a === "number" && typeof b === "number") return a - b;
   if (typeof a === "boolean") return Number(a) - Number(b);
   const x = String(a);
-  const y = String(b);
+  // A filter value compared here is a scalar (a list value is compared element by element, in eq).
+  const scalar = b as string | number | boolean;
+  const y = String(scalar);
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
@@ -84,15 +86,15 @@ export class FakeStore implements SpyStore {
     return this.cp;
   }
 
-  async blockHashes(fromBlock: number): Promise<Map<number, string>> {
-    return new Map([...this.hashes].filter(([n]) => n >= fromBlock));
+  blockHashes(fromBlock: number): Promise<Map<number, string>> {
+    return Promise.resolve(new Map([...this.hashes].filter(([n]) => n >= fromBlock)));
   }
 
   // ---- StoreReader ----
 
-  async checkpoint(): Promise<Checkpoint | null> {
+  checkpoint(): Promise<Checkpoint | null> {
     this.calls.push({ method: "checkpoint", args: undefined });
-    return this.cp;
+    return Promise.resolve(this.cp);
   }
 
   async get(entity: string, id: string, block?: number): Promise<EntityRecord | null> {

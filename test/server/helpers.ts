@@ -251,7 +251,7 @@ export function marketStore(): FakeStore {
  */
 export async function marketSqlStore(
   kind: "pglite" | "postgres" = "pglite",
-): Promise<{ spy: Recorder; sql: SqlStore; close(): Promise<void> }> {
+): Promise<{ spy: Recorder; sql: SqlStore; close: () => Promise<void> }> {
   const sql =
     kind === "postgres"
       ? await openStore({
@@ -275,12 +275,12 @@ export async function marketSqlStore(
 
 export interface Backend {
   name: string;
-  open(): Promise<{ store: SpyStore; close(): Promise<void> }>;
+  open(): Promise<{ store: SpyStore; close: () => Promise<void> }>;
 }
 
 /** The stores the API tests run against: the fake store, the SQL store on PGlite, and on PostgreSQL with DATABASE_URL. */
 export const BACKENDS: Backend[] = [
-  { name: "fake store", open: async () => ({ store: marketStore(), close: async () => {} }) },
+  { name: "fake store", open: () => Promise.resolve({ store: marketStore(), close: () => Promise.resolve() }) },
   {
     name: "PGlite store",
     open: async () => {
@@ -307,18 +307,36 @@ export interface TestServer {
   server: AccordServer;
   store: SpyStore;
   registry: Registry;
-  gql(query: string, variables?: Record<string, unknown>): Promise<GqlResponse>;
+  /** Posts a query; `T` is the shape of the `data` it selects (unknown unless the test says). */
+  gql<T = unknown>(query: string, variables?: Record<string, unknown>): Promise<GqlResponse<T>>;
   close(): Promise<void>;
 }
 
-export interface GqlResponse {
-  status: number;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  data?: any;
-  errors?: { message: string; extensions?: Record<string, unknown>; path?: (string | number)[] }[];
+export interface GqlError {
+  message: string;
+  extensions?: Record<string, unknown>;
+  path?: (string | number)[];
 }
 
-export async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<GqlResponse> {
+/** A GraphQL response body: `T` is the shape of `data`, as the test's selection set determines it. */
+export interface GqlResult<T = unknown> {
+  data?: T;
+  errors?: GqlError[];
+}
+
+/** A GraphQL response over HTTP: its status and its body. */
+export interface GqlResponse<T = unknown> extends GqlResult<T> {
+  status: number;
+}
+
+/** Rows selected as `{ id }`. */
+export type IdRows = { id: string }[];
+
+export async function post<T = unknown>(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<GqlResponse<T>> {
   const response = await fetch(url, {
     method: "POST",
     headers: {
@@ -329,9 +347,9 @@ export async function post(url: string, body: unknown, headers: Record<string, s
     body: typeof body === "string" ? body : JSON.stringify(body),
   });
   const text = await response.text();
-  let parsed: Omit<GqlResponse, "status"> = {};
+  let parsed: GqlResult<T>;
   try {
-    parsed = JSON.parse(text);
+    parsed = JSON.parse(text) as GqlResult<T>;
   } catch {
     parsed = { errors: [{ message: `non-JSON response: ${text.slice(0, 200)}` }] };
   }
@@ -353,7 +371,7 @@ export async function startServer(options: Partial<ServerOptions> & { store?: Sp
     server,
     store,
     registry,
-    gql: (query, variables) => post(server.url, { query, variables }),
+    gql: <T>(query: string, variables?: Record<string, unknown>) => post<T>(server.url, { query, variables }),
     close: () => server.close(),
   };
 }

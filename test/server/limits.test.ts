@@ -2,8 +2,8 @@
 // the next query normally.
 
 import { expect } from "chai";
-import { getIntrospectionQuery } from "graphql";
-import { D1, D2, D3, post, startServer, type GqlResponse, type TestServer } from "./helpers";
+import { getIntrospectionQuery, type IntrospectionQuery } from "graphql";
+import { D1, D2, D3, post, startServer, type GqlResponse, type IdRows, type TestServer } from "./helpers";
 
 describe("server: limits and bad queries", function () {
   let t: TestServer;
@@ -16,15 +16,19 @@ describe("server: limits and bad queries", function () {
   });
 
   /** Sends `bad`, expects an error matching `message`, then checks a good query still works. */
-  async function rejects(bad: () => Promise<GqlResponse>, message: RegExp, code?: string): Promise<GqlResponse> {
+  async function rejects(
+    bad: () => Promise<GqlResponse<{ deals?: unknown } | null>>,
+    message: RegExp,
+    code?: string,
+  ): Promise<GqlResponse> {
     const r = await bad();
     expect(r.errors, `expected an error for a bad query, got ${JSON.stringify(r)}`).to.be.an("array").that.is.not.empty;
     expect(r.errors![0].message).to.match(message);
     if (code) expect(r.errors![0].extensions?.code).to.equal(code);
     expect(r.data?.deals ?? undefined).to.equal(undefined);
-    const next = await t.gql("{ deals { id } }");
+    const next = await t.gql<{ deals: IdRows }>("{ deals { id } }");
     expect(next.status).to.equal(200);
-    expect(next.data.deals.map((d: { id: string }) => d.id)).to.deep.equal([D1, D2, D3]);
+    expect(next.data!.deals.map((d) => d.id)).to.deep.equal([D1, D2, D3]);
     return r;
   }
 
@@ -143,8 +147,8 @@ describe("server: limits and bad queries", function () {
     const r = await t.gql(`{ deals(first: 1) { ...F0 } } ${frags} fragment F40 on Deal { id }`);
     expect(Date.now() - started).to.be.below(5000);
     expect(r.status).to.be.oneOf([200, 400]);
-    const next = await t.gql("{ deals { id } }");
-    expect(next.data.deals).to.have.length(3);
+    const next = await t.gql<{ deals: IdRows }>("{ deals { id } }");
+    expect(next.data!.deals).to.have.length(3);
   });
 
   it("times out slow queries and carries on", async () => {
@@ -155,8 +159,8 @@ describe("server: limits and bad queries", function () {
       expect(r.errors![0].message).to.equal("Query timed out");
       expect(r.errors![0].extensions?.code).to.equal("TIMEOUT");
       slow.store.delayMs = 0;
-      const next = await slow.gql("{ deals { id } }");
-      expect(next.data.deals).to.have.length(3);
+      const next = await slow.gql<{ deals: IdRows }>("{ deals { id } }");
+      expect(next.data!.deals).to.have.length(3);
     } finally {
       await slow.close();
     }
@@ -194,8 +198,8 @@ describe("server: limits and bad queries", function () {
     // Braces inside strings and comments do not count.
     const strings = await t.gql(`{ deals(where: {cid_not: "${"{".repeat(100)}"}) { id } } # ${"{".repeat(100)}`);
     expect(strings.errors).to.equal(undefined);
-    const next = await t.gql("{ deals { id } }");
-    expect(next.data.deals).to.have.length(3);
+    const next = await t.gql<{ deals: IdRows }>("{ deals { id } }");
+    expect(next.data!.deals).to.have.length(3);
   });
 
   it("is read-only: mutations fail validation", async () => {
@@ -210,9 +214,9 @@ describe("server: limits and bad queries", function () {
   });
 
   it("allows introspection (the full standard query), but not deep introspection bombs", async () => {
-    const r = await t.gql(getIntrospectionQuery());
+    const r = await t.gql<IntrospectionQuery>(getIntrospectionQuery());
     expect(r.errors).to.equal(undefined);
-    expect(r.data.__schema.queryType.name).to.equal("Query");
+    expect(r.data!.__schema.queryType.name).to.equal("Query");
     const bomb =
       "{ __schema { types { fields { type { fields { type { fields { type { fields { name } } } } } } } } } }";
     await rejects(() => t.gql(bomb), /Introspection query too deep/, "QUERY_TOO_DEEP");
@@ -222,7 +226,7 @@ describe("server: limits and bad queries", function () {
     const r = await post(t.server.url, '{"query": "{ deals { id } }"');
     expect(r.status).to.equal(400);
     expect(r.errors).to.be.an("array").that.is.not.empty;
-    const next = await t.gql("{ deals { id } }");
-    expect(next.data.deals).to.have.length(3);
+    const next = await t.gql<{ deals: IdRows }>("{ deals { id } }");
+    expect(next.data!.deals).to.have.length(3);
   });
 });

@@ -26,10 +26,7 @@ describe("server: operations", function () {
     t = await startServer({
       registry,
       maxHeadLag: 5,
-      headLag: async () => {
-        if (lagFails) throw new Error("rpc down");
-        return lag;
-      },
+      headLag: () => (lagFails ? Promise.reject(new Error("rpc down")) : Promise.resolve(lag)),
     });
   });
   after(async () => {
@@ -50,7 +47,7 @@ describe("server: operations", function () {
     lag = 6;
     r = await get(`${t.server.origin}/ready`);
     expect(r.status).to.equal(503);
-    expect(JSON.parse(r.text).ready).to.equal(false);
+    expect((JSON.parse(r.text) as { ready: boolean }).ready).to.equal(false);
     lagFails = true;
     r = await get(`${t.server.origin}/ready`);
     expect(r.status).to.equal(503);

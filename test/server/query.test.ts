@@ -21,6 +21,7 @@ import {
   deal,
   model,
   startServer,
+  type IdRows,
   type TestServer,
 } from "./helpers";
 
@@ -40,7 +41,7 @@ for (const backend of BACKENDS)
     });
     beforeEach(() => t.store.resetCalls());
 
-    const ids = (rows: { id: string }[]): string[] => rows.map((r) => r.id);
+    const ids = (rows: IdRows): string[] => rows.map((r) => r.id);
 
     describe("filters reach the store", () => {
       const dealId1 = deal(D1, 10).dealId as string;
@@ -113,10 +114,10 @@ for (const backend of BACKENDS)
       ];
       for (const [literal, where, expected] of cases) {
         it(`deals(where: ${literal})`, async () => {
-          const r = await t.gql(`{ deals(where: ${literal}) { id } }`);
+          const r = await t.gql<{ deals: IdRows }>(`{ deals(where: ${literal}) { id } }`);
           expect(r.errors, JSON.stringify(r.errors)).to.equal(undefined);
           expect(t.store.finds("Deal")).to.deep.equal([{ entity: "Deal", where, first: 100, skip: 0, block: 13 }]);
-          expect(ids(r.data.deals)).to.deep.equal(expected);
+          expect(ids(r.data!.deals)).to.deep.equal(expected);
         });
       }
 
@@ -144,7 +145,7 @@ for (const backend of BACKENDS)
       ];
       for (const [literal, expected] of serviceCases) {
         it(`services(where: ${literal})`, async () => {
-          const r = await t.gql(`{ services(where: ${literal}) { id } }`);
+          const r = await t.gql<{ services: IdRows }>(`{ services(where: ${literal}) { id } }`);
           expect(r.errors, JSON.stringify(r.errors)).to.equal(undefined);
           const [query] = t.store.finds("Service");
           expect(Object.keys(query.where!)).to.include(
@@ -153,17 +154,17 @@ for (const backend of BACKENDS)
               .split(":")[0]
               .replace(/_nocase$/, (m) => (m && literal.includes("roles") ? "" : m)),
           );
-          expect(ids(r.data.services)).to.deep.equal(expected);
+          expect(ids(r.data!.services)).to.deep.equal(expected);
         });
       }
 
       it("references to Bytes ids (a deal's key) filter as Bytes, typed String as in graph-node", async () => {
-        const r = await t.gql(
+        const r = await t.gql<{ payments: { id: string; amount: string }[]; p2: IdRows }>(
           `{ payments(where: {deal: "${D1.toUpperCase().replace("0X", "0x")}", amount_gte: "100"}) { id amount } p2: payments(where: {deal_starts_with: "0xD2"}) { id } }`,
         );
         expect(r.errors).to.equal(undefined);
-        expect(r.data.payments.map((p: { amount: string }) => p.amount)).to.deep.equal(["1000"]);
-        expect(r.data.p2).to.deep.equal([]);
+        expect(r.data!.payments.map((p) => p.amount)).to.deep.equal(["1000"]);
+        expect(r.data!.p2).to.deep.equal([]);
         expect(t.store.finds("Payment")[0].where).to.deep.equal({ deal: D1, amount_gte: 100n });
         expect(t.store.finds("Payment")[1].where).to.deep.equal({ deal_starts_with: "0xd2" });
         const bad = await t.gql(`{ payments(where: {deal: "${CID1}"}) { id } }`);
@@ -171,11 +172,11 @@ for (const backend of BACKENDS)
       });
 
       it("two records of one CID are two deals: each with its own parties, states and payments", async () => {
-        const r = await t.gql(`{ deals(where: {cid: "${CID1}"}) {
+        const r = await t.gql<{ deals: unknown }>(`{ deals(where: {cid: "${CID1}"}) {
           id cid dealId jobCreator { id } resourceProvider { id } state stateChanges { state } payments { amount }
         } }`);
         expect(r.errors).to.equal(undefined);
-        expect(r.data.deals).to.deep.equal([
+        expect(r.data!.deals).to.deep.equal([
           {
             id: D1,
             cid: CID1,
@@ -200,12 +201,12 @@ for (const backend of BACKENDS)
       });
 
       it("takes filters from variables, parsed the same way", async () => {
-        const r = await t.gql("query($w: Deal_filter) { deals(where: $w) { id } }", {
+        const r = await t.gql<{ deals: IdRows }>("query($w: Deal_filter) { deals(where: $w) { id } }", {
           w: { instructionPrice_gt: "100", jobCreator: A2.toUpperCase().replace("0X", "0x") },
         });
         expect(r.errors).to.equal(undefined);
         expect(t.store.finds("Deal")[0].where).to.deep.equal({ instructionPrice_gt: 100n, jobCreator: A2 });
-        expect(ids(r.data.deals)).to.deep.equal([D2]);
+        expect(ids(r.data!.deals)).to.deep.equal([D2]);
       });
 
       it("rejects `or` beside column filters, as graph-node does", async () => {
@@ -219,35 +220,37 @@ for (const backend of BACKENDS)
 
     describe("ordering and pagination", () => {
       it("passes orderBy/orderDirection and orders", async () => {
-        const r = await t.gql("{ deals(orderBy: instructionPrice, orderDirection: desc) { id } }");
-        expect(ids(r.data.deals)).to.deep.equal([D2, D1, D3]);
+        const r = await t.gql<{ deals: IdRows }>("{ deals(orderBy: instructionPrice, orderDirection: desc) { id } }");
+        expect(ids(r.data!.deals)).to.deep.equal([D2, D1, D3]);
         expect(t.store.finds("Deal")[0]).to.deep.include({ orderBy: "instructionPrice", orderDirection: "desc" });
-        const asc = await t.gql("{ deals(orderBy: instructionPrice) { id } }");
-        expect(ids(asc.data.deals)).to.deep.equal([D3, D1, D2]);
+        const asc = await t.gql<{ deals: IdRows }>("{ deals(orderBy: instructionPrice) { id } }");
+        expect(ids(asc.data!.deals)).to.deep.equal([D3, D1, D2]);
       });
 
       it("passes child orderBy (field__child) through", async () => {
-        const r = await t.gql("{ deals(orderBy: resourceProvider__escrowBalance, orderDirection: asc) { id } }");
+        const r = await t.gql<{ deals: IdRows }>(
+          "{ deals(orderBy: resourceProvider__escrowBalance, orderDirection: asc) { id } }",
+        );
         expect(r.errors).to.equal(undefined);
         expect(t.store.finds("Deal")[0].orderBy).to.equal("resourceProvider__escrowBalance");
-        expect(ids(r.data.deals)[0]).to.equal(D3);
+        expect(ids(r.data!.deals)[0]).to.equal(D3);
       });
 
       it("leaves the default order (by id) to the store", async () => {
-        const r = await t.gql("{ deals { id } }");
+        const r = await t.gql<{ deals: IdRows }>("{ deals { id } }");
         const [query] = t.store.finds("Deal");
         expect(query).not.to.have.property("orderBy");
         expect(query).not.to.have.property("orderDirection");
-        expect(ids(r.data.deals)).to.deep.equal([D1, D2, D3]);
+        expect(ids(r.data!.deals)).to.deep.equal([D1, D2, D3]);
       });
 
       it("passes first and skip", async () => {
-        const r = await t.gql(
+        const r = await t.gql<{ deals: IdRows; none: IdRows; max: IdRows }>(
           "{ deals(first: 2, skip: 1) { id } none: deals(first: 0) { id } max: deals(first: 1000, skip: 5000) { id } }",
         );
         expect(r.errors).to.equal(undefined);
-        expect(ids(r.data.deals)).to.deep.equal([D2, D3]);
-        expect(r.data.none).to.deep.equal([]);
+        expect(ids(r.data!.deals)).to.deep.equal([D2, D3]);
+        expect(r.data!.none).to.deep.equal([]);
         expect(t.store.finds("Deal").map((q: EntityQuery) => [q.first, q.skip])).to.deep.equal([
           [2, 1],
           [0, 0],
@@ -282,12 +285,12 @@ for (const backend of BACKENDS)
       });
 
       it("time-travels with block: {number}, references and derived fields at the same block", async () => {
-        const r = await t.gql(`{
+        const r = await t.gql<{ deals: unknown; latest: unknown }>(`{
         deals(block: {number: 10}) { id state resourceProvider { escrowBalance } stateChanges { state } }
         latest: deal(id: "${D1}") { state resourceProvider { escrowBalance } stateChanges { state } }
       }`);
         expect(r.errors).to.equal(undefined);
-        expect(r.data.deals).to.deep.equal([
+        expect(r.data!.deals).to.deep.equal([
           {
             id: D1,
             state: "DealNegotiating",
@@ -295,7 +298,7 @@ for (const backend of BACKENDS)
             stateChanges: [{ state: "DealNegotiating" }],
           },
         ]);
-        expect(r.data.latest).to.deep.equal({
+        expect(r.data!.latest).to.deep.equal({
           state: "DealAgreed",
           resourceProvider: { escrowBalance: "1010" },
           stateChanges: [{ state: "DealNegotiating" }, { state: "DealAgreed" }],
@@ -307,9 +310,9 @@ for (const backend of BACKENDS)
       });
 
       it("time-travels with block: {hash}", async () => {
-        const r = await t.gql(`{ deals(block: {hash: "${HASH(11)}"}) { id } }`);
+        const r = await t.gql<{ deals: IdRows }>(`{ deals(block: {hash: "${HASH(11)}"}) { id } }`);
         expect(r.errors).to.equal(undefined);
-        expect(ids(r.data.deals)).to.deep.equal([D1, D2]);
+        expect(ids(r.data!.deals)).to.deep.equal([D1, D2]);
         expect(t.store.finds("Deal")[0].block).to.equal(11);
         const unknown = await t.gql(`{ deals(block: {hash: "${HASH(99)}"}) { id } }`);
         expect(unknown.errors![0].message).to.match(/no block with that hash/);
@@ -328,8 +331,10 @@ for (const backend of BACKENDS)
 
     describe("_meta", () => {
       it("reports the latest block, the deployment and indexing errors", async () => {
-        const r = await t.gql("{ _meta { block { number hash timestamp parentHash } deployment hasIndexingErrors } }");
-        expect(r.data._meta).to.deep.equal({
+        const r = await t.gql<{ _meta: unknown }>(
+          "{ _meta { block { number hash timestamp parentHash } deployment hasIndexingErrors } }",
+        );
+        expect(r.data!._meta).to.deep.equal({
           block: { number: 13, hash: HASH(13), timestamp: 1_700_000_013, parentHash: null },
           deployment: "QmTestDeployment",
           hasIndexingErrors: false,
@@ -337,22 +342,22 @@ for (const backend of BACKENDS)
       });
 
       it("reports a requested block (hash null for a number, as graph-node)", async () => {
-        const r = await t.gql(
+        const r = await t.gql<{ a: { block: unknown }; b: { block: unknown } }>(
           `{ a: _meta(block: {number: 11}) { block { number hash timestamp } } b: _meta(block: {hash: "${HASH(
             12,
           )}"}) { block { number hash } } }`,
         );
-        expect(r.data.a.block).to.deep.equal({ number: 11, hash: null, timestamp: null });
-        expect(r.data.b.block).to.deep.equal({ number: 12, hash: HASH(12) });
+        expect(r.data!.a.block).to.deep.equal({ number: 11, hash: null, timestamp: null });
+        expect(r.data!.b.block).to.deep.equal({ number: 12, hash: HASH(12) });
       });
     });
 
     describe("entities, references and derived fields", () => {
       it("returns scalars in The Graph's JSON forms", async () => {
-        const r = await t.gql(
+        const r = await t.gql<{ deal: unknown }>(
           `{ deal(id: "${D1}") { id cid dealId instructionPrice stateIndex isOpen state mediators agreedAt mediator createdAtBlock } }`,
         );
-        expect(r.data.deal).to.deep.equal({
+        expect(r.data!.deal).to.deep.equal({
           id: D1,
           cid: CID1,
           dealId: deal(D1, 10).dealId,
@@ -373,7 +378,7 @@ for (const backend of BACKENDS)
       });
 
       it("resolves references, and derived fields with their own arguments", async () => {
-        const r = await t.gql(`{ deal(id: "${D1}") {
+        const r = await t.gql<{ deal: unknown }>(`{ deal(id: "${D1}") {
         jobCreator { id service { url roles } }
         stateChanges(orderBy: stateIndex, orderDirection: desc) { state }
         payments(where: {amount_gt: "100"}) { amount account { id } }
@@ -381,7 +386,7 @@ for (const backend of BACKENDS)
         mediation { id }
       } }`);
         expect(r.errors).to.equal(undefined);
-        expect(r.data.deal).to.deep.equal({
+        expect(r.data!.deal).to.deep.equal({
           jobCreator: { id: A1, service: { url: "https://solver.example/api", roles: ["Solver", "Mediator"] } },
           stateChanges: [{ state: "DealAgreed" }, { state: "DealNegotiating" }],
           payments: [{ amount: "1000", account: { id: A1 } }],
@@ -409,14 +414,11 @@ for (const backend of BACKENDS)
       });
 
       it("batches reference lookups into one id_in query per entity and block", async () => {
-        const r = await t.gql("{ deals { jobCreator { id } resourceProvider { id } } }");
+        const r = await t.gql<{ deals: { jobCreator: { id: string }; resourceProvider: { id: string } }[] }>(
+          "{ deals { jobCreator { id } resourceProvider { id } } }",
+        );
         expect(r.errors).to.equal(undefined);
-        expect(
-          r.data.deals.map((d: { jobCreator: { id: string }; resourceProvider: { id: string } }) => [
-            d.jobCreator.id,
-            d.resourceProvider.id,
-          ]),
-        ).to.deep.equal([
+        expect(r.data!.deals.map((d) => [d.jobCreator.id, d.resourceProvider.id])).to.deep.equal([
           [A1, A2],
           [A2, A1],
           [A1, A3],
@@ -428,13 +430,13 @@ for (const backend of BACKENDS)
       });
 
       it("looks up Bytes ids case-insensitively and names a malformed id", async () => {
-        const r = await t.gql(
+        const r = await t.gql<{ account: unknown }>(
           `{ account(id: "0x${A1.slice(
             2,
           ).toUpperCase()}") { id dealsAsJobCreator(orderBy: instructionPrice) { id } service { isSolver } } }`,
         );
         expect(r.errors).to.equal(undefined);
-        expect(r.data.account).to.deep.equal({
+        expect(r.data!.account).to.deep.equal({
           id: A1,
           dealsAsJobCreator: [{ id: D3 }, { id: D1 }],
           service: { isSolver: true },
@@ -443,16 +445,16 @@ for (const backend of BACKENDS)
         expect(bad.errors![0].message).to.equal(
           'Invalid value for argument "id" of account: "zz" is not a Bytes id (0x-prefixed hex of whole bytes)',
         );
-        const missing = await t.gql(`{ deal(id: "0x${"00".repeat(32)}") { id } }`);
+        const missing = await t.gql<{ deal: unknown }>(`{ deal(id: "0x${"00".repeat(32)}") { id } }`);
         expect(missing.errors).to.equal(undefined);
-        expect(missing.data.deal).to.equal(null);
+        expect(missing.data!.deal).to.equal(null);
         // A deal is found by its key; its CID is a field (deals(where: {cid})), not an id.
         const byCid = await t.gql(`{ deal(id: "${CID1}") { id } }`);
         expect(byCid.errors![0].message).to.equal(
           `Invalid value for argument "id" of deal: "${CID1}" is not a Bytes id (0x-prefixed hex of whole bytes)`,
         );
-        const upper = await t.gql(`{ deal(id: "${D3.toUpperCase().replace("0X", "0x")}") { id } }`);
-        expect(upper.data.deal).to.deep.equal({ id: D3 });
+        const upper = await t.gql<{ deal: unknown }>(`{ deal(id: "${D3.toUpperCase().replace("0X", "0x")}") { id } }`);
+        expect(upper.data!.deal).to.deep.equal({ id: D3 });
       });
     });
 
@@ -472,9 +474,11 @@ for (const backend of BACKENDS)
         try {
           const denied = await erring.gql("{ deals { id } }");
           expect(denied.errors![0].message).to.equal("indexing_error");
-          const allowed = await erring.gql("{ deals(subgraphError: allow) { id } _meta { hasIndexingErrors } }");
+          const allowed = await erring.gql<{ _meta: { hasIndexingErrors: boolean } }>(
+            "{ deals(subgraphError: allow) { id } _meta { hasIndexingErrors } }",
+          );
           expect(allowed.errors).to.equal(undefined);
-          expect(allowed.data._meta.hasIndexingErrors).to.equal(true);
+          expect(allowed.data!._meta.hasIndexingErrors).to.equal(true);
         } finally {
           await erring.close();
         }
@@ -488,8 +492,8 @@ for (const backend of BACKENDS)
         } finally {
           t.store.failWith = undefined;
         }
-        const next = await t.gql("{ deals { id } }");
-        expect(ids(next.data.deals)).to.deep.equal([D1, D2, D3]);
+        const next = await t.gql<{ deals: IdRows }>("{ deals { id } }");
+        expect(ids(next.data!.deals)).to.deep.equal([D1, D2, D3]);
       });
     });
   });

@@ -77,14 +77,14 @@ describe("server: generated schema", () => {
 
   it("gives single and collection fields graph-node's arguments and defaults", () => {
     const deal = queryField("deal");
-    expect(deal.args.map((a) => `${a.name}: ${a.type}`)).to.deep.equal([
+    expect(deal.args.map((a) => `${a.name}: ${String(a.type)}`)).to.deep.equal([
       "id: ID!",
       "block: Block_height",
       "subgraphError: _SubgraphErrorPolicy_!",
     ]);
     expect(String(deal.type)).to.equal("Deal");
     const deals = queryField("deals");
-    expect(deals.args.map((a) => `${a.name}: ${a.type}`)).to.deep.equal([
+    expect(deals.args.map((a) => `${a.name}: ${String(a.type)}`)).to.deep.equal([
       "skip: Int",
       "first: Int",
       "orderBy: Deal_orderBy",
@@ -103,7 +103,7 @@ describe("server: generated schema", () => {
     const deal = schema.getType("Deal");
     if (!isObjectType(deal)) throw new Error("Deal");
     const stateChanges = deal.getFields().stateChanges;
-    expect(stateChanges.args.map((a) => `${a.name}: ${a.type}`)).to.deep.equal([
+    expect(stateChanges.args.map((a) => `${a.name}: ${String(a.type)}`)).to.deep.equal([
       "skip: Int",
       "first: Int",
       "orderBy: DealStateChange_orderBy",
@@ -210,13 +210,13 @@ describe("server: generated schema", () => {
     for (const scalar of ["BigInt", "BigDecimal", "Bytes", "Int8"]) expect(schema.getType(scalar), scalar).to.exist;
     const height = schema.getType("Block_height");
     if (!isInputObjectType(height)) throw new Error("Block_height");
-    expect(Object.entries(height.getFields()).map(([k, v]) => `${k}: ${v.type}`)).to.deep.equal([
+    expect(Object.entries(height.getFields()).map(([k, v]) => `${k}: ${String(v.type)}`)).to.deep.equal([
       "hash: Bytes",
       "number: Int",
       "number_gte: Int",
     ]);
     const meta = queryField("_meta");
-    expect(meta.args.map((a) => `${a.name}: ${a.type}`)).to.deep.equal(["block: Block_height"]);
+    expect(meta.args.map((a) => `${a.name}: ${String(a.type)}`)).to.deep.equal(["block: Block_height"]);
     const metaType = getNamedType(meta.type);
     if (!isObjectType(metaType)) throw new Error("_Meta_");
     expect(Object.keys(metaType.getFields())).to.deep.equal(["block", "deployment", "hasIndexingErrors"]);

@@ -20,19 +20,21 @@ import {
   marketStore,
   startServer,
   type FixtureBatch,
+  type GqlResult,
+  type IdRows,
   type TestServer,
 } from "./helpers";
 
 const D4 = dealKey(0xd4);
 
-interface SseEvent {
+/** One server-sent event: a `next` carries a GraphQL result (`T` the shape of its data), `complete` none. */
+interface SseEvent<T> {
   event: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  data: any;
+  data?: GqlResult<T>;
 }
 
 /** A GraphQL-over-SSE subscription (yoga's distinct-connections mode). */
-async function sse(url: string, query: string, variables?: Record<string, unknown>) {
+async function sse<T = unknown>(url: string, query: string, variables?: Record<string, unknown>) {
   const controller = new AbortController();
   const response = await fetch(url, {
     method: "POST",
@@ -45,7 +47,7 @@ async function sse(url: string, query: string, variables?: Record<string, unknow
   const decoder = new TextDecoder();
   let buffer = "";
   return {
-    async next(timeoutMs = 5000): Promise<SseEvent> {
+    async next(timeoutMs = 5000): Promise<SseEvent<T>> {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const end = buffer.indexOf("\n\n");
@@ -63,7 +65,7 @@ async function sse(url: string, query: string, variables?: Record<string, unknow
             .filter((l) => l.startsWith("data:"))
             .map((l) => l.slice(5).trim())
             .join("\n");
-          return { event, data: data ? JSON.parse(data) : undefined };
+          return { event, data: data ? (JSON.parse(data) as GqlResult<T>) : undefined };
         }
         const remaining = deadline - Date.now();
         if (remaining <= 0) throw new Error("no SSE event in time");
@@ -79,6 +81,13 @@ async function sse(url: string, query: string, variables?: Record<string, unknow
       controller.abort();
     },
   };
+}
+
+/** The next result of a graphql-ws subscription (whose iterator types its return value `any`). */
+async function nextResult<T>(it: AsyncIterator<T, unknown, unknown>): Promise<T> {
+  const r = await it.next();
+  if (r.done) throw new Error("the subscription ended");
+  return r.value;
 }
 
 async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
@@ -127,7 +136,7 @@ describe("server: subscriptions", function () {
   });
 
   it("pushes matching entities over SSE when a committed batch touches them", async () => {
-    const sub = await sse(
+    const sub = await sse<{ deals: unknown }>(
       t.server.url,
       "subscription { deals(where: {isOpen: true}, orderBy: instructionPrice) { id state instructionPrice jobCreator { id escrowBalance } } }",
     );
@@ -151,7 +160,7 @@ describe("server: subscriptions", function () {
       });
       const first = await sub.next();
       expect(first.event).to.equal("next");
-      expect(first.data.data.deals).to.deep.equal([
+      expect(first.data!.data!.deals).to.deep.equal([
         { id: D4, state: "DealNegotiating", instructionPrice: "7", jobCreator: { id: A1, escrowBalance: "2020" } },
       ]);
       // A batch touching only non-matching deals pushes nothing; the next push is the following match.
@@ -171,7 +180,7 @@ describe("server: subscriptions", function () {
       });
       await commit({ set: [["Deal", deal(D4, 14, { instructionPrice: 8n, state: "DealAgreed", stateIndex: 1 })]] });
       const second = await sub.next();
-      expect(second.data.data.deals).to.deep.equal([
+      expect(second.data!.data!.deals).to.deep.equal([
         { id: D4, state: "DealAgreed", instructionPrice: "8", jobCreator: { id: A1, escrowBalance: "2020" } },
       ]);
       expect(b14).to.equal(14);
@@ -203,8 +212,8 @@ describe("server: subscriptions", function () {
           ],
         ],
       });
-      const { value } = await it.next();
-      expect(value!.data!.dealChanged).to.deep.equal({
+      const value = await nextResult(it);
+      expect(value.data!.dealChanged).to.deep.equal({
         id: D1,
         state: "ResultsSubmitted",
         resourceProvider: { id: A2 },
@@ -220,18 +229,18 @@ describe("server: subscriptions", function () {
       query: "subscription { deals(where: {state: DealNegotiating}, initial: true) { id state } }",
     });
     try {
-      const snapshot = await it.next();
-      expect(snapshot.value!.data!.deals.map((d: { id: string }) => d.id)).to.deep.equal([D3]);
+      const snapshot = await nextResult(it);
+      expect(snapshot.data!.deals.map((d) => d.id)).to.deep.equal([D3]);
       await commit({ set: [["Deal", deal(D4, 14, { state: "DealNegotiating", stateIndex: 0 })]] });
-      const next = await it.next();
-      expect(next.value!.data!.deals).to.deep.equal([{ id: D4, state: "DealNegotiating" }]);
+      const next = await nextResult(it);
+      expect(next.data!.deals).to.deep.equal([{ id: D4, state: "DealNegotiating" }]);
     } finally {
       await it.return?.();
     }
   });
 
   it("reports entities leaving a filter and removals on entityChanged", async () => {
-    const sub = await sse(
+    const sub = await sse<{ entityChanged: unknown }>(
       t.server.url,
       'subscription { entityChanged(entity: "Deal", where: {isOpen: true}) { entity id block exists matches matchedBefore } }',
     );
@@ -241,7 +250,7 @@ describe("server: subscriptions", function () {
         set: [["Deal", deal(D1, 10, { isOpen: false, state: "ResultsAccepted", stateIndex: 3 })]],
       });
       const closed = await sub.next();
-      expect(closed.data.data.entityChanged).to.deep.equal({
+      expect(closed.data!.data!.entityChanged).to.deep.equal({
         entity: "Deal",
         id: D1,
         block: closedAt,
@@ -251,7 +260,7 @@ describe("server: subscriptions", function () {
       });
       const removedAt = await commit({ remove: [["Deal", D3]] });
       const removed = await sub.next();
-      expect(removed.data.data.entityChanged).to.deep.equal({
+      expect(removed.data!.data!.entityChanged).to.deep.equal({
         entity: "Deal",
         id: D3,
         block: removedAt,
@@ -276,7 +285,7 @@ describe("server: subscriptions", function () {
       });
       const createdAt = await commit({ set: [["Deal", deal(dealKey(0xd5), 20)]] });
       const created = await sub.next();
-      expect(created.data.data.entityChanged).to.deep.equal({
+      expect(created.data!.data!.entityChanged).to.deep.equal({
         entity: "Deal",
         id: dealKey(0xd5),
         block: createdAt,
@@ -312,7 +321,7 @@ describe("server: subscriptions", function () {
       });
       const event = await sub.next();
       sub.close();
-      expect(event.data.errors?.[0]?.message, `${query} → ${JSON.stringify(event)}`).to.match(message);
+      expect(event.data!.errors?.[0]?.message, `${query} → ${JSON.stringify(event)}`).to.match(message);
     }
     const wsBad = ws.iterate({ query: "subscription { deals(where: {isOpen: true, or: [{stateIndex: 1}]}) { id } }" });
     await wsBad.next().then(
@@ -326,8 +335,8 @@ describe("server: subscriptions", function () {
 
   it("runs queries over WebSocket too", async () => {
     const it = ws.iterate<{ deal: { id: string } }>({ query: `{ deal(id: "${D4}") { id } }` });
-    const { value } = await it.next();
-    expect(value!.data!.deal).to.deep.equal({ id: D4 });
+    const value = await nextResult(it);
+    expect(value.data!.deal).to.deep.equal({ id: D4 });
   });
 });
 
@@ -337,12 +346,15 @@ describe("server: change feeds", function () {
     const feed = new MemoryChangeFeed();
     const t = await startServer({ store, changes: feed.iterable() });
     try {
-      const sub = await sse(t.server.url, "subscription { dealChanged { id instructionPrice } }");
+      const sub = await sse<{ dealChanged: unknown }>(
+        t.server.url,
+        "subscription { dealChanged { id instructionPrice } }",
+      );
       await until(() => t.server.api.hub.size === 1, "the subscription");
       applyFake(store, [{ block: 14, set: [["Deal", deal(D4, 14, { instructionPrice: 42n })]] }]);
       feed.publish([{ entity: "Deal", id: D4, block: 14 }]);
       const event = await sub.next();
-      expect(event.data.data.dealChanged).to.deep.equal({ id: D4, instructionPrice: "42" });
+      expect(event.data!.data!.dealChanged).to.deep.equal({ id: D4, instructionPrice: "42" });
       // Batches for other entities are ignored; the server's close ends the stream.
       feed.publish([{ entity: "Account", id: A1, block: 14 }]);
       await t.close();
@@ -364,7 +376,7 @@ describe("server: change feeds", function () {
       store.failWith = new Error("database gone");
       feed.publish([{ entity: "Deal", id: D1, block: 13 }]);
       const event = await sub.next();
-      expect(event.data.errors[0].message).to.equal("Unexpected error.");
+      expect(event.data!.errors![0].message).to.equal("Unexpected error.");
       await until(() => t.server.api.hub.size === 0, "the failed subscription to be released");
       sub.close();
     } finally {
@@ -378,7 +390,7 @@ describe("server: change feeds", function () {
     const feed = new MemoryChangeFeed();
     const t = await startServer({ store, changes: feed });
     try {
-      const sub = await sse(t.server.url, "subscription { deals { id } }");
+      const sub = await sse<{ deals: IdRows }>(t.server.url, "subscription { deals { id } }");
       await until(() => t.server.api.hub.size === 1, "the subscription");
       store.delayMs = 200;
       // The first batch is being processed (slow store) while two more arrive: they are merged into one push.
@@ -387,9 +399,9 @@ describe("server: change feeds", function () {
       feed.publish([{ entity: "Deal", id: D2, block: 13 }]);
       feed.publish([{ entity: "Deal", id: D3, block: 13 }]);
       const first = await sub.next();
-      expect(first.data.data.deals.map((d: { id: string }) => d.id)).to.deep.equal([D1]);
+      expect(first.data!.data!.deals.map((d) => d.id)).to.deep.equal([D1]);
       const merged = await sub.next();
-      expect(merged.data.data.deals.map((d: { id: string }) => d.id)).to.deep.equal([D2, D3]);
+      expect(merged.data!.data!.deals.map((d) => d.id)).to.deep.equal([D2, D3]);
       expect(store.finds("Deal")).to.have.length(2);
       sub.close();
     } finally {

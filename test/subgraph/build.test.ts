@@ -81,10 +81,10 @@ describe("subgraph", function () {
 
     it("exports every handler the manifest template names from the file it names", function () {
       const template = fs.readFileSync(path.join(SUBGRAPH, "subgraph.template.yaml"), "utf8");
-      const dataSources = template.split(/\n  - kind: /).slice(1);
+      const dataSources = template.split(/\n {2}- kind: /).slice(1);
       expect(dataSources).to.have.length(DATA_SOURCES.length);
       for (const dataSource of dataSources) {
-        const file = /\n      file: \.\/src\/([\w-]+\.ts)/.exec(dataSource)?.[1];
+        const file = /\n {6}file: \.\/src\/([\w-]+\.ts)/.exec(dataSource)?.[1];
         expect(file, "mapping file of a data source").to.be.a("string");
         const source = sources.get(file as string);
         expect(source, `subgraph/src/${file}`).to.be.a("string");
@@ -119,7 +119,10 @@ describe("subgraph", function () {
         );
       }
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
-      if (process.env.ACCORD_VERBOSE) console.log(`      subgraph build: ${seconds}s`);
+      if (process.env.ACCORD_VERBOSE) {
+        // eslint-disable-next-line no-console -- timing diagnostics, only with ACCORD_VERBOSE
+        console.log(`      subgraph build: ${seconds}s`);
+      }
 
       for (const name of DATA_SOURCES) {
         const wasm = path.join(SUBGRAPH, "build", name, `${name}.wasm`);

@@ -1,10 +1,11 @@
 // Entity IDs: a deal's ID is its CIDv0 ("Qm…"): base58btc of the multihash 0x12 0x20 ‖ the bytes32 the contracts
 // carry (the sha256 digest inside the CID). Same for results and metadata CIDs.
 
-type Base58Module = typeof import("multiformats/bases/base58", { with: { "resolution-mode": "import" } });
+import type * as Base58Module from "multiformats/bases/base58" with { "resolution-mode": "import" };
+
 // multiformats is ESM-only but loadable with require() on Node >= 20.19 (its "module-sync" export).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { base58btc }: Base58Module = require("multiformats/bases/base58");
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a static import of ESM from this CommonJS build is an error (TS1479); require() keeps it synchronous
+const { base58btc } = require("multiformats/bases/base58") as typeof Base58Module;
 
 const cache = new Map<string, string>();
 const CACHE_MAX = 10_000;

@@ -198,7 +198,7 @@ export async function initPgliteDataDir(dataDir: string, options: PgliteInitOpti
 }
 
 export async function openPgliteDriver(options: PgliteDriverOptions): Promise<SqlDriver> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: PGlite (WebAssembly) loads only when no database URL is given
   const { PGlite } = require("@electric-sql/pglite") as typeof import("@electric-sql/pglite");
   const inMemory = options.dataDir.startsWith("memory://");
   let release = (): void => {};

@@ -95,7 +95,7 @@ export class ChainReader {
     ]);
     const b = block as RawBlock | null;
     return {
-      head: Number(head as string),
+      head: Number(head),
       header: b
         ? {
             number: Number(b.number),

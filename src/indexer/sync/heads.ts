@@ -12,6 +12,22 @@ export interface HeadWatcherOptions {
 }
 
 /** Emits "head" (block number) for every newHeads notification, "open" and "close". */
+/** What the node sends on a newHeads subscription: the eth_subscribe answer, then notifications. */
+type HeadsMessage = {
+  id?: number;
+  result?: unknown;
+  error?: { message?: string };
+  method?: string;
+  params?: { result?: { number?: string } };
+};
+
+/** A message's text: ws hands over a Buffer (its default binaryType), typed as any of its three forms. */
+function rawText(data: WebSocketType.RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString();
+  if (Array.isArray(data)) return Buffer.concat(data).toString();
+  return Buffer.from(data).toString();
+}
+
 export class HeadWatcher extends EventEmitter {
   private socket: WebSocketType | undefined;
   private stopped = false;
@@ -34,7 +50,7 @@ export class HeadWatcher extends EventEmitter {
 
   private connect(): void {
     if (this.stopped) return;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: ws loads only when following heads over a websocket
     const WebSocket = require("ws") as typeof WebSocketType;
     const socket = new WebSocket(this.url);
     this.socket = socket;
@@ -43,15 +59,9 @@ export class HeadWatcher extends EventEmitter {
       socket.send(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_subscribe", params: ["newHeads"] }));
     });
     socket.on("message", (data: WebSocketType.RawData) => {
-      let message: {
-        id?: number;
-        result?: unknown;
-        error?: { message?: string };
-        method?: string;
-        params?: { result?: { number?: string } };
-      };
+      let message: HeadsMessage;
       try {
-        message = JSON.parse(data.toString());
+        message = JSON.parse(rawText(data)) as HeadsMessage;
       } catch {
         return;
       }

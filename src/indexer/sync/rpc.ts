@@ -115,7 +115,7 @@ export class JsonRpcClient {
     for (let start = 0; start < calls.length; start += this.maxBatchSize) {
       const chunk = calls.slice(start, start + this.maxBatchSize);
       if (chunk.length === 1) {
-        results[start] = await this.call<T>(chunk[0]![0], chunk[0]![1]);
+        results[start] = await this.call<T>(chunk[0][0], chunk[0][1]);
         continue;
       }
       const firstId = this.nextId;
@@ -125,19 +125,19 @@ export class JsonRpcClient {
       if (!Array.isArray(response)) {
         const single = response as RpcResponse;
         if (single?.error)
-          throw new RpcError(chunk[0]![0], single.error.code, single.error.message ?? "error", single.error.data);
+          throw new RpcError(chunk[0][0], single.error.code, single.error.message ?? "error", single.error.data);
         throw new RpcTransportError("batch: the node did not answer with an array");
       }
       for (const item of response as RpcResponse[]) {
         const index = item.id - firstId;
         if (index < 0 || index >= chunk.length) continue;
         if (item.error) {
-          throw new RpcError(chunk[index]![0], item.error.code, item.error.message ?? "error", item.error.data);
+          throw new RpcError(chunk[index][0], item.error.code, item.error.message ?? "error", item.error.data);
         }
         results[start + index] = item.result as T;
       }
       for (let i = 0; i < chunk.length; i++) {
-        if (!(start + i in results)) throw new RpcTransportError(`batch: no answer for ${chunk[i]![0]}`);
+        if (!(start + i in results)) throw new RpcTransportError(`batch: no answer for ${chunk[i][0]}`);
       }
     }
     return results;

@@ -19,7 +19,7 @@ export interface RpcServer {
 /** Hardhat's JSON-RPC server over the in-process network (what `hardhat node` runs), on a free port. */
 export async function startRpcServer(): Promise<RpcServer> {
   const node = await startLocalNode({ provider: hre.network.provider, port: 0 });
-  return { url: node.url, wsUrl: node.url.replace(/^http/, "ws"), close: node.close };
+  return { url: node.url, wsUrl: node.url.replace(/^http/, "ws"), close: () => node.close() };
 }
 
 export interface Accord {
@@ -39,16 +39,14 @@ export interface Accord {
  */
 export async function deployAccord(options: { blacklistToken?: boolean } = {}): Promise<Accord> {
   const signers = await ethers.getSigners();
-  const owner = signers[0]!;
+  const owner = signers[0];
   let token: AccordToken;
   if (options.blacklistToken) {
     const mock = await (await ethers.getContractFactory("BlacklistERC20Mock")).deploy();
     await mock.mint(await owner.getAddress(), 10n ** 30n);
     token = mock as unknown as AccordToken;
   } else {
-    token = (await (
-      await ethers.getContractFactory("AccordToken")
-    ).deploy(await owner.getAddress(), 10n ** 30n)) as unknown as AccordToken;
+    token = await (await ethers.getContractFactory("AccordToken")).deploy(await owner.getAddress(), 10n ** 30n);
   }
   const market = (await (
     await ethers.getContractFactory("DealMarket")
@@ -63,9 +61,9 @@ export async function deployAccord(options: { blacklistToken?: boolean } = {}): 
     return { address: await c.getAddress(), blockNumber: receipt!.blockNumber, transactionHash: tx.hash };
   };
   const contracts = {
-    AccordToken: await entry(token as never),
-    DealMarket: await entry(market as never),
-    ServiceRegistry: await entry(registry as never),
+    AccordToken: await entry(token),
+    DealMarket: await entry(market),
+    ServiceRegistry: await entry(registry),
   };
   const chainId = Number((await ethers.provider.getNetwork()).chainId);
   const file = { chainId, network: "hardhat", deployedAt: new Date().toISOString(), contracts };
@@ -149,10 +147,8 @@ export async function signAgreement(
   });
 }
 
-let counter = 0;
 /** A fresh random bytes32 deal ID. */
 export function newDealId(): string {
-  counter++;
   return ethers.hexlify(ethers.randomBytes(32));
 }
 

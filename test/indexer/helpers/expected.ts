@@ -7,16 +7,15 @@ import { expect } from "chai";
 import type { TransactionReceipt } from "ethers";
 import type { EntityRecord } from "../../../src/indexer";
 import { mediatorDrawIndex } from "../../../src/model/deal-key";
+import type { DealPricingStructOutput, DealTimeoutsStructOutput } from "../../../typechain-types/contracts/DealMarket";
 import { ethers, type Accord } from "./chain";
+import type * as CidModule from "multiformats/cid" with { "resolution-mode": "import" };
+import type * as DigestModule from "multiformats/hashes/digest" with { "resolution-mode": "import" };
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { CID } = require("multiformats/cid") as typeof import("multiformats/cid", {
-  with: { "resolution-mode": "import" },
-});
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const Digest = require("multiformats/hashes/digest") as typeof import("multiformats/hashes/digest", {
-  with: { "resolution-mode": "import" },
-});
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- multiformats is ESM-only; a static import from this CommonJS build is an error (TS1479), require() keeps it synchronous
+const { CID } = require("multiformats/cid") as typeof CidModule;
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- same: ESM-only, loaded synchronously
+const Digest = require("multiformats/hashes/digest") as typeof DigestModule;
 
 export const STATES = [
   "DealNegotiating",
@@ -45,7 +44,10 @@ export async function expectedEntities(accord: Accord, receipts: TransactionRece
   const market = (await accord.market.getAddress()).toLowerCase();
   const registry = (await accord.registry.getAddress()).toLowerCase();
   const out: Expected = new Map(
-    ["Deal", "DealStateChange", "Result", "Mediation", "Payment", "Account", "Service"].map((e) => [e, new Map()]),
+    ["Deal", "DealStateChange", "Result", "Mediation", "Payment", "Account", "Service"].map((e) => [
+      e,
+      new Map<string, EntityRecord>(),
+    ]),
   );
   const put = (entity: string, record: EntityRecord) => out.get(entity)!.set(record.id as string, record);
   const get = (entity: string, id: string) => out.get(entity)!.get(id);
@@ -80,10 +82,10 @@ export async function expectedEntities(accord: Accord, receipts: TransactionRece
       case "DealCreated": {
         account(lower(a.jobCreator));
         account(lower(a.resourceProvider));
-        const [p, t] = [a.pricing, a.timeouts];
+        const [p, t] = [a.pricing as DealPricingStructOutput, a.timeouts as DealTimeoutsStructOutput];
         put("Deal", {
           id: lower(a.dealKey),
-          cid: cid(a.dealId),
+          cid: cid(a.dealId as string),
           dealId: lower(a.dealId),
           market,
           jobCreator: lower(a.jobCreator),
@@ -131,7 +133,7 @@ export async function expectedEntities(accord: Accord, receipts: TransactionRece
       case "DealStateChange": {
         const deal = dealOf();
         const index = Number(a.state);
-        const state = STATES[index]!;
+        const state = STATES[index];
         Object.assign(deal, { state, stateIndex: index, isOpen: [0, 1, 2, 4].includes(index) });
         if (state === "DealAgreed")
           Object.assign(deal, { agreedAt: ts, jobCreatorAgreed: true, resourceProviderAgreed: true });
@@ -151,21 +153,22 @@ export async function expectedEntities(accord: Accord, receipts: TransactionRece
       }
       case "ResultAdded": {
         const deal = dealOf();
-        const jobCost = (deal.instructionPrice as bigint) * (a.instructionCount as bigint);
+        const instructionCount = a.instructionCount as bigint;
+        const jobCost = (deal.instructionPrice as bigint) * instructionCount;
         put("Result", {
           id: deal.id,
           deal: deal.id,
           resourceProvider: deal.resourceProvider,
           resultsId: lower(a.resultsId),
-          resultsCid: cid(a.resultsId),
-          instructionCount: a.instructionCount,
+          resultsCid: cid(a.resultsId as string),
+          instructionCount,
           jobCost,
           resultsCollateral: (deal.resultsCollateralMultiple as bigint) * jobCost,
           blockNumber: bn,
           timestamp: ts,
           transactionHash: tx,
         });
-        Object.assign(deal, { instructionCount: a.instructionCount, resultsId: lower(a.resultsId) });
+        Object.assign(deal, { instructionCount, resultsId: lower(a.resultsId) });
         touch(deal);
         break;
       }
@@ -176,7 +179,7 @@ export async function expectedEntities(accord: Accord, receipts: TransactionRece
         const mediators = deal.mediators as string[];
         const index = mediatorDrawIndex(log.blockHash, deal.id as string, mediators.length);
         const draw = {
-          mediator: mediators[index]!,
+          mediator: mediators[index],
           mediatorIndex: index,
           drawBlock: a.drawBlock as bigint,
           drawBlockHash: log.blockHash.toLowerCase(),
@@ -215,7 +218,7 @@ export async function expectedEntities(accord: Accord, receipts: TransactionRece
       }
       case "Payment": {
         const deal = dealOf();
-        const direction = DIRECTIONS[Number(a.direction)]!;
+        const direction = DIRECTIONS[Number(a.direction)];
         const payee = lower(a.payee);
         const amount = a.amount as bigint;
         const owner =
@@ -232,7 +235,7 @@ export async function expectedEntities(accord: Accord, receipts: TransactionRece
           payee,
           account: owner,
           amount,
-          reason: REASONS[Number(a.reason)]!,
+          reason: REASONS[Number(a.reason)],
           direction,
           blockNumber: bn,
           timestamp: ts,
@@ -271,7 +274,7 @@ export async function expectedEntities(accord: Accord, receipts: TransactionRece
           account: who,
           ...roles(Number(a.roles)),
           metadata: lower(a.metadata),
-          metadataCid: cid(a.metadata),
+          metadataCid: cid(a.metadata as string),
           url: a.url as string,
           registered: true,
           registeredAt: previous ? previous.registeredAt : ts,

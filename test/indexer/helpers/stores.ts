@@ -12,7 +12,7 @@ export interface StoreKind {
   /** A new, empty, migrated store (and what to pass an indexer to open the same database). */
   open(
     options?: Partial<OpenStoreOptions>,
-  ): Promise<{ store: SqlStore; options: OpenStoreOptions; cleanup(): Promise<void> }>;
+  ): Promise<{ store: SqlStore; options: OpenStoreOptions; cleanup: () => Promise<void> }>;
 }
 
 /** A fresh PGlite data directory (a copy of the user-level template cluster; see pgliteTemplateDir()). */
