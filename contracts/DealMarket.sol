@@ -190,7 +190,14 @@ contract DealMarket is IDealMarket, DealStore, Escrow, EIP712 {
 
     /// @inheritdoc IDealMarket
     function drawMediator(bytes32 dealId, DealTerms calldata terms, uint64 instructionCount) external override {
-        (bytes32 key, , ) = _load(dealId, terms, instructionCount, AgreementState.ResultsChecked);
+        (bytes32 key, DealRecord memory record, ) = _load(
+            dealId,
+            terms,
+            instructionCount,
+            AgreementState.ResultsChecked
+        );
+        // Past the mediate deadline only the timeout remains: a draw would name a mediator who can no longer act.
+        _requireBeforeDeadline(key, record.updatedAt, terms.timeouts.mediateResults);
         MediationDraw storage draw = _draws[key];
         address[] calldata mediators = terms.members.mediators;
         if (draw.drawn) revert Errors.DealMarket_MediatorAlreadyDrawn(key, mediators[draw.mediatorIndex]);

@@ -184,8 +184,8 @@ interface IDealMarket {
     /// @notice Fixes the mediator draw on chain, so that it survives the 256 blocks whose hashes the EVM keeps;
     /// if nobody fixed it within them, draws again from the hash of the current block. Anyone may call it (the
     /// drawn mediator, to keep its fee; either party). The mediate deadline does not move.
-    /// @dev In `ResultsChecked`; not inside the draw block (`DealMarket_DrawPending`); not once fixed
-    /// (`DealMarket_MediatorAlreadyDrawn`). Emits {MediatorDrawn}, or {MediationRequested} for a new draw.
+    /// @dev In `ResultsChecked`, before the mediate deadline (`DealMarket_DeadlinePassed`: only the timeout remains);
+    /// not inside the draw block (`DealMarket_DrawPending`); not once fixed (`DealMarket_MediatorAlreadyDrawn`). Emits {MediatorDrawn}, or {MediationRequested} for a new draw.
     function drawMediator(bytes32 dealId, DealTerms calldata terms, uint64 instructionCount) external;
 
     /// @notice The drawn mediator finds the results correct: settled as an accept, and the mediator is paid

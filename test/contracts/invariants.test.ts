@@ -705,6 +705,8 @@ describe("DealMarket invariants (stateful property test)", function () {
       }
       case "drawMediator": {
         if (d.state !== S.ResultsChecked || !sameTerms || !countOk) return null;
+        // Past the mediate deadline only the timeout remains: no draw, no redraw.
+        if (!withinDeadline(T.timeouts.mediateResults)) return null;
         const reading = extra.reading!;
         if (reading === "pending" || reading === "none" || (typeof reading === "object" && reading.fixed)) return null;
         if (reading === "expired") {

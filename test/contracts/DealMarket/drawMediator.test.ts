@@ -1,12 +1,13 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadFixture, mine, takeSnapshot } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture, mine, takeSnapshot, time } from "@nomicfoundation/hardhat-network-helpers";
 
 import {
   AgreementState,
   BLOCKHASH_WINDOW,
   DEFAULT_INSTRUCTION_COUNT,
   createDeal,
+  deadlineOf,
   dealKeyOfTerms,
   deployMarketFixture,
   drawIndexOf,
@@ -84,6 +85,38 @@ describe("DealMarket.drawMediator", () => {
     await expect(ctx.market.connect(ctx.stranger).drawMediator(deal.dealId, deal.terms, count - 1n))
       .to.be.revertedWithCustomError(ctx.market, "DealMarket_TermsMismatch")
       .withArgs(deal.dealKey);
+  });
+
+  describe("at the mediate-results deadline", () => {
+    it("reverts with DealMarket_DeadlinePassed(dealKey, deadline) one second after it, in the window or beyond it", async () => {
+      const ctx = await setup();
+      const deal = await createDeal(ctx, AgreementState.ResultsChecked);
+      const deadline = await deadlineOf(ctx.market, deal.dealKey, deal.terms.timeouts.mediateResults);
+      const snapshot = await takeSnapshot();
+      await time.setNextBlockTimestamp(deadline + 1n);
+      await expect(ctx.market.connect(ctx.stranger).drawMediator(deal.dealId, deal.terms, count))
+        .to.be.revertedWithCustomError(ctx.market, "DealMarket_DeadlinePassed")
+        .withArgs(deal.dealKey, deadline);
+      await snapshot.restore();
+      // Beyond the 256-block window too: no redraw once only the timeout remains.
+      await mine(BLOCKHASH_WINDOW + 1);
+      await time.setNextBlockTimestamp(deadline + 1n);
+      await expect(ctx.market.connect(ctx.stranger).drawMediator(deal.dealId, deal.terms, count))
+        .to.be.revertedWithCustomError(ctx.market, "DealMarket_DeadlinePassed")
+        .withArgs(deal.dealKey, deadline);
+      await expectDraw(ctx.market, deal.dealKey, { drawBlock: deal.drawBlock, drawn: false, mediatorIndex: 0 });
+    });
+
+    it("still fixes the draw at exactly the deadline", async () => {
+      const ctx = await setup();
+      const deal = await createDeal(ctx, AgreementState.ResultsChecked);
+      const deadline = await deadlineOf(ctx.market, deal.dealKey, deal.terms.timeouts.mediateResults);
+      await time.setNextBlockTimestamp(deadline);
+      await expect(ctx.market.connect(ctx.stranger).drawMediator(deal.dealId, deal.terms, count)).to.emit(
+        ctx.market,
+        "MediatorDrawn",
+      );
+    });
   });
 
   describe("given the draw is fixed", () => {

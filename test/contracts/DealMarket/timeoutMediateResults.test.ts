@@ -12,7 +12,6 @@ import {
   deadlineOf,
   deployMarketFixture,
   drawMediatorFor,
-  inOneBlock,
   makeTerms,
   mediatorOf,
   nextDealId,
@@ -197,19 +196,27 @@ describe("DealMarket.timeoutMediateResults", () => {
         await expectRefunded(ctx, deal, tx, deal.terms.pricing.mediationFee);
       });
 
-      it("is claimable after a redraw, and in the redraw's own block (the new draw still pending)", async () => {
+      it("is claimable after a redraw, which is refused once the deadline passed", async () => {
         const ctx = await setup();
         const deal = await createDeal(ctx, AgreementState.ResultsChecked);
-        await mine(BLOCKHASH_WINDOW);
-        await passDeadline(ctx.market, deal.dealKey, deal.terms.timeouts.mediateResults);
-        const [redraw, claim] = await inOneBlock([
-          (o) => ctx.market.connect(ctx.stranger).drawMediator(deal.dealId, deal.terms, count, o),
-          (o) => ctx.market.connect(ctx.resourceProvider).timeoutMediateResults(deal.dealId, deal.terms, count, o),
-        ]);
-        expect([redraw.status, claim.status]).to.deep.equal([1, 1]);
+        await mine(BLOCKHASH_WINDOW + 1);
+        const redraw = await (
+          await ctx.market.connect(ctx.stranger).drawMediator(deal.dealId, deal.terms, count)
+        ).wait();
         expect(
-          redraw.logs.map((l) => ctx.market.interface.parseLog(l)?.name).filter((n) => n !== undefined),
+          redraw!.logs.map((l) => ctx.market.interface.parseLog(l)?.name).filter((n) => n !== undefined),
         ).to.deep.equal(["MediationRequested"]);
+        const deadline = await deadlineOf(ctx.market, deal.dealKey, deal.terms.timeouts.mediateResults);
+        await passDeadline(ctx.market, deal.dealKey, deal.terms.timeouts.mediateResults);
+        await expect(ctx.market.connect(ctx.stranger).drawMediator(deal.dealId, deal.terms, count))
+          .to.be.revertedWithCustomError(ctx.market, "DealMarket_DeadlinePassed")
+          .withArgs(deal.dealKey, deadline);
+        const claim = await ctx.market
+          .connect(ctx.resourceProvider)
+          .timeoutMediateResults(deal.dealId, deal.terms, count);
+        await expect(claim)
+          .to.emit(ctx.market, "DealStateChange")
+          .withArgs(deal.dealKey, AgreementState.TimeoutMediateResults);
         await expectRecord(ctx.market, deal.dealKey, { state: AgreementState.TimeoutMediateResults, agreedBy: 3 });
         await expectDraw(ctx.market, deal.dealKey, { drawBlock: 0, drawn: false, mediatorIndex: 0 });
         expect(await ctx.token.balanceOf(ctx.market)).to.equal(0n);
