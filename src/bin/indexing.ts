@@ -1,5 +1,6 @@
 // What `accord index` and `accord dev` share: the indexer, the GraphQL API on its store, one metrics
 // registry for both, a progress bar while backfilling, and an orderly stop.
+import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
 import type { Indexer, IndexerProgress, StoreReader } from "../indexer";
 import type { AccordServer } from "../server";
@@ -40,7 +41,7 @@ export type Indexing = {
 
 export async function startIndexing(options: IndexingOptions): Promise<Indexing> {
   // Loaded here, not at the top: `accord dev` should not pay for them before it needs them.
-  /* eslint-disable @typescript-eslint/no-require-imports */
+  /* eslint-disable @typescript-eslint/no-require-imports -- deferred loading, see above */
   const { createIndexer } = require("../indexer") as typeof import("../indexer");
   const { Registry, collectDefaultMetrics } = require("prom-client") as typeof import("prom-client");
   const server = options.serve === false ? undefined : (require("../server") as typeof import("../server"));
@@ -105,7 +106,7 @@ export async function headLag(rpcUrl: string, store: StoreReader): Promise<numbe
 
 /** A cli-progress bar on stderr while backfilling. */
 function progressBar(): (progress: IndexerProgress) => void {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- cli-progress only when a bar is shown
   const { SingleBar, Presets } = require("cli-progress") as typeof import("cli-progress");
   const bar = new SingleBar(
     { format: "backfill {bar} {value}/{total} blocks | {events} events | {eps} events/s", stream: process.stderr },
@@ -147,8 +148,7 @@ export function closeOnSignal(close: () => Promise<void>): void {
 export function peakRssMiB(): number {
   if (process.platform === "linux") {
     try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const status = (require("node:fs") as typeof import("node:fs")).readFileSync("/proc/self/status", "utf8");
+      const status = readFileSync("/proc/self/status", "utf8");
       const kib = /^VmHWM:\s*(\d+)\s*kB/m.exec(status);
       if (kib) return Math.round(Number(kib[1]) / 1024);
     } catch {
@@ -163,7 +163,7 @@ export function peakRssMiB(): number {
  * (src/bin/options.ts resolveLog decides). Both write synchronously, so nothing is lost on process.exit().
  */
 export function createLogger(settings: LogSettings): Logger {
-  /* eslint-disable @typescript-eslint/no-require-imports */
+  /* eslint-disable @typescript-eslint/no-require-imports -- pino-pretty is loaded only on a terminal */
   const pino = require("pino") as typeof import("pino");
   if (settings.format === "pretty") {
     const pretty = require("pino-pretty") as typeof import("pino-pretty");

@@ -132,7 +132,7 @@ export function resolvePgliteTemplate(flag: string | undefined, env: Env): strin
   const configured = pick(flag, env, ENV_VARS.pgliteTemplate);
   if (configured === "off" || configured === "0") return null;
   if (configured) return configured;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- PGlite's module only when a template is needed
   const { pgliteTemplateDir } = require("../indexer/store/pglite") as typeof import("../indexer/store/pglite");
   return pgliteTemplateDir(nonEmpty(env[ENV_VARS.cacheHome]) ?? path.join(os.homedir(), ".cache"));
 }
@@ -297,7 +297,7 @@ export function exposeGc(): (() => void) | undefined {
   const existing = (globalThis as { gc?: () => void }).gc;
   if (existing) return existing;
   try {
-    /* eslint-disable @typescript-eslint/no-require-imports */
+    /* eslint-disable @typescript-eslint/no-require-imports -- v8/vm only for the opt-in full-GC hook */
     (require("node:v8") as typeof import("node:v8")).setFlagsFromString("--expose-gc");
     return (require("node:vm") as typeof import("node:vm")).runInNewContext("gc") as () => void;
     /* eslint-enable @typescript-eslint/no-require-imports */

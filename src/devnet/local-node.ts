@@ -31,7 +31,7 @@ export type LocalProviderOptions = {
  */
 export async function createLocalProvider(options: LocalProviderOptions = {}): Promise<EthereumProvider> {
   // Hardhat exports no public API for this outside a Hardhat runtime; these are what hre.network.provider uses.
-  /* eslint-disable @typescript-eslint/no-require-imports */
+  /* eslint-disable @typescript-eslint/no-require-imports -- Hardhat internals without types of their own */
   const { resolveConfig } = require("hardhat/internal/core/config/config-resolution") as {
     resolveConfig: (configPath: string, userConfig: object) => unknown;
   };
@@ -62,7 +62,7 @@ export async function startLocalNode(
 ): Promise<LocalNode & { provider: EIP1193Provider }> {
   const provider = options.provider ?? (await createLocalProvider());
   // Hardhat exports no public API for this; the internal server is what its `node` task uses.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a Hardhat internal without types of its own
   const { JsonRpcServer } = require("hardhat/internal/hardhat-network/jsonrpc/server") as {
     JsonRpcServer: new (config: { hostname: string; port: number; provider: EIP1193Provider }) => {
       listen(): Promise<{ address: string; port: number }>;

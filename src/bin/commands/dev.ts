@@ -49,7 +49,7 @@ export async function runDev(settings: DevSettings): Promise<void> {
   const logger = createLogger(settings.log);
   // Loaded here, not at the top: every `accord` command loads this module, and ethers, the TypeChain factories
   // and Hardhat are only for `accord dev` (`accord index` should not carry them).
-  /* eslint-disable @typescript-eslint/no-require-imports */
+  /* eslint-disable @typescript-eslint/no-require-imports -- deferred loading, see above */
   const { JsonRpcProvider, Network } = require("ethers") as typeof import("ethers");
   const { deployAccord } = require("../../deployments") as typeof import("../../deployments");
   const { MarketActivity } = require("../../devnet/activity") as typeof import("../../devnet/activity");

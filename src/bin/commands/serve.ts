@@ -14,7 +14,7 @@ export function registerServe(program: Command): void {
   logFlags(command).action(async (flags: ServeFlags) => {
     const settings = resolveServe(flags, process.env, isTerminal());
     const logger = createLogger(settings.log);
-    /* eslint-disable @typescript-eslint/no-require-imports */
+    /* eslint-disable @typescript-eslint/no-require-imports -- the store and server only when the command runs */
     const { openStore } = require("../../indexer") as typeof import("../../indexer");
     const { createServer } = require("../../server") as typeof import("../../server");
     /* eslint-enable @typescript-eslint/no-require-imports */
