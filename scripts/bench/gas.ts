@@ -8,7 +8,7 @@ import path from "node:path";
 import hre from "hardhat";
 import type { ContractTransactionResponse, Signer } from "ethers";
 import { DEAL_AGREEMENT_TYPES, dealMarketDomain, type OnChainDealTerms } from "../../src/clients/terms";
-import { dealKey, mediatorDrawIndex } from "../../src/model";
+import { BLOCKHASH_WINDOW, dealKey, mediatorDrawIndex } from "../../src/model";
 import { AccordToken__factory, DealMarket__factory } from "../../typechain-types";
 
 const { ethers, network } = hre;
@@ -75,7 +75,6 @@ async function main() {
     steps.push({ name, gas: Number(receipt!.gasUsed) });
   };
   const as = (signer: Signer) => market.connect(signer);
-  const BLOCKHASH_WINDOW = 256;
   const mine = async (blocks: number) => {
     await network.provider.send("hardhat_mine", [ethers.toQuantity(blocks)]);
   };

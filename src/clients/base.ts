@@ -19,6 +19,7 @@ import {
   type DealMarket,
   type ServiceRegistry,
 } from "../../typechain-types";
+import { BLOCKHASH_WINDOW } from "../model/deal-key";
 import { loadDeployment, verifyDeployment, type AccordDeployment, type DeploymentPathOptions } from "../deployments";
 import {
   AccordError,
@@ -692,8 +693,7 @@ export type ResultStepOptions = {
 /** Options of the actions that come after checkResult (the mediator is the chain's draw, not an argument). */
 export type MediationStepOptions = ResultStepOptions;
 
-/** The EVM keeps the hashes of the last 256 blocks: an unfixed draw older than that must be drawn again. */
-export const BLOCKHASH_WINDOW = 256;
+export { BLOCKHASH_WINDOW };
 
 /** True when two addresses are the same (any case). */
 export function sameAddress(a: string, b: string): boolean {

@@ -5,6 +5,9 @@ import { cidToBytes32, isCid } from "./cid";
 
 const abi = AbiCoder.defaultAbiCoder();
 
+/** The EVM keeps the hashes of the last 256 blocks: an unfixed draw expires after them (DealStore.BLOCKHASH_WINDOW). */
+export const BLOCKHASH_WINDOW = 256;
+
 /**
  * `DealHashing.dealKey`: keccak256(abi.encode(dealId, jobCreator, resourceProvider)). The market stores each deal
  * under this key, so records that share a deal ID but not parties never meet. `dealId` is the deal's CID or its

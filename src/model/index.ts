@@ -40,4 +40,4 @@ export {
 } from "./validate";
 export { isAddress, addressRule } from "./address";
 export { UINT64_MAX } from "./integers";
-export { dealKey, mediatorDrawIndex } from "./deal-key";
+export { BLOCKHASH_WINDOW, dealKey, mediatorDrawIndex } from "./deal-key";

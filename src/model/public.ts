@@ -16,4 +16,4 @@ export * from "./convert";
 export { parseJobOffer, parseResourceOffer, parseDeal, parseResult, type ParseOptions } from "./validate";
 export { isAddress } from "./address";
 export { UINT64_MAX } from "./integers";
-export { dealKey, mediatorDrawIndex } from "./deal-key";
+export { BLOCKHASH_WINDOW, dealKey, mediatorDrawIndex } from "./deal-key";

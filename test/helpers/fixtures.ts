@@ -15,10 +15,8 @@ import { ethers, network } from "hardhat";
 import { mine, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import {
-  AbiCoder,
   MaxUint256,
   TypedDataEncoder,
-  keccak256,
   type ContractTransactionReceipt,
   type ContractTransactionResponse,
   type TypedDataDomain,
@@ -38,7 +36,14 @@ import type {
 
 // The enums are the data model's (same indices as contracts/types/DataTypes.sol).
 export { AgreementState, PaymentDirection, PaymentReason, ServiceType } from "../../src/model";
-import { AgreementState, type PaymentDirection, type PaymentReason } from "../../src/model";
+import {
+  AgreementState,
+  BLOCKHASH_WINDOW,
+  dealKey,
+  mediatorDrawIndex,
+  type PaymentDirection,
+  type PaymentReason,
+} from "../../src/model";
 
 /** The states no action leads out of. */
 export const TERMINAL_STATES: readonly AgreementState[] = [
@@ -161,24 +166,12 @@ export function withTerms(terms: DealTerms, overrides: TermsOverrides): DealTerm
 //////////////////////////////////////////////////////////////*/
 
 /** The EVM keeps the hashes of the last 256 blocks: a draw can be read (or fixed) until drawBlock + 256. */
-export const BLOCKHASH_WINDOW = 256;
-
-/** The documented key a deal is stored under: keccak256(abi.encode(dealId, jobCreator, resourceProvider)). */
-export function dealKeyOf(dealId: string, jobCreator: string, resourceProvider: string): string {
-  return keccak256(
-    AbiCoder.defaultAbiCoder().encode(["bytes32", "address", "address"], [dealId, jobCreator, resourceProvider]),
-  );
-}
+// The key and draw formulas are the model's (checked against DealHashing in test/model/deal-key.test.ts).
+export { BLOCKHASH_WINDOW, dealKey as dealKeyOf, mediatorDrawIndex as drawIndexOf };
 
 /** The key of the deal `terms` describe under `dealId` (what every action derives from the terms' parties). */
 export function dealKeyOfTerms(dealId: string, terms: DealTerms): string {
-  return dealKeyOf(dealId, terms.members.jobCreator, terms.members.resourceProvider);
-}
-
-/** The documented draw: keccak256(abi.encode(blockhash(drawBlock), dealKey)) % mediators.length. */
-export function drawIndexOf(drawBlockHash: string, dealKey: string, mediatorCount: number): number {
-  const word = keccak256(AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32"], [drawBlockHash, dealKey]));
-  return Number(BigInt(word) % BigInt(mediatorCount));
+  return dealKey(dealId, terms.members.jobCreator, terms.members.resourceProvider);
 }
 
 /** job cost = instructionPrice × instructionCount. */
@@ -425,7 +418,7 @@ export function mediatorIndexFrom(
 ): number {
   const request = mediationRequestFrom(market, receipt);
   if (request.drawBlock !== receipt.blockNumber) throw new Error("MediationRequested names another block");
-  return drawIndexOf(receipt.blockHash, request.dealKey, mediatorCount);
+  return mediatorDrawIndex(receipt.blockHash, request.dealKey, mediatorCount);
 }
 
 function safeParse(market: DealMarket, log: { topics: readonly string[]; data: string }) {

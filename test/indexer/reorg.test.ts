@@ -28,18 +28,23 @@ async function revert(id: string): Promise<void> {
   expect(await hre.network.provider.send("evm_revert", [id])).to.equal(true);
 }
 
-/** A deal agreed in one step by its job creator (two-step path, first call): one block. */
-async function openDeal(accord: Accord, seed: bigint): Promise<string> {
+/** The terms these tests agree to: signers 1 and 2 as the parties, 3 as the solver, 4 as the one mediator. */
+async function testTerms(accord: Accord, seed: bigint) {
   const [, jc, rp, solver, m1] = accord.signers;
-  const dealId = newDealId();
-  const terms = makeTerms(
+  return makeTerms(
     await jc.getAddress(),
     await rp.getAddress(),
     await solver.getAddress(),
     [await m1.getAddress()],
     seed,
   );
-  await (await accord.market.connect(jc).agree(dealId, terms)).wait();
+}
+
+/** A deal agreed in one step by its job creator (two-step path, first call): one block. */
+async function openDeal(accord: Accord, seed: bigint): Promise<string> {
+  const dealId = newDealId();
+  const terms = await testTerms(accord, seed);
+  await (await accord.market.connect(accord.signers[1]).agree(dealId, terms)).wait();
   return dealId;
 }
 
@@ -50,15 +55,8 @@ async function keyOf(accord: Accord, dealId: string): Promise<string> {
 }
 
 async function agreeSecond(accord: Accord, dealId: string, seed: bigint): Promise<void> {
-  const [, jc, rp, solver, m1] = accord.signers;
-  const terms = makeTerms(
-    await jc.getAddress(),
-    await rp.getAddress(),
-    await solver.getAddress(),
-    [await m1.getAddress()],
-    seed,
-  );
-  await (await accord.market.connect(rp).agree(dealId, terms)).wait();
+  const terms = await testTerms(accord, seed);
+  await (await accord.market.connect(accord.signers[2]).agree(dealId, terms)).wait();
 }
 
 async function freshDigest(rpc: RpcServer, accord: Accord, kind = pglite): Promise<{ full: string; head: string }> {

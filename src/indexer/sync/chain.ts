@@ -72,17 +72,7 @@ export class ChainReader {
     const out = new Map<number, BlockHeader | null>();
     unique.forEach((n, i) => {
       const b = blocks[i];
-      out.set(
-        n,
-        b
-          ? {
-              number: Number(b.number),
-              hash: b.hash.toLowerCase(),
-              parentHash: b.parentHash.toLowerCase(),
-              timestamp: Number(b.timestamp),
-            }
-          : null,
-      );
+      out.set(n, toHeader(b));
     });
     return out;
   }
@@ -96,14 +86,7 @@ export class ChainReader {
     const b = block as RawBlock | null;
     return {
       head: Number(head),
-      header: b
-        ? {
-            number: Number(b.number),
-            hash: b.hash.toLowerCase(),
-            parentHash: b.parentHash.toLowerCase(),
-            timestamp: Number(b.timestamp),
-          }
-        : null,
+      header: toHeader(b),
     };
   }
 
@@ -137,4 +120,15 @@ export class ChainReader {
       }
     }
   }
+}
+
+/** A JSON-RPC block as the indexer keeps it (hashes lower-cased), or null for a block the node does not have. */
+function toHeader(b: RawBlock | null): BlockHeader | null {
+  if (!b) return null;
+  return {
+    number: Number(b.number),
+    hash: b.hash.toLowerCase(),
+    parentHash: b.parentHash.toLowerCase(),
+    timestamp: Number(b.timestamp),
+  };
 }
