@@ -1,7 +1,9 @@
 // What the indexer reads from the node: the head, block headers (batched), and logs in adaptive block ranges.
 
+import type { IndexerDeployment } from "./deployment";
 import type { RawLog } from "./events";
-import { RpcError, RpcTransportError, type JsonRpcClient } from "./rpc";
+import type { JsonRpcClient } from "./rpc";
+import { DeploymentMismatchError, RpcError, RpcFailure } from "./rpc-errors";
 
 export interface BlockHeader {
   number: number;
@@ -29,9 +31,6 @@ export interface LogRangeOptions {
   /** Shrink the next range when a response is larger than this (bytes). Default 16 MiB. */
   maxResponseBytes?: number;
 }
-
-/** Errors that mean "ask for fewer blocks": result limits, response size limits, timeouts. */
-const SHRINK_RE = /too many|more than|limit|exceed|range|too large|size|timeout|timed out|query returned/i;
 
 export class ChainReader {
   private range: number;
@@ -65,6 +64,38 @@ export class ChainReader {
     return Number(await this.rpc.call<string>("eth_blockNumber"));
   }
 
+  /**
+   * Checks that the node serves `deployment`: the same chain, and code at each contract once the head has passed
+   * its deployment block (a node still syncing below it is not a mismatch). Throws DeploymentMismatchError, which
+   * is permanent: no retry fixes a wrong RPC URL or deployment file.
+   */
+  async checkDeployment(
+    deployment: Pick<IndexerDeployment, "chainId" | "dealMarket" | "serviceRegistry">,
+  ): Promise<void> {
+    const contracts = [
+      ["DealMarket", deployment.dealMarket],
+      ["ServiceRegistry", deployment.serviceRegistry],
+    ] as const;
+    const [chainId, head, ...codes] = await this.rpc.batch<string>([
+      ["eth_chainId", []],
+      ["eth_blockNumber", []],
+      ...contracts.map(([, c]): [string, unknown[]] => ["eth_getCode", [c.address, "latest"]]),
+    ]);
+    if (Number(chainId) !== deployment.chainId) {
+      throw new DeploymentMismatchError(
+        `the node at ${this.rpc.url} is chain ${Number(chainId)}, the deployment is for chain ${deployment.chainId}`,
+      );
+    }
+    contracts.forEach(([name, contract], i) => {
+      if (Number(head) >= contract.blockNumber && (codes[i] === "0x" || codes[i] === "0x0" || !codes[i])) {
+        throw new DeploymentMismatchError(
+          `no contract at ${name} ${contract.address} on chain ${deployment.chainId} (head ${Number(head)}, ` +
+            `deployed at block ${contract.blockNumber} per the deployment file): wrong deployment file or RPC URL?`,
+        );
+      }
+    });
+  }
+
   /** Headers of `numbers` (null for blocks the node does not have), in one or a few JSON-RPC batches. */
   async headers(numbers: number[]): Promise<Map<number, BlockHeader | null>> {
     const unique = [...new Set(numbers)];
@@ -92,16 +123,20 @@ export class ChainReader {
 
   /**
    * Logs from `from` up to at most `maxTo`, over as many blocks as the adaptive range allows. Returns the block
-   * actually reached. The range halves on errors that look like size limits (down to one block) and grows after
-   * small answers.
+   * actually reached. When the node refuses the range as too large (rpc-errors.ts recognises each provider's
+   * wording), the next request uses the range the provider suggests, or half; a timeout halves it too; the range
+   * grows again after small answers. Other errors are thrown as classified (permanent ones are not retried).
    */
   async logs(from: number, maxTo: number): Promise<{ to: number; logs: RawLog[] }> {
     for (;;) {
       const to = Math.min(maxTo, from + this.range - 1);
       try {
-        const logs = await this.rpc.call<RawLog[]>("eth_getLogs", [
-          { fromBlock: hex(from), toBlock: hex(to), address: this.filter.addresses, topics: [this.filter.topics] },
-        ]);
+        const logs = await this.rpc.call<RawLog[]>(
+          "eth_getLogs",
+          [{ fromBlock: hex(from), toBlock: hex(to), address: this.filter.addresses, topics: [this.filter.topics] }],
+          // A timeout over many blocks is answered with fewer blocks; over one block, only a retry can help.
+          { retryTimeouts: to === from },
+        );
         const bytes = this.rpc.lastResponseBytes;
         if (++this.sinceRefusal > 20) this.ceiling = Infinity;
         if (logs.length > this.targetLogs || bytes > this.maxResponseBytes) {
@@ -111,15 +146,31 @@ export class ChainReader {
         }
         return { to, logs };
       } catch (error) {
-        const shrinkable =
-          error instanceof RpcTransportError || (error instanceof RpcError && SHRINK_RE.test(error.message));
-        if (!shrinkable || to === from) throw error;
-        this.ceiling = Math.min(this.ceiling, to - from + 1);
+        const tried = to - from + 1;
+        const next = smallerRange(error, tried);
+        if (next === undefined) throw error;
+        this.ceiling = Math.min(this.ceiling, next.ceiling);
         this.sinceRefusal = 0;
-        this.range = Math.max(1, Math.floor((to - from + 1) / 2));
+        this.range = next.range;
       }
     }
   }
+}
+
+/**
+ * The range to try after `error` answered a request over `tried` blocks, and the smallest range known to fail
+ * (growth stays below it for a while); undefined when a smaller range would not help.
+ */
+function smallerRange(error: unknown, tried: number): { range: number; ceiling: number } | undefined {
+  if (tried <= 1) return undefined;
+  if (error instanceof RpcError && error.kind === "range" && error.ranges && error.ranges.length > 0) {
+    const first = error.ranges[0];
+    const range = Math.max(1, Math.min(tried - 1, first.to - first.from + 1));
+    // A provider's own suggestion is what it accepts: stay at it rather than probe just below the refused size.
+    return { range, ceiling: error.suggestedRange ? range + 1 : tried };
+  }
+  if (error instanceof RpcFailure && error.kind === "timeout") return { range: Math.floor(tried / 2), ceiling: tried };
+  return undefined;
 }
 
 /** A JSON-RPC block as the indexer keeps it (hashes lower-cased), or null for a block the node does not have. */
