@@ -3,12 +3,13 @@
 //
 //   schema/    the entity schema (subgraph/schema.graphql) as metadata
 //   store/     SQL store: migrations, versioned entity tables, batches, rollbacks, The Graph's filters
-//   sync/      JSON-RPC, adaptive log ranges, block headers, event decoding, deployment file, newHeads
-//   handlers/  events → entities
+//   sync/      JSON-RPC, adaptive log ranges, block headers, deployment file, newHeads
+//   subgraph/  the subgraph's manifest and the runner of its mappings (events → entities)
+//   wasm/      the graph-node-compatible host the mappings run on
 //   indexer.ts the orchestrator (backfill, follow, reorgs, change feed, progress)
 
-export { createIndexer, Indexer, ReorgTooDeepError } from "./indexer";
-export type { IndexerOptions, IndexerProgress, IndexerMetrics, ReorgInfo } from "./indexer";
+export { createIndexer, Indexer, ReorgTooDeepError, INDEXING_ERROR_META } from "./indexer";
+export type { IndexerOptions, IndexerProgress, IndexerMetrics, ReorgInfo, StoredIndexingError } from "./indexer";
 export * from "./schema";
 export * from "./store";
 export {
@@ -20,13 +21,8 @@ export {
   type IndexedContract,
 } from "./sync/deployment";
 export { JsonRpcClient, RpcError, RpcTransportError, type RpcClientOptions } from "./sync/rpc";
-export {
-  LogDecoder,
-  TOPICS,
-  AGREEMENT_STATES,
-  PAYMENT_REASONS,
-  PAYMENT_DIRECTIONS,
-  SERVICE_TYPES,
-} from "./sync/events";
-export type { DecodedLog, RawLog, AccordEvent, DealTerms } from "./sync/events";
-export { cidV0FromDigest, eventId, OPEN_STATES, paymentAccount, roleFields } from "./handlers";
+export type { RawLog } from "./sync/types";
+export { loadSubgraph, SubgraphManifestError, type SubgraphManifest, type DataSource } from "./subgraph/manifest";
+export { DeterministicIndexingError } from "./subgraph/runner";
+export { defaultSubgraphDir } from "./subgraph/paths";
+export { UnsupportedHostFunctionError } from "./wasm/host";

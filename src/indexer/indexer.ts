@@ -12,7 +12,6 @@ import { EventEmitter } from "node:events";
 import { DEFAULTS } from "../defaults";
 import type { AccordDeployment } from "../deployments/format";
 import type { Logger } from "pino";
-import { handle, prefetch, type HandlerContext } from "./handlers";
 import type { EntityModel } from "./schema/model";
 import { openStore } from "./store/open";
 import type { SqlStore } from "./store/store";
@@ -20,14 +19,15 @@ import type { Checkpoint } from "./store/types";
 import type { EntityChange } from "./store/writer";
 import { ChainReader, type BlockHeader, type LogRangeOptions } from "./sync/chain";
 import {
-  deploymentFingerprint,
   loadDeployment,
   parseDeployment,
-  startBlockOf,
   type IndexerDeployment,
 } from "./sync/deployment";
-import { LogDecoder, type DecodedLog } from "./sync/events";
+import type { RawLog } from "./sync/types";
 import { HeadWatcher } from "./sync/heads";
+import { loadSubgraph, subgraphFingerprint, type SubgraphManifest } from "./subgraph/manifest";
+import { DeterministicIndexingError, SubgraphRunner, type TriggerBlock, type TriggerLog } from "./subgraph/runner";
+import { defaultSubgraphDir } from "./subgraph/paths";
 import { JsonRpcClient, RpcError, RpcTransportError, type RpcClientOptions } from "./sync/rpc";
 
 export interface IndexerProgress {
@@ -65,8 +65,14 @@ export interface IndexerOptions {
   /** Websocket endpoint: new heads by eth_subscribe instead of polling. */
   wsUrl?: string;
   /** The deployment: the deployment file's content (AccordDeployment), an IndexerDeployment, a file path, or a
-   * network name (deployments/<network>.json). */
-  deployment: IndexerDeployment | AccordDeployment | Record<string, unknown> | string;
+   * network name (deployments/<network>.json). Its contracts give the subgraph's data sources of the same name
+   * their addresses and start blocks (Accord's subgraph has placeholders); optional for a subgraph whose manifest
+   * has its own, which is then indexed on whatever chain rpcUrl serves. */
+  deployment?: IndexerDeployment | AccordDeployment | Record<string, unknown> | string;
+  /** The built subgraph whose mappings index the chain: a directory holding subgraph.yaml (or build/subgraph.yaml),
+   * or a loaded manifest. Default: Accord's own (subgraph/build). Its data sources' addresses and start blocks
+   * come from `deployment` by data source name when it names them. */
+  subgraph?: string | SubgraphManifest;
   /** PostgreSQL instead of PGlite. */
   databaseUrl?: string;
   /** PGlite data directory (default .accord/db). */
@@ -119,8 +125,36 @@ class ChainMovedError extends Error {
 interface FetchedRange {
   from: number;
   to: number;
-  events: DecodedLog[];
+  logs: TriggerLog[];
   headers: Map<number, BlockHeader>;
+}
+
+/** The meta key under which a deterministic indexing error is kept (`_meta.hasIndexingErrors`). */
+export const INDEXING_ERROR_META = "indexingError";
+
+/** What a deterministic indexing error left in the store's meta (JSON). */
+export interface StoredIndexingError {
+  message: string;
+  dataSource: string;
+  handler: string;
+  block: number;
+  transaction: string;
+  logIndex: number;
+}
+
+const quantity = (hex: string | undefined): number => (hex === undefined ? 0 : Number(hex));
+
+function triggerLog(raw: RawLog): TriggerLog {
+  return {
+    address: raw.address.toLowerCase(),
+    topics: raw.topics,
+    data: raw.data,
+    blockNumber: quantity(raw.blockNumber),
+    blockHash: raw.blockHash,
+    transactionHash: raw.transactionHash,
+    transactionIndex: quantity(raw.transactionIndex),
+    logIndex: quantity(raw.logIndex),
+  };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -153,17 +187,38 @@ function silentLogger(): Logger {
   return pino({ name: "accord-indexer", level: DEFAULTS.logLevel });
 }
 
-function resolveDeployment(d: IndexerOptions["deployment"]): IndexerDeployment {
+function resolveDeployment(d: NonNullable<IndexerOptions["deployment"]>): IndexerDeployment {
   return typeof d === "string" ? loadDeployment(d) : parseDeployment(d);
+}
+
+function resolveSubgraph(subgraph: IndexerOptions["subgraph"]): SubgraphManifest {
+  return typeof subgraph === "object" ? subgraph : loadSubgraph(subgraph ?? defaultSubgraphDir());
+}
+
+/** The subgraph with the deployment's addresses and start blocks filled in by data source name. */
+function bindSubgraph(manifest: SubgraphManifest, deployment: IndexerDeployment | undefined): SubgraphManifest {
+  const dataSources = manifest.dataSources.map((source) => {
+    const contract = deployment?.contracts[source.name];
+    return contract ? { ...source, address: contract.address, startBlock: contract.blockNumber } : source;
+  });
+  for (const source of dataSources) {
+    if (source.address === "0x0000000000000000000000000000000000000000") {
+      throw new Error(
+        `data source ${source.name} of ${manifest.dir} has the zero address: give a deployment that names ${source.name}`,
+      );
+    }
+  }
+  return { ...manifest, dataSources };
 }
 
 export class Indexer extends EventEmitter {
   readonly store: SqlStore;
-  readonly deployment: IndexerDeployment;
+  readonly deployment: IndexerDeployment | undefined;
+  readonly subgraph: SubgraphManifest;
   readonly startBlock: number;
   readonly logger: Logger;
   readonly reader: ChainReader;
-  private readonly decoder: LogDecoder;
+  private readonly runner: SubgraphRunner;
   private readonly ownsStore: boolean;
   private readonly reorgDepth: number;
   private readonly pollMs: number;
@@ -180,7 +235,7 @@ export class Indexer extends EventEmitter {
   /** Events applied since start(). */
   eventsApplied = 0;
   /** Where the time went since start() (ms; fetching overlaps with applying during backfill). */
-  readonly stats = { batches: 0, fetchMs: 0, waitMs: 0, handleMs: 0, commitMs: 0 };
+  readonly stats = { batches: 0, fetchMs: 0, waitMs: 0, handleMs: 0, decodeMs: 0, mappingMs: 0, commitMs: 0 };
   private startedAt = 0;
   private target = 0;
   private phaseStart = 0;
@@ -193,24 +248,18 @@ export class Indexer extends EventEmitter {
     super();
     this.store = store;
     this.ownsStore = ownsStore;
-    this.deployment = resolveDeployment(options.deployment);
-    this.startBlock = startBlockOf(this.deployment);
+    this.deployment = options.deployment === undefined ? undefined : resolveDeployment(options.deployment);
     this.logger = options.logger ?? silentLogger();
+    this.subgraph = bindSubgraph(resolveSubgraph(options.subgraph), this.deployment);
+    this.runner = new SubgraphRunner(this.subgraph, this.logger);
+    this.startBlock = this.runner.startBlock;
     this.reorgDepth = options.reorgDepth ?? DEFAULTS.reorgDepth;
     this.pollMs = options.pollIntervalMs ?? DEFAULTS.pollIntervalMs;
     this.governor = heapGovernor(
       options.heapHeadroomMiB ?? DEFAULTS.heapHeadroomMiB,
       options.gc ?? (globalThis as { gc?: () => void }).gc,
     );
-    this.decoder = new LogDecoder({
-      dealMarket: this.deployment.dealMarket.address,
-      serviceRegistry: this.deployment.serviceRegistry.address,
-    });
-    this.reader = new ChainReader(
-      new JsonRpcClient(options.rpcUrl, options.rpc),
-      { addresses: this.decoder.addresses, topics: this.decoder.topics },
-      options.logRange,
-    );
+    this.reader = new ChainReader(new JsonRpcClient(options.rpcUrl, options.rpc), this.runner.filter, options.logRange);
   }
 
   /*//////////////////////////////////////////////////////////////
@@ -340,27 +389,38 @@ export class Indexer extends EventEmitter {
   private async prepare(): Promise<void> {
     if (this.prepared) return;
     const chainId = await this.retrying(() => this.reader.chainId());
-    if (chainId !== this.deployment.chainId) {
+    if (this.deployment && chainId !== this.deployment.chainId) {
       throw new Error(
         `the node at ${this.options.rpcUrl} is chain ${chainId}, the deployment is for chain ${this.deployment.chainId}`,
       );
     }
-    const fingerprint = deploymentFingerprint(this.deployment);
+    const fingerprint = subgraphFingerprint(chainId, this.subgraph);
     const stored = await this.store.getMeta("deployment");
     if (stored !== fingerprint) {
       if (stored !== null || (await this.store.checkpoint()) !== null) {
         this.logger.warn({ previous: stored, current: fingerprint }, "deployment changed: re-indexing from scratch");
         await this.store.reset();
+        await this.store.setMeta(INDEXING_ERROR_META, "");
       }
       await this.store.setMeta("deployment", fingerprint);
     }
+    const mappings = this.subgraph.fingerprint;
+    const indexedWith = await this.store.getMeta("mappings");
+    if (indexedWith !== null && indexedWith !== mappings && (await this.store.checkpoint()) !== null) {
+      // As after a fix on graph-node: indexing resumes at the checkpoint, with the new mappings.
+      this.logger.warn({ previous: indexedWith, current: mappings }, "the subgraph's mappings changed; resuming with them");
+    }
+    if (indexedWith !== mappings) await this.store.setMeta("mappings", mappings);
+    const error = await this.store.getMeta(INDEXING_ERROR_META);
+    this.indexingError = error ? (JSON.parse(error) as StoredIndexingError) : null;
     this.prepared = true;
   }
 
   private async run(): Promise<void> {
     this.startedAt = Date.now();
     this.eventsApplied = 0;
-    Object.assign(this.stats, { batches: 0, fetchMs: 0, waitMs: 0, handleMs: 0, commitMs: 0 });
+    Object.assign(this.stats, { batches: 0, fetchMs: 0, waitMs: 0, handleMs: 0, decodeMs: 0, mappingMs: 0, commitMs: 0 });
+    Object.assign(this.runner.stats, { mappingMs: 0, decodeMs: 0, triggers: 0, reruns: 0 });
     await this.prepare();
     const follow = this.options.follow !== false && this.options.toBlock === undefined;
 
@@ -474,7 +534,12 @@ export class Indexer extends EventEmitter {
           promise.catch(() => {});
           next = { from: range.to + 1, promise };
         }
-        await this.apply(range);
+        try {
+          await this.apply(range);
+        } catch (error) {
+          if (error instanceof DeterministicIndexingError) await this.halt(range, error);
+          throw error;
+        }
       }
     } finally {
       next?.promise.catch(() => {});
@@ -491,15 +556,10 @@ export class Indexer extends EventEmitter {
   }
 
   private async fetchRangeUntimed(from: number, target: number): Promise<FetchedRange> {
-    const { to, logs } = await this.reader.logs(from, target);
-    const events: DecodedLog[] = [];
+    const { to, logs: raw } = await this.reader.logs(from, target);
+    const logs = raw.filter((log) => !log.removed).map(triggerLog);
     const numbers = new Set<number>([from, to]);
-    for (const raw of logs) {
-      const e = this.decoder.decode(raw);
-      if (!e) continue;
-      events.push(e);
-      if (e.log.blockTimestamp === undefined) numbers.add(e.log.blockNumber);
-    }
+    for (const log of logs) numbers.add(log.blockNumber);
     // Near the head every block is kept (reorg walk-back needs them); far behind only what the entities need.
     const dense = Math.max(from, target - this.reorgDepth + 1);
     for (let n = dense; n <= to; n++) numbers.add(n);
@@ -509,59 +569,89 @@ export class Indexer extends EventEmitter {
       if (!h) throw new ChainMovedError(`block ${n} is gone`);
       headers.set(n, h);
     }
-    for (const e of events) {
-      const h = headers.get(e.log.blockNumber);
-      if (h && h.hash !== e.log.blockHash)
-        throw new ChainMovedError(`block ${e.log.blockNumber} changed while reading`);
+    for (const log of logs) {
+      const h = headers.get(log.blockNumber);
+      if (h && h.hash !== log.blockHash) throw new ChainMovedError(`block ${log.blockNumber} changed while reading`);
     }
     for (let n = dense + 1; n <= to; n++) {
       if (headers.get(n)!.parentHash !== headers.get(n - 1)!.hash)
         throw new ChainMovedError(`block ${n} changed while reading`);
     }
-    events.sort((a, b) => a.log.blockNumber - b.log.blockNumber || a.log.logIndex - b.log.logIndex);
-    return { from, to, events, headers };
+    logs.sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex);
+    return { from, to, logs, headers };
   }
 
   private async apply(range: FetchedRange): Promise<void> {
     const last = range.headers.get(range.to)!;
     const checkpoint: Checkpoint = { blockNumber: range.to, blockHash: last.hash, timestamp: last.timestamp };
-    const warn = (message: string, e: DecodedLog): void =>
-      this.logger.warn({ tx: e.log.transactionHash, logIndex: e.log.logIndex, block: e.log.blockNumber }, message);
     const started = Date.now();
     let handled = started;
+    let triggers = 0;
     const changes = await this.store.batchWithChanges(checkpoint, async (w) => {
       w.recordBlocks(
         [...range.headers.values()].map((h) => ({ number: h.number, hash: h.hash, parent: h.parentHash })),
       );
-      await prefetch(w, range.events);
-      for (const e of range.events) {
-        const ts = e.log.blockTimestamp ?? range.headers.get(e.log.blockNumber)!.timestamp;
-        const ctx: HandlerContext = {
-          w,
-          log: e.log,
-          timestamp: BigInt(ts),
-          blockNumber: BigInt(e.log.blockNumber),
-          warn,
-        };
-        await handle(ctx, e);
-      }
+      triggers = await this.runner.run(w, range.logs, range.headers as ReadonlyMap<number, TriggerBlock>);
       handled = Date.now();
     });
     this.stats.batches++;
     this.stats.handleMs += handled - started;
     this.stats.commitMs += Date.now() - handled;
+    this.stats.mappingMs = Math.round(this.runner.stats.mappingMs);
+    this.stats.decodeMs = Math.round(this.runner.stats.decodeMs);
     if (this.phase === "backfill") this.governor.check();
-    this.eventsApplied += range.events.length;
-    this.options.metrics?.events?.inc(range.events.length);
+    this.eventsApplied += triggers;
+    this.options.metrics?.events?.inc(triggers);
     this.options.metrics?.blocks?.inc(range.to - range.from + 1);
     this.logger.debug(
-      { from: range.from, to: range.to, events: range.events.length, changes: changes.length },
+      { from: range.from, to: range.to, events: triggers, changes: changes.length },
       "batch committed",
     );
+    if (this.indexingError && range.to >= this.indexingError.block) {
+      this.logger.info({ block: this.indexingError.block }, "indexed past the block of the last indexing error");
+      this.indexingError = null;
+      await this.store.setMeta(INDEXING_ERROR_META, "");
+    }
     this.emit("checkpoint", checkpoint);
     if (changes.length > 0) this.emit("batch", changes, checkpoint);
     this.reportProgress(checkpoint.blockNumber);
   }
+
+  /**
+   * A mapping failed deterministically: commit the blocks of the range before the failing one, record the error
+   * (`_meta.hasIndexingErrors`), and stop there. A restart (after a fix) retries from that block.
+   */
+  private async halt(range: FetchedRange, error: DeterministicIndexingError): Promise<void> {
+    if (error.block > range.from) {
+      const to = error.block - 1;
+      let headers = new Map([...range.headers].filter(([n]) => n <= to));
+      if (!headers.has(to)) {
+        const fetched = await this.reader.headers([to]);
+        const header = fetched.get(to);
+        if (!header) throw new ChainMovedError(`block ${to} is gone`);
+        headers = new Map([...headers, [to, header]]);
+      }
+      await this.apply({ from: range.from, to, logs: range.logs.filter((l) => l.blockNumber <= to), headers });
+    }
+    const record: StoredIndexingError = {
+      message: error.message,
+      dataSource: error.dataSource,
+      handler: error.handler,
+      block: error.block,
+      transaction: error.transaction,
+      logIndex: error.logIndex,
+    };
+    await this.store.setMeta(INDEXING_ERROR_META, JSON.stringify(record));
+    this.indexingError = record;
+    this.logger.error(
+      { handler: `${error.dataSource}.${error.handler}`, block: error.block, tx: error.transaction, err: error.cause },
+      `deterministic indexing error: ${error.message}; indexing stopped at block ${error.block}`,
+    );
+    this.emit("indexingError", record);
+  }
+
+  /** The deterministic error indexing stopped at, if any (until a batch passes its block). */
+  indexingError: StoredIndexingError | null = null;
 
   private reportProgress(block: number): void {
     const elapsedMs = Date.now() - this.startedAt;
@@ -627,6 +717,9 @@ export class Indexer extends EventEmitter {
 /** Opens the store (PGlite, or PostgreSQL with databaseUrl), migrates it, and returns an indexer ready to start(). */
 export async function createIndexer(options: IndexerOptions): Promise<Indexer> {
   const depth = options.reorgDepth ?? DEFAULTS.reorgDepth;
+  // The entities are the subgraph's: load it first, for its schema.
+  const subgraph = resolveSubgraph(options.subgraph);
+  options = { ...options, subgraph };
   let store = options.store;
   const owns = !store;
   if (!store) {
@@ -634,7 +727,7 @@ export async function createIndexer(options: IndexerOptions): Promise<Indexer> {
       databaseUrl: options.databaseUrl,
       dataDir: options.dataDir,
       schema: options.dbSchema,
-      model: options.model,
+      model: options.model ?? subgraph.model,
       cacheSize: options.cacheSize,
       sharedBuffers: options.sharedBuffers,
       pgliteTemplate: options.pgliteTemplate,

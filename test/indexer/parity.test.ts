@@ -7,7 +7,7 @@
 
 import { expect } from "chai";
 import pino from "pino";
-import { createIndexer, LogDecoder, type EntityRecord, type Indexer, type SqlStore } from "../../src/indexer";
+import { createIndexer, type EntityRecord, type Indexer, type SqlStore } from "../../src/indexer";
 import type { EntityChange } from "../../src/indexer/store/writer";
 import { dealKey } from "../../src/model/deal-key";
 import { createServer, type AccordServer } from "../../src/server/server";
@@ -368,92 +368,4 @@ describe("indexer: entity parity with the contracts", function () {
       }
     });
   }
-
-  it("decodes with the hand-written decoders exactly what ethers' Interface decodes", () => {
-    const decoder = new LogDecoder({
-      dealMarket: accord.deployment.dealMarket.address,
-      serviceRegistry: accord.deployment.serviceRegistry.address,
-    });
-    let n = 0;
-    for (const receipt of scenario.receipts) {
-      for (const log of receipt.logs) {
-        const raw = {
-          address: log.address,
-          topics: [...log.topics],
-          data: log.data,
-          blockNumber: ethers.toQuantity(log.blockNumber),
-          blockHash: log.blockHash,
-          transactionHash: log.transactionHash,
-          transactionIndex: ethers.toQuantity(log.transactionIndex),
-          logIndex: ethers.toQuantity(log.index),
-        };
-        const mine = decoder.decode(raw);
-        const isMarket = log.address.toLowerCase() === accord.deployment.dealMarket.address;
-        const isRegistry = log.address.toLowerCase() === accord.deployment.serviceRegistry.address;
-        if (!isMarket && !isRegistry) {
-          expect(mine).to.equal(null);
-          continue;
-        }
-        const theirs = (isMarket ? accord.market.interface : accord.registry.interface).parseLog(log)!;
-        expect(mine!.name).to.equal(theirs.name);
-        const args = theirs.args.toObject(true) as Record<string, unknown>;
-        const norm = (v: unknown): unknown =>
-          typeof v === "string"
-            ? /^0x[0-9a-fA-F]*$/.test(v)
-              ? v.toLowerCase()
-              : v
-            : Array.isArray(v)
-              ? v.map(norm)
-              : v && typeof v === "object"
-                ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, norm(x)]))
-                : v;
-        const m = mine as unknown as Record<string, unknown>;
-        if (theirs.name === "DealCreated") {
-          for (const key of ["dealKey", "jobCreator", "resourceProvider", "dealId"])
-            expect(m[key], `DealCreated.${key}`).to.equal(norm(args[key]));
-          const t = m.terms as Record<string, unknown>;
-          expect(norm(args.mediators)).to.deep.equal(t.mediators);
-          expect(norm(args.solver)).to.equal(t.solver);
-          const p = args.pricing as Record<string, bigint>;
-          const to = args.timeouts as Record<string, bigint>;
-          expect([t.instructionPrice, t.paymentCollateral, t.resultsCollateralMultiple, t.mediationFee]).to.deep.equal([
-            p.instructionPrice,
-            p.paymentCollateral,
-            p.resultsCollateralMultiple,
-            p.mediationFee,
-          ]);
-          expect([
-            t.agreeTimeout,
-            t.submitResultsTimeout,
-            t.judgeResultsTimeout,
-            t.mediateResultsTimeout,
-            t.agreeCollateral,
-            t.submitResultsCollateral,
-            t.judgeResultsCollateral,
-            t.mediateResultsCollateral,
-          ]).to.deep.equal([
-            to.agree,
-            to.submitResults,
-            to.judgeResults,
-            to.mediateResults,
-            to.agreeCollateral,
-            to.submitResultsCollateral,
-            to.judgeResultsCollateral,
-            to.mediateResultsCollateral,
-          ]);
-        } else {
-          for (const [key, value] of Object.entries(args)) {
-            const v =
-              typeof value === "bigint" &&
-              ["state", "reason", "direction", "role", "mediatorIndex", "roles"].includes(key)
-                ? Number(value)
-                : norm(value);
-            expect(m[key], `${theirs.name}.${key}`).to.deep.equal(v);
-          }
-        }
-        n++;
-      }
-    }
-    expect(n).to.be.greaterThan(50);
-  });
 });

@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import pino from "pino";
 import { Registry } from "prom-client";
-import { cidV0FromDigest } from "../../src/indexer";
+import { bytes32ToCid as cidV0FromDigest } from "../../src/model/cid";
 import { openStore, type EntityChange, type SqlStore } from "../../src/indexer/store";
 import type { Checkpoint, EntityRecord } from "../../src/indexer/store/types";
 import { loadEntitySchema } from "../../src/server/entities";

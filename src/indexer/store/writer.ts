@@ -134,6 +134,23 @@ export class SqlBatchWriter implements BatchWriter {
     await this.load(meta, slots);
   }
 
+  /**
+   * The entity as far as memory knows it, without a query: the record, null (known not to exist), or undefined
+   * (not loaded: load it with prefetch()). The WASM host's store.get is synchronous and uses this.
+   */
+  peek(entity: string, id: string): EntityRecord | null | undefined {
+    const meta = this.meta(entity);
+    const slot = this.slot(meta, normalizeId(meta, id));
+    return slot.current;
+  }
+
+  /** The block of this batch's last write of the entity, or undefined when the batch has not written it. */
+  lastWriteBlock(entity: string, id: string): number | undefined {
+    const meta = this.meta(entity);
+    const slot = this.slots.get(EntityCache.key(meta.name, normalizeId(meta, id)));
+    return slot?.versions[slot.versions.length - 1]?.block;
+  }
+
   async get(entity: string, id: string): Promise<EntityRecord | null> {
     const meta = this.meta(entity);
     const slot = this.slot(meta, normalizeId(meta, id));
@@ -170,6 +187,11 @@ export class SqlBatchWriter implements BatchWriter {
 
   // eslint-disable-next-line @typescript-eslint/require-await -- BatchWriter is async: validation errors reject, not throw
   async set(entity: string, record: EntityRecord, block: number): Promise<void> {
+    this.setNow(entity, record, block);
+  }
+
+  /** set(), synchronously (throws instead of rejecting). */
+  setNow(entity: string, record: EntityRecord, block: number): void {
     if (this.flushed) throw new StoreError("batch already committed");
     const meta = this.meta(entity);
     const id = normalizeId(meta, record.id);
@@ -191,6 +213,11 @@ export class SqlBatchWriter implements BatchWriter {
 
   // eslint-disable-next-line @typescript-eslint/require-await -- as set()
   async remove(entity: string, id: string, block: number): Promise<void> {
+    this.removeNow(entity, id, block);
+  }
+
+  /** remove(), synchronously. */
+  removeNow(entity: string, id: string, block: number): void {
     if (this.flushed) throw new StoreError("batch already committed");
     const meta = this.meta(entity);
     const key = normalizeId(meta, id);

@@ -19,6 +19,8 @@ export interface IndexerDeployment {
   network: string;
   dealMarket: IndexedContract;
   serviceRegistry: IndexedContract;
+  /** Every contract of the deployment by name: a subgraph's data source of that name indexes it. */
+  contracts: Record<string, IndexedContract>;
 }
 
 function isIndexerDeployment(value: unknown): value is IndexerDeployment {
@@ -27,23 +29,24 @@ function isIndexerDeployment(value: unknown): value is IndexerDeployment {
 }
 
 export function fromAccordDeployment(d: AccordDeployment): IndexerDeployment {
+  const contracts: Record<string, IndexedContract> = {};
+  for (const [name, c] of Object.entries(d.contracts)) {
+    contracts[name] = { address: c.address.toLowerCase(), blockNumber: c.blockNumber };
+  }
   return {
     chainId: d.chainId,
     network: d.network,
-    dealMarket: {
-      address: d.contracts.DealMarket.address.toLowerCase(),
-      blockNumber: d.contracts.DealMarket.blockNumber,
-    },
-    serviceRegistry: {
-      address: d.contracts.ServiceRegistry.address.toLowerCase(),
-      blockNumber: d.contracts.ServiceRegistry.blockNumber,
-    },
+    dealMarket: contracts.DealMarket,
+    serviceRegistry: contracts.ServiceRegistry,
+    contracts,
   };
 }
 
 /** A deployment file's content (validated by src/deployments), or an IndexerDeployment as it is. */
 export function parseDeployment(raw: unknown, source = ""): IndexerDeployment {
-  if (isIndexerDeployment(raw)) return raw;
+  if (isIndexerDeployment(raw)) {
+    return raw.contracts ? raw : { ...raw, contracts: { DealMarket: raw.dealMarket, ServiceRegistry: raw.serviceRegistry } };
+  }
   return fromAccordDeployment(parseDeploymentFile(raw, source));
 }
 

@@ -6,7 +6,7 @@ import path from "node:path";
 import hre, { ethers } from "hardhat";
 import { MaxUint256, type Signer } from "ethers";
 import type { AccordToken, DealMarket, ServiceRegistry } from "../../../typechain-types";
-import type { IndexerDeployment } from "../../../src/indexer";
+import { fromAccordDeployment, type IndexerDeployment } from "../../../src/indexer";
 import { DEAL_AGREEMENT_TYPES, dealMarketDomain } from "../../../src/clients/terms";
 import { startLocalNode } from "../../../src/devnet/local-node";
 
@@ -67,15 +67,7 @@ export async function deployAccord(options: { blacklistToken?: boolean } = {}): 
   };
   const chainId = Number((await ethers.provider.getNetwork()).chainId);
   const file = { chainId, network: "hardhat", deployedAt: new Date().toISOString(), contracts };
-  const deployment: IndexerDeployment = {
-    chainId,
-    network: "hardhat",
-    dealMarket: { address: contracts.DealMarket.address.toLowerCase(), blockNumber: contracts.DealMarket.blockNumber },
-    serviceRegistry: {
-      address: contracts.ServiceRegistry.address.toLowerCase(),
-      blockNumber: contracts.ServiceRegistry.blockNumber,
-    },
-  };
+  const deployment: IndexerDeployment = fromAccordDeployment(file);
   // Fund and approve the parties (signers 1..9).
   for (const s of signers.slice(1, 10)) {
     await token.connect(owner).transfer(await s.getAddress(), 10n ** 26n);
