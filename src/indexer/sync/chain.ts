@@ -1,7 +1,7 @@
 // What the indexer reads from the node: the head, block headers (batched), and logs in adaptive block ranges.
 
 import type { IndexerDeployment } from "./deployment";
-import type { RawLog } from "./events";
+import type { RawLog } from "./types";
 import type { JsonRpcClient } from "./rpc";
 import { DeploymentMismatchError, RpcError, RpcFailure } from "./rpc-errors";
 
@@ -43,7 +43,7 @@ export class ChainReader {
 
   constructor(
     readonly rpc: JsonRpcClient,
-    private readonly filter: { addresses: string[]; topics: string[] },
+    private readonly filter: { addresses: string[] | null; topics: string[] },
     options: LogRangeOptions = {},
   ) {
     this.maxRange = Math.max(1, options.maxRange ?? 10_000);
@@ -133,7 +133,14 @@ export class ChainReader {
       try {
         const logs = await this.rpc.call<RawLog[]>(
           "eth_getLogs",
-          [{ fromBlock: hex(from), toBlock: hex(to), address: this.filter.addresses, topics: [this.filter.topics] }],
+          [
+            {
+              fromBlock: hex(from),
+              toBlock: hex(to),
+              address: this.filter.addresses ?? undefined,
+              topics: [this.filter.topics],
+            },
+          ],
           // A timeout over many blocks is answered with fewer blocks; over one block, only a retry can help.
           { retryTimeouts: to === from },
         );
