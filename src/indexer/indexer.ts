@@ -18,11 +18,7 @@ import type { SqlStore } from "./store/store";
 import type { Checkpoint } from "./store/types";
 import type { EntityChange } from "./store/writer";
 import { ChainReader, type BlockHeader, type LogRangeOptions } from "./sync/chain";
-import {
-  loadDeployment,
-  parseDeployment,
-  type IndexerDeployment,
-} from "./sync/deployment";
+import { loadDeployment, parseDeployment, type IndexerDeployment } from "./sync/deployment";
 import type { RawLog } from "./sync/types";
 import { HeadWatcher } from "./sync/heads";
 import { loadSubgraph, subgraphFingerprint, type SubgraphManifest } from "./subgraph/manifest";
@@ -408,7 +404,10 @@ export class Indexer extends EventEmitter {
     const indexedWith = await this.store.getMeta("mappings");
     if (indexedWith !== null && indexedWith !== mappings && (await this.store.checkpoint()) !== null) {
       // As after a fix on graph-node: indexing resumes at the checkpoint, with the new mappings.
-      this.logger.warn({ previous: indexedWith, current: mappings }, "the subgraph's mappings changed; resuming with them");
+      this.logger.warn(
+        { previous: indexedWith, current: mappings },
+        "the subgraph's mappings changed; resuming with them",
+      );
     }
     if (indexedWith !== mappings) await this.store.setMeta("mappings", mappings);
     const error = await this.store.getMeta(INDEXING_ERROR_META);
@@ -419,7 +418,15 @@ export class Indexer extends EventEmitter {
   private async run(): Promise<void> {
     this.startedAt = Date.now();
     this.eventsApplied = 0;
-    Object.assign(this.stats, { batches: 0, fetchMs: 0, waitMs: 0, handleMs: 0, decodeMs: 0, mappingMs: 0, commitMs: 0 });
+    Object.assign(this.stats, {
+      batches: 0,
+      fetchMs: 0,
+      waitMs: 0,
+      handleMs: 0,
+      decodeMs: 0,
+      mappingMs: 0,
+      commitMs: 0,
+    });
     Object.assign(this.runner.stats, { mappingMs: 0, decodeMs: 0, triggers: 0, reruns: 0 });
     await this.prepare();
     const follow = this.options.follow !== false && this.options.toBlock === undefined;
@@ -603,10 +610,7 @@ export class Indexer extends EventEmitter {
     this.eventsApplied += triggers;
     this.options.metrics?.events?.inc(triggers);
     this.options.metrics?.blocks?.inc(range.to - range.from + 1);
-    this.logger.debug(
-      { from: range.from, to: range.to, events: triggers, changes: changes.length },
-      "batch committed",
-    );
+    this.logger.debug({ from: range.from, to: range.to, events: triggers, changes: changes.length }, "batch committed");
     if (this.indexingError && range.to >= this.indexingError.block) {
       this.logger.info({ block: this.indexingError.block }, "indexed past the block of the last indexing error");
       this.indexingError = null;

@@ -158,7 +158,9 @@ function parseDataSource(dir: string, raw: unknown, index: number, hash: ReturnT
       throw new SubgraphManifestError(`${at}: eventHandlers[${i}] needs event and handler`);
     }
     if (h.receipt === true) {
-      throw new SubgraphManifestError(`${at}: ${h.handler} asks for receipt: true, which Accord's indexer does not serve`);
+      throw new SubgraphManifestError(
+        `${at}: ${h.handler} asks for receipt: true, which Accord's indexer does not serve`,
+      );
     }
     const signature = h.event.replace(/\s+/g, " ").replace(/, /g, ",");
     const abiEvent = bySignature.get(signature) ?? byCanonical.get(signature.replace(/indexed /g, ""));

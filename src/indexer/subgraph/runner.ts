@@ -142,7 +142,8 @@ class TriggerStore implements HostStore {
 /** Indexed parameters of dynamic types arrive as their topic (a keccak256): graph-node gives them as bytes32. */
 function eventParams(handler: EventHandler): AbiParam[] {
   return handler.abiEvent.inputs.map((input) => {
-    const dynamic = input.type === "string" || input.type === "bytes" || input.type.startsWith("tuple") || input.type.endsWith("]");
+    const dynamic =
+      input.type === "string" || input.type === "bytes" || input.type.startsWith("tuple") || input.type.endsWith("]");
     return input.indexed && dynamic ? { name: input.name, type: "bytes32" } : input;
   });
 }
@@ -238,7 +239,11 @@ export class SubgraphRunner {
         const decodeStart = performance.now();
         let values: unknown[] | undefined;
         for (const { handler, params } of handlers) {
-          if (!handler.topics.every((allowed, i) => allowed.length === 0 || allowed.includes(log.topics[i + 1]?.toLowerCase()))) {
+          if (
+            !handler.topics.every(
+              (allowed, i) => allowed.length === 0 || allowed.includes(log.topics[i + 1]?.toLowerCase()),
+            )
+          ) {
             continue;
           }
           if (!values) {
@@ -258,7 +263,16 @@ export class SubgraphRunner {
           if (!block) throw new Error(`block ${log.blockNumber} of a log was not fetched`);
           const started = performance.now();
           try {
-            await this.trigger(writer, compiled, handler, params, values, log, block, transactions?.get(log.transactionHash));
+            await this.trigger(
+              writer,
+              compiled,
+              handler,
+              params,
+              values,
+              log,
+              block,
+              transactions?.get(log.transactionHash),
+            );
           } finally {
             this.stats.mappingMs += performance.now() - started;
           }
@@ -283,9 +297,19 @@ export class SubgraphRunner {
     const { source, module } = compiled;
     const scope = (store: HostStore): TriggerScope => ({
       store,
-      dataSource: { name: source.name, address: source.address ?? log.address.toLowerCase(), network: source.network, context: source.context },
+      dataSource: {
+        name: source.name,
+        address: source.address ?? log.address.toLowerCase(),
+        network: source.network,
+        context: source.context,
+      },
       log: (level, message) => {
-        const fields = { dataSource: source.name, handler: handler.handler, block: log.blockNumber, tx: log.transactionHash };
+        const fields = {
+          dataSource: source.name,
+          handler: handler.handler,
+          block: log.blockNumber,
+          tx: log.transactionHash,
+        };
         const name = LOG_LEVELS[level] ?? "info";
         if (name === "error") this.logger.error(fields, message);
         else if (name === "warning") this.logger.warn(fields, message);

@@ -45,7 +45,9 @@ export function fromAccordDeployment(d: AccordDeployment): IndexerDeployment {
 /** A deployment file's content (validated by src/deployments), or an IndexerDeployment as it is. */
 export function parseDeployment(raw: unknown, source = ""): IndexerDeployment {
   if (isIndexerDeployment(raw)) {
-    return raw.contracts ? raw : { ...raw, contracts: { DealMarket: raw.dealMarket, ServiceRegistry: raw.serviceRegistry } };
+    return raw.contracts
+      ? raw
+      : { ...raw, contracts: { DealMarket: raw.dealMarket, ServiceRegistry: raw.serviceRegistry } };
   }
   return fromAccordDeployment(parseDeploymentFile(raw, source));
 }

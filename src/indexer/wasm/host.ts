@@ -119,8 +119,7 @@ export function hostFunctions(state: HostState, model: EntityModel): Record<stri
     (op: (x: bigint, y: bigint) => bigint) =>
     (x: number, y: number): number =>
       newBigInt(op(readBigInt(heap(), x), readBigInt(heap(), y)));
-  const newDecimal = (d: Decimal): number =>
-    heap().newObject("BigDecimal", [newBigInt(d.digits), newBigInt(d.exp)]);
+  const newDecimal = (d: Decimal): number => heap().newObject("BigDecimal", [newBigInt(d.digits), newBigInt(d.exp)]);
   const decimalOp =
     (op: (x: Decimal, y: Decimal) => Decimal) =>
     (x: number, y: number): number =>
@@ -201,7 +200,11 @@ export function hostFunctions(state: HostState, model: EntityModel): Record<stri
     // ---- type conversions ----
     "typeConversion.bytesToString"(bytes: number): number {
       // graph-node drops NUL characters: PostgreSQL text cannot hold them.
-      return heap().newString(heap().utf8(bytes).replace(/\u0000/g, ""));
+      return heap().newString(
+        heap()
+          .utf8(bytes)
+          .replace(/\u0000/g, ""),
+      );
     },
     "typeConversion.bytesToHex"(bytes: number): number {
       return heap().newString(heap().hex(bytes));
@@ -215,7 +218,8 @@ export function hostFunctions(state: HostState, model: EntityModel): Record<stri
     "typeConversion.stringToH160"(text: number): number {
       const value = heap().string(text);
       const hex = value.startsWith("0x") ? value.slice(2) : value;
-      if (!/^[0-9a-fA-F]{40}$/.test(hex)) throw new MappingAbort(`failed to convert string to Address/H160: '${value}'`);
+      if (!/^[0-9a-fA-F]{40}$/.test(hex))
+        throw new MappingAbort(`failed to convert string to Address/H160: '${value}'`);
       return heap().newHexBytes(hex);
     },
     "typeConversion.bytesToBase58"(bytes: number): number {
@@ -338,10 +342,7 @@ export function hostFunctions(state: HostState, model: EntityModel): Record<stri
 }
 
 /** The import object for `module`, or the names of the functions it imports that the host lacks. */
-export function linkImports(
-  module: WebAssembly.Module,
-  functions: Record<string, HostFunction>,
-): WebAssembly.Imports {
+export function linkImports(module: WebAssembly.Module, functions: Record<string, HostFunction>): WebAssembly.Imports {
   const imports: WebAssembly.Imports = {};
   const missing: string[] = [];
   for (const entry of WebAssembly.Module.imports(module)) {

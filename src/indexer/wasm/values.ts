@@ -20,7 +20,18 @@ export const StoreKind = {
   INT8: 8,
   TIMESTAMP: 9,
 } as const;
-const STORE_KIND_NAMES = ["String", "Int", "BigDecimal", "Boolean", "Array", "Null", "Bytes", "BigInt", "Int8", "Timestamp"];
+const STORE_KIND_NAMES = [
+  "String",
+  "Int",
+  "BigDecimal",
+  "Boolean",
+  "Array",
+  "Null",
+  "Bytes",
+  "BigInt",
+  "Int8",
+  "Timestamp",
+];
 
 /** graph-ts ethereum.ValueKind. */
 export const EthereumKind = {
