@@ -1,8 +1,14 @@
-// Protection against expensive or malicious queries: token limit at parse time, depth and alias limits as
-// validation rules, a cost estimate (list fields' `first` multiplied down the tree) and `first`/`skip` ranges
-// before execution, and a time budget during execution. Each rejection is a GraphQL error with an
-// `extensions.code`, and the server carries on.
+// Protection against expensive or malicious queries. graphql-armor's plugins enforce the generic limits (tokens
+// while parsing; depth, aliases and directives while validating); this file adds what armor lacks: a brace nesting
+// check before parsing (graphql-js parses recursively), a limit on introspection lists, a cost estimate that knows
+// The Graph's `first` (a list field's children cost `first` times over) with the `first`/`skip` range check the
+// store uses, and a time budget during execution. Each rejection is a GraphQL error with an `extensions.code`, and
+// the server carries on.
 
+import { maxAliasesPlugin } from "@escape.tech/graphql-armor-max-aliases";
+import { maxDepthPlugin } from "@escape.tech/graphql-armor-max-depth";
+import { maxDirectivesPlugin } from "@escape.tech/graphql-armor-max-directives";
+import { maxTokensPlugin } from "@escape.tech/graphql-armor-max-tokens";
 import {
   GraphQLError,
   Kind,
@@ -15,7 +21,6 @@ import {
   isListType,
   isObjectType,
   isInterfaceType,
-  parse,
   valueFromAST,
   visit,
   type ASTNode,
@@ -25,7 +30,6 @@ import {
   type GraphQLField,
   type GraphQLCompositeType,
   type GraphQLSchema,
-  type ParseOptions,
   type SelectionSetNode,
   type Source,
   type ValidationContext,
@@ -33,19 +37,19 @@ import {
   type ValueNode,
 } from "graphql";
 import type { Plugin } from "graphql-yoga";
-import { RangeArgumentError, requestState, timeoutError } from "./resolvers";
+import { DEFAULT_QUERY_LIMITS, type QueryLimits } from "../indexer/store/limits";
+import { checkRange, requestState, timeoutError } from "./resolvers";
 
-export interface Limits {
-  /** Deepest allowed field nesting (`{ deals { id } }` is 2). */
+/** The server's limits; `first`/`skip` (QueryLimits) are the store's, checked with the store's check. */
+export interface Limits extends QueryLimits {
+  /** Deepest allowed field nesting (`{ deals { id } }` is 2; fragments add none; `__schema` is limited below). */
   maxDepth: number;
-  /** Most aliased fields in one operation (fragments expanded). */
+  /** Most aliased fields in one operation (fragments expanded; `__typename` is free). */
   maxAliases: number;
+  /** Most directives in one operation (fragments expanded). */
+  maxDirectives: number;
   /** Budget for the estimated number of entities a query may read. */
   maxCost: number;
-  /** Largest `first` (graph-node: 1000). */
-  maxFirst: number;
-  /** Largest `skip` (graph-node: 5000). */
-  maxSkip: number;
   /** Time budget of one query's execution. */
   timeoutMs: number;
   /** Largest request body (and WebSocket message). */
@@ -61,11 +65,11 @@ export interface Limits {
 }
 
 export const DEFAULT_LIMITS: Limits = {
+  ...DEFAULT_QUERY_LIMITS,
   maxDepth: 8,
   maxAliases: 30,
+  maxDirectives: 50,
   maxCost: 50_000,
-  maxFirst: 1000,
-  maxSkip: 5000,
   timeoutMs: 10_000,
   maxBodyBytes: 256 * 1024,
   maxTokens: 10_000,
@@ -132,80 +136,48 @@ function fold(
   return acc;
 }
 
-function limitError(message: string, code: string, node?: ASTNode): GraphQLError {
-  return new GraphQLError(message, { nodes: node ? [node] : undefined, extensions: { code } });
+function limitError(message: string, code: string, node: ASTNode): GraphQLError {
+  return new GraphQLError(message, { nodes: [node], extensions: { code } });
 }
 
-/** Rejects operations nested deeper than `maxDepth` (introspection has its own, larger, limits). */
-export function depthRule(
-  limits: Pick<Limits, "maxDepth" | "maxIntrospectionDepth" | "maxIntrospectionListNesting">,
+/**
+ * Limits introspection, which armor's depth limit skips (the standard introspection query is deeper than any
+ * entity query): its depth, and how many of its list fields nest (each multiplies the answer by the schema's size).
+ */
+export function introspectionRule(
+  limits: Pick<Limits, "maxIntrospectionDepth" | "maxIntrospectionListNesting">,
 ): ValidationRule {
   return (context: ValidationContext) => {
     const fragments = fragmentsOf(context.getDocument());
     return {
-      OperationDefinition(node) {
-        let introspectionDepth = 0;
-        let introspectionLists = 0;
-        const depth = fold(
-          node.selectionSet,
+      // On the operation (reported before graphql-js's own, vaguer, introspection depth rule), fragments expanded.
+      OperationDefinition(operation) {
+        let depth = 0;
+        let lists = 0;
+        fold(
+          operation.selectionSet,
           fragments,
           (field, children) => {
-            if (!INTROSPECTION_ROOTS.has(field.name.value)) return 1 + children();
-            // The introspection subtree is measured separately, with its own limits.
+            if (!INTROSPECTION_ROOTS.has(field.name.value)) return children();
             const set = field.selectionSet;
             if (set) {
-              introspectionDepth = Math.max(introspectionDepth, 1 + fold(set, fragments, (_f, c) => 1 + c(), Math.max));
-              introspectionLists = Math.max(
-                introspectionLists,
+              depth = Math.max(depth, 1 + fold(set, fragments, (_f, c) => 1 + c(), Math.max));
+              lists = Math.max(
+                lists,
                 fold(set, fragments, (f, c) => (INTROSPECTION_LISTS.has(f.name.value) ? 1 : 0) + c(), Math.max),
               );
             }
-            return 1;
+            return 0;
           },
           Math.max,
         );
-        if (depth > limits.maxDepth) {
-          context.reportError(
-            limitError(`Query depth ${depth} exceeds the maximum of ${limits.maxDepth}`, "QUERY_TOO_DEEP", node),
-          );
-        }
-        if (
-          introspectionDepth > limits.maxIntrospectionDepth ||
-          introspectionLists > limits.maxIntrospectionListNesting
-        ) {
+        if (depth > limits.maxIntrospectionDepth || lists > limits.maxIntrospectionListNesting) {
           context.reportError(
             limitError(
-              `Introspection query too deep: depth ${introspectionDepth} (max ${limits.maxIntrospectionDepth}), ` +
-                `nested lists ${introspectionLists} (max ${limits.maxIntrospectionListNesting})`,
+              `Introspection query too deep: depth ${depth} (max ${limits.maxIntrospectionDepth}), ` +
+                `nested lists ${lists} (max ${limits.maxIntrospectionListNesting})`,
               "QUERY_TOO_DEEP",
-              node,
-            ),
-          );
-        }
-      },
-    };
-  };
-}
-
-/** Rejects operations with more than `maxAliases` aliased fields (fragments expanded). */
-export function aliasRule(limits: Pick<Limits, "maxAliases">): ValidationRule {
-  return (context: ValidationContext) => {
-    const fragments = fragmentsOf(context.getDocument());
-    return {
-      OperationDefinition(node) {
-        const cap = (n: number): number => Math.min(n, limits.maxAliases + 1);
-        const aliases = fold(
-          node.selectionSet,
-          fragments,
-          (field, children) => cap((field.alias ? 1 : 0) + children()),
-          (a, b) => cap(a + b),
-        );
-        if (aliases > limits.maxAliases) {
-          context.reportError(
-            limitError(
-              `Too many aliases: more than ${limits.maxAliases} aliased fields in one operation`,
-              "TOO_MANY_ALIASES",
-              node,
+              operation,
             ),
           );
         }
@@ -215,16 +187,17 @@ export function aliasRule(limits: Pick<Limits, "maxAliases">): ValidationRule {
 }
 
 /**
- * Estimated cost of an operation: every field that returns entities costs the number it may return (`first`, or
- * 1 for a single entity) times the number of its parents; children multiply down the tree. Also enforces the
- * `first`/`skip` ranges. Throws a GraphQLError when a limit is exceeded; returns the cost otherwise.
+ * Estimated cost of an operation, as The Graph counts it: every field that returns entities costs the number it
+ * may return (`first`, by default 100, or 1 for a single entity) times the number of its parents; children multiply
+ * down the tree; variables are resolved. Also checks the `first`/`skip` ranges (the store's check). Throws a
+ * GraphQLError when a limit is exceeded; returns the cost otherwise.
  */
 export function queryCost(
   schema: GraphQLSchema,
   document: DocumentNode,
   operationName: string | null | undefined,
   rawVariables: Record<string, unknown> | null | undefined,
-  limits: Pick<Limits, "maxCost" | "maxFirst" | "maxSkip">,
+  limits: Pick<Limits, "maxCost" | "defaultFirst" | "maxFirst" | "maxSkip">,
 ): number {
   const operation = getOperationAST(document, operationName);
   if (!operation) return 0;
@@ -255,13 +228,12 @@ export function queryCost(
         const named = getNamedType(def.type);
         if (!isCompositeType(named)) continue;
         const args = rangeArgs(def, sel, variables);
-        if (typeof args.first === "number" && (args.first < 0 || args.first > limits.maxFirst)) {
-          throw new RangeArgumentError("first", limits.maxFirst, args.first);
-        }
-        if (typeof args.skip === "number" && (args.skip < 0 || args.skip > limits.maxSkip)) {
-          throw new RangeArgumentError("skip", limits.maxSkip, args.skip);
-        }
-        const count = isListType(getNullableType(def.type)) ? (typeof args.first === "number" ? args.first : 100) : 1;
+        checkRange(limits, args);
+        const count = isListType(getNullableType(def.type))
+          ? typeof args.first === "number"
+            ? args.first
+            : limits.defaultFirst
+          : 1;
         const children = sel.selectionSet ? walk(sel.selectionSet, named, seen) : 0;
         cost = Math.min(cap, cost + count + count * children);
       } else if (sel.kind === Kind.INLINE_FRAGMENT) {
@@ -377,10 +349,54 @@ export function checkNesting(source: string, max: number): void {
   }
 }
 
-/** The yoga plugin applying `limits`. */
+/**
+ * An armor rejection as this server reports it: armor words every limit as a "Syntax Error", which it is not, and
+ * gives no code. Reported on the validation context (all errors of a document at once), thrown while parsing.
+ */
+function armorRejection(code: string) {
+  return (context: ValidationContext | null, error: GraphQLError): void => {
+    const rejection = new GraphQLError(error.message.replace(/^Syntax Error: /, ""), { extensions: { code } });
+    if (!context) throw rejection;
+    context.reportError(rejection);
+  };
+}
+
+/** graphql-armor's plugins for the generic limits (see the file's header). */
+export function armorPlugins(limits: Limits): Plugin[] {
+  const reject = (code: string) => ({ onReject: [armorRejection(code)], propagateOnRejection: false });
+  return [
+    maxTokensPlugin({ n: limits.maxTokens, ...reject("TOO_MANY_TOKENS") }),
+    maxDepthPlugin({
+      n: limits.maxDepth,
+      flattenFragments: true,
+      ignoreIntrospection: true,
+      ...reject("QUERY_TOO_DEEP"),
+    }),
+    maxAliasesPlugin({ n: limits.maxAliases, ...reject("TOO_MANY_ALIASES") }),
+    maxDirectivesPlugin({ n: limits.maxDirectives, ...reject("TOO_MANY_DIRECTIVES") }),
+  ];
+}
+
+/** Every plugin applying `limits`: armor's, then this server's own. */
+export function limitPlugins(limits: Limits): Plugin[] {
+  return [nestingPlugin(limits), ...armorPlugins(limits), limitsPlugin(limits)];
+}
+
+/** Refuses documents nested too deep before any parser sees them. */
+function nestingPlugin(limits: Pick<Limits, "maxNesting">): Plugin {
+  return {
+    onParse({ params }) {
+      // envelop types its hooks' arguments as `any` (it spans graphql versions); this is graphql 16's.
+      const source = params.source as string | Source;
+      const text = typeof source === "string" ? source : source.body;
+      if (typeof text === "string") checkNesting(text, limits.maxNesting);
+    },
+  };
+}
+
+/** The limits armor lacks: introspection, cost and `first`/`skip`, time budget; and named value errors. */
 export function limitsPlugin(limits: Limits): Plugin {
-  const depth = depthRule(limits);
-  const aliases = aliasRule(limits);
+  const introspection = introspectionRule(limits);
   const check = (args: {
     schema: GraphQLSchema;
     document: DocumentNode;
@@ -396,18 +412,8 @@ export function limitsPlugin(limits: Limits): Plugin {
     }
   };
   return {
-    onParse({ params, setParseFn }) {
-      // envelop types its hooks' arguments as `any` (it spans graphql versions); these are graphql 16's.
-      setParseFn((source: string | Source) => {
-        const text = typeof source === "string" ? source : (source as { body?: string }).body;
-        if (typeof text === "string") checkNesting(text, limits.maxNesting);
-        const options = params.options as ParseOptions | undefined;
-        return parse(source, { ...(options ?? {}), maxTokens: limits.maxTokens });
-      });
-    },
     onValidate({ addValidationRule, params }) {
-      addValidationRule(depth);
-      addValidationRule(aliases);
+      addValidationRule(introspection);
       return ({ result, setResult }) => {
         if (result.length > 0) setResult(nameValueErrors(params.documentAST as DocumentNode, result as GraphQLError[]));
       };

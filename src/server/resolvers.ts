@@ -7,6 +7,7 @@
 
 import { GraphQLError } from "graphql";
 import { StoreQueryError } from "../indexer/store/errors";
+import { checkQueryRange, QueryRangeError, type QueryLimits } from "../indexer/store/limits";
 import type { Checkpoint, EntityQuery, EntityRecord, StoreReader, WhereFilter } from "../indexer/store/types";
 import type { EntityApi } from "./sdl";
 import type { FieldMeta } from "./entities";
@@ -21,10 +22,7 @@ export interface BlockHashLookup {
   blockNumberByHash(hash: string): Promise<number | null>;
 }
 
-export interface QueryLimits {
-  maxFirst: number;
-  maxSkip: number;
-}
+export type { QueryLimits } from "../indexer/store/limits";
 
 export interface ResolverDeps {
   store: StoreReader;
@@ -86,20 +84,19 @@ export function attach(record: EntityRecord | null, block: number | undefined): 
   return { ...record, [BLOCK]: block };
 }
 
+/** The store's QueryRangeError as a GraphQL error (same message). */
 export class RangeArgumentError extends GraphQLError {
-  constructor(arg: string, max: number, actual: number) {
-    super(`The \`${arg}\` argument must be between 0 and ${max}, but is ${actual}`, {
-      extensions: { code: "RANGE_ARGUMENT" },
-    });
+  constructor(error: QueryRangeError) {
+    super(error.message, { extensions: { code: "RANGE_ARGUMENT", argument: error.argument } });
   }
 }
 
+/** `first`/`skip` checked with the store's own check (store/limits.ts), before the store is asked. */
 export function checkRange(limits: QueryLimits, args: { first?: unknown; skip?: unknown }): void {
-  if (typeof args.first === "number" && (args.first < 0 || args.first > limits.maxFirst)) {
-    throw new RangeArgumentError("first", limits.maxFirst, args.first);
-  }
-  if (typeof args.skip === "number" && (args.skip < 0 || args.skip > limits.maxSkip)) {
-    throw new RangeArgumentError("skip", limits.maxSkip, args.skip);
+  try {
+    checkQueryRange(limits, args);
+  } catch (error) {
+    throw error instanceof QueryRangeError ? new RangeArgumentError(error) : error;
   }
 }
 

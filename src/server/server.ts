@@ -26,7 +26,7 @@ import { DEFAULTS } from "../defaults";
 import type { Registry } from "prom-client";
 import type { StoreReader } from "../indexer/store/types";
 import { loadEntitySchema, parseEntitySchema, type EntityModel } from "./entities";
-import { DEFAULT_LIMITS, limitsPlugin, type Limits } from "./limits";
+import { DEFAULT_LIMITS, limitPlugins, type Limits } from "./limits";
 import { outcomeOf, serverMetrics, type ServerMetrics } from "./metrics";
 import { QueryResolver, requestState, type BlockHeight, type CollectionArgs, type SourceRecord } from "./resolvers";
 import { SCALARS } from "./scalars";
@@ -199,7 +199,7 @@ export function createApi(options: ServerOptions): AccordApi {
     landingPage: false,
     multipart: false,
     logging: yogaLogger(logger),
-    plugins: [limitsPlugin(limits), metricsPlugin(metrics)],
+    plugins: [...limitPlugins(limits), metricsPlugin(metrics)],
   });
 
   return { schema, sdl, apis, yoga, hub, metrics, limits, logger };

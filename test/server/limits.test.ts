@@ -3,7 +3,19 @@
 
 import { expect } from "chai";
 import { getIntrospectionQuery, type IntrospectionQuery } from "graphql";
-import { D1, D2, D3, post, startServer, type GqlResponse, type IdRows, type TestServer } from "./helpers";
+import { DEFAULT_QUERY_LIMITS, QueryRangeError } from "../../src/indexer/store/limits";
+import { DEFAULT_LIMITS } from "../../src/server/limits";
+import {
+  D1,
+  D2,
+  D3,
+  marketSqlStore,
+  post,
+  startServer,
+  type GqlResponse,
+  type IdRows,
+  type TestServer,
+} from "./helpers";
 
 describe("server: limits and bad queries", function () {
   let t: TestServer;
@@ -35,8 +47,16 @@ describe("server: limits and bad queries", function () {
   it("rejects a depth bomb", async () => {
     const bomb =
       "{ deals { jobCreator { dealsAsJobCreator { resourceProvider { dealsAsResourceProvider { jobCreator { dealsAsJobCreator { jobCreator { dealsAsJobCreator { id } } } } } } } } } }";
-    const r = await rejects(() => t.gql(bomb), /Query depth 10 exceeds the maximum of 8/, "QUERY_TOO_DEEP");
+    const r = await rejects(() => t.gql(bomb), /Query depth limit of 8 exceeded, found 10/, "QUERY_TOO_DEEP");
     expect(r.status).to.equal(400);
+  });
+
+  it("accepts a query at the depth limit", async () => {
+    // depth 8: deals > jobCreator > dealsAsJobCreator > resourceProvider > dealsAsResourceProvider > jobCreator > … > id
+    const q =
+      "{ deals(first: 2) { jobCreator { dealsAsJobCreator(first: 2) { resourceProvider { dealsAsResourceProvider(first: 2) { jobCreator { dealsAsJobCreator(first: 2) { id } } } } } } } }";
+    const r = await t.gql(q);
+    expect(r.errors).to.equal(undefined);
   });
 
   it("counts depth through fragments", async () => {
@@ -44,7 +64,7 @@ describe("server: limits and bad queries", function () {
       fragment A on Deal { jobCreator { dealsAsJobCreator { ...B } } }
       fragment B on Deal { resourceProvider { dealsAsResourceProvider { ...C } } }
       fragment C on Deal { jobCreator { dealsAsJobCreator { jobCreator { id } } } }`;
-    await rejects(() => t.gql(q), /Query depth 9 exceeds/, "QUERY_TOO_DEEP");
+    await rejects(() => t.gql(q), /Query depth limit of 8 exceeded, found 9/, "QUERY_TOO_DEEP");
   });
 
   it("rejects first: 100000", async () => {
@@ -60,6 +80,42 @@ describe("server: limits and bad queries", function () {
       () => t.gql("query($n: Int) { deals(first: $n) { id } }", { n: 5000 }),
       /`first` argument must be between 0 and 1000, but is 5000/,
     );
+  });
+
+  it("checks skip, and accepts first and skip at their limits", async () => {
+    await rejects(
+      () => t.gql("{ deals(skip: 5001) { id } }"),
+      /The `skip` argument must be between 0 and 5000, but is 5001/,
+      "RANGE_ARGUMENT",
+    );
+    const r = await t.gql("{ deals(first: 1000, skip: 5000) { id } }");
+    expect(r.errors).to.equal(undefined);
+  });
+
+  it("applies the store's first/skip check, with the same limits and messages as the server", async () => {
+    expect(DEFAULT_LIMITS).to.include(DEFAULT_QUERY_LIMITS);
+    const cases = [
+      [{ first: 1001 }, "first: 1001", "The `first` argument must be between 0 and 1000, but is 1001"],
+      [{ skip: 5001 }, "skip: 5001", "The `skip` argument must be between 0 and 5000, but is 5001"],
+    ] as const;
+    for (const [, args, message] of cases) {
+      const viaServer = await t.gql(`{ deals(${args}) { id } }`);
+      expect(viaServer.errors![0].message).to.equal(message);
+    }
+    const { sql, close } = await marketSqlStore("pglite");
+    try {
+      for (const [query, , message] of cases) {
+        const error = await sql.find({ entity: "Deal", ...query }).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error).to.be.instanceOf(QueryRangeError);
+        expect((error as QueryRangeError).message).to.equal(message);
+      }
+      expect(await sql.find({ entity: "Deal", first: 1000, skip: 5000 })).to.deep.equal([]);
+    } finally {
+      await close();
+    }
   });
 
   it("rejects an unknown field", async () => {
@@ -113,7 +169,7 @@ describe("server: limits and bad queries", function () {
     const fields = Array.from({ length: 31 }, (_, i) => `a${i}: id`).join(" ");
     await rejects(
       () => t.gql(`{ deals(first: 1) { ${fields} } }`),
-      /Too many aliases: more than 30/,
+      /Aliases limit of 30 exceeded, found 31/,
       "TOO_MANY_ALIASES",
     );
     const ok = await t.gql(`{ deals(first: 1) { ${Array.from({ length: 30 }, (_, i) => `a${i}: id`).join(" ")} } }`);
@@ -137,6 +193,30 @@ describe("server: limits and bad queries", function () {
       (_, i) => `d${i}: deals(first: 1000) { jobCreator { id } resourceProvider { id } }`,
     ).join(" ");
     await rejects(() => t.gql(`{ ${copies} }`), /too expensive/);
+  });
+
+  it("counts nested `first` given as variables in the cost, and accepts a query under the budget", async () => {
+    await rejects(
+      () => t.gql("query($n: Int, $m: Int) { deals(first: $n) { payments(first: $m) { id } } }", { n: 1000, m: 1000 }),
+      /too expensive/,
+      "QUERY_TOO_COSTLY",
+    );
+    // 100 deals + 100 × 100 payments = 10,100
+    const r = await t.gql("query($m: Int) { deals { payments(first: $m) { id } } }", { m: 100 });
+    expect(r.errors).to.equal(undefined);
+    // 1000 deals + 1000 × 48 payments = 49,000; one more per deal goes over 50,000.
+    expect((await t.gql("{ deals(first: 1000) { payments(first: 48) { id } } }")).errors).to.equal(undefined);
+    await rejects(() => t.gql("{ deals(first: 1000) { payments(first: 50) { id } } }"), /too expensive/);
+  });
+
+  it("rejects too many directives", async () => {
+    const fields = (n: number) => Array.from({ length: n }, () => "id @include(if: true)").join(" ");
+    await rejects(
+      () => t.gql(`{ deals(first: 1) { ${fields(51)} } }`),
+      /Directives limit of 50 exceeded, found 51/,
+      "TOO_MANY_DIRECTIVES",
+    );
+    expect((await t.gql(`{ deals(first: 1) { ${fields(50)} } }`)).errors).to.equal(undefined);
   });
 
   it("does not blow up on fragment fan-out", async () => {
@@ -179,7 +259,12 @@ describe("server: limits and bad queries", function () {
   it("refuses too many tokens", async () => {
     const many = Array.from({ length: 10_000 }, () => '"a"').join(" ");
     const r = await post(t.server.url, { query: `{ deals(where: {id_in: [${many}]}) { id } }` });
-    expect(r.errors![0].message).to.match(/Document contains more (than|that) 10000 tokens/);
+    expect(r.errors![0].message).to.equal("Token limit of 10000 exceeded.");
+    expect(r.errors![0].extensions?.code).to.equal("TOO_MANY_TOKENS");
+    const under = Array.from({ length: 5_000 }, () => '"0x01"').join(" ");
+    expect((await post(t.server.url, { query: `{ deals(where: {id_in: [${under}]}) { id } }` })).errors).to.equal(
+      undefined,
+    );
     // graphql-js's own guard against field-merge blow-ups also answers with an error.
     const fields = Array.from({ length: 6000 }, () => "id").join(" ");
     const merged = await post(t.server.url, { query: `{ deals { ${fields} } }` });

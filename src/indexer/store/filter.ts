@@ -22,22 +22,10 @@ import {
   UnknownFieldError,
   UnknownOperatorError,
 } from "./errors";
+import { checkQueryRange, DEFAULT_QUERY_LIMITS, type QueryLimits } from "./limits";
 import type { EntityQuery, EntityValue, WhereFilter } from "./types";
 
-export interface QueryLimits {
-  /** `first` when omitted (100). */
-  defaultFirst: number;
-  /** The largest `first` accepted (1000). */
-  maxFirst: number;
-  /** The largest `skip` accepted (default: unlimited). */
-  maxSkip: number;
-}
-
-export const DEFAULT_QUERY_LIMITS: QueryLimits = {
-  defaultFirst: 100,
-  maxFirst: 1000,
-  maxSkip: Number.MAX_SAFE_INTEGER,
-};
+export { DEFAULT_QUERY_LIMITS, type QueryLimits } from "./limits";
 
 const OPERATORS = [
   "_not_contains_nocase",
@@ -405,22 +393,7 @@ export function compileFind(
   limits: QueryLimits = DEFAULT_QUERY_LIMITS,
 ): CompiledQuery {
   const entity = lookupEntity(model, query.entity);
-  const first = query.first ?? limits.defaultFirst;
-  if (!Number.isInteger(first) || first < 0 || first > limits.maxFirst) {
-    throw new QueryArgumentError(
-      "first",
-      `The \`first\` argument must be between 0 and ${limits.maxFirst}, but is ${String(first)}`,
-      first > limits.maxFirst ? "LIMIT_EXCEEDED" : "INVALID_ARGUMENT",
-    );
-  }
-  const skip = query.skip ?? 0;
-  if (!Number.isInteger(skip) || skip < 0 || skip > limits.maxSkip) {
-    throw new QueryArgumentError(
-      "skip",
-      `The \`skip\` argument must be between 0 and ${limits.maxSkip}, but is ${String(skip)}`,
-      skip > limits.maxSkip ? "LIMIT_EXCEEDED" : "INVALID_ARGUMENT",
-    );
-  }
+  const { first, skip } = checkQueryRange(limits, query);
   const direction = query.orderDirection ?? "asc";
   if (direction !== "asc" && direction !== "desc") {
     throw new QueryArgumentError("orderDirection", `\`orderDirection\` must be asc or desc, got ${String(direction)}`);
