@@ -91,6 +91,45 @@ function listFiles(dir) {
     .flatMap((entry) => (entry.isDirectory() ? listFiles(path.join(dir, entry.name)) : [path.join(dir, entry.name)]));
 }
 
+/**
+ * subgraph/build/: the subgraph's WebAssembly mappings, which the embedded indexer runs (subgraph/scripts/build.sh:
+ * manifest, enum tables from dist/src/model, graph codegen, graph build; ~10 s, offline). Skipped when none of its
+ * inputs changed since the last build (their sha256 is kept in subgraph/build/.inputs).
+ */
+function buildSubgraph() {
+  const hash = require("node:crypto").createHash("sha256");
+  const inputs = [
+    ...listFiles(path.join(root, "subgraph", "src")).filter((file) => !file.endsWith("enums.ts")),
+    path.join(root, "subgraph", "schema.graphql"),
+    path.join(root, "subgraph", "subgraph.template.yaml"),
+    path.join(root, "subgraph", "scripts", "build.sh"),
+    path.join(root, "subgraph", "scripts", "prepare.js"),
+    path.join(root, "subgraph", "scripts", "enums.js"),
+    path.join(root, "dist", "src", "model", "enums.js"),
+    ...["DealMarket", "ServiceRegistry"].map((name) =>
+      path.join(root, "artifacts", "contracts", `${name}.sol`, `${name}.json`),
+    ),
+  ].sort();
+  for (const file of inputs) hash.update(file).update(fs.existsSync(file) ? fs.readFileSync(file) : "");
+  const digest = hash.digest("hex");
+  const stamp = path.join(root, "subgraph", "build", ".inputs");
+  if (fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8") === digest) return;
+  const started = Date.now();
+  const result = spawnSync("bash", [path.join(root, "subgraph", "scripts", "build.sh"), "--no-deployment"], {
+    cwd: root,
+    env,
+    stdio: process.env.ACCORD_BUILD_VERBOSE ? "inherit" : ["ignore", "pipe", "pipe"],
+  });
+  if (result.status !== 0) {
+    if (result.stdout) process.stderr.write(result.stdout);
+    if (result.stderr) process.stderr.write(result.stderr);
+    console.error(`build: the subgraph failed (exit ${result.status ?? result.signal})`);
+    process.exit(result.status || 1);
+  }
+  fs.writeFileSync(stamp, digest);
+  if (process.env.ACCORD_BUILD_VERBOSE) console.error(`build: subgraph ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
 const hardhat = "hardhat/internal/cli/bootstrap.js";
 step("hardhat compile", hardhat, ["compile", "--quiet"]);
 // Hardhat's cache may say the contracts are compiled while the TypeChain output is gone: regenerate it all.
@@ -98,7 +137,14 @@ if (!fs.existsSync(path.join(root, "typechain-types", "index.ts"))) step("hardha
 generateAbiModules();
 step("tsc", "typescript/bin/tsc", ["-p", "tsconfig.build.json"]);
 
-const expected = ["dist/src/index.js", "dist/src/bin/accord.js", "dist/typechain-types/index.js"];
+buildSubgraph();
+
+const expected = [
+  "dist/src/index.js",
+  "dist/src/bin/accord.js",
+  "dist/typechain-types/index.js",
+  "subgraph/build/subgraph.yaml",
+];
 const missing = expected.filter((file) => !fs.existsSync(path.join(root, file)));
 if (missing.length > 0) {
   console.error(`build: missing after the build: ${missing.join(", ")}`);

@@ -84,3 +84,18 @@ export function isFinalForFunds(state: number): boolean {
     state === AgreementState.TimeoutAgree
   );
 }
+
+/** States in which a deal is still in progress: it may still move funds or change state (the indexer's `isOpen`). */
+export const openAgreementStates: readonly AgreementStateName[] = [
+  "DealNegotiating",
+  "DealAgreed",
+  "ResultsSubmitted",
+  "ResultsChecked",
+];
+
+/** The states that decide a mediation. */
+export const mediationOutcomeStates: readonly AgreementStateName[] = [
+  "MediationAccepted",
+  "MediationRejected",
+  "TimeoutMediateResults",
+];

@@ -1,71 +1,16 @@
-// Helpers shared by the mappings. The embedded indexer (src/indexer) implements the same rules; keep the two
-// identical: same IDs, same enum names, same zero-initialised accounts.
+// Helpers shared by the mappings. These mappings are the only indexing rules: the embedded indexer (src/indexer)
+// runs their compiled WebAssembly, as a Graph Node does.
 
 import { Address, BigInt, ByteArray, Bytes, ethereum } from "@graphprotocol/graph-ts";
 
 import { Account } from "../generated/schema";
 
-/** AgreementState, in the contract's (and the data model's) index order. */
-export const AGREEMENT_STATES: string[] = [
-  "DealNegotiating",
-  "DealAgreed",
-  "ResultsSubmitted",
-  "ResultsAccepted",
-  "ResultsChecked",
-  "MediationAccepted",
-  "MediationRejected",
-  "TimeoutSubmitResults",
-  "TimeoutJudgeResults",
-  "TimeoutMediateResults",
-  "TimeoutAgree",
-];
-
-export const STATE_DEAL_NEGOTIATING: i32 = 0;
-export const STATE_DEAL_AGREED: i32 = 1;
-export const STATE_RESULTS_SUBMITTED: i32 = 2;
-export const STATE_RESULTS_CHECKED: i32 = 4;
-export const STATE_MEDIATION_ACCEPTED: i32 = 5;
-export const STATE_MEDIATION_REJECTED: i32 = 6;
-export const STATE_TIMEOUT_MEDIATE_RESULTS: i32 = 9;
-
-export const PAYMENT_REASONS: string[] = [
-  "PaymentCollateral",
-  "ResultsCollateral",
-  "TimeoutCollateral",
-  "JobPayment",
-  "MediationFee",
-];
-
-export const PAYMENT_DIRECTIONS: string[] = ["PaidIn", "PaidOut", "Refunded", "Slashed"];
-
-export const DIRECTION_PAID_IN: i32 = 0;
-export const DIRECTION_PAID_OUT: i32 = 1;
-export const DIRECTION_REFUNDED: i32 = 2;
-export const DIRECTION_SLASHED: i32 = 3;
-
-/** ServiceType, in bit order of the registry's roles bitmap (bit i = SERVICE_TYPES[i]). */
-export const SERVICE_TYPES: string[] = ["Solver", "Mediator", "Directory", "ResourceProvider", "JobCreator"];
+// The enum tables and state sets come from the data model (src/model/enums.ts), generated into ./enums.ts.
+export * from "./enums";
 
 /** Whether `index` is a member of the enum `names` (the contract cannot send others; old ABIs could). */
 export function isEnumIndex(names: string[], index: i32): boolean {
   return index >= 0 && index < names.length;
-}
-
-/** Whether a deal in this state is still active (DealNegotiating, DealAgreed, ResultsSubmitted, ResultsChecked). */
-export function isOpenState(index: i32): boolean {
-  return (
-    index == STATE_DEAL_NEGOTIATING ||
-    index == STATE_DEAL_AGREED ||
-    index == STATE_RESULTS_SUBMITTED ||
-    index == STATE_RESULTS_CHECKED
-  );
-}
-
-/** Whether this state is a mediation's outcome (MediationAccepted, MediationRejected, TimeoutMediateResults). */
-export function isMediationOutcome(index: i32): boolean {
-  return (
-    index == STATE_MEDIATION_ACCEPTED || index == STATE_MEDIATION_REJECTED || index == STATE_TIMEOUT_MEDIATE_RESULTS
-  );
 }
 
 const SHA2_256_MULTIHASH_PREFIX = "0x1220";
