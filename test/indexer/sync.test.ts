@@ -658,6 +658,29 @@ describe("indexer sync: deployment check", function () {
     expect(await check({ chainId: 31337, head: 10, code: { [market]: "0x60", [registry]: "0x60" } })).to.equal(
       undefined,
     );
+    // Every contract of the deployment file is checked when it lists them.
+    const token = "0x" + "33".repeat(20);
+    const server = await scriptedServer((body) => ({
+      json: (body as JsonRpcRequest[]).map((req) =>
+        req.method === "eth_chainId"
+          ? ok(req, hex(31337)).json
+          : req.method === "eth_blockNumber"
+            ? ok(req, hex(10)).json
+            : ok(req, req.params[0] === token ? "0x" : "0x60").json,
+      ),
+    }));
+    try {
+      const reader = new ChainReader(new JsonRpcClient(server.url), { addresses: [], topics: [] });
+      const contracts = {
+        DealMarket: deployment.dealMarket,
+        ServiceRegistry: deployment.serviceRegistry,
+        AccordToken: { address: token, blockNumber: 5 },
+      };
+      const error = await reader.checkDeployment({ ...deployment, contracts }).catch((e: unknown) => e);
+      expect((error as Error).message).to.match(/no contract at AccordToken 0x3333/);
+    } finally {
+      await server.close();
+    }
     // A node that has not reached the deployment block yet is behind, not wrong.
     expect(await check({ chainId: 31337, head: 3, code: {} })).to.equal(undefined);
   });

@@ -70,12 +70,12 @@ export class ChainReader {
    * is permanent: no retry fixes a wrong RPC URL or deployment file.
    */
   async checkDeployment(
-    deployment: Pick<IndexerDeployment, "chainId" | "dealMarket" | "serviceRegistry">,
+    deployment: Pick<IndexerDeployment, "chainId" | "dealMarket" | "serviceRegistry"> &
+      Partial<Pick<IndexerDeployment, "contracts">>,
   ): Promise<void> {
-    const contracts = [
-      ["DealMarket", deployment.dealMarket],
-      ["ServiceRegistry", deployment.serviceRegistry],
-    ] as const;
+    const contracts = Object.entries(
+      deployment.contracts ?? { DealMarket: deployment.dealMarket, ServiceRegistry: deployment.serviceRegistry },
+    );
     const [chainId, head, ...codes] = await this.rpc.batch<string>([
       ["eth_chainId", []],
       ["eth_blockNumber", []],
