@@ -136,13 +136,14 @@ export class AscHeap {
     const size = this.size(ptr);
     const end = ptr + size;
     if (end > this.buffer.byteLength) throw new AscError(`string at ${ptr} overruns memory`);
+    let out: string;
     if (size <= 32) {
       // Short strings (entity and field names) are most of them; a char-code loop beats the decoder's setup.
-      let out = "";
+      out = "";
       for (let p = ptr; p < end; p += 2) out += String.fromCharCode(this.view.getUint16(p, true));
-      return out;
-    }
-    return utf16.decode(this.u8.subarray(ptr, end));
+    } else out = utf16.decode(this.u8.subarray(ptr, end));
+    // graph-node strips NUL from every string it reads from the mapping (PostgreSQL text cannot hold them).
+    return out.includes("\u0000") ? out.replaceAll("\u0000", "") : out;
   }
 
   /** A Uint8Array-like object's bytes (a view: copy before the memory is reused). */
