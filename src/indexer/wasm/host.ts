@@ -174,7 +174,11 @@ export function hostFunctions(state: HostState, model: EntityModel): Record<stri
         if (fields[name] === null) delete merged[name];
         else merged[name] = fields[name];
       }
-      merged.id = meta.idType === "Int8" ? Number(key) : key;
+      if (meta.idType === "Int8") {
+        // An Int8 as the store holds it: a number when safe, else a bigint (Number(key) would round it).
+        const n = BigInt(key);
+        merged.id = Number.isSafeInteger(Number(n)) ? Number(n) : n;
+      } else merged.id = key;
       checkRequired(meta, merged, key);
       scope().store.set(meta.name, key, merged);
     },
@@ -199,12 +203,12 @@ export function hostFunctions(state: HostState, model: EntityModel): Record<stri
 
     // ---- type conversions ----
     "typeConversion.bytesToString"(bytes: number): number {
-      // graph-node drops NUL characters: PostgreSQL text cannot hold them.
-      return heap().newString(
-        heap()
-          .utf8(bytes)
-          .replace(/\u0000/g, ""),
-      );
+      // graph-node trims trailing NULs (text padded in a fixed-size buffer); NULs inside are kept, and dropped
+      // when the string comes back to the host (AscHeap.string).
+      const text = heap().utf8(bytes);
+      let end = text.length;
+      while (end > 0 && text.charCodeAt(end - 1) === 0) end--;
+      return heap().newString(text.slice(0, end));
     },
     "typeConversion.bytesToHex"(bytes: number): number {
       return heap().newString(heap().hex(bytes));
@@ -273,11 +277,18 @@ export function hostFunctions(state: HostState, model: EntityModel): Record<stri
     },
     "ethereum.decode"(types: number, data: number): number {
       const h = heap();
-      let param: AbiParam;
+      let type: ParamType;
+      try {
+        type = ParamType.from(h.string(types));
+      } catch (error) {
+        // graph-node: types that do not parse are an error; only data that does not decode gives null.
+        throw new MappingAbort(
+          `ethereum.decode: cannot read the types \`${h.string(types)}\`: ${(error as Error).message}`,
+        );
+      }
+      const param = JSON.parse(type.format("json")) as AbiParam;
       let value: unknown;
       try {
-        const type = ParamType.from(h.string(types));
-        param = JSON.parse(type.format("json")) as AbiParam;
         value = abi.decode([type], h.bytes(data))[0];
       } catch {
         return 0;
