@@ -108,7 +108,8 @@ export function normalize(d: Decimal): Decimal {
 const DECIMAL = /^([-+]?)(\d*)(?:\.(\d*))?(?:[eE]([-+]?\d+))?$/;
 
 export function parseDecimal(text: string): Decimal {
-  const match = DECIMAL.exec(text.trim());
+  // Not trimmed: graph-node's BigDecimal::from_str refuses surrounding whitespace.
+  const match = DECIMAL.exec(text);
   if (!match || (match[2] === "" && (match[3] ?? "") === "")) {
     throw new NumberError(`\`${text}\` is not a decimal number`);
   }
