@@ -621,11 +621,16 @@ describe("indexer sync: deployment check", function () {
   const registry = "0x" + "22".repeat(20);
   const deployment = {
     chainId: 31337,
-    dealMarket: { address: market, blockNumber: 5 },
-    serviceRegistry: { address: registry, blockNumber: 5 },
+    contracts: {
+      DealMarket: { address: market, blockNumber: 5 },
+      ServiceRegistry: { address: registry, blockNumber: 5 },
+    },
   };
 
-  async function check(node: { chainId: number; head: number; code: Record<string, string> }): Promise<unknown> {
+  async function check(
+    node: { chainId: number; head: number; code: Record<string, string> },
+    expected: { chainId: number | null; contracts: typeof deployment.contracts } = deployment,
+  ): Promise<unknown> {
     const server = await scriptedServer((body) => {
       const answer = (req: JsonRpcRequest) =>
         req.method === "eth_chainId"
@@ -636,7 +641,7 @@ describe("indexer sync: deployment check", function () {
       return { json: Array.isArray(body) ? body.map(answer) : answer(body) };
     });
     try {
-      await new ChainReader(new JsonRpcClient(server.url), { addresses: [], topics: [] }).checkDeployment(deployment);
+      await new ChainReader(new JsonRpcClient(server.url), { addresses: [], topics: [] }).checkDeployment(expected);
       return undefined;
     } catch (error) {
       return error;
@@ -671,16 +676,17 @@ describe("indexer sync: deployment check", function () {
     }));
     try {
       const reader = new ChainReader(new JsonRpcClient(server.url), { addresses: [], topics: [] });
-      const contracts = {
-        DealMarket: deployment.dealMarket,
-        ServiceRegistry: deployment.serviceRegistry,
-        AccordToken: { address: token, blockNumber: 5 },
-      };
+      const contracts = { ...deployment.contracts, AccordToken: { address: token, blockNumber: 5 } };
       const error = await reader.checkDeployment({ ...deployment, contracts }).catch((e: unknown) => e);
       expect((error as Error).message).to.match(/no contract at AccordToken 0x3333/);
     } finally {
       await server.close();
     }
+    // Without an expected chain id (a subgraph indexed on whatever chain the node serves) only the code is checked.
+    const code = { [market]: "0x60", [registry]: "0x60" };
+    expect(await check({ chainId: 1, head: 10, code }, { ...deployment, chainId: null })).to.equal(undefined);
+    const missing = await check({ chainId: 1, head: 10, code: { [market]: "0x60" } }, { ...deployment, chainId: null });
+    expect(missing).to.be.instanceOf(DeploymentMismatchError);
     // A node that has not reached the deployment block yet is behind, not wrong.
     expect(await check({ chainId: 31337, head: 3, code: {} })).to.equal(undefined);
   });

@@ -65,32 +65,30 @@ export class ChainReader {
   }
 
   /**
-   * Checks that the node serves `deployment`: the same chain, and code at each contract once the head has passed
-   * its deployment block (a node still syncing below it is not a mismatch). Throws DeploymentMismatchError, which
-   * is permanent: no retry fixes a wrong RPC URL or deployment file.
+   * Checks that the node serves `expected`: the same chain (when a chain id is expected), and code at each contract
+   * once the head has passed its deployment block (a node still syncing below it is not a mismatch). Throws
+   * DeploymentMismatchError, which is permanent: no retry fixes a wrong RPC URL or deployment file.
    */
-  async checkDeployment(
-    deployment: Pick<IndexerDeployment, "chainId" | "dealMarket" | "serviceRegistry"> &
-      Partial<Pick<IndexerDeployment, "contracts">>,
-  ): Promise<void> {
-    const contracts = Object.entries(
-      deployment.contracts ?? { DealMarket: deployment.dealMarket, ServiceRegistry: deployment.serviceRegistry },
-    );
+  async checkDeployment(expected: {
+    chainId: number | null;
+    contracts: Record<string, { address: string; blockNumber: number }>;
+  }): Promise<void> {
+    const contracts = Object.entries(expected.contracts);
     const [chainId, head, ...codes] = await this.rpc.batch<string>([
       ["eth_chainId", []],
       ["eth_blockNumber", []],
       ...contracts.map(([, c]): [string, unknown[]] => ["eth_getCode", [c.address, "latest"]]),
     ]);
-    if (Number(chainId) !== deployment.chainId) {
+    if (expected.chainId !== null && Number(chainId) !== expected.chainId) {
       throw new DeploymentMismatchError(
-        `the node at ${this.rpc.url} is chain ${Number(chainId)}, the deployment is for chain ${deployment.chainId}`,
+        `the node at ${this.rpc.url} is chain ${Number(chainId)}, the deployment is for chain ${expected.chainId}`,
       );
     }
     contracts.forEach(([name, contract], i) => {
       if (Number(head) >= contract.blockNumber && (codes[i] === "0x" || codes[i] === "0x0" || !codes[i])) {
         throw new DeploymentMismatchError(
-          `no contract at ${name} ${contract.address} on chain ${deployment.chainId} (head ${Number(head)}, ` +
-            `deployed at block ${contract.blockNumber} per the deployment file): wrong deployment file or RPC URL?`,
+          `no contract at ${name} ${contract.address} on chain ${Number(chainId)} (head ${Number(head)}, ` +
+            `deployed at block ${contract.blockNumber}): wrong deployment file, subgraph or RPC URL?`,
         );
       }
     });

@@ -1,0 +1,170 @@
+// The pipeline both phases run: read a block range (logs, then the headers they need), run the subgraph's mappings
+// on it and commit it as one store batch with its checkpoint. While one range is written the next is read, so the
+// node and the store work in parallel.
+//
+// A batch holds the mappings' writes, the block hashes and the checkpoint of the range's last block in one
+// transaction: a crash loses nothing and applies nothing twice (the next start resumes after the checkpoint). Every
+// range's first block must name the checkpoint as its parent; if it does not, the chain reorganised (reorg.ts).
+
+import type { Checkpoint } from "../store/types";
+import type { BlockHeader } from "../sync/chain";
+import type { RawLog } from "../sync/types";
+import { DeterministicIndexingError, type TriggerBlock, type TriggerLog } from "../subgraph/runner";
+import { ChainMovedError, INDEXING_ERROR_META, type IndexerCore, type StoredIndexingError } from "./core";
+import { handleReorg } from "./reorg";
+
+export interface FetchedRange {
+  from: number;
+  to: number;
+  logs: TriggerLog[];
+  headers: Map<number, BlockHeader>;
+}
+
+const quantity = (hex: string | undefined): number => (hex === undefined ? 0 : Number(hex));
+
+function triggerLog(raw: RawLog): TriggerLog {
+  return {
+    address: raw.address.toLowerCase(),
+    topics: raw.topics,
+    data: raw.data,
+    blockNumber: quantity(raw.blockNumber),
+    blockHash: raw.blockHash,
+    transactionHash: raw.transactionHash,
+    transactionIndex: quantity(raw.transactionIndex),
+    logIndex: quantity(raw.logIndex),
+  };
+}
+
+/** Indexes up to `target`: fetch a range, check it continues the checkpoint, apply it; repeat. */
+export async function syncTo(core: IndexerCore, target: number): Promise<void> {
+  let next: { from: number; promise: Promise<FetchedRange> } | undefined;
+  try {
+    while (!core.stopping) {
+      const cp = await core.store.checkpoint();
+      const from = cp ? cp.blockNumber + 1 : core.settings.startBlock;
+      if (from > target) return;
+      const waitStart = Date.now();
+      const range = next && next.from === from ? await next.promise : await fetchRange(core, from, target);
+      core.stats.waitMs += Date.now() - waitStart;
+      next = undefined;
+      const first = range.headers.get(from)!;
+      if (cp && first.parentHash !== cp.blockHash) {
+        await handleReorg(core);
+        continue;
+      }
+      if (range.to < target && !core.stopping) {
+        const promise = fetchRange(core, range.to + 1, target);
+        promise.catch(() => {});
+        next = { from: range.to + 1, promise };
+      }
+      try {
+        await apply(core, range);
+      } catch (error) {
+        if (error instanceof DeterministicIndexingError) await halt(core, range, error);
+        throw error;
+      }
+    }
+  } finally {
+    next?.promise.catch(() => {});
+  }
+}
+
+async function fetchRange(core: IndexerCore, from: number, target: number): Promise<FetchedRange> {
+  const started = Date.now();
+  try {
+    return await readRange(core, from, target);
+  } finally {
+    core.stats.fetchMs += Date.now() - started;
+  }
+}
+
+async function readRange(core: IndexerCore, from: number, target: number): Promise<FetchedRange> {
+  const { to, logs: raw } = await core.reader.logs(from, target);
+  const logs = raw.filter((log) => !log.removed).map(triggerLog);
+  const numbers = new Set<number>([from, to]);
+  for (const log of logs) numbers.add(log.blockNumber);
+  // Near the head every block is kept (the reorg walk-back needs them); far behind, only what the mappings need.
+  const dense = Math.max(from, target - core.settings.reorgDepth + 1);
+  for (let n = dense; n <= to; n++) numbers.add(n);
+  const fetched = await core.reader.headers([...numbers]);
+  const headers = new Map<number, BlockHeader>();
+  for (const [n, h] of fetched) {
+    if (!h) throw new ChainMovedError(`block ${n} is gone`);
+    headers.set(n, h);
+  }
+  for (const log of logs) {
+    const h = headers.get(log.blockNumber);
+    if (h && h.hash !== log.blockHash) throw new ChainMovedError(`block ${log.blockNumber} changed while reading`);
+  }
+  for (let n = dense + 1; n <= to; n++) {
+    if (headers.get(n)!.parentHash !== headers.get(n - 1)!.hash) {
+      throw new ChainMovedError(`block ${n} changed while reading`);
+    }
+  }
+  logs.sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex);
+  return { from, to, logs, headers };
+}
+
+async function apply(core: IndexerCore, range: FetchedRange): Promise<void> {
+  const last = range.headers.get(range.to)!;
+  const checkpoint: Checkpoint = { blockNumber: range.to, blockHash: last.hash, timestamp: last.timestamp };
+  const started = Date.now();
+  let handled = started;
+  let triggers = 0;
+  const changes = await core.store.batchWithChanges(checkpoint, async (w) => {
+    w.recordBlocks([...range.headers.values()].map((h) => ({ number: h.number, hash: h.hash, parent: h.parentHash })));
+    triggers = await core.runner.run(w, range.logs, range.headers as ReadonlyMap<number, TriggerBlock>);
+    handled = Date.now();
+  });
+  const { stats } = core;
+  stats.batches++;
+  stats.handleMs += handled - started;
+  stats.commitMs += Date.now() - handled;
+  stats.mappingMs = Math.round(core.runner.stats.mappingMs);
+  stats.decodeMs = Math.round(core.runner.stats.decodeMs);
+  core.onBatchCommitted?.();
+  core.eventsApplied += triggers;
+  core.settings.metrics?.events?.inc(triggers);
+  core.settings.metrics?.blocks?.inc(range.to - range.from + 1);
+  core.logger.debug({ from: range.from, to: range.to, events: triggers, changes: changes.length }, "batch committed");
+  if (core.indexingError && range.to >= core.indexingError.block) {
+    core.logger.info({ block: core.indexingError.block }, "indexed past the block of the last indexing error");
+    core.indexingError = null;
+    await core.store.setMeta(INDEXING_ERROR_META, "");
+  }
+  core.emit("checkpoint", checkpoint);
+  if (changes.length > 0) core.emit("batch", changes, checkpoint);
+  core.reportProgress(checkpoint.blockNumber);
+}
+
+/**
+ * A mapping failed deterministically: commit the blocks of the range before the failing one, record the error
+ * (`_meta.hasIndexingErrors`) and stop there. A restart (after a fix) retries from that block.
+ */
+async function halt(core: IndexerCore, range: FetchedRange, error: DeterministicIndexingError): Promise<void> {
+  if (error.block > range.from) {
+    const to = error.block - 1;
+    const headers = new Map([...range.headers].filter(([n]) => n <= to));
+    if (!headers.has(to)) {
+      const header = (await core.reader.headers([to])).get(to);
+      if (!header) throw new ChainMovedError(`block ${to} is gone`);
+      headers.set(to, header);
+    }
+    await apply(core, { from: range.from, to, logs: range.logs.filter((l) => l.blockNumber <= to), headers });
+  }
+  const record: StoredIndexingError = {
+    message: error.message,
+    dataSource: error.dataSource,
+    handler: error.handler,
+    block: error.block,
+    transaction: error.transaction,
+    logIndex: error.logIndex,
+  };
+  await core.store.setMeta(INDEXING_ERROR_META, JSON.stringify(record));
+  core.indexingError = record;
+  core.logger.error(
+    { handler: `${error.dataSource}.${error.handler}`, block: error.block, tx: error.transaction, err: error.cause },
+    `deterministic indexing error: ${error.message}; indexing stopped at block ${error.block}`,
+  );
+  core.emit("indexingError", record);
+}
