@@ -169,10 +169,14 @@ export function decodeField(field: FieldMeta, value: unknown): EntityValue {
   return value.map((item) => decodeScalar(field, item));
 }
 
-/** A row (keyed by column) as an entity record (keyed by field). */
-export function decodeRow(entity: EntityMeta, row: Record<string, unknown>): EntityRecord {
+/** A row (keyed by column) as an entity record (keyed by field): every stored field, or only `columns`. */
+export function decodeRow(
+  entity: EntityMeta,
+  row: Record<string, unknown>,
+  columns: readonly FieldMeta[] = entity.columns,
+): EntityRecord {
   const record: EntityRecord = {};
-  for (const field of entity.columns) record[field.name] = decodeField(field, row[field.column!]);
+  for (const field of columns) record[field.name] = decodeField(field, row[field.column!]);
   return record;
 }
 

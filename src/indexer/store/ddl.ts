@@ -71,43 +71,53 @@ export function entityDdl(schema: string, entity: EntityMeta): string[] {
   return statements;
 }
 
+/** Names the read indexes of earlier versions had (`<table>_<column>_open`), dropped when upgrading. */
+function obsoleteReadIndexes(entity: EntityMeta): string[] {
+  return indexedFields(entity)
+    .filter((f) => f.kind === "entity" || f.kind === "enum")
+    .map((f) => `${entity.table}_${f.column}_open`.slice(0, 63));
+}
+
+/** The orders lists of an entity are read in: its creation and last-change times, when it has them. */
+function orderFields(entity: EntityMeta): FieldMeta[] {
+  return entity.columns.filter((f) => !f.list && (f.name === "createdAt" || f.name === "updatedAt"));
+}
+
 /**
- * Indexes for reads of the current versions (`block_to IS NULL`, as the API's reads at the latest block are
- * planned): per reference (reference, status enum, createdAt, id) and per enum (enum, updatedAt, id):
- * the order the API sorts by, ties broken by id. Partial, so they hold one row per entity rather than one per version.
+ * Indexes for the API's lists of current versions (`block_to IS NULL`, as reads at the latest block are planned),
+ * derived from the model: for every reference and enum a list filters by, and every order it is read in (createdAt,
+ * updatedAt), (field, order, id), plus (order, id) alone; so "this provider's deals newest first" or "deals in
+ * ResultsSubmitted by last change" walk an index in order and stop after `first` rows. The entity's enums and
+ * booleans follow as trailing columns: another equality filter (`isOpen: true`, `state_in: […]`) is checked in the
+ * index, without visiting the rows it skips. (Booleans never lead: half the rows match either way.) Partial, so
+ * they hold one row per entity rather than one per version.
  */
 export function readIndexDdl(schema: string, entity: EntityMeta): string[] {
   if (entity.immutable) return [];
   const table = qualified(schema, entity.table);
   const name = (suffix: string): string => ident(`${entity.table}_${suffix}`.slice(0, 63));
-  const column = (fieldName: string): string | undefined => {
-    const f = entity.columns.find((c) => c.name === fieldName && !c.list);
-    return f ? ident(f.column!) : undefined;
+  const flags = entity.columns.filter((f) => !f.list && (f.kind === "enum" || f.storage === "boolean"));
+  const leading = entity.columns.filter((f) => !f.list && (f.kind === "entity" || f.kind === "enum"));
+  const orders = orderFields(entity);
+  const statements = obsoleteReadIndexes(entity).map((n) => `DROP INDEX IF EXISTS ${qualified(schema, n)}`);
+  const index = (suffix: string, cols: string[]): void => {
+    statements.push(
+      `CREATE INDEX IF NOT EXISTS ${name(suffix)} ON ${table} (${cols.join(", ")}) WHERE block_to IS NULL`,
+    );
   };
-  const created = column("createdAt") ?? "id";
-  const updated = column("updatedAt") ?? created;
-  const status = entity.columns.find((f) => f.kind === "enum" && !f.list);
-  const statements: string[] = [];
-  for (const field of indexedFields(entity)) {
-    const col = ident(field.column!);
-    if (field.kind === "entity") {
-      // A reference, then the entity's (first) status enum, then creation: "this account's deals in these states".
-      const cols = [col, ...(status ? [ident(status.column!)] : []), created, ...(created === "id" ? [] : ["id"])];
-      statements.push(
-        `CREATE INDEX IF NOT EXISTS ${name(`${field.column}_open`)} ON ${table} (${cols.join(", ")}) WHERE block_to IS NULL`,
-      );
-    } else if (field.kind === "enum") {
-      // A status, most recently changed first: "the disputes decided lately".
-      statements.push(
-        `CREATE INDEX IF NOT EXISTS ${name(`${field.column}_open`)} ON ${table} (${col}, ${updated}${updated === "id" ? "" : ", id"}) WHERE block_to IS NULL`,
-      );
+  for (const field of [...leading, undefined]) {
+    const trailing = flags.filter((f) => f !== field).map((f) => ident(f.column!));
+    const lead = field ? [ident(field.column!)] : [];
+    if (orders.length === 0 && field) index(`${field.column}_by_id`, [...lead, "id", ...trailing]);
+    for (const order of orders) {
+      index(`${field ? `${field.column}_` : ""}by_${order.column}`, [...lead, ident(order.column!), "id", ...trailing]);
     }
-    // Time/block fields and *Id lookups keep their all-versions index: a partial one per sort field would let the
-    // planner walk every current row in that order instead of using the (reference, status, …) ones above.
-    // (The open-version unique index on id serves unfiltered lists of current versions.)
   }
   return statements;
 }
+
+/** Changes whenever the rule above does, so stores built with an earlier rule get the new indexes. */
+export const READ_INDEXES_RULE = "read-indexes:v2 (field, order, id, flags) for current versions";
 
 export function readIndexesDdl(schema: string, model: EntityModel): string[] {
   return model.entities.flatMap((e) => readIndexDdl(schema, e));

@@ -21,3 +21,10 @@ export interface SqlDriver extends Queryable {
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
+
+/**
+ * random_page_cost for the store's connections: its working set (current versions and their indexes) is expected in
+ * memory, where PostgreSQL's default (4, for spinning disks) makes the planner prefer filtering many rows of an
+ * index correlated with the heap over walking the partial index that answers a list exactly (ddl.ts readIndexDdl).
+ */
+export const RANDOM_PAGE_COST = 1.1;

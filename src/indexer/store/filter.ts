@@ -365,6 +365,8 @@ function describe(value: unknown): string {
 
 export interface CompiledQuery {
   entity: EntityMeta;
+  /** The fields each row holds, in order (id first). */
+  columns: FieldMeta[];
   sql: string;
   params: SqlParam[];
 }
@@ -375,8 +377,24 @@ function checkBlock(block: number | undefined): void {
   }
 }
 
-export function selectColumns(entity: EntityMeta, alias: string): string {
-  return entity.columns.map((c) => `${alias}.${ident(c.column!)}`).join(", ");
+/**
+ * A read that names the fields its caller needs (`select`): only their columns (and id) are read and decoded, which
+ * is most of a list's cost on a wide entity (a Deal has 40 columns; a solver's list asks for five). Without `select`,
+ * every stored field. Names that are not stored fields (derived ones, `__typename`) are ignored.
+ */
+export interface ProjectedQuery extends EntityQuery {
+  select?: readonly string[];
+}
+
+/** The columns a read returns: id first, then the selected stored fields (all of them without `select`). */
+export function projectedColumns(entity: EntityMeta, select?: readonly string[]): FieldMeta[] {
+  if (select === undefined) return entity.columns;
+  const wanted = new Set(select);
+  return entity.columns.filter((c, i) => i === 0 || wanted.has(c.name));
+}
+
+export function selectColumns(entity: EntityMeta, alias: string, columns: FieldMeta[] = entity.columns): string {
+  return columns.map((c) => `${alias}.${ident(c.column!)}`).join(", ");
 }
 
 export function lookupEntity(model: EntityModel, name: string): EntityMeta {
@@ -389,10 +407,47 @@ export function lookupEntity(model: EntityModel, name: string): EntityMeta {
 export function compileFind(
   model: EntityModel,
   schema: string,
-  query: EntityQuery,
+  query: ProjectedQuery,
+  limits: QueryLimits = DEFAULT_QUERY_LIMITS,
+): CompiledQuery {
+  return compileFindLinked(model, schema, query, limits);
+}
+
+/**
+ * find() for many parents in one statement: `query` once per parent id, restricted to the rows whose `link` field
+ * (a non-list reference) equals that id, each with its own order, `first` and `skip` (a LATERAL join over the ids).
+ * Rows carry `_parent`, the 1-based position of their parent in `parents`; within a parent they come in order.
+ */
+export function compileFindByParents(
+  model: EntityModel,
+  schema: string,
+  query: ProjectedQuery,
+  link: string,
+  parents: readonly string[],
   limits: QueryLimits = DEFAULT_QUERY_LIMITS,
 ): CompiledQuery {
   const entity = lookupEntity(model, query.entity);
+  const field = entity.field(link);
+  if (!field || field.kind !== "entity" || field.list || field.derivedFrom !== undefined) {
+    throw new QueryArgumentError("where", `\`${entity.name}.${link}\` is not a reference to batch by`);
+  }
+  const target = lookupEntity(model, field.type);
+  const idField = target.field("id")!;
+  return compileFindLinked(model, schema, query, limits, {
+    field,
+    texts: parents.map((id) => idTextFor(target, idField, id)),
+  });
+}
+
+function compileFindLinked(
+  model: EntityModel,
+  schema: string,
+  query: ProjectedQuery,
+  limits: QueryLimits,
+  link?: { field: FieldMeta; texts: string[] },
+): CompiledQuery {
+  const entity = lookupEntity(model, query.entity);
+  const columns = projectedColumns(entity, query.select);
   const { first, skip } = checkQueryRange(limits, query);
   const direction = query.orderDirection ?? "asc";
   if (direction !== "asc" && direction !== "desc") {
@@ -402,7 +457,21 @@ export function compileFind(
 
   const t = new Translator(model, schema, query.block);
   const alias = t.alias();
-  const where = t.where(entity, alias, query.where, "");
+  const parents = link ? t.params.add(link.texts) : undefined;
+  const linked = link
+    ? `${alias}.${ident(link.field.column!)} = ${castFromText("_p.id", link.field.storage, false)}`
+    : undefined;
+  const filtered = t.where(entity, alias, query.where, "");
+  const where = linked ? `${linked} AND ${filtered}` : filtered;
+  const perParent = (sql: string): CompiledQuery => ({
+    entity,
+    columns,
+    sql: parents
+      ? `SELECT _p.n AS _parent, x.* FROM unnest(${parents}::text[]) WITH ORDINALITY AS _p(id, n)` +
+        ` CROSS JOIN LATERAL (${sql}) AS x`
+      : sql,
+    params: t.params.values,
+  });
   const dir = direction === "asc" ? "ASC" : "DESC";
   const orderExpr =
     query.orderBy !== undefined && query.orderBy !== "id" ? t.orderExpression(entity, alias, query.orderBy) : undefined;
@@ -412,11 +481,11 @@ export function compileFind(
   const block = t.blockParameter();
   if (block === null || entity.immutable) {
     const sql =
-      `SELECT ${selectColumns(entity, alias)} FROM ${t.table(entity)} AS ${alias}` +
+      `SELECT ${selectColumns(entity, alias, columns)} FROM ${t.table(entity)} AS ${alias}` +
       ` WHERE ${t.visible(alias)} AND ${where}` +
       ` ORDER BY ${order.join(", ")}` +
       ` LIMIT ${t.params.int(first)} OFFSET ${t.params.int(skip)}`;
-    return { entity, sql, params: t.params.values };
+    return perParent(sql);
   }
   // As of a block (the API pins every read to one, usually the latest checkpoint): the versions visible at B are
   // the open ones that started by B, plus the closed ones that were still valid at B. Two branches instead of
@@ -426,16 +495,16 @@ export function compileFind(
   const top = t.params.int(first + skip);
   const ord = orderExpr !== undefined ? `, ${orderExpr} AS _ord` : "";
   const branch = (visible: string): string =>
-    `(SELECT ${selectColumns(entity, alias)}${ord} FROM ${t.table(entity)} AS ${alias}` +
+    `(SELECT ${selectColumns(entity, alias, columns)}${ord} FROM ${t.table(entity)} AS ${alias}` +
     ` WHERE ${visible} AND ${alias}.block_from <= ${block} AND ${where}` +
     ` ORDER BY ${order.join(", ")} LIMIT ${top})`;
   const outerOrder = [...(orderExpr !== undefined ? [`u._ord ${dir}`] : []), `u.id ${dir}`];
   const sql =
-    `SELECT ${selectColumns(entity, "u")} FROM (${branch(`${alias}.block_to IS NULL`)}` +
+    `SELECT ${selectColumns(entity, "u", columns)} FROM (${branch(`${alias}.block_to IS NULL`)}` +
     ` UNION ALL ${branch(`${alias}.block_to > ${block}`)}) AS u` +
     ` ORDER BY ${outerOrder.join(", ")}` +
     ` LIMIT ${t.params.int(first)} OFFSET ${t.params.int(skip)}`;
-  return { entity, sql, params: t.params.values };
+  return perParent(sql);
 }
 
 /** Compiles get(entity, id, block?). */
@@ -445,17 +514,19 @@ export function compileGet(
   entityName: string,
   id: EntityValue,
   block?: number,
+  select?: readonly string[],
 ): CompiledQuery {
   const entity = lookupEntity(model, entityName);
+  const columns = projectedColumns(entity, select);
   checkBlock(block);
   const t = new Translator(model, schema, block);
   const alias = t.alias();
   const idField = entity.field("id")!;
   const idParam = t.params.scalar(idField.storage, idTextFor(entity, idField, id));
   const sql =
-    `SELECT ${selectColumns(entity, alias)} FROM ${t.table(entity)} AS ${alias}` +
+    `SELECT ${selectColumns(entity, alias, columns)} FROM ${t.table(entity)} AS ${alias}` +
     ` WHERE ${alias}.id = ${idParam} AND ${t.visible(alias)} LIMIT 1`;
-  return { entity, sql, params: t.params.values };
+  return { entity, columns, sql, params: t.params.values };
 }
 
 function idTextFor(entity: EntityMeta, idField: FieldMeta, id: EntityValue): string {

@@ -10,7 +10,7 @@
 import { createHash } from "node:crypto";
 import type { EntityModel } from "../schema/model";
 import { ident } from "./codec";
-import { coreDdl, dropEntitiesDdl, entitiesDdl, qualified, readIndexesDdl, TABLES } from "./ddl";
+import { coreDdl, dropEntitiesDdl, entitiesDdl, qualified, READ_INDEXES_RULE, readIndexesDdl, TABLES } from "./ddl";
 import type { Queryable, SqlDriver } from "./driver";
 import { StoreError } from "./errors";
 
@@ -73,7 +73,7 @@ export function migrations(schema: string, model: EntityModel): Migration[] {
       // redoes `entities`, which creates them again, so the checksum names only this migration's rule.
       version: 3,
       name: "read-indexes",
-      checksum: sha(["read-indexes:v1"]),
+      checksum: sha([READ_INDEXES_RULE]),
       up: (tx) => runAll(tx, readIndexes),
       redo: (tx) => runAll(tx, readIndexes),
     },

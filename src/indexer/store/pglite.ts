@@ -14,9 +14,12 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { PGlite as PGliteType } from "@electric-sql/pglite";
-import type { Queryable, Row, SqlDriver, SqlParam } from "./driver";
+import { RANDOM_PAGE_COST, type Queryable, type Row, type SqlDriver, type SqlParam } from "./driver";
 import { DEFAULTS } from "../../defaults";
 import { StoreError } from "./errors";
+
+/** The bytea type's OID. */
+const BYTEA_OID = 17;
 
 export interface PgliteDriverOptions {
   /** Data directory; created (and initialised) if missing. "memory://" keeps everything in memory (tests). */
@@ -228,10 +231,18 @@ export async function openPgliteDriver(options: PgliteDriverOptions): Promise<Sq
     "max_wal_senders=0",
     "-c",
     "max_wal_size=256MB",
+    // See RANDOM_PAGE_COST: an embedded store's working set is in memory.
+    "-c",
+    `random_page_cost=${RANDOM_PAGE_COST}`,
   );
   let db: PGliteType;
   try {
-    db = new PGlite(inMemory ? undefined : options.dataDir, { startParams });
+    db = new PGlite(inMemory ? undefined : options.dataDir, {
+      startParams,
+      // bytea as PostgreSQL's text (\x…): the codec turns that into 0x-hex directly, where PGlite's default parser
+      // builds a Uint8Array the codec then turns back into hex (most of a wide row's decoding).
+      parsers: { [BYTEA_OID]: (text: string) => text },
+    });
     await db.waitReady;
   } catch (error) {
     release();

@@ -1,7 +1,8 @@
-// PostgreSQL through `pg`: a small pool; transactions hold one client.
+// PostgreSQL through `pg`: a pool (pg.Pool), so concurrent reads (the API's requests) run on several connections in
+// parallel while a transaction (the indexer's batch) holds one.
 
 import type { Pool as PgPool, PoolClient } from "pg";
-import type { Queryable, Row, SqlDriver, SqlParam } from "./driver";
+import { RANDOM_PAGE_COST, type Queryable, type Row, type SqlDriver, type SqlParam } from "./driver";
 
 export interface PostgresDriverOptions {
   connectionString: string;
@@ -9,10 +10,25 @@ export interface PostgresDriverOptions {
   max?: number;
 }
 
+/** The bytea type's OID. */
+const BYTEA_OID = 17;
+
 export async function openPostgresDriver(options: PostgresDriverOptions): Promise<SqlDriver> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: pg loads only when a database URL is given (PGlite otherwise)
-  const { Pool } = require("pg") as typeof import("pg");
-  const pool: PgPool = new Pool({ connectionString: options.connectionString, max: options.max ?? 4 });
+  const { Pool, types: pgTypes } = require("pg") as typeof import("pg");
+  const pool: PgPool = new Pool({
+    connectionString: options.connectionString,
+    max: options.max ?? 4,
+    // The entity tables' working set is expected in memory: see RANDOM_PAGE_COST (a session setting, not the server's).
+    options: `-c random_page_cost=${RANDOM_PAGE_COST}`,
+    types: {
+      // bytea as PostgreSQL's text (\x…), which the codec turns into 0x-hex directly (pg's default builds a Buffer).
+      getTypeParser: ((oid: number, format?: "text" | "binary"): unknown =>
+        oid === BYTEA_OID && format !== "binary"
+          ? (text: string) => text
+          : (pgTypes.getTypeParser(oid, format ?? "text") as unknown)) as typeof pgTypes.getTypeParser,
+    },
+  });
   // An idle client's error (server restart) must not crash the process; the next query reports it.
   pool.on("error", () => {});
   const client = await pool.connect();

@@ -8,9 +8,18 @@ import { decodeField, decodeRow, ident } from "./codec";
 import { qualified, TABLES } from "./ddl";
 import type { SqlDriver } from "./driver";
 import { StoreError } from "./errors";
-import { compileFind, compileGet, DEFAULT_QUERY_LIMITS, lookupEntity, selectColumns, type QueryLimits } from "./filter";
+import {
+  compileFind,
+  compileFindByParents,
+  compileGet,
+  DEFAULT_QUERY_LIMITS,
+  lookupEntity,
+  selectColumns,
+  type ProjectedQuery,
+  type QueryLimits,
+} from "./filter";
 import { migrate, migrations, type MigrationResult } from "./migrations";
-import type { BatchWriter, Checkpoint, EntityQuery, EntityRecord, Store } from "./types";
+import type { BatchWriter, Checkpoint, EntityRecord, Store } from "./types";
 import { SqlBatchWriter, type EntityChange } from "./writer";
 
 export interface SqlStoreOptions {
@@ -78,16 +87,30 @@ export class SqlStore implements Store {
                                 READS
   //////////////////////////////////////////////////////////////*/
 
-  async get(entity: string, id: string, block?: number): Promise<EntityRecord | null> {
-    const q = compileGet(this.model, this.schema, entity, id, block);
+  /** One entity as of `block` (latest without); with `select`, only those fields (and id). */
+  async get(entity: string, id: string, block?: number, select?: readonly string[]): Promise<EntityRecord | null> {
+    const q = compileGet(this.model, this.schema, entity, id, block, select);
     const rows = await this.driver.query(q.sql, q.params);
-    return rows[0] ? decodeRow(q.entity, rows[0]) : null;
+    return rows[0] ? decodeRow(q.entity, rows[0], q.columns) : null;
   }
 
-  async find(query: EntityQuery): Promise<EntityRecord[]> {
+  async find(query: ProjectedQuery): Promise<EntityRecord[]> {
     const q = compileFind(this.model, this.schema, query, this.limits);
     const rows = await this.driver.query(q.sql, q.params);
-    return rows.map((row) => decodeRow(q.entity, row));
+    return rows.map((row) => decodeRow(q.entity, row, q.columns));
+  }
+
+  /**
+   * find(query) for each of `parents`, restricted to the entities whose `link` reference is that parent, in one
+   * statement (the API's nested lists: every deal's payments). One list per parent, in the order of `parents`.
+   */
+  async findByParents(query: ProjectedQuery, link: string, parents: readonly string[]): Promise<EntityRecord[][]> {
+    const out = parents.map((): EntityRecord[] => []);
+    if (parents.length === 0) return out;
+    const q = compileFindByParents(this.model, this.schema, query, link, parents, this.limits);
+    const rows = await this.driver.query(q.sql, q.params);
+    for (const row of rows) out[Number(row._parent) - 1].push(decodeRow(q.entity, row, q.columns));
+    return out;
   }
 
   /**
