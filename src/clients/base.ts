@@ -32,10 +32,11 @@ import {
 import { decodeContractError, type AccordContractError } from "./errors";
 import {
   AccordTxResult,
+  dealTermsOf,
   decodeAccordLogs,
   eventsNamed,
-  type AccordEvent,
-  type AccordEventOf,
+  type AccordLog,
+  type AccordLogOf,
   type DrawnMediator,
 } from "./events";
 import {
@@ -118,11 +119,11 @@ export type DealRecordView = {
   commitment: string;
 };
 
-/** The ResultAdded facts of a deal. */
-export type DealResult = AccordEventOf<"ResultAdded">;
+/** The ResultAdded event of a deal (`args`: dealKey, resultsId, instructionCount). */
+export type DealResult = AccordLogOf<"ResultAdded">;
 
-/** The MediationRequested facts of a deal. */
-export type DealMediation = AccordEventOf<"MediationRequested">;
+/** The MediationRequested event of a deal (`args`: dealKey, drawBlock; its `blockHash` draws the mediator). */
+export type DealMediation = AccordLogOf<"MediationRequested">;
 
 /** The market's mediator draw of a deal, decoded. */
 export type MediationDrawView = {
@@ -269,7 +270,7 @@ export class AccordClient {
   }
 
   /** Decodes the Accord events among a receipt's logs. */
-  decodeLogs(logs: TransactionReceipt["logs"]): AccordEvent[] {
+  decodeLogs(logs: TransactionReceipt["logs"]): AccordLog[] {
     return decodeAccordLogs(logs, this.#addresses());
   }
 
@@ -587,7 +588,7 @@ export class AccordClient {
    * Every market event of one deal record (DealCreated, PartyAgreed, DealStateChange, Payment, …) in chain
    * order, found by its key.
    */
-  async getDealEvents(deal: DealKeyRef): Promise<AccordEvent[]> {
+  async getDealEvents(deal: DealKeyRef): Promise<AccordLog[]> {
     const key = await this.#keyOf(deal);
     const market = await this.market.getAddress();
     const logs = await this.provider.getLogs({
@@ -596,31 +597,30 @@ export class AccordClient {
       fromBlock: this.fromBlock,
       toBlock: "latest",
     });
-    return decodeAccordLogs(logs, { market }).filter(
-      (event) => "dealKey" in event && event.dealKey.toLowerCase() === key,
-    );
+    return decodeAccordLogs(logs, { market }).filter((event) => "dealKey" in event.args && event.args.dealKey === key);
   }
 
   /**
    * Every record created under a deal ID (its CID or bytes32), whatever its parties: the DealCreated events, in
    * chain order. More than one means someone else used the ID with other parties; tell them apart by key.
    */
-  async findDealsById(dealId: string): Promise<AccordEventOf<"DealCreated">[]> {
+  async findDealsById(dealId: string): Promise<AccordLogOf<"DealCreated">[]> {
     const id = toDealIdBytes32(dealId);
     const logs = await this.market.queryFilter(this.market.filters.DealCreated(), this.fromBlock, "latest");
     return eventsNamed(decodeAccordLogs(logs, { market: await this.market.getAddress() }), "DealCreated").filter(
-      (event) => event.dealId.toLowerCase() === id,
+      (event) => event.args.dealId === id,
     );
   }
 
-  /** The deal's DealCreated event (found by key): ID, CID, parties and terms; undefined if not created. */
-  async findDealCreated(deal: DealKeyRef): Promise<AccordEventOf<"DealCreated"> | undefined> {
+  /** The deal's DealCreated event (found by key): ID, parties and terms (`dealTermsOf`); undefined if not created. */
+  async findDealCreated(deal: DealKeyRef): Promise<AccordLogOf<"DealCreated"> | undefined> {
     return (await this.#eventsOf(deal, "DealCreated"))[0];
   }
 
   /** The deal's terms from its DealCreated event (undefined if the market has not seen it). */
   async findDealTerms(deal: DealKeyRef): Promise<OnChainDealTerms | undefined> {
-    return (await this.findDealCreated(deal))?.terms;
+    const created = await this.findDealCreated(deal);
+    return created && dealTermsOf(created);
   }
 
   /** The deal's ResultAdded event (results ID and instruction count), if results were submitted. */
@@ -641,7 +641,7 @@ export class AccordClient {
   async #eventsOf<N extends "DealCreated" | "ResultAdded" | "MediationRequested">(
     deal: DealKeyRef,
     name: N,
-  ): Promise<AccordEventOf<N>[]> {
+  ): Promise<AccordLogOf<N>[]> {
     const key = await this.#keyOf(deal);
     const market = this.market;
     const filter =
@@ -665,7 +665,7 @@ export class AccordClient {
         `deal ${deal.dealCid} (key ${deal.dealKey}) has no ResultAdded event since block ${this.fromBlock}; pass instructionCount`,
       );
     }
-    return result.instructionCount;
+    return result.args.instructionCount;
   }
 }
 

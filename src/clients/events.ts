@@ -1,82 +1,33 @@
-// Logs of the Accord contracts → typed events. Each event's fields are its ABI's (TypeChain's output objects),
-// with enums and small integers as numbers and the CIDs of bytes32 digests added. Deal events name the deal by
-// its key; DealCreated also carries the deal ID (bytes32 and CID) and the terms.
+// Logs of the Accord contracts → decoded events, by src/abi's decoder compiled from the contracts' ABIs: the
+// one decoded-event type the clients and the indexer share (`eventName`, `args` as in the ABI, `values` in ABI
+// order), plus where each log was found. What the clients derive from events (a deal's terms from DealCreated, the
+// mediator a MediationRequested draws) is computed here from the decoded arguments.
 
-import { ZeroHash, getAddress, type Interface, type Log, type LogDescription, type TransactionReceipt } from "ethers";
+import { getAddress, type Log, type TransactionReceipt } from "ethers";
 import {
-  AccordToken__factory,
-  DealMarket__factory,
-  ServiceRegistry__factory,
-  type AccordToken,
-  type DealMarket,
-  type ServiceRegistry,
-} from "../../typechain-types";
-import type { TypedContractEvent } from "../../typechain-types/common";
-import {
-  bytes32ToCid,
-  getAgreementStateString,
-  mediatorDrawIndex,
-  paymentDirectionNames,
-  paymentReasonNames,
-  serviceTypeNames,
-  type AgreementState,
-  type AgreementStateName,
-  type PaymentDirection,
-  type PaymentDirectionName,
-  type PaymentReason,
-  type PaymentReasonName,
-  type ServiceType,
-  type ServiceTypeName,
-} from "../model";
-import { termsFromResult, type OnChainDealTerms } from "./terms";
+  accordTokenDecoder,
+  dealMarketDecoder,
+  serviceRegistryDecoder,
+  type AccordEvent,
+  type AccordTokenEvent,
+  type EventDecoder,
+  type EventNamed,
+} from "../abi";
+import { mediatorDrawIndex } from "../model";
+import type { OnChainDealTerms } from "./terms";
 
-/** The named arguments TypeChain gives a contract's event `N`. */
-type EventArgs<C extends { filters: object }, N extends keyof C["filters"]> =
-  C["filters"][N] extends TypedContractEvent<infer _In, infer _Out, infer Args> ? Args : never;
-type MarketArgs<N extends keyof DealMarket["filters"]> = EventArgs<DealMarket, N>;
-type RegistryArgs<N extends keyof ServiceRegistry["filters"]> = EventArgs<ServiceRegistry, N>;
-type TokenArgs<N extends keyof AccordToken["filters"]> = EventArgs<AccordToken, N>;
-
-/** An event's ABI arguments with some fields retyped (enums as numbers). */
-type Retyped<Args, Changes> = Omit<Args, keyof Changes> & Changes;
-
-/** The fields of each Accord event, by event name. */
-export type AccordEventFields = {
-  /** The terms come flattened in the log (solver, mediators, pricing, timeouts); here they are whole. */
-  DealCreated: Omit<MarketArgs<"DealCreated">, "solver" | "mediators" | "pricing" | "timeouts"> & {
-    /** The CIDv0 of the deal ID. */
-    dealCid: string;
-    terms: OnChainDealTerms;
-  };
-  PartyAgreed: MarketArgs<"PartyAgreed">;
-  DealStateChange: Retyped<MarketArgs<"DealStateChange">, { state: AgreementState }> & {
-    stateName: AgreementStateName;
-  };
-  ResultAdded: MarketArgs<"ResultAdded"> & { resultsCid: string };
-  /** The mediator is drawn from the hash of this log's block (`blockHash`): see `drawnMediatorOf`. */
-  MediationRequested: Retyped<MarketArgs<"MediationRequested">, { drawBlock: number }>;
-  MediatorDrawn: Retyped<MarketArgs<"MediatorDrawn">, { mediatorIndex: number }>;
-  Payment: Retyped<MarketArgs<"Payment">, { reason: PaymentReason; direction: PaymentDirection }> & {
-    reasonName: PaymentReasonName;
-    directionName: PaymentDirectionName;
-  };
-  PayoutDeferred: MarketArgs<"PayoutDeferred">;
-  Withdrawn: MarketArgs<"Withdrawn">;
-  ServiceRegistered: Retyped<RegistryArgs<"ServiceRegistered">, { roles: number }> & {
-    roleNames: ServiceTypeName[];
-    /** null when the metadata digest is zero (no metadata). */
-    metadataCid: string | null;
-  };
-  ServiceRoleAdded: Retyped<RegistryArgs<"ServiceRoleAdded">, { role: ServiceType }> & { roleName: ServiceTypeName };
-  ServiceRoleRemoved: Retyped<RegistryArgs<"ServiceRoleRemoved">, { role: ServiceType }> & {
-    roleName: ServiceTypeName;
-  };
-  ServiceUnregistered: RegistryArgs<"ServiceUnregistered">;
-  Transfer: TokenArgs<"Transfer">;
-  Approval: TokenArgs<"Approval">;
-};
-
-export type AccordEventName = keyof AccordEventFields;
+export {
+  AbiDecodeError,
+  dealMarketDecoder,
+  serviceRegistryDecoder,
+  accordTokenDecoder,
+  type AccordEvent,
+  type AccordEventName,
+  type AccordEventOf,
+  type AccordTokenEvent,
+  type DealMarketEvent,
+  type ServiceRegistryEvent,
+} from "../abi";
 
 /** Where a log was found. */
 export type AccordEventLocation = {
@@ -89,155 +40,69 @@ export type AccordEventLocation = {
   logIndex: number;
 };
 
-export type AccordEventOf<N extends AccordEventName> = { name: N } & AccordEventFields[N] & AccordEventLocation;
-
-/** Any decoded Accord event; narrow on `name`. */
-export type AccordEvent = { [N in AccordEventName]: AccordEventOf<N> }[AccordEventName];
-
-const marketInterface: Interface = DealMarket__factory.createInterface();
-const registryInterface: Interface = ServiceRegistry__factory.createInterface();
-const tokenInterface: Interface = AccordToken__factory.createInterface();
+/** A decoded event of an Accord contract (market, registry or token) and where it was logged; narrow on `eventName`. */
+export type AccordLog = (AccordEvent | AccordTokenEvent) & AccordEventLocation;
+export type AccordLogName = AccordLog["eventName"];
+export type AccordLogOf<N extends AccordLogName> = EventNamed<AccordEvent | AccordTokenEvent, N> & AccordEventLocation;
 
 /** Which contract a log comes from decides which ABI decodes it. */
 export type AccordContractAddresses = { market?: string; registry?: string; token?: string };
 
-/** The TypeChain arguments each decoded event is made from. */
-type ArgsOf<N extends AccordEventName> = N extends keyof DealMarket["filters"]
-  ? MarketArgs<N>
-  : N extends keyof ServiceRegistry["filters"]
-    ? RegistryArgs<N>
-    : N extends keyof AccordToken["filters"]
-      ? TokenArgs<N>
-      : never;
-
-function roleNamesOf(bitmap: number): ServiceTypeName[] {
-  return serviceTypeNames.filter((_, i) => (bitmap & (1 << i)) !== 0);
-}
-
-function roleFields(a: { account: string; role: bigint }): {
-  account: string;
-  role: ServiceType;
-  roleName: ServiceTypeName;
-} {
-  const role = Number(a.role) as ServiceType;
-  return { account: a.account, role, roleName: serviceTypeNames[role] };
-}
-
-/** One decoder per event: ABI arguments (an ethers Result, read by name) → the event's fields. */
-const decoders: { [N in AccordEventName]: (a: ArgsOf<N>) => AccordEventFields[N] } = {
-  DealCreated: (a) => ({
-    dealKey: a.dealKey,
-    jobCreator: a.jobCreator,
-    resourceProvider: a.resourceProvider,
-    dealId: a.dealId,
-    dealCid: bytes32ToCid(a.dealId),
-    // The event carries the terms flattened (the parties are its indexed topics).
-    terms: termsFromResult({
-      members: {
-        jobCreator: a.jobCreator,
-        resourceProvider: a.resourceProvider,
-        solver: a.solver,
-        mediators: a.mediators,
-      },
-      pricing: a.pricing,
-      timeouts: a.timeouts,
-    }),
-  }),
-  PartyAgreed: (a) => ({ dealKey: a.dealKey, party: a.party }),
-  DealStateChange: (a) => {
-    const state = Number(a.state) as AgreementState;
-    return { dealKey: a.dealKey, state, stateName: getAgreementStateString(state) };
-  },
-  ResultAdded: (a) => ({
-    dealKey: a.dealKey,
-    resultsId: a.resultsId,
-    resultsCid: bytes32ToCid(a.resultsId),
-    instructionCount: a.instructionCount,
-  }),
-  MediationRequested: (a) => ({ dealKey: a.dealKey, drawBlock: Number(a.drawBlock) }),
-  MediatorDrawn: (a) => ({ dealKey: a.dealKey, mediator: a.mediator, mediatorIndex: Number(a.mediatorIndex) }),
-  Payment: (a) => {
-    const reason = Number(a.reason) as PaymentReason;
-    const direction = Number(a.direction) as PaymentDirection;
-    return {
-      dealKey: a.dealKey,
-      payee: a.payee,
-      amount: a.amount,
-      reason,
-      reasonName: paymentReasonNames[reason],
-      direction,
-      directionName: paymentDirectionNames[direction],
-    };
-  },
-  PayoutDeferred: (a) => ({ account: a.account, amount: a.amount }),
-  Withdrawn: (a) => ({ account: a.account, to: a.to, amount: a.amount }),
-  ServiceRegistered: (a) => {
-    const roles = Number(a.roles);
-    return {
-      account: a.account,
-      roles,
-      roleNames: roleNamesOf(roles),
-      metadata: a.metadata,
-      metadataCid: a.metadata === ZeroHash ? null : bytes32ToCid(a.metadata),
-      url: a.url,
-    };
-  },
-  ServiceRoleAdded: roleFields,
-  ServiceRoleRemoved: roleFields,
-  ServiceUnregistered: (a) => ({ account: a.account }),
-  Transfer: (a) => ({ from: a.from, to: a.to, value: a.value }),
-  Approval: (a) => ({ owner: a.owner, spender: a.spender, value: a.value }),
-};
-
-function isDecoded(name: string): name is AccordEventName {
-  return Object.prototype.hasOwnProperty.call(decoders, name);
-}
-
-function fieldsOf(parsed: LogDescription): ({ name: AccordEventName } & Record<string, unknown>) | undefined {
-  const name = parsed.name;
-  if (!isDecoded(name)) return undefined; // e.g. OwnershipTransferred, EIP712DomainChanged
-  const decode = decoders[name] as (a: unknown) => object;
-  return { name, ...decode(parsed.args) };
-}
-
-function interfaceFor(log: Log, addresses: AccordContractAddresses): Interface | undefined {
+function decoderFor(log: Log, addresses: AccordContractAddresses): EventDecoder | undefined {
   const address = log.address.toLowerCase();
-  if (addresses.market && address === addresses.market.toLowerCase()) return marketInterface;
-  if (addresses.registry && address === addresses.registry.toLowerCase()) return registryInterface;
-  if (addresses.token && address === addresses.token.toLowerCase()) return tokenInterface;
+  if (addresses.market && address === addresses.market.toLowerCase()) return dealMarketDecoder;
+  if (addresses.registry && address === addresses.registry.toLowerCase()) return serviceRegistryDecoder;
+  if (addresses.token && address === addresses.token.toLowerCase()) return accordTokenDecoder;
   return undefined;
 }
 
-/** Decodes one log of an Accord contract; `undefined` for other contracts' logs and untyped events. */
-export function decodeAccordLog(log: Log, addresses: AccordContractAddresses): AccordEvent | undefined {
-  const iface = interfaceFor(log, addresses);
-  if (!iface) return undefined;
-  let parsed: LogDescription | null;
+/**
+ * Decodes one log of an Accord contract; `undefined` for other contracts' logs and events not in the ABI. A
+ * market or registry log that does not decode throws AbiDecodeError (those contracts cannot emit one); the token
+ * may be any ERC20, so a token log that does not fit AccordToken's ABI is skipped.
+ */
+export function decodeAccordLog(log: Log, addresses: AccordContractAddresses): AccordLog | undefined {
+  const decoder = decoderFor(log, addresses);
+  if (!decoder) return undefined;
+  let decoded;
   try {
-    parsed = iface.parseLog({ topics: [...log.topics], data: log.data });
-  } catch {
-    return undefined;
+    decoded = decoder.decode(log);
+  } catch (error) {
+    if (decoder === accordTokenDecoder) return undefined;
+    throw error;
   }
-  if (!parsed) return undefined;
-  const event = fieldsOf(parsed);
-  if (!event) return undefined;
+  if (!decoded) return undefined;
+  const event = decoded as AccordEvent | AccordTokenEvent;
   return Object.assign(event, {
     address: log.address,
     blockNumber: log.blockNumber,
     blockHash: log.blockHash,
     transactionHash: log.transactionHash,
     logIndex: log.index,
-  }) as unknown as AccordEvent;
+  });
 }
 
 /** Decodes the logs of the Accord contracts among `logs`, in order. */
-export function decodeAccordLogs(logs: readonly Log[], addresses: AccordContractAddresses): AccordEvent[] {
-  const events: AccordEvent[] = [];
+export function decodeAccordLogs(logs: readonly Log[], addresses: AccordContractAddresses): AccordLog[] {
+  const events: AccordLog[] = [];
   for (const log of logs) {
     const event = decodeAccordLog(log, addresses);
     if (event) events.push(event);
   }
   return events;
+}
+
+/**
+ * A deal's terms, the contracts' DealTerms struct, from its DealCreated event: the event logs them flattened (the
+ * parties are its indexed topics). Addresses lower-case, as the data model's conversion gives them.
+ */
+export function dealTermsOf(created: Pick<EventNamed<AccordEvent, "DealCreated">, "args">): OnChainDealTerms {
+  const { jobCreator, resourceProvider, solver, mediators, pricing, timeouts } = created.args;
+  return {
+    members: { jobCreator, resourceProvider, solver, mediators: [...mediators] },
+    pricing: { ...pricing },
+    timeouts: { ...timeouts },
+  };
 }
 
 /** A mediator of a deal's terms and its index among them. */
@@ -249,29 +114,29 @@ export type DrawnMediator = { mediator: string; mediatorIndex: number };
  * from the next block on. `terms` must be the deal's (the key's) terms; a later MediatorDrawn fixes the same one.
  */
 export function drawnMediatorOf(
-  request: Pick<AccordEventOf<"MediationRequested">, "dealKey" | "blockHash">,
+  request: Pick<AccordLogOf<"MediationRequested">, "args" | "blockHash">,
   terms: OnChainDealTerms,
 ): DrawnMediator {
   const mediators = terms.members.mediators;
-  const mediatorIndex = mediatorDrawIndex(request.blockHash, request.dealKey, mediators.length);
+  const mediatorIndex = mediatorDrawIndex(request.blockHash, request.args.dealKey, mediators.length);
   return { mediator: getAddress(mediators[mediatorIndex]), mediatorIndex };
 }
 
 /** The events of one name among `events`. */
-export function eventsNamed<N extends AccordEventName>(events: readonly AccordEvent[], name: N): AccordEventOf<N>[] {
-  return events.filter((event) => event.name === name) as unknown as AccordEventOf<N>[];
+export function eventsNamed<N extends AccordLogName>(events: readonly AccordLog[], name: N): AccordLogOf<N>[] {
+  return events.filter((event) => event.eventName === name) as AccordLogOf<N>[];
 }
 
 /** A mined transaction with its decoded Accord events. */
 export class AccordTxResult {
   readonly receipt: TransactionReceipt;
-  readonly events: readonly AccordEvent[];
+  readonly events: readonly AccordLog[];
   /** The allowance transaction sent first (approve or permit), when one was needed. */
   approval: AccordTxResult | undefined;
   /** Permits a solver submitted for the parties before agreeWithSignatures. */
   permits: AccordTxResult[] = [];
 
-  constructor(receipt: TransactionReceipt, events: readonly AccordEvent[]) {
+  constructor(receipt: TransactionReceipt, events: readonly AccordLog[]) {
     this.receipt = receipt;
     this.events = events;
   }
@@ -289,17 +154,17 @@ export class AccordTxResult {
   }
 
   /** Every event of this name, in log order. */
-  filter<N extends AccordEventName>(name: N): AccordEventOf<N>[] {
+  filter<N extends AccordLogName>(name: N): AccordLogOf<N>[] {
     return eventsNamed(this.events, name);
   }
 
   /** The first event of this name, if any. */
-  find<N extends AccordEventName>(name: N): AccordEventOf<N> | undefined {
+  find<N extends AccordLogName>(name: N): AccordLogOf<N> | undefined {
     return this.filter(name)[0];
   }
 
   /** The first event of this name; throws when the transaction emitted none. */
-  get<N extends AccordEventName>(name: N): AccordEventOf<N> {
+  get<N extends AccordLogName>(name: N): AccordLogOf<N> {
     const event = this.find(name);
     if (!event) throw new Error(`transaction ${this.hash} emitted no ${name} event`);
     return event;

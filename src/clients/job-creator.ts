@@ -50,15 +50,13 @@ export class JobCreatorClient extends PartyClient {
       this.market.checkResult(resolved.dealId, resolved.terms, instructionCount, overrides),
     );
     result.approval = approval;
-    const request = result
-      .filter("MediationRequested")
-      .find((event) => event.dealKey.toLowerCase() === resolved.dealKey);
+    const request = result.filter("MediationRequested").find((event) => event.args.dealKey === resolved.dealKey);
     if (!request) {
       throw new AccordClientError("NOT_FOUND", `checkResult: transaction ${result.hash} logged no MediationRequested`);
     }
     return Object.assign(result, {
       dealKey: resolved.dealKey,
-      drawBlock: request.drawBlock,
+      drawBlock: Number(request.args.drawBlock),
       drawBlockHash: request.blockHash,
       ...drawnMediatorOf(request, resolved.terms),
     });

@@ -4,9 +4,9 @@
 // Off chain that is known as soon as the block exists (the MediationRequested log carries its block hash); on chain
 // from the next block on, for 256 blocks, or for good once someone fixes it with drawMediator.
 
-import { AgreementState } from "../model";
+import { AgreementState, bytes32ToCid } from "../model";
 import { AccordClient, BLOCKHASH_WINDOW, sameAddress, type MediationStepOptions } from "./base";
-import { drawnMediatorOf, eventsNamed, type AccordEventOf, type AccordTxResult } from "./events";
+import { dealTermsOf, drawnMediatorOf, eventsNamed, type AccordLogOf, type AccordTxResult } from "./events";
 import type { DealRef, OnChainDeal, OnChainDealTerms } from "./terms";
 
 /** A dispute this mediator was drawn for, still awaiting its decision. Usable as a DealRef. */
@@ -61,7 +61,7 @@ export class MediatorClient extends AccordClient {
       options.fromBlock ?? this.fromBlock,
       "latest",
     );
-    const keys = [...new Set(eventsNamed(this.decodeLogs(logs), "MediationRequested").map((e) => e.dealKey))];
+    const keys = [...new Set(eventsNamed(this.decodeLogs(logs), "MediationRequested").map((e) => e.args.dealKey))];
     const [now, latest] = await Promise.all([this.latestTimestamp(), this.provider.getBlockNumber()]);
     const pending: PendingMediation[] = [];
     for (const key of keys) {
@@ -72,26 +72,30 @@ export class MediatorClient extends AccordClient {
       const result = eventsNamed(events, "ResultAdded").pop();
       const request = eventsNamed(events, "MediationRequested").pop();
       if (!created || !result || !request) continue; // created before fromBlock: not enough history to act on
-      if (!created.terms.members.mediators.some((m) => sameAddress(m, me))) continue;
+      const terms = dealTermsOf(created);
+      if (!terms.members.mediators.some((m) => sameAddress(m, me))) continue;
       const fixed = eventsNamed(events, "MediatorDrawn").find((e) => isAfter(e, request));
-      const { mediator, mediatorIndex } = fixed ?? drawnMediatorOf(request, created.terms);
+      const { mediator, mediatorIndex } = fixed
+        ? { mediator: fixed.args.mediator, mediatorIndex: Number(fixed.args.mediatorIndex) }
+        : drawnMediatorOf(request, terms);
       if (!sameAddress(mediator, me)) continue;
-      const deadline = record.updatedAt + created.terms.timeouts.mediateResults;
+      const drawBlock = Number(request.args.drawBlock);
+      const deadline = record.updatedAt + terms.timeouts.mediateResults;
       const expired = now > deadline;
       if (expired && options.includeExpired === false) continue;
       pending.push({
-        dealId: created.dealId.toLowerCase() as `0x${string}`,
-        dealCid: created.dealCid,
-        dealKey: key.toLowerCase() as `0x${string}`,
-        terms: created.terms,
-        instructionCount: result.instructionCount,
+        dealId: created.args.dealId,
+        dealCid: bytes32ToCid(created.args.dealId),
+        dealKey: key,
+        terms,
+        instructionCount: result.args.instructionCount,
         mediatorIndex,
-        drawBlock: request.drawBlock,
+        drawBlock,
         drawBlockHash: request.blockHash,
         drawFixed: fixed !== undefined,
-        drawExpired: fixed === undefined && latest + 1 - request.drawBlock > BLOCKHASH_WINDOW,
-        resultsId: result.resultsId,
-        resultsCid: result.resultsCid,
+        drawExpired: fixed === undefined && latest + 1 - drawBlock > BLOCKHASH_WINDOW,
+        resultsId: result.args.resultsId,
+        resultsCid: bytes32ToCid(result.args.resultsId),
         requestedAt: record.updatedAt,
         deadline,
         expired,
@@ -149,8 +153,8 @@ export class MediatorClient extends AccordClient {
 }
 
 function isAfter(
-  event: Pick<AccordEventOf<"MediatorDrawn">, "blockNumber" | "logIndex">,
-  than: Pick<AccordEventOf<"MediationRequested">, "blockNumber" | "logIndex">,
+  event: Pick<AccordLogOf<"MediatorDrawn">, "blockNumber" | "logIndex">,
+  than: Pick<AccordLogOf<"MediationRequested">, "blockNumber" | "logIndex">,
 ): boolean {
   return (
     event.blockNumber > than.blockNumber || (event.blockNumber === than.blockNumber && event.logIndex > than.logIndex)

@@ -162,7 +162,7 @@ export class MarketActivity {
     // Its decision is the next transaction, so it lands in a later block (automine: one block per transaction),
     // where the chain can read that hash too.
     const events = decodeAccordLogs(checked!.logs, { market: await this.market.getAddress() });
-    const request = eventsNamed(events, "MediationRequested").find((event) => event.dealKey === done.dealKey);
+    const request = eventsNamed(events, "MediationRequested").find((event) => event.args.dealKey === done.dealKey);
     if (!request) throw new Error(`checkResult of ${done.dealCid} logged no MediationRequested`);
     const mediator = await this.mediatorSigner(drawnMediatorOf(request, terms).mediator);
     if (path === "mediationAccept") {

@@ -10,6 +10,7 @@ import {
   AccordClientError,
   AccordTxResult,
   dealToTerms,
+  eventsNamed,
   JobCreatorClient,
   MediatorClient,
   ResourceProviderClient,
@@ -23,8 +24,10 @@ import {
   expectContractError,
   expectError,
   FUNDING,
+  lower,
   makeDeal,
   RESULTS_CID,
+  stateName,
   TOKEN,
   type ClientsFixture,
 } from "./helpers";
@@ -53,17 +56,20 @@ describe("clients: methods", function () {
       const f = await loadFixture(clientsFixture);
       const client = f.jobCreator;
       const approval = await client.ensureAllowance(50n);
-      expect(approval?.get("Approval")).to.deep.include({ owner: f.accounts.jobCreator.address, value: 50n });
+      expect(approval?.get("Approval").args).to.deep.include({
+        owner: lower(f.accounts.jobCreator.address),
+        value: 50n,
+      });
       expect(await client.ensureAllowance(50n)).to.equal(undefined);
       expect(await client.ensureAllowance(10n)).to.equal(undefined);
       expect(await client.ensureAllowance(60n, "none")).to.equal(undefined);
       expect(await client.allowance()).to.equal(50n);
 
       const unlimited = await client.ensureAllowance(60n, "unlimited");
-      expect(unlimited?.get("Approval").value).to.equal(MaxUint256);
+      expect(unlimited?.get("Approval").args.value).to.equal(MaxUint256);
 
       const viaPermit = await f.resourceProvider.ensureAllowance(70n, "permit");
-      expect(viaPermit?.get("Approval").value).to.equal(70n);
+      expect(viaPermit?.get("Approval").args.value).to.equal(70n);
       expect(await f.token.nonces(f.accounts.resourceProvider.address)).to.equal(1n);
     });
 
@@ -77,7 +83,7 @@ describe("clients: methods", function () {
         nonce: 0n,
       });
       const submitted = await f.solver.submitPermit(permit);
-      expect(submitted.get("Approval").value).to.equal(123n);
+      expect(submitted.get("Approval").args.value).to.equal(123n);
       expect(await f.jobCreator.allowance()).to.equal(123n);
       await expectContractError(f.solver.submitPermit(permit), "ERC2612InvalidSigner"); // nonce used
     });
@@ -93,8 +99,8 @@ describe("clients: methods", function () {
       const client = new JobCreatorClient(wallet, f.clientOptions);
       const deal = await makeDeal(f.accounts, { jobCreator: wallet.address });
       const result = await client.agree(deal);
-      expect(result.approval?.get("Approval").owner).to.equal(wallet.address);
-      expect(result.get("PartyAgreed").party).to.equal(wallet.address);
+      expect(result.approval?.get("Approval").args.owner).to.equal(lower(wallet.address));
+      expect(result.get("PartyAgreed").args.party).to.equal(lower(wallet.address));
       await client.ensureAllowance(2000n * TOKEN);
       expect(await client.allowance()).to.equal(2000n * TOKEN);
     });
@@ -106,7 +112,7 @@ describe("clients: methods", function () {
       expect(result!.hash).to.match(/^0x[0-9a-f]{64}$/);
       expect(result!.blockNumber).to.be.a("number");
       expect(result!.gasUsed > 0n).to.equal(true);
-      expect(result!.events.map((e) => e.name)).to.deep.equal(["Approval"]);
+      expect(result!.events.map((e) => e.eventName)).to.deep.equal(["Approval"]);
       expect(result!.find("Payment")).to.equal(undefined);
       expect(() => result!.get("Payment")).to.throw(/no Payment event/);
     });
@@ -180,34 +186,35 @@ describe("clients: methods", function () {
       });
 
       const events = await client.getDealEvents(deal);
-      expect(
-        events.filter((e) => e.name === "DealStateChange").map((e) => (e as { stateName: string }).stateName),
-      ).to.deep.equal(["DealNegotiating", "DealAgreed", "ResultsSubmitted", "ResultsChecked"]);
-      expect(events.map((e) => e.name)).to.include.members([
+      expect(eventsNamed(events, "DealStateChange").map(stateName)).to.deep.equal([
+        "DealNegotiating",
+        "DealAgreed",
+        "ResultsSubmitted",
+        "ResultsChecked",
+      ]);
+      expect(events.map((e) => e.eventName)).to.include.members([
         "DealCreated",
         "PartyAgreed",
         "Payment",
         "ResultAdded",
         "MediationRequested",
       ]);
-      expect(events.every((e) => "dealKey" in e && e.dealKey === key)).to.equal(true);
-      const created = events.find((e) => e.name === "DealCreated");
-      expect(created).to.deep.include({ dealKey: key, dealId: cidToBytes32(deal.id), dealCid: deal.id });
+      expect(events.every((e) => "dealKey" in e.args && e.args.dealKey === key)).to.equal(true);
+      const created = eventsNamed(events, "DealCreated")[0];
+      expect(created.args).to.deep.include({ dealKey: key, dealId: cidToBytes32(deal.id) });
       expect(await client.findDealCreated(deal)).to.deep.equal(created);
-      expect((await client.findDealsById(deal.id)).map((e) => e.dealKey)).to.deep.equal([key]);
+      expect((await client.findDealsById(deal.id)).map((e) => e.args.dealKey)).to.deep.equal([key]);
 
       const terms = await client.findDealTerms(deal);
       const expected = dealToTerms(deal);
-      expect(terms?.pricing).to.deep.equal(expected.pricing);
-      expect(terms?.timeouts).to.deep.equal(expected.timeouts);
-      expect(terms?.members.mediators.map((m) => m.toLowerCase())).to.deep.equal(expected.members.mediators);
-      expect(await client.findResult(deal)).to.deep.include({ resultsCid: RESULTS_CID, instructionCount: 10n });
-      const mediation = await client.findMediation(deal);
-      expect(mediation).to.deep.include({
-        dealKey: key,
-        drawBlock: checked.blockNumber,
-        blockHash: checked.drawBlockHash,
+      expect(terms).to.deep.equal(expected);
+      expect((await client.findResult(deal))?.args).to.deep.include({
+        resultsId: cidToBytes32(RESULTS_CID),
+        instructionCount: 10n,
       });
+      const mediation = await client.findMediation(deal);
+      expect(mediation?.args).to.deep.equal({ dealKey: key, drawBlock: BigInt(checked.blockNumber) });
+      expect(mediation?.blockHash).to.equal(checked.drawBlockHash);
       expect(await client.getMediationDraw(key)).to.deep.include({
         exists: true,
         drawBlock: checked.blockNumber,
@@ -274,7 +281,7 @@ describe("clients: methods", function () {
 
       const result = await f.solver.agreeWithSignatures(deal, { jobCreator: jc, resourceProvider: rp });
       expect(result.permits).to.have.length(2);
-      expect(result.get("DealStateChange").state).to.equal(AgreementState.DealAgreed);
+      expect(result.get("DealStateChange").args.state).to.equal(BigInt(AgreementState.DealAgreed));
       // The job creator sent no transaction at all.
       expect(await hre.ethers.provider.getTransactionCount(f.accounts.jobCreator.address)).to.equal(jcNonce);
       expect(await f.jobCreator.getDealState(deal)).to.equal(AgreementState.DealAgreed);
@@ -299,7 +306,7 @@ describe("clients: methods", function () {
         },
       });
       expect(asked).to.deep.equal([first.id]);
-      expect(result.get("DealCreated").dealCid).to.equal(first.id);
+      expect(result.get("DealCreated").args.dealId).to.equal(cidToBytes32(first.id));
 
       const second = await makeDeal(f.accounts);
       const collected = await f.solver.collectSignatures(second, {
@@ -308,7 +315,7 @@ describe("clients: methods", function () {
       });
       expect(collected).to.deep.include({ dealCid: second.id, permits: [] });
       const submitted = await f.solver.agreeWithSignatures(collected);
-      expect(submitted.get("DealStateChange").stateName).to.equal("DealAgreed");
+      expect(stateName(submitted.get("DealStateChange"))).to.equal("DealAgreed");
       await expectError(f.solver.agreeWithSignatures(second), AccordClientError);
     });
 
@@ -338,13 +345,15 @@ describe("clients: methods", function () {
       const deal = await makeDeal(f.accounts);
       const rp = await f.resourceProvider.signAgreement(deal, { allowance: "permit" });
       const result = await f.jobCreator.agreeWithSignature(deal, rp);
-      expect(result.approval?.get("Approval").value).to.equal(103n * TOKEN);
+      expect(result.approval?.get("Approval").args.value).to.equal(103n * TOKEN);
       expect(result.permits).to.have.length(1);
-      expect(result.get("DealStateChange").state).to.equal(AgreementState.DealAgreed);
+      expect(result.get("DealStateChange").args.state).to.equal(BigInt(AgreementState.DealAgreed));
 
       const second = await makeDeal(f.accounts);
       const jc = await f.jobCreator.signAgreement(second);
-      expect((await f.resourceProvider.agreeWithSignature(second, jc)).get("DealCreated").dealCid).to.equal(second.id);
+      expect((await f.resourceProvider.agreeWithSignature(second, jc)).get("DealCreated").args.dealId).to.equal(
+        cidToBytes32(second.id),
+      );
       const sameRole = await f.jobCreator.signAgreement(await makeDeal(f.accounts));
       await expectError(f.jobCreator.agreeWithSignature(deal, sameRole), AccordClientError);
     });
@@ -368,7 +377,7 @@ describe("clients: methods", function () {
         jobCreator: owner,
         resourceProvider: f.accounts.resourceProvider,
       });
-      expect(result.get("DealCreated").jobCreator).to.equal(walletAddress);
+      expect(result.get("DealCreated").args.jobCreator).to.equal(lower(walletAddress));
     });
   });
 
@@ -388,7 +397,7 @@ describe("clients: methods", function () {
 
       const deal = await makeDeal(f.accounts);
       const agreement = await jobCreator.agree(deal);
-      expect(agreement.approval?.get("Approval").spender).to.equal(marketAddress);
+      expect(agreement.approval?.get("Approval").args.spender).to.equal(lower(marketAddress));
       expect(agreement.filter("Transfer")).to.have.length(1);
       await provider.agree(deal);
       await provider.addResult(deal, { resultsId: RESULTS_CID, instructionCount: 10n });
@@ -396,14 +405,14 @@ describe("clients: methods", function () {
 
       const accepted = await jobCreator.acceptResult(deal);
       const deferred = accepted.get("PayoutDeferred");
-      expect(deferred).to.deep.include({ account: f.accounts.resourceProvider.address, amount: 60n * TOKEN });
+      expect(deferred.args).to.deep.equal({ account: lower(f.accounts.resourceProvider.address), amount: 60n * TOKEN });
       expect(await provider.deferredPayouts()).to.equal(60n * TOKEN);
       expect(await jobCreator.deferredPayouts(f.accounts.resourceProvider.address)).to.equal(60n * TOKEN);
 
       const withdrawn = await provider.withdraw(f.accounts.stranger.address);
-      expect(withdrawn.get("Withdrawn")).to.deep.include({
-        account: f.accounts.resourceProvider.address,
-        to: f.accounts.stranger.address,
+      expect(withdrawn.get("Withdrawn").args).to.deep.include({
+        account: lower(f.accounts.resourceProvider.address),
+        to: lower(f.accounts.stranger.address),
         amount: 60n * TOKEN,
       });
       expect(await mock.balanceOf(f.accounts.stranger.address)).to.equal(60n * TOKEN);
@@ -433,7 +442,7 @@ describe("clients: methods", function () {
       expect(await notDrawn.isDrawnMediator(deal)).to.equal(false);
       await expectContractError(notDrawn.mediationAcceptResult(deal), "DealMarket_Unauthorized");
       const decided = await mediator.mediationAcceptResult(deal, { instructionCount: 3n });
-      expect(decided.get("DealStateChange").state).to.equal(AgreementState.MediationAccepted);
+      expect(decided.get("DealStateChange").args.state).to.equal(BigInt(AgreementState.MediationAccepted));
     });
   });
 });

@@ -3,14 +3,30 @@
 
 import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import { AgreementState, cidToBytes32, PaymentDirection, PaymentReason, type Deal } from "../../src/model";
-import { dealToTerms, type AccordTxResult, type MediatorClient, type PendingMediation } from "../../src/clients";
+import { getAddress } from "ethers";
+import {
+  AgreementState,
+  cidToBytes32,
+  paymentDirectionNames,
+  paymentReasonNames,
+  PaymentDirection,
+  PaymentReason,
+  type Deal,
+} from "../../src/model";
+import {
+  dealTermsOf,
+  dealToTerms,
+  type AccordTxResult,
+  type MediatorClient,
+  type PendingMediation,
+} from "../../src/clients";
 import {
   clientsFixture,
   expectContractError,
   makeDeal,
   passDeadline,
   RESULTS_CID,
+  stateName,
   TOKEN,
   type ClientsFixture,
 } from "./helpers";
@@ -18,11 +34,11 @@ import {
 const INSTRUCTIONS = 10n;
 
 function payments(result: AccordTxResult) {
-  return result.filter("Payment").map((p) => ({
-    payee: p.payee,
-    amount: p.amount,
-    reason: p.reasonName,
-    direction: p.directionName,
+  return result.filter("Payment").map(({ args }) => ({
+    payee: getAddress(args.payee),
+    amount: args.amount,
+    reason: paymentReasonNames[Number(args.reason)],
+    direction: paymentDirectionNames[Number(args.direction)],
   }));
 }
 
@@ -68,25 +84,20 @@ describe("clients: deal paths", function () {
 
     const jcSigned = await f.jobCreator.signAgreement(deal);
     const rpSigned = await f.resourceProvider.signAgreement(deal, { deadline: jcSigned.deadline });
-    expect(jcSigned.approval?.get("Approval").value).to.equal(103n * TOKEN); // payment 100 + judge collateral 3
-    expect(rpSigned.approval?.get("Approval").value).to.equal(10n * TOKEN); // submit collateral
+    expect(jcSigned.approval?.get("Approval").args.value).to.equal(103n * TOKEN); // payment 100 + judge collateral 3
+    expect(rpSigned.approval?.get("Approval").args.value).to.equal(10n * TOKEN); // submit collateral
 
     const agreed = await f.solver.agreeWithSignatures(deal, { jobCreator: jcSigned, resourceProvider: rpSigned });
     const created = agreed.get("DealCreated");
-    expect(created.dealCid).to.equal(deal.id);
-    expect(created.dealId).to.equal(cidToBytes32(deal.id));
-    expect(created.dealKey).to.equal(await f.solver.dealKey(deal));
-    expect(agreed.events.every((e) => !("dealKey" in e) || e.dealKey === created.dealKey)).to.equal(true);
-    expect(created.terms).to.deep.equal({
-      ...dealToTerms(deal),
-      members: {
-        jobCreator: f.accounts.jobCreator.address,
-        resourceProvider: f.accounts.resourceProvider.address,
-        solver: f.accounts.solver.address,
-        mediators: f.accounts.mediators.map((m) => m.address),
-      },
-    });
-    expect(agreed.filter("DealStateChange").map((e) => e.stateName)).to.deep.equal(["DealAgreed"]);
+    expect(created.args.dealId).to.equal(cidToBytes32(deal.id));
+    expect(created.args.dealKey).to.equal(await f.solver.dealKey(deal));
+    expect(agreed.events.every((e) => !("dealKey" in e.args) || e.args.dealKey === created.args.dealKey)).to.equal(
+      true,
+    );
+    // The event logs the terms flattened, addresses lower-case: dealTermsOf gives them back as the model does.
+    expect(dealTermsOf(created)).to.deep.equal(dealToTerms(deal));
+    expect(created.args.mediators).to.deep.equal(f.accounts.mediators.map((m) => m.address.toLowerCase()));
+    expect(agreed.filter("DealStateChange").map(stateName)).to.deep.equal(["DealAgreed"]);
     expect(payments(agreed)).to.deep.equal([
       { payee: f.accounts.jobCreator.address, amount: 100n * TOKEN, reason: "PaymentCollateral", direction: "PaidIn" },
       { payee: f.accounts.jobCreator.address, amount: 3n * TOKEN, reason: "TimeoutCollateral", direction: "PaidIn" },
@@ -105,14 +116,14 @@ describe("clients: deal paths", function () {
       deal_id: deal.id,
     });
     const resultAdded = added.get("ResultAdded");
-    expect(resultAdded.resultsCid).to.equal(RESULTS_CID);
-    expect(resultAdded.instructionCount).to.equal(INSTRUCTIONS);
+    expect(resultAdded.args.resultsId).to.equal(cidToBytes32(RESULTS_CID));
+    expect(resultAdded.args.instructionCount).to.equal(INSTRUCTIONS);
     // results collateral 2 × 20 = 40, minus the 10 submit collateral returned: 30 approved and pulled.
-    expect(added.approval?.get("Approval").value).to.equal(30n * TOKEN);
+    expect(added.approval?.get("Approval").args.value).to.equal(30n * TOKEN);
 
     // instructionCount found on chain (ResultAdded), not passed.
     const accepted = await f.jobCreator.acceptResult(deal);
-    expect(accepted.get("DealStateChange").state).to.equal(AgreementState.ResultsAccepted);
+    expect(accepted.get("DealStateChange").args.state).to.equal(BigInt(AgreementState.ResultsAccepted));
     expect(payments(accepted)).to.deep.equal([
       { payee: f.accounts.resourceProvider.address, amount: 20n * TOKEN, reason: "JobPayment", direction: "PaidOut" },
       {
@@ -136,17 +147,17 @@ describe("clients: deal paths", function () {
     const deal = await makeDeal(f.accounts);
 
     const first = await f.resourceProvider.agree(deal);
-    expect(first.get("DealCreated").dealCid).to.equal(deal.id);
-    expect(first.get("PartyAgreed").party).to.equal(f.accounts.resourceProvider.address);
-    expect(first.get("DealStateChange").stateName).to.equal("DealNegotiating");
+    expect(first.get("DealCreated").args.dealId).to.equal(cidToBytes32(deal.id));
+    expect(first.get("PartyAgreed").args.party).to.equal(f.accounts.resourceProvider.address.toLowerCase());
+    expect(stateName(first.get("DealStateChange"))).to.equal("DealNegotiating");
     expect(first.approval).to.not.equal(undefined);
     const negotiating = await f.jobCreator.getDealRecord(deal);
     expect(negotiating.agreedBy).to.deep.equal({ jobCreator: false, resourceProvider: true });
 
     const second = await f.jobCreator.agree(deal);
     expect(second.find("DealCreated")).to.equal(undefined);
-    expect(second.get("DealStateChange").stateName).to.equal("DealAgreed");
-    expect(second.get("Payment")).to.include({ reasonName: "PaymentCollateral", directionName: "PaidIn" });
+    expect(stateName(second.get("DealStateChange"))).to.equal("DealAgreed");
+    expect(payments(second)[0]).to.include({ reason: "PaymentCollateral", direction: "PaidIn" });
     expect((await f.jobCreator.getDealRecord(deal)).agreedBy).to.deep.equal({
       jobCreator: true,
       resourceProvider: true,
@@ -155,9 +166,11 @@ describe("clients: deal paths", function () {
     await f.resourceProvider.addResult(deal, { resultsId: cidToBytes32(RESULTS_CID), instructionCount: 60 });
     // The job cost (120) exceeds the payment collateral (100): the provider is paid the collateral.
     const accepted = await f.jobCreator.acceptResult(deal, { instructionCount: 60n });
-    const jobPayment = accepted.filter("Payment").find((p) => p.reason === PaymentReason.JobPayment);
-    expect(jobPayment?.amount).to.equal(100n * TOKEN);
-    expect(await f.jobCreator.getDealState(first.get("DealCreated").dealKey)).to.equal(AgreementState.ResultsAccepted);
+    const jobPayment = accepted.filter("Payment").find((p) => p.args.reason === BigInt(PaymentReason.JobPayment));
+    expect(jobPayment?.args.amount).to.equal(100n * TOKEN);
+    expect(await f.jobCreator.getDealState(first.get("DealCreated").args.dealKey)).to.equal(
+      AgreementState.ResultsAccepted,
+    );
   });
 
   it("mediation accepts the result: the drawn mediator finds it pending and is paid the fee", async function () {
@@ -167,15 +180,13 @@ describe("clients: deal paths", function () {
 
     const checked = await f.jobCreator.checkResult(deal);
     // The draw: checkResult's block; the mediator follows from that block's hash.
-    expect(checked.get("MediationRequested")).to.deep.include({
-      dealKey: checked.dealKey,
-      drawBlock: checked.blockNumber,
-      blockHash: checked.receipt.blockHash,
-    });
+    const request = checked.get("MediationRequested");
+    expect(request.args).to.deep.equal({ dealKey: checked.dealKey, drawBlock: BigInt(checked.blockNumber) });
+    expect(request.blockHash).to.equal(checked.receipt.blockHash);
     const requested = { mediator: checked.mediator, mediatorIndex: checked.mediatorIndex };
     expect(requested.mediator).to.equal(f.accounts.mediators[requested.mediatorIndex].address);
     // fee 5 − judge collateral 3 returned: 2 approved and pulled.
-    expect(checked.approval?.get("Approval").value).to.equal(2n * TOKEN);
+    expect(checked.approval?.get("Approval").args.value).to.equal(2n * TOKEN);
     expect(await f.jobCreator.getDealState(deal)).to.equal(AgreementState.ResultsChecked);
 
     const { client, pending } = await drawnMediator(f, deal);
@@ -197,7 +208,7 @@ describe("clients: deal paths", function () {
 
     // Decides from the pending entry alone (terms from DealCreated, no model Deal needed).
     const decided = await client.mediationAcceptResult(pending);
-    expect(decided.get("DealStateChange").state).to.equal(AgreementState.MediationAccepted);
+    expect(decided.get("DealStateChange").args.state).to.equal(BigInt(AgreementState.MediationAccepted));
     expect(payments(decided)).to.deep.include({
       payee: requested.mediator,
       amount: 5n * TOKEN,
@@ -217,8 +228,8 @@ describe("clients: deal paths", function () {
 
     // From the model Deal: the instruction count looked up on chain (by key); the chain knows the mediator.
     const decided = await client.mediationRejectResult(deal);
-    expect(decided.get("DealStateChange").stateName).to.equal("MediationRejected");
-    const slashed = decided.filter("Payment").find((p) => p.direction === PaymentDirection.Slashed);
+    expect(stateName(decided.get("DealStateChange"))).to.equal("MediationRejected");
+    const slashed = payments(decided).find((p) => p.direction === paymentDirectionNames[PaymentDirection.Slashed]);
     expect(slashed).to.include({ payee: f.accounts.jobCreator.address, amount: 40n * TOKEN });
 
     const after = await balances(f);
@@ -243,7 +254,7 @@ describe("clients: deal paths", function () {
     expect((await f.jobCreator.getDealDeadline(deal)).passed).to.equal(true);
     const before = await balances(f);
     const timedOut = await f.jobCreator.timeoutSubmitResults(deal);
-    expect(timedOut.get("DealStateChange").state).to.equal(AgreementState.TimeoutSubmitResults);
+    expect(timedOut.get("DealStateChange").args.state).to.equal(BigInt(AgreementState.TimeoutSubmitResults));
     expect((await balances(f)).jc - before.jc).to.equal(113n * TOKEN); // 100 + 3 back, 10 slashed
     expect((await f.jobCreator.getDealDeadline(deal)).deadline).to.equal(null);
   });
@@ -254,7 +265,7 @@ describe("clients: deal paths", function () {
     await agreedWithResults(f, deal);
     await passDeadline((await f.resourceProvider.getDealDeadline(deal)).deadline);
     const timedOut = await f.resourceProvider.timeoutJudgeResults(deal);
-    expect(timedOut.get("DealStateChange").stateName).to.equal("TimeoutJudgeResults");
+    expect(stateName(timedOut.get("DealStateChange"))).to.equal("TimeoutJudgeResults");
     expect(payments(timedOut)).to.deep.include({
       payee: f.accounts.resourceProvider.address,
       amount: 3n * TOKEN,
@@ -272,8 +283,8 @@ describe("clients: deal paths", function () {
     const notAgreed = await expectContractError(f.resourceProvider.timeoutAgree(deal), "DealMarket_Unauthorized");
     expect(notAgreed.args.caller).to.equal(f.accounts.resourceProvider.address);
     const timedOut = await f.jobCreator.timeoutAgree(deal);
-    expect(timedOut.get("DealStateChange").state).to.equal(AgreementState.TimeoutAgree);
-    expect(timedOut.filter("Payment").reduce((sum, p) => sum + p.amount, 0n)).to.equal(103n * TOKEN);
+    expect(timedOut.get("DealStateChange").args.state).to.equal(BigInt(AgreementState.TimeoutAgree));
+    expect(timedOut.filter("Payment").reduce((sum, p) => sum + p.args.amount, 0n)).to.equal(103n * TOKEN);
   });
 
   it("timeoutMediateResults: the mediator stays silent; everyone is refunded, the pending entry turns expired", async function () {
@@ -290,7 +301,7 @@ describe("clients: deal paths", function () {
     await expectContractError(client.mediationAcceptResult(expired), "DealMarket_DeadlinePassed");
 
     const timedOut = await f.resourceProvider.timeoutMediateResults(deal);
-    expect(timedOut.get("DealStateChange").state).to.equal(AgreementState.TimeoutMediateResults);
+    expect(timedOut.get("DealStateChange").args.state).to.equal(BigInt(AgreementState.TimeoutMediateResults));
     expect(payments(timedOut).map((p) => `${p.reason}/${p.direction}`)).to.deep.equal([
       "PaymentCollateral/Refunded",
       "MediationFee/Refunded",

@@ -14,7 +14,16 @@ import {
   ResourceProviderClient,
   type OnChainDeal,
 } from "../../src/clients";
-import { clientsFixture, expectContractError, FUNDING, makeDeal, RESULTS_CID, type ClientsFixture } from "./helpers";
+import {
+  clientsFixture,
+  expectContractError,
+  FUNDING,
+  lower,
+  makeDeal,
+  RESULTS_CID,
+  stateName,
+  type ClientsFixture,
+} from "./helpers";
 
 const REAL_INSTRUCTIONS = 10n;
 const SQUAT_INSTRUCTIONS = 7n;
@@ -55,7 +64,7 @@ describe("clients: deal keys", function () {
     const squatKey = await squatter.dealKey(squat);
     expect(squatKey).to.not.equal(real.dealKey);
     const squatted = await squatter.agree(squat);
-    expect(squatted.get("DealCreated")).to.deep.include({ dealKey: squatKey, dealId: real.dealId, dealCid: deal.id });
+    expect(squatted.get("DealCreated").args).to.deep.include({ dealKey: squatKey, dealId: real.dealId });
     await squatProvider.agree(squat);
     await squatProvider.addResult(squat, {
       resultsId: cidToBytes32(RESULTS_CID),
@@ -65,25 +74,26 @@ describe("clients: deal keys", function () {
 
     // The solver's agreeWithSignatures of the real deal is not blocked.
     const agreed = await agreeAndSubmit(f, deal);
-    expect(agreed.get("DealCreated")).to.deep.include({
+    expect(agreed.get("DealCreated").args).to.deep.include({
       dealKey: real.dealKey,
       dealId: real.dealId,
-      dealCid: deal.id,
-      jobCreator: f.accounts.jobCreator.address,
-      resourceProvider: f.accounts.resourceProvider.address,
+      jobCreator: lower(f.accounts.jobCreator.address),
+      resourceProvider: lower(f.accounts.resourceProvider.address),
     });
     const byId = await f.solver.findDealsById(deal.id);
-    expect(byId.map((e) => e.dealKey)).to.deep.equal([squatKey, real.dealKey]);
-    expect(byId.map((e) => e.dealCid)).to.deep.equal([deal.id, deal.id]);
+    expect(byId.map((e) => e.args.dealKey)).to.deep.equal([squatKey, real.dealKey]);
+    expect(byId.map((e) => e.args.dealId)).to.deep.equal([real.dealId, real.dealId]);
 
     // Reads by key: each record's own terms, results and history.
-    expect((await f.jobCreator.findDealTerms(deal))?.members.jobCreator).to.equal(f.accounts.jobCreator.address);
-    expect((await f.jobCreator.findDealTerms(squatKey))?.members.jobCreator).to.equal(f.accounts.stranger.address);
-    expect((await f.jobCreator.findResult(deal))?.instructionCount).to.equal(REAL_INSTRUCTIONS);
-    expect((await squatter.findResult(squat))?.instructionCount).to.equal(SQUAT_INSTRUCTIONS);
+    expect((await f.jobCreator.findDealTerms(deal))?.members.jobCreator).to.equal(lower(f.accounts.jobCreator.address));
+    expect((await f.jobCreator.findDealTerms(squatKey))?.members.jobCreator).to.equal(
+      lower(f.accounts.stranger.address),
+    );
+    expect((await f.jobCreator.findResult(deal))?.args.instructionCount).to.equal(REAL_INSTRUCTIONS);
+    expect((await squatter.findResult(squat))?.args.instructionCount).to.equal(SQUAT_INSTRUCTIONS);
     const realEvents = await f.jobCreator.getDealEvents(deal);
-    expect(realEvents.every((e) => "dealKey" in e && e.dealKey === real.dealKey)).to.equal(true);
-    expect(realEvents.filter((e) => e.name === "ResultAdded")).to.have.length(1);
+    expect(realEvents.every((e) => "dealKey" in e.args && e.args.dealKey === real.dealKey)).to.equal(true);
+    expect(realEvents.filter((e) => e.eventName === "ResultAdded")).to.have.length(1);
 
     // The squatter's record cannot be steered by the real parties' actions, nor the real one by the squatter's.
     await expectContractError(squatter.checkResult({ dealId: deal.id, terms: real.terms }), "DealMarket_Unauthorized");
@@ -104,13 +114,14 @@ describe("clients: deal keys", function () {
       instructionCount: REAL_INSTRUCTIONS,
       mediatorIndex: realCheck.mediatorIndex,
     });
-    expect(entry!.terms.members.jobCreator).to.equal(f.accounts.jobCreator.address);
+    expect(entry!.terms.members.jobCreator).to.equal(lower(f.accounts.jobCreator.address));
     // The squat record is listed only if this mediator was drawn for it too, and then under its own key.
     expect(pending.map((p) => p.dealKey)).to.include.members([real.dealKey]);
     expect(pending.every((p) => p.dealKey === real.dealKey || p.dealKey === squatKey)).to.equal(true);
     const decided = await mediator.mediationRejectResult(entry!);
-    expect(decided.get("DealStateChange")).to.deep.include({ dealKey: real.dealKey, stateName: "MediationRejected" });
-    expect(decided.filter("Payment").every((p) => p.dealKey === real.dealKey)).to.equal(true);
+    expect(decided.get("DealStateChange").args.dealKey).to.equal(real.dealKey);
+    expect(stateName(decided.get("DealStateChange"))).to.equal("MediationRejected");
+    expect(decided.filter("Payment").every((p) => p.args.dealKey === real.dealKey)).to.equal(true);
 
     // The real deal is settled; the squat record is where its own parties left it.
     expect(await f.jobCreator.getDealState(deal)).to.equal(AgreementState.MediationRejected);
@@ -121,7 +132,8 @@ describe("clients: deal keys", function () {
     // The squatter's timeout claims its own record only.
     await hre.network.provider.send("evm_increaseTime", [3601]);
     const timedOut = await squatter.timeoutMediateResults(squat);
-    expect(timedOut.get("DealStateChange")).to.deep.include({ dealKey: squatKey, stateName: "TimeoutMediateResults" });
+    expect(timedOut.get("DealStateChange").args.dealKey).to.equal(squatKey);
+    expect(stateName(timedOut.get("DealStateChange"))).to.equal("TimeoutMediateResults");
     expect(await f.jobCreator.getDealState(deal)).to.equal(AgreementState.MediationRejected);
   });
 
@@ -169,7 +181,11 @@ describe("clients: deal keys", function () {
     // The drawn mediator fixes the draw (MediatorDrawn), so it outlives the 256 kept block hashes, and decides.
     const drawn = f.mediators[index];
     const fixed = await drawn.drawMediator(deal);
-    expect(fixed.get("MediatorDrawn")).to.deep.include({ dealKey: resolved.dealKey, ...expected });
+    expect(fixed.get("MediatorDrawn").args).to.deep.equal({
+      dealKey: resolved.dealKey,
+      mediator: lower(expected.mediator),
+      mediatorIndex: BigInt(expected.mediatorIndex),
+    });
     expect(await drawn.getMediationDraw(deal)).to.deep.include({ drawn: true, mediatorIndex: index });
     await mine(BLOCKHASH_WINDOW + 1);
     expect(await f.solver.computeDrawnMediator(deal)).to.deep.include({ ...expected, fixed: true, expired: false });
@@ -182,7 +198,7 @@ describe("clients: deal keys", function () {
       drawExpired: false,
     });
     const decided = await drawn.mediationAcceptResult(pending);
-    expect(decided.get("DealStateChange").state).to.equal(AgreementState.MediationAccepted);
+    expect(decided.get("DealStateChange").args.state).to.equal(BigInt(AgreementState.MediationAccepted));
   });
 
   it("an unfixed draw expires after 256 blocks; drawMediator draws again from a new block", async function () {
@@ -201,13 +217,13 @@ describe("clients: deal keys", function () {
     // Anyone may renew it: a new MediationRequested, drawn from the renewing transaction's block.
     const renewed = await f.mediators[0].drawMediator(deal);
     const request = renewed.get("MediationRequested");
-    expect(request.drawBlock).to.equal(renewed.blockNumber);
+    expect(request.args.drawBlock).to.equal(BigInt(renewed.blockNumber));
     const again = drawnMediatorOf(request, (await f.solver.findDealTerms(deal))!);
     expect(await f.solver.computeDrawnMediator(deal)).to.deep.include({ ...again, expired: false });
     const decider = f.mediators[again.mediatorIndex];
     const [pending] = await decider.getPendingMediations();
     expect(pending).to.deep.include({ drawBlock: renewed.blockNumber, mediatorIndex: again.mediatorIndex });
     const decided = await decider.mediationRejectResult(deal);
-    expect(decided.get("DealStateChange").stateName).to.equal("MediationRejected");
+    expect(stateName(decided.get("DealStateChange"))).to.equal("MediationRejected");
   });
 });

@@ -16,7 +16,9 @@ import {
 } from "../../src/clients";
 import { deployAccord, type AccordDeploymentResult } from "../../src/deployments";
 import {
+  getAgreementStateString,
   getDeal,
+  type AgreementStateName,
   type Deal,
   type DealPricing,
   type DealTimeouts,
@@ -176,4 +178,14 @@ export async function expectError<T extends Error>(
     return error as T;
   }
   expect.fail(`expected a ${type.name}, but nothing was thrown`);
+}
+
+/** An address as the event decoder gives it (lower-case hex). */
+export function lower(address: string): string {
+  return address.toLowerCase();
+}
+
+/** The state name of a DealStateChange (the event carries the enum index, a uint8 decoded as bigint). */
+export function stateName(event: { args: { state: bigint } }): AgreementStateName {
+  return getAgreementStateString(Number(event.args.state));
 }

@@ -2,11 +2,14 @@ import { expect } from "chai";
 import hre from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { ZeroHash } from "ethers";
-import { cidToBytes32, ServiceType, UnknownEnumValueError } from "../../src/model";
+import { cidToBytes32, serviceTypeNames, ServiceType, UnknownEnumValueError } from "../../src/model";
 import { AccordClientError, bitmapToRoles, metadataToBytes32, RegistryClient, rolesToBitmap } from "../../src/clients";
 import { clientsFixture, expectContractError, expectError, RESULTS_CID } from "./helpers";
 
 const METADATA_CID = RESULTS_CID;
+
+/** The role a ServiceRoleAdded or ServiceRoleRemoved names (the event has the enum index). */
+const roleName = (event: { args: { role: bigint } }) => serviceTypeNames[Number(event.args.role)];
 
 describe("clients: RegistryClient", function () {
   it("converts roles and metadata", function () {
@@ -33,14 +36,13 @@ describe("clients: RegistryClient", function () {
       metadata: METADATA_CID,
       url: "https://mediator.example",
     });
-    expect(registered.get("ServiceRegistered")).to.deep.include({
-      account: me,
-      roles: 0b11,
-      roleNames: ["Solver", "Mediator"],
-      metadataCid: METADATA_CID,
+    expect(registered.get("ServiceRegistered").args).to.deep.equal({
+      account: me.toLowerCase(),
+      roles: 0b11n,
+      metadata: cidToBytes32(METADATA_CID),
       url: "https://mediator.example",
     });
-    expect(registered.filter("ServiceRoleAdded").map((e) => e.roleName)).to.deep.equal(["Solver", "Mediator"]);
+    expect(registered.filter("ServiceRoleAdded").map(roleName)).to.deep.equal(["Solver", "Mediator"]);
 
     expect(await client.getService()).to.deep.equal({
       account: me,
@@ -57,8 +59,8 @@ describe("clients: RegistryClient", function () {
 
     // Only what is given changes.
     const updated = await client.update({ addRoles: "Directory", removeRoles: ["Solver"], url: "https://m2.example" });
-    expect(updated.filter("ServiceRoleAdded").map((e) => e.roleName)).to.deep.equal(["Directory"]);
-    expect(updated.filter("ServiceRoleRemoved").map((e) => e.roleName)).to.deep.equal(["Solver"]);
+    expect(updated.filter("ServiceRoleAdded").map(roleName)).to.deep.equal(["Directory"]);
+    expect(updated.filter("ServiceRoleRemoved").map(roleName)).to.deep.equal(["Solver"]);
     const afterUpdate = await client.getService(me);
     expect(afterUpdate).to.deep.include({
       roles: ["Mediator", "Directory"],
@@ -70,8 +72,8 @@ describe("clients: RegistryClient", function () {
     expect(await client.getService()).to.deep.include({ roles: ["JobCreator"], metadata: ZeroHash, metadataCid: null });
 
     const unregistered = await client.unregister();
-    expect(unregistered.get("ServiceUnregistered").account).to.equal(me);
-    expect(unregistered.get("ServiceRoleRemoved").roleName).to.equal("JobCreator");
+    expect(unregistered.get("ServiceUnregistered").args.account).to.equal(me.toLowerCase());
+    expect(roleName(unregistered.get("ServiceRoleRemoved"))).to.equal("JobCreator");
     expect(await client.getService()).to.deep.include({ registered: false, roles: [], url: "" });
   });
 
