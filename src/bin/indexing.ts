@@ -10,7 +10,9 @@ export type IndexingOptions = {
   rpcUrl: string;
   wsUrl?: string;
   /** A deployment file, a network name (deployments/<network>.json), or the file's content. */
-  deployment: string | Record<string, unknown>;
+  deployment?: string | Record<string, unknown>;
+  /** A built subgraph's directory (default Accord's). */
+  subgraph?: string;
   databaseUrl?: string;
   dataDir?: string;
   dbSchema?: string;
@@ -53,6 +55,7 @@ export async function startIndexing(options: IndexingOptions): Promise<Indexing>
     rpcUrl: options.rpcUrl,
     wsUrl: options.wsUrl,
     deployment: options.deployment,
+    subgraph: options.subgraph,
     databaseUrl: options.databaseUrl,
     dataDir: options.dataDir,
     dbSchema: options.dbSchema,
@@ -73,6 +76,8 @@ export async function startIndexing(options: IndexingOptions): Promise<Indexing>
   if (server) {
     api = await server.createServer({
       store: indexer.store,
+      model: indexer.subgraph.model,
+      hasIndexingErrors: () => indexer.indexingError !== null,
       changes: indexer,
       registry,
       host: options.host,

@@ -174,7 +174,8 @@ export type IndexFlags = LogFlags &
   StoreFlags & {
     rpc: string;
     ws?: string;
-    deployment: string;
+    deployment?: string;
+    subgraph?: string;
     toBlock?: string;
     follow: boolean;
     serve: boolean;
@@ -194,7 +195,10 @@ export type IndexSettings = {
   store: StoreSettings;
   rpcUrl: string;
   wsUrl?: string;
-  deployment: string;
+  /** A deployment file or network name; undefined only with `subgraph` (whose manifest has its addresses). */
+  deployment?: string;
+  /** A built subgraph's directory; undefined: Accord's own. */
+  subgraph?: string;
   toBlock?: number;
   follow: boolean;
   serve: boolean;
@@ -208,12 +212,20 @@ export type IndexSettings = {
 };
 
 export function resolveIndex(flags: IndexFlags, env: Env, terminal: boolean): IndexSettings {
+  const deployment = nonEmpty(flags.deployment);
+  const subgraph = nonEmpty(flags.subgraph);
+  if (deployment === undefined && subgraph === undefined) {
+    throw new Error(
+      "--deployment is required for Accord's subgraph (its manifest has no addresses); --subgraph <dir> indexes another",
+    );
+  }
   return {
     log: resolveLog(flags, env, terminal),
     store: resolveStore(flags, env),
     rpcUrl: flags.rpc,
     wsUrl: nonEmpty(flags.ws),
-    deployment: flags.deployment,
+    deployment,
+    subgraph: subgraph === undefined ? undefined : path.resolve(subgraph),
     toBlock: optionalCount(flags.toBlock, "--to-block"),
     follow: flags.follow,
     serve: flags.serve,
@@ -230,15 +242,25 @@ export function resolveIndex(flags: IndexFlags, env: Env, terminal: boolean): In
   };
 }
 
-export type ServeFlags = LogFlags & StoreFlags & { rpc?: string; host?: string; port?: string };
+export type ServeFlags = LogFlags & StoreFlags & { rpc?: string; host?: string; port?: string; subgraph?: string };
 
-export type ServeSettings = { log: LogSettings; store: StoreSettings; rpcUrl?: string; host: string; port: number };
+export type ServeSettings = {
+  log: LogSettings;
+  store: StoreSettings;
+  rpcUrl?: string;
+  /** The built subgraph whose schema the index holds; undefined: Accord's own. */
+  subgraph?: string;
+  host: string;
+  port: number;
+};
 
 export function resolveServe(flags: ServeFlags, env: Env, terminal: boolean): ServeSettings {
+  const subgraph = nonEmpty(flags.subgraph);
   return {
     log: resolveLog(flags, env, terminal),
     store: resolveStore(flags, env),
     rpcUrl: nonEmpty(flags.rpc),
+    subgraph: subgraph === undefined ? undefined : path.resolve(subgraph),
     ...resolveListen(flags),
   };
 }

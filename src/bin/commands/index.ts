@@ -1,4 +1,5 @@
-// `accord index`: backfill the Accord contracts of a deployment, follow the head, serve the GraphQL API.
+// `accord index`: run a subgraph's mappings (Accord's, or --subgraph <dir>) over a chain from its start blocks,
+// follow the head, serve the GraphQL API.
 import type { Command } from "commander";
 import { DEFAULTS } from "../../defaults";
 import { closeOnSignal, createLogger, peakRssMiB, startIndexing } from "../indexing";
@@ -10,7 +11,15 @@ export function registerIndex(program: Command): void {
     .description("index a deployment's contracts into PGlite (or PostgreSQL) and serve the GraphQL API")
     .requiredOption("--rpc <url>", "HTTP JSON-RPC endpoint")
     .option("--ws <url>", "websocket JSON-RPC endpoint (eth_subscribe newHeads instead of polling)")
-    .requiredOption("--deployment <file>", "deployment file, or a network name for deployments/<network>.json");
+    .option(
+      "--deployment <file>",
+      "deployment file, or a network name for deployments/<network>.json (required for Accord's subgraph; with " +
+        "--subgraph, its contracts override the data sources of the same name)",
+    )
+    .option(
+      "--subgraph <dir>",
+      "a built subgraph (graph build's output, or a directory with build/subgraph.yaml) to index instead of Accord's",
+    );
   storeFlags(command)
     .option("--to-block <n>", "stop after this block")
     .option("--no-follow", "stop once the backfill reaches the head")
@@ -36,6 +45,7 @@ export function registerIndex(program: Command): void {
       rpcUrl: settings.rpcUrl,
       wsUrl: settings.wsUrl,
       deployment: settings.deployment,
+      subgraph: settings.subgraph,
       databaseUrl: settings.store.databaseUrl,
       dataDir: settings.store.dataDir,
       dbSchema: settings.store.dbSchema,
@@ -54,8 +64,16 @@ export function registerIndex(program: Command): void {
     });
     closeOnSignal(() => indexing.close());
     const backfillStarted = Date.now();
-    await indexing.indexer.start();
-    await indexing.indexer.done();
+    try {
+      await indexing.indexer.start();
+      await indexing.indexer.done();
+    } catch (error) {
+      // As on graph-node, a deterministic indexing error leaves the API up (its _meta.hasIndexingErrors is true)
+      // while following; a one-off run (--to-block, --no-follow) fails.
+      if (!(error instanceof Error && error.name === "DeterministicIndexingError") || !indexing.server || !settings.follow) throw error;
+      logger.error("indexing stopped by a deterministic error; the API keeps serving what was indexed before it");
+      return;
+    }
     // Stopped by --to-block or --no-follow: one JSON line for scripts (benchmarks, tests).
     const checkpoint = await indexing.indexer.store.checkpoint();
     // `seconds` is the indexing itself; opening the store (and migrating it) is `startupSeconds`.

@@ -9,24 +9,39 @@ export function registerServe(program: Command): void {
   const command = program.command("serve").description("serve the GraphQL API over an existing index (read-only)");
   storeFlags(command)
     .option("--rpc <url>", "JSON-RPC endpoint, for /ready (head lag)")
+    .option("--subgraph <dir>", "the built subgraph the index was made with, for its schema (default Accord's)")
     .option("--host <host>", `host (default ${DEFAULTS.host})`)
     .option("--port <port>", `port (default ${DEFAULTS.port})`);
   logFlags(command).action(async (flags: ServeFlags) => {
     const settings = resolveServe(flags, process.env, isTerminal());
     const logger = createLogger(settings.log);
     /* eslint-disable @typescript-eslint/no-require-imports -- the store and server only when the command runs */
-    const { openStore } = require("../../indexer") as typeof import("../../indexer");
+    const { openStore, loadSubgraph, INDEXING_ERROR_META } = require("../../indexer") as typeof import("../../indexer");
     const { createServer } = require("../../server") as typeof import("../../server");
     /* eslint-enable @typescript-eslint/no-require-imports */
+    const model = settings.subgraph === undefined ? undefined : loadSubgraph(settings.subgraph).model;
     const store = await openStore({
+      model,
       databaseUrl: settings.store.databaseUrl,
       dataDir: settings.store.dataDir,
       schema: settings.store.dbSchema,
       pgliteTemplate: settings.store.pgliteTemplate,
     });
     const rpc = settings.rpcUrl;
+    // The indexer is another process: its indexing error is read from the store (at most once a second).
+    let checked = 0;
+    let failed = false;
+    const hasIndexingErrors = async (): Promise<boolean> => {
+      if (Date.now() - checked > 1000) {
+        checked = Date.now();
+        failed = Boolean(await store.getMeta(INDEXING_ERROR_META));
+      }
+      return failed;
+    };
     const server = await createServer({
       store,
+      model,
+      hasIndexingErrors,
       host: settings.host,
       port: settings.port,
       logger,

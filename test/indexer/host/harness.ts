@@ -25,12 +25,14 @@ const TOPIC0 = keccakText("Case(string,int256,int256,bytes,string)");
 const CODEGEN_SKIP = "# left out of codegen's copy";
 
 /**
- * Copies the fixture into a temporary directory (src/*.as as .ts, node_modules linked so graph-cli finds graph-ts),
- * runs graph codegen and graph build there and returns the directory. ~10 s.
+ * Copies a subgraph fixture (default this suite's) into a temporary directory (src/*.as as .ts, node_modules linked
+ * so graph-cli finds graph-ts), lets `prepare` adjust the copy (e.g. write an address into its manifest), runs graph
+ * codegen and graph build there and returns the directory. ~10 s.
  */
-export function buildFixture(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "accord-host-"));
-  fs.cpSync(FIXTURE, dir, { recursive: true });
+export function buildFixture(fixture = FIXTURE, prepare?: (dir: string) => void): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "accord-subgraph-"));
+  fs.cpSync(fixture, dir, { recursive: true });
+  prepare?.(dir);
   for (const file of fs.readdirSync(path.join(dir, "src"))) {
     if (file.endsWith(".as"))
       fs.renameSync(path.join(dir, "src", file), path.join(dir, "src", file.replace(/\.as$/, ".ts")));
