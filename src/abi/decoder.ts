@@ -429,33 +429,32 @@ function dynamicArrayPlan(element: TypePlan): TypePlan {
 const HEX_DATA = /^0x(?:[0-9a-f]{2})*$/;
 const HEX_WORD = /^0x[0-9a-f]{64}$/;
 
+/** Where a failure is, for AbiDecodeError. */
+function where(plan: EventPlan, param?: ParamPlan) {
+  return { eventName: plan.eventName, signature: plan.signature, topic0: plan.topic0, param: param?.label };
+}
+
 function decodeWith(plan: EventPlan, log: LogLike): DecodedEvent {
-  const where = (param?: ParamPlan) => ({
-    eventName: plan.eventName,
-    signature: plan.signature,
-    topic0: plan.topic0,
-    param: param?.label,
-  });
   const topics = log.topics;
   if (topics.length !== plan.topicCount) {
-    throw new AbiDecodeError(`${topics.length} topics, the event has ${plan.topicCount}`, where());
+    throw new AbiDecodeError(`${topics.length} topics, the event has ${plan.topicCount}`, where(plan));
   }
   const values = new Array<AbiValue>(plan.inputCount);
   const indexed = plan.indexed;
   for (let t = 0; t < indexed.length; t++) {
     const { param, read } = indexed[t];
     const topic = topics[t + 1].toLowerCase();
-    if (!HEX_WORD.test(topic)) throw new AbiDecodeError(`topic ${t + 1} is not 32 bytes of hex`, where(param));
+    if (!HEX_WORD.test(topic)) throw new AbiDecodeError(`topic ${t + 1} is not 32 bytes of hex`, where(plan, param));
     try {
       values[param.position] = (read ? read(topic, 32, 0) : topic) as AbiValue;
     } catch (error) {
-      throw asDecodeError(error, where(param), `topic ${t + 1}`);
+      throw asDecodeError(error, where(plan, param), `topic ${t + 1}`);
     }
   }
   const dataParams = plan.data;
   if (dataParams.length > 0) {
     const hex = log.data.toLowerCase();
-    if (!HEX_DATA.test(hex)) throw new AbiDecodeError("data is not 0x-prefixed hex bytes", where());
+    if (!HEX_DATA.test(hex)) throw new AbiDecodeError("data is not 0x-prefixed hex bytes", where(plan));
     const size = (hex.length - 2) / 2;
     let head = 0;
     let k = 0;
@@ -468,7 +467,7 @@ function decodeWith(plan: EventPlan, log: LogLike): DecodedEvent {
         head += type.headSize;
       }
     } catch (error) {
-      throw asDecodeError(error, where(dataParams[k]), undefined);
+      throw asDecodeError(error, where(plan, dataParams[k]), undefined);
     }
   }
   const args: Record<string, AbiValue> = {};
