@@ -8,12 +8,20 @@ import fs from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import pino from "pino";
-import { loadSubgraph, openStore, UnsupportedHostFunctionError, type SqlStore } from "../../../src/indexer";
+import {
+  createIndexer,
+  DeterministicIndexingError,
+  INDEXING_ERROR_META,
+  loadSubgraph,
+  openStore,
+  UnsupportedHostFunctionError,
+  type SqlStore,
+} from "../../../src/indexer";
 import { MappingModule } from "../../../src/indexer/wasm/module";
 import { createServer } from "../../../src/server/server";
 import { AccordToken__factory, type AccordToken } from "../../../typechain-types";
 import { buildFixture } from "../host/harness";
-import { ethers, headBlock, startRpcServer, type RpcServer } from "../helpers/chain";
+import { ethers, headBlock, startRpcServer, tmpDir, type RpcServer } from "../helpers/chain";
 import { freshPgliteDir } from "../helpers/stores";
 
 const execFileAsync = promisify(execFile);
@@ -174,5 +182,121 @@ describe("indexer: another subgraph (ERC20 transfers, accord index --subgraph)",
       UnsupportedHostFunctionError,
       /imports ethereum\.call, which Accord's host does not implement/,
     );
+  });
+
+  it("stops at a mapping's deterministic error, writes nothing of that block, reports it, and resumes after a fix", async () => {
+    const signers = await ethers.getSigners();
+    const [alice, bob] = [signers[1], signers[2]];
+    const dir = tmpDir("refusing");
+    const failing = await freshPgliteDir();
+    try {
+      fs.cpSync(subgraphDir, dir, { recursive: true });
+      const manifestFile = path.join(dir, "build", "subgraph.yaml");
+      const setRefused = (amount: string): void =>
+        fs.writeFileSync(
+          manifestFile,
+          fs
+            .readFileSync(manifestFile, "utf8")
+            .replace(/(refuse:\n\s+type: BigInt\n\s+data: )"?\d+"?/, `$1"${amount}"`),
+        );
+      setRefused("666");
+      await (await token.connect(alice).transfer(bob.address, 5n)).wait();
+      const refused = await (await token.connect(alice).transfer(bob.address, 666n)).wait();
+      await (await token.connect(bob).transfer(alice.address, 7n)).wait();
+      const end = await headBlock();
+
+      const lines: Record<string, unknown>[] = [];
+      const logger = pino({ level: "warn" }, { write: (line: string) => lines.push(JSON.parse(line)) });
+      const failingStore = await openStore({ dataDir: failing, model: loadSubgraph(dir).model });
+      try {
+        const indexer = await createIndexer({
+          rpcUrl: rpc.url,
+          subgraph: dir,
+          store: failingStore,
+          toBlock: end,
+          logger,
+        });
+        const error = await indexer.start().then(
+          () =>
+            indexer.done().then(
+              () => null,
+              (e: unknown) => e,
+            ),
+          (e: unknown) => e,
+        );
+        expect(error).to.be.instanceOf(DeterministicIndexingError);
+        expect(error).to.include({ handler: "handleTransfer", block: refused!.blockNumber });
+        expect((error as DeterministicIndexingError).transaction).to.equal(refused!.hash);
+        expect((error as Error).message).to.match(/log\.critical: refusing a transfer of 666/);
+        // Everything before the block is committed; nothing of it.
+        expect((await failingStore.checkpoint())!.blockNumber).to.equal(refused!.blockNumber - 1);
+        const written = await failingStore.find({ entity: "Transfer", first: 1000, where: { value: "666" } });
+        expect(written).to.deep.equal([]);
+        const recorded = JSON.parse((await failingStore.getMeta(INDEXING_ERROR_META))!) as Record<string, unknown>;
+        expect(recorded).to.include({
+          handler: "handleTransfer",
+          block: refused!.blockNumber,
+          transaction: refused!.hash,
+        });
+        const logged = lines.find((l) => String(l.msg).startsWith("deterministic indexing error"));
+        expect(logged, JSON.stringify(lines)).to.include({
+          handler: "Token.handleTransfer",
+          block: refused!.blockNumber,
+          tx: refused!.hash,
+        });
+        // _meta.hasIndexingErrors, as the API serves it.
+        const server = await createServer({
+          store: failingStore,
+          model: loadSubgraph(dir).model,
+          hasIndexingErrors: () => indexer.indexingError !== null,
+          port: 0,
+          logger: silent,
+        });
+        try {
+          const response = await fetch(server.url, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ query: "{ _meta { hasIndexingErrors block { number } } }" }),
+          });
+          const body = (await response.json()) as {
+            data: { _meta: { hasIndexingErrors: boolean; block: { number: number } } };
+          };
+          expect(body.data._meta).to.deep.equal({
+            hasIndexingErrors: true,
+            block: { number: refused!.blockNumber - 1 },
+          });
+        } finally {
+          await server.close();
+        }
+        await indexer.close();
+
+        // The fix (here: the mapping's context no longer refuses it): a restart resumes at the failed block.
+        setRefused("0");
+        const fixed = await createIndexer({
+          rpcUrl: rpc.url,
+          subgraph: dir,
+          store: failingStore,
+          toBlock: end,
+          logger,
+        });
+        await fixed.start();
+        await fixed.done();
+        expect(fixed.indexingError).to.equal(null);
+        expect(await failingStore.getMeta(INDEXING_ERROR_META)).to.equal("");
+        expect((await failingStore.checkpoint())!.blockNumber).to.equal(end);
+        const after = await failingStore.find({ entity: "Transfer", first: 1000, where: { value: "666" } });
+        expect(after.map((t) => t.blockNumber)).to.deep.equal([BigInt(refused!.blockNumber)]);
+        expect((await failingStore.get("Account", bob.address.toLowerCase()))!.balance).to.equal(
+          await token.balanceOf(bob.address),
+        );
+        expect(lines.some((l) => String(l.msg).includes("mappings changed"))).to.equal(true);
+        await fixed.close();
+      } finally {
+        await failingStore.close();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(failing, { recursive: true, force: true });
+    }
   });
 });
