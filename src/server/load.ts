@@ -1,12 +1,22 @@
 // A small load generator for the GraphQL API: `clients` concurrent loops POST queries (round-robin) for
-// `durationMs`, bounded by `maxRequests`, against a loopback URL only.
+// `durationMs`, bounded by `maxRequests`, against a loopback URL only. A query's variables may be drawn anew for
+// every request (a function), so a benchmark can ask for random entities rather than replay one request.
 
 import { performance } from "node:perf_hooks";
 
 export interface LoadQuery {
   query: string;
-  variables?: Record<string, unknown>;
+  /** Fixed variables, or a function called for every request (e.g. drawing an id at random). */
+  variables?: Record<string, unknown> | (() => Record<string, unknown>);
   operationName?: string;
+}
+
+/** Latency of one of the queries (by its index in `queries`). */
+export interface QueryLatency {
+  requests: number;
+  errors: number;
+  p50Ms: number;
+  p99Ms: number;
 }
 
 export interface LoadOptions {
@@ -35,6 +45,8 @@ export interface LoadResult {
   durationMs: number;
   /** Up to 5 distinct error messages seen. */
   errorSamples: string[];
+  /** Per query, in the order of `queries`. */
+  perQuery: QueryLatency[];
 }
 
 function isLoopback(hostname: string): boolean {
@@ -56,23 +68,28 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const durationMs = options.durationMs ?? 20_000;
   const maxRequests = options.maxRequests ?? 1_000_000;
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
-  const bodies = options.queries.map((q) => JSON.stringify(typeof q === "string" ? { query: q } : q));
+  const bodies = options.queries.map((q): (() => string) => {
+    if (typeof q === "string") {
+      const body = JSON.stringify({ query: q });
+      return () => body;
+    }
+    const { variables } = q;
+    if (typeof variables !== "function") {
+      const body = JSON.stringify(q);
+      return () => body;
+    }
+    return () => JSON.stringify({ ...q, variables: variables() });
+  });
 
-  let latencies = new Float64Array(1 << 16);
-  let count = 0;
+  const all = new Samples();
+  const byQuery = bodies.map(() => new Samples());
   let sent = 0;
   let errors = 0;
+  const queryErrors = bodies.map(() => 0);
   const samples = new Set<string>();
-  const record = (ms: number): void => {
-    if (count === latencies.length) {
-      const grown = new Float64Array(latencies.length * 2);
-      grown.set(latencies);
-      latencies = grown;
-    }
-    latencies[count++] = ms;
-  };
-  const fail = (message: string): void => {
+  const fail = (query: number, message: string): void => {
     errors++;
+    queryErrors[query]++;
     if (samples.size < 5) samples.add(message.slice(0, 200));
   };
 
@@ -82,7 +99,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     let i = offset;
     while (performance.now() < deadline && sent < maxRequests) {
       sent++;
-      const body = bodies[i++ % bodies.length];
+      const query = i++ % bodies.length;
+      const body = bodies[query]();
       const t0 = performance.now();
       try {
         const response = await fetch(url, {
@@ -92,21 +110,26 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
           signal: AbortSignal.timeout(requestTimeoutMs),
         });
         const text = await response.text();
-        record(performance.now() - t0);
-        if (!response.ok) fail(`HTTP ${response.status}: ${text}`);
+        const ms = performance.now() - t0;
+        all.add(ms);
+        byQuery[query].add(ms);
+        if (!response.ok) fail(query, `HTTP ${response.status}: ${text}`);
         else if (text.includes('"errors"')) {
           const parsed = JSON.parse(text) as { errors?: { message: string }[] };
-          if (parsed.errors?.length) fail(parsed.errors[0].message);
+          if (parsed.errors?.length) fail(query, parsed.errors[0].message);
         }
       } catch (error) {
-        record(performance.now() - t0);
-        fail((error as Error).message);
+        const ms = performance.now() - t0;
+        all.add(ms);
+        byQuery[query].add(ms);
+        fail(query, (error as Error).message);
       }
     }
   };
   await Promise.all(Array.from({ length: clients }, (_, k) => worker(k)));
   const elapsed = performance.now() - start;
-  const sorted = latencies.slice(0, count).sort();
+  const sorted = all.sorted();
+  const count = sorted.length;
   return {
     requests: count,
     errors,
@@ -117,5 +140,33 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     maxMs: count > 0 ? sorted[count - 1] : 0,
     durationMs: elapsed,
     errorSamples: [...samples],
+    perQuery: byQuery.map((q, k) => {
+      const latencies = q.sorted();
+      return {
+        requests: latencies.length,
+        errors: queryErrors[k],
+        p50Ms: percentile(latencies, 50),
+        p99Ms: percentile(latencies, 99),
+      };
+    }),
   };
+}
+
+/** Latencies in a growable typed array. */
+class Samples {
+  private values = new Float64Array(1 << 12);
+  private count = 0;
+
+  add(ms: number): void {
+    if (this.count === this.values.length) {
+      const grown = new Float64Array(this.values.length * 2);
+      grown.set(this.values);
+      this.values = grown;
+    }
+    this.values[this.count++] = ms;
+  }
+
+  sorted(): Float64Array {
+    return this.values.slice(0, this.count).sort();
+  }
 }

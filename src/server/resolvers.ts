@@ -3,9 +3,12 @@
 // Every entity a resolver returns carries the block it was read at (a symbol-keyed property), so references and
 // @derivedFrom fields below it are read as of the same block. A request pins "latest" once, to the checkpoint it
 // first sees, so all top-level fields of one request read one consistent block even while the indexer commits.
-// References are batched per (entity, block) into one `id_in` query per tick.
+// References are batched per (entity, block) into one `id_in` query per tick, and @derivedFrom fields per (field,
+// arguments, block) into one query for all the parents of a tick (DataLoader). Every read names the fields the
+// query selects below it, so the store reads only those columns.
 
-import { GraphQLError } from "graphql";
+import DataLoader from "dataloader";
+import { GraphQLError, Kind, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } from "graphql";
 import { StoreQueryError } from "../indexer/store/errors";
 import { checkQueryRange, QueryRangeError, type QueryLimits } from "../indexer/store/limits";
 import type { Checkpoint, EntityQuery, EntityRecord, StoreReader, WhereFilter } from "../indexer/store/types";
@@ -46,6 +49,12 @@ export interface CollectionArgs {
   where?: Record<string, unknown> | null;
 }
 
+/** What the SQL store can do beyond StoreReader: read only some fields, and one nested list for many parents. */
+interface ProjectingStore {
+  get(entity: string, id: string, block?: number, select?: readonly string[]): Promise<EntityRecord | null>;
+  findByParents?(query: EntityQuery, link: string, parents: readonly string[]): Promise<EntityRecord[][]>;
+}
+
 const STATE = Symbol.for("accord.server.request");
 
 /** Per-request (per GraphQL context) state. */
@@ -53,7 +62,40 @@ export class RequestState {
   latest?: Promise<Checkpoint | null>;
   /** Aborted when the request's time budget runs out. */
   signal?: AbortSignal;
-  loaders = new Map<string, RefLoader>();
+  /** Batching loaders of this request, by what they load (entity or derived field, block, arguments). */
+  loaders = new Map<string, DataLoader<never, unknown, string>>();
+}
+
+const selections = new WeakMap<readonly FieldNode[], string[]>();
+
+/**
+ * The fields the query selects below the field being resolved (fragments expanded, directives ignored: a superset
+ * is fine), for the store to read only those columns. Cached per field of the document.
+ */
+export function selectedFields(info: Pick<GraphQLResolveInfo, "fieldNodes" | "fragments">): string[] {
+  let fields = selections.get(info.fieldNodes);
+  if (fields) return fields;
+  const out = new Set<string>();
+  const seen = new Set<string>();
+  const collect = (set: SelectionSetNode | undefined): void => {
+    for (const selection of set?.selections ?? []) {
+      if (selection.kind === Kind.FIELD) out.add(selection.name.value);
+      else if (selection.kind === Kind.INLINE_FRAGMENT) collect(selection.selectionSet);
+      else if (!seen.has(selection.name.value)) {
+        seen.add(selection.name.value);
+        collect(info.fragments[selection.name.value]?.selectionSet);
+      }
+    }
+  };
+  for (const node of info.fieldNodes) collect(node.selectionSet);
+  fields = [...out].sort();
+  selections.set(info.fieldNodes, fields);
+  return fields;
+}
+
+/** A stable text of a query's arguments (bigints included), to group loads that can share one statement. */
+function argumentsKey(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? `${v}n` : v));
 }
 
 export function requestState(ctx: unknown): RequestState {
@@ -100,58 +142,72 @@ export function checkRange(limits: QueryLimits, args: { first?: unknown; skip?: 
   }
 }
 
-/** Batches `get`s of one entity type at one block into `find({ id_in })`. */
-export class RefLoader {
-  private queue = new Map<string, { resolve(r: EntityRecord | null): void; reject(e: unknown): void }[]>();
+type RefKey = { id: string; select?: readonly string[] };
 
-  constructor(
-    private readonly store: StoreReader,
-    private readonly entity: string,
-    private readonly block: number | undefined,
-    private readonly onFlush: () => void,
-  ) {}
-
-  load(id: string): Promise<EntityRecord | null> {
-    return new Promise((resolve, reject) => {
-      const waiting = this.queue.get(id);
-      if (waiting) waiting.push({ resolve, reject });
-      else {
-        if (this.queue.size === 0) {
-          // After the current promise jobs, like DataLoader: sibling resolvers enqueue first.
-          void Promise.resolve().then(() => process.nextTick(() => void this.flush()));
-        }
-        this.queue.set(id, [{ resolve, reject }]);
-      }
-    });
-  }
-
-  private async flush(): Promise<void> {
-    this.onFlush();
-    const queue = this.queue;
-    const ids = [...queue.keys()];
-    try {
+/** Batches `get`s of one entity type at one block into one `find({ id_in })`, reading the union of their fields. */
+function referenceLoader(
+  store: StoreReader,
+  entity: string,
+  block: number | undefined,
+): DataLoader<RefKey, EntityRecord | null, string> {
+  return new DataLoader<RefKey, EntityRecord | null, string>(
+    async (keys) => {
+      const ids = [...new Set(keys.map((k) => k.id))];
+      const select = keys.some((k) => k.select === undefined)
+        ? undefined
+        : [...new Set(keys.flatMap((k) => k.select!))];
       const found = new Map<string, EntityRecord>();
-      if (ids.length === 1) {
-        const record = await this.store.get(this.entity, ids[0], this.block);
-        if (record) found.set(ids[0], record);
-      } else {
-        for (let i = 0; i < ids.length; i += 1000) {
-          const chunk = ids.slice(i, i + 1000);
-          const records = await this.store.find({
-            entity: this.entity,
-            where: { id_in: chunk },
-            first: chunk.length,
-            block: this.block,
-          });
-          for (const r of records) found.set(String(r.id), r);
+      try {
+        if (ids.length === 1) {
+          const record = await (store as StoreReader & ProjectingStore).get(entity, ids[0], block, select);
+          if (record) found.set(ids[0], record);
+        } else {
+          for (let i = 0; i < ids.length; i += 1000) {
+            const chunk = ids.slice(i, i + 1000);
+            const query: EntityQuery & { select?: readonly string[] } = {
+              entity,
+              where: { id_in: chunk },
+              first: chunk.length,
+              block,
+            };
+            if (select) query.select = select;
+            for (const r of await store.find(query)) found.set(String(r.id), r);
+          }
         }
+      } catch (error) {
+        throw storeError(error);
       }
-      for (const [id, waiting] of queue) for (const w of waiting) w.resolve(found.get(id) ?? null);
-    } catch (error) {
-      const mapped = storeError(error);
-      for (const waiting of queue.values()) for (const w of waiting) w.reject(mapped);
-    }
-  }
+      return keys.map((k) => found.get(k.id) ?? null);
+    },
+    // The same entity selected with other fields elsewhere in the request is another load (its record differs).
+    { cacheKeyFn: (k) => `${k.id}\u0000${k.select?.join(",") ?? "*"}`, maxBatchSize: 5000 },
+  );
+}
+
+/**
+ * Batches one @derivedFrom field (same child query: arguments, fields, block) over the parents of a tick into one
+ * statement (store.findByParents), or one find per parent where the store cannot.
+ */
+function derivedLoader(
+  store: StoreReader,
+  query: EntityQuery,
+  link: string,
+): DataLoader<string, EntityRecord[], string> {
+  const one = (parent: string): Promise<EntityRecord[]> =>
+    store.find({ ...query, where: andWhere(query.where, { [link]: parent }) });
+  const batching = store as StoreReader & ProjectingStore;
+  return new DataLoader<string, EntityRecord[], string>(
+    async (parents) => {
+      try {
+        if (parents.length === 1 || typeof batching.findByParents !== "function")
+          return await Promise.all(parents.map(one));
+        return await batching.findByParents(query, link, parents);
+      } catch (error) {
+        throw storeError(error);
+      }
+    },
+    { maxBatchSize: 1000 },
+  );
 }
 
 export class QueryResolver {
@@ -252,16 +308,31 @@ export class QueryResolver {
     return result;
   }
 
-  loader(state: RequestState, entity: string, block: number | undefined): RefLoader {
-    const key = `${entity}@${block ?? "latest"}`;
-    let loader = state.loaders.get(key);
+  private cached<L>(state: RequestState, key: string, create: () => L): L {
+    let loader = state.loaders.get(key) as L | undefined;
     if (!loader) {
-      loader = new RefLoader(this.deps.store, entity, block, () => {
-        if (state.loaders.get(key) === loader) state.loaders.delete(key);
-      });
-      state.loaders.set(key, loader);
+      loader = create();
+      state.loaders.set(key, loader as DataLoader<never, unknown, string>);
     }
     return loader;
+  }
+
+  /** The request's loader of `entity` references at `block`. */
+  loader(
+    state: RequestState,
+    entity: string,
+    block: number | undefined,
+  ): DataLoader<RefKey, EntityRecord | null, string> {
+    return this.cached(state, `ref:${entity}@${block ?? "latest"}`, () =>
+      referenceLoader(this.deps.store, entity, block),
+    );
+  }
+
+  /** The request's loader of one child query (a derived field with its arguments) by parent id. */
+  private derived(state: RequestState, query: EntityQuery, link: string): DataLoader<string, EntityRecord[], string> {
+    return this.cached(state, `derived:${link}:${argumentsKey(query)}`, () =>
+      derivedLoader(this.deps.store, query, link),
+    );
   }
 
   /** `where`/`orderBy`/… of a collection field into an EntityQuery (validated). */
@@ -287,13 +358,23 @@ export class QueryResolver {
     return query;
   }
 
-  async find(state: RequestState, query: EntityQuery): Promise<SourceRecord[]> {
-    const records = await this.store(state, () => this.deps.store.find(query));
+  /** `query`'s entities; with `info`, only the fields the query selects below the field being resolved. */
+  async find(state: RequestState, query: EntityQuery, info?: GraphQLResolveInfo): Promise<SourceRecord[]> {
+    const projected = info ? { ...query, select: selectedFields(info) } : query;
+    const records = await this.store(state, () => this.deps.store.find(projected));
     return records.map((r) => attach(r, query.block)!);
   }
 
-  async get(state: RequestState, entity: string, id: string, block: number | undefined): Promise<SourceRecord | null> {
-    return attach(await this.store(state, () => this.deps.store.get(entity, id, block)), block);
+  async get(
+    state: RequestState,
+    entity: string,
+    id: string,
+    block: number | undefined,
+    info?: GraphQLResolveInfo,
+  ): Promise<SourceRecord | null> {
+    const store = this.deps.store as StoreReader & ProjectingStore;
+    const select = info ? selectedFields(info) : undefined;
+    return attach(await this.store(state, () => store.get(entity, id, block, select)), block);
   }
 
   /** Normalises the `id` argument of a single-entity field for the entity's id type. */
@@ -316,26 +397,41 @@ export class QueryResolver {
     parent: SourceRecord,
     field: FieldMeta,
     args: CollectionArgs,
+    info?: GraphQLResolveInfo,
   ): Promise<SourceRecord | SourceRecord[] | null> {
     const block = parent[BLOCK];
     const child = field.type;
+    const select = info ? selectedFields(info) : undefined;
     if (field.derivedFrom) {
       const back = this.deps.apis.get(child)!.entity.field(field.derivedFrom)!;
-      const link: WhereFilter = back.list ? { [`${back.name}_contains`]: [parent.id] } : { [back.name]: parent.id };
-      if (!field.list) {
-        const [record] = await this.find(state, { entity: child, where: link, first: 1, block });
-        return record ?? null;
+      if (back.list) {
+        // A list of references back (`[Deal!]`): matched with _contains, one query per parent.
+        const link: WhereFilter = { [`${back.name}_contains`]: [parent.id] };
+        if (!field.list) {
+          const [record] = await this.find(state, { entity: child, where: link, first: 1, block }, info);
+          return record ?? null;
+        }
+        return this.find(state, this.collectionQuery(child, args, block, link, `${field.name}(where)`), info);
       }
-      return this.find(state, this.collectionQuery(child, args, block, link, `${field.name}(where)`));
+      // Validated as the unbatched query would be (the link itself is added per parent).
+      const query: EntityQuery & { select?: readonly string[] } = field.list
+        ? this.collectionQuery(child, args, block, undefined, `${field.name}(where)`)
+        : { entity: child, first: 1, block };
+      if (select) query.select = select;
+      checkAborted(state);
+      const records = await this.derived(state, query, back.name).load(String(parent.id));
+      checkAborted(state);
+      const attached = records.map((r) => attach(r, block)!);
+      return field.list ? attached : (attached[0] ?? null);
     }
     const value = parent[field.name];
     if (value === null || value === undefined) return field.list ? [] : null;
     if (!field.list) {
       checkAborted(state);
-      return attach(await this.loader(state, child, block).load(String(value)), block);
+      return attach(await this.loader(state, child, block).load({ id: String(value), select }), block);
     }
     const ids = (value as unknown[]).map(String);
     if (ids.length === 0) return [];
-    return this.find(state, this.collectionQuery(child, args, block, { id_in: ids }, `${field.name}(where)`));
+    return this.find(state, this.collectionQuery(child, args, block, { id_in: ids }, `${field.name}(where)`), info);
   }
 }

@@ -9,6 +9,7 @@ import {
   GraphQLError,
   type DocumentNode,
   type ExecutionArgs,
+  type GraphQLResolveInfo,
   type GraphQLSchema,
   type execute,
   type parse,
@@ -140,25 +141,25 @@ export function createApi(options: ServerOptions): AccordApi {
   const types: Record<string, Record<string, unknown>> = {};
   for (const api of apis.values()) {
     const entity = api.entity.name;
-    query[api.singular] = async (_root: unknown, args: Args, ctx: unknown) => {
+    query[api.singular] = async (_root: unknown, args: Args, ctx: unknown, info: GraphQLResolveInfo) => {
       const state = requestState(ctx);
       await resolver.checkErrorPolicy(args.subgraphError);
       const id = resolver.entityId(api, args.id!);
       const { number } = await resolver.resolveBlock(state, args.block);
-      return resolver.get(state, entity, id, number);
+      return resolver.get(state, entity, id, number, info);
     };
-    query[api.plural] = async (_root: unknown, args: Args, ctx: unknown) => {
+    query[api.plural] = async (_root: unknown, args: Args, ctx: unknown, info: GraphQLResolveInfo) => {
       const state = requestState(ctx);
       await resolver.checkErrorPolicy(args.subgraphError);
       const q = resolver.collectionQuery(entity, args, undefined, undefined, `${api.plural}(where)`);
       q.block = (await resolver.resolveBlock(state, args.block)).number;
-      return resolver.find(state, q);
+      return resolver.find(state, q, info);
     };
     const fields: Record<string, unknown> = {};
     for (const field of api.entity.fields) {
       if (field.kind !== "entity") continue;
-      fields[field.name] = (parent: SourceRecord, args: CollectionArgs, ctx: unknown) =>
-        resolver.relation(requestState(ctx), parent, field, args);
+      fields[field.name] = (parent: SourceRecord, args: CollectionArgs, ctx: unknown, info: GraphQLResolveInfo) =>
+        resolver.relation(requestState(ctx), parent, field, args, info);
     }
     types[entity] = fields;
   }

@@ -3,7 +3,7 @@
 
 import type { Checkpoint, EntityQuery, EntityRecord, EntityValue, WhereFilter } from "../../src/indexer/store/types";
 import type { EntityMeta, EntityModel } from "../../src/server/entities";
-import type { SpyStore, StoreCall } from "./recorder";
+import { findCall, type SpyStore, type StoreCall } from "./recorder";
 
 interface Version {
   record: EntityRecord;
@@ -97,14 +97,15 @@ export class FakeStore implements SpyStore {
     return Promise.resolve(this.cp);
   }
 
-  async get(entity: string, id: string, block?: number): Promise<EntityRecord | null> {
-    this.calls.push({ method: "get", args: { entity, id, block } });
+  /** `select` is recorded, not applied: every field is returned. */
+  async get(entity: string, id: string, block?: number, select?: readonly string[]): Promise<EntityRecord | null> {
+    this.calls.push({ method: "get", args: { entity, id, block }, ...(select ? { select: [...select] } : {}) });
     await this.pause();
     return this.visible(entity, block).find((r) => r.id === id) ?? null;
   }
 
   async find(query: EntityQuery): Promise<EntityRecord[]> {
-    this.calls.push({ method: "find", args: structuredClone(query) });
+    this.calls.push(findCall(query));
     await this.pause();
     const meta = this.meta(query.entity);
     let rows = this.visibleVersions(query.entity, query.block).filter((v) =>

@@ -3,9 +3,23 @@
 
 import type { Checkpoint, EntityQuery, EntityRecord, StoreReader } from "../../src/indexer/store/types";
 
+/** The SQL store's reads beyond StoreReader: a projection, and nested lists for many parents at once. */
+type Projecting = {
+  get(entity: string, id: string, block?: number, select?: readonly string[]): Promise<EntityRecord | null>;
+  findByParents?(query: EntityQuery, link: string, parents: readonly string[]): Promise<EntityRecord[][]>;
+};
+
 export interface StoreCall {
-  method: "get" | "find" | "checkpoint";
+  method: "get" | "find" | "findByParents" | "checkpoint";
   args: unknown;
+  /** The fields the call asked for (a projection hint), kept apart from what the tests compare. */
+  select?: readonly string[];
+}
+
+/** A find() call as recorded: the query without its `select`, which goes beside it. */
+export function findCall(query: EntityQuery & { select?: readonly string[] }): StoreCall {
+  const { select, ...rest } = query;
+  return { method: "find", args: structuredClone(rest), ...(select ? { select: [...select] } : {}) };
 }
 
 /** What the tests need of a store: the reader, plus call recording and fault injection. */
@@ -30,16 +44,32 @@ export class Recorder implements SpyStore {
     if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
   }
 
-  async get(entity: string, id: string, block?: number): Promise<EntityRecord | null> {
-    this.calls.push({ method: "get", args: { entity, id, block } });
+  async get(entity: string, id: string, block?: number, select?: readonly string[]): Promise<EntityRecord | null> {
+    this.calls.push({ method: "get", args: { entity, id, block }, ...(select ? { select: [...select] } : {}) });
     await this.pause();
-    return this.inner.get(entity, id, block);
+    return (this.inner as Projecting).get(entity, id, block, select);
   }
 
   async find(query: EntityQuery): Promise<EntityRecord[]> {
-    this.calls.push({ method: "find", args: structuredClone(query) });
+    this.calls.push(findCall(query));
     await this.pause();
     return this.inner.find(query);
+  }
+
+  /** Present when the wrapped store batches nested lists (the SQL store). */
+  get findByParents(): Projecting["findByParents"] {
+    const store = this.inner as Projecting;
+    if (typeof store.findByParents !== "function") return undefined;
+    return async (query, link, parents) => {
+      const { select, ...rest } = query as EntityQuery & { select?: readonly string[] };
+      this.calls.push({
+        method: "findByParents",
+        args: { query: structuredClone(rest), link, parents: [...parents] },
+        ...(select ? { select: [...select] } : {}),
+      });
+      await this.pause();
+      return store.findByParents!(query, link, parents);
+    };
   }
 
   async checkpoint(): Promise<Checkpoint | null> {
