@@ -137,8 +137,9 @@ export class SqlStore implements Store {
   }
 
   async checkpoint(): Promise<Checkpoint | null> {
-    // A reader (e.g. a GraphQL server on another process's PostgreSQL store) must see the writer's progress.
-    if (this.writer && this.current !== undefined) return this.current;
+    // A reader (e.g. a GraphQL server on another process's PostgreSQL store) must see the writer's progress. A PGlite
+    // directory has one process and one store at a time (its lock): whoever writes it does so through this store.
+    if ((this.writer || this.driver.kind === "pglite") && this.current !== undefined) return this.current;
     const rows = await this.driver.query<{ block_number: unknown; block_hash: string; timestamp: unknown }>(
       `SELECT block_number, block_hash, timestamp FROM ${this.t(TABLES.checkpoint)} WHERE id = 1`,
     );
