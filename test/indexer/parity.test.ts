@@ -11,7 +11,7 @@ import { createIndexer, type EntityRecord, type Indexer, type SqlStore } from ".
 import type { EntityChange } from "../../src/indexer/store/writer";
 import { dealKey } from "../../src/model/deal-key";
 import { createServer, type AccordServer } from "../../src/server/server";
-import { deployAccord, ethers, headBlock, startRpcServer, type Accord, type RpcServer } from "./helpers/chain";
+import { deployAccord, headBlock, startRpcServer, type Accord, type RpcServer } from "./helpers/chain";
 import { cid, expectedEntities, STATES, type Expected } from "./helpers/expected";
 import { runScenario, type ScenarioResult } from "./helpers/scenario";
 import { pglite, STORE_KINDS } from "./helpers/stores";

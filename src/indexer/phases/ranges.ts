@@ -9,7 +9,7 @@
 import type { Checkpoint } from "../store/types";
 import type { BlockHeader } from "../sync/chain";
 import type { RawLog } from "../sync/types";
-import { DeterministicIndexingError, type TriggerBlock, type TriggerLog } from "../subgraph/runner";
+import { DeterministicIndexingError, type TriggerLog } from "../subgraph/runner";
 import { ChainMovedError, INDEXING_ERROR_META, type IndexerCore, type StoredIndexingError } from "./core";
 import { handleReorg } from "./reorg";
 
@@ -113,7 +113,7 @@ async function apply(core: IndexerCore, range: FetchedRange): Promise<void> {
   let triggers = 0;
   const changes = await core.store.batchWithChanges(checkpoint, async (w) => {
     w.recordBlocks([...range.headers.values()].map((h) => ({ number: h.number, hash: h.hash, parent: h.parentHash })));
-    triggers = await core.runner.run(w, range.logs, range.headers as ReadonlyMap<number, TriggerBlock>);
+    triggers = await core.runner.run(w, range.logs, range.headers);
     handled = Date.now();
   });
   const { stats } = core;

@@ -234,7 +234,8 @@ export function loadSubgraph(dirOrManifest: string): SubgraphManifest {
   const dataSources = sources.map((s, i) => parseDataSource(dir, s, i, hash));
   return {
     dir,
-    specVersion: String(raw.specVersion ?? ""),
+    specVersion:
+      typeof raw.specVersion === "string" || typeof raw.specVersion === "number" ? String(raw.specVersion) : "",
     description: typeof raw.description === "string" ? raw.description : undefined,
     schemaSource,
     model: parseEntitySchema(schemaSource),

@@ -1,6 +1,5 @@
 // What the indexer reads from the node: the head, block headers (batched), and logs in adaptive block ranges.
 
-import type { IndexerDeployment } from "./deployment";
 import type { RawLog } from "./types";
 import type { JsonRpcClient } from "./rpc";
 import { DeploymentMismatchError, RpcError, RpcFailure } from "./rpc-errors";

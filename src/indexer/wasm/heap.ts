@@ -64,7 +64,7 @@ export class AscHeap {
   private readonly allocate: (size: number, id: number) => number;
 
   constructor(private readonly exports: AscExports) {
-    this.allocate = exports.__new;
+    this.allocate = (size, id) => exports.__new(size, id);
     this.buffer = exports.memory.buffer;
     this.u8 = new Uint8Array(this.buffer);
     this.view = new DataView(this.buffer);

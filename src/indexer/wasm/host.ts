@@ -366,7 +366,7 @@ export function linkImports(module: WebAssembly.Module, functions: Record<string
       missing.push(entry.name);
       continue;
     }
-    (imports[entry.module] ??= {})[entry.name] = fn as (...args: unknown[]) => unknown;
+    (imports[entry.module] ??= {})[entry.name] = fn;
   }
   if (missing.length > 0) {
     throw new UnsupportedHostFunctionError(

@@ -206,7 +206,10 @@ describe("indexer: another subgraph (ERC20 transfers, accord index --subgraph)",
       const end = await headBlock();
 
       const lines: Record<string, unknown>[] = [];
-      const logger = pino({ level: "warn" }, { write: (line: string) => lines.push(JSON.parse(line)) });
+      const logger = pino(
+        { level: "warn" },
+        { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) },
+      );
       const failingStore = await openStore({ dataDir: failing, model: loadSubgraph(dir).model });
       try {
         const indexer = await createIndexer({
