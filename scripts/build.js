@@ -127,7 +127,8 @@ function buildSubgraph() {
     process.exit(result.status || 1);
   }
   fs.writeFileSync(stamp, digest);
-  if (process.env.ACCORD_BUILD_VERBOSE) console.error(`build: subgraph ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  if (process.env.ACCORD_BUILD_VERBOSE)
+    console.error(`build: subgraph ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
 const hardhat = "hardhat/internal/cli/bootstrap.js";

@@ -55,6 +55,10 @@ export interface IndexerOptions {
    * or a loaded manifest. Default: Accord's own (subgraph/build). Its data sources' addresses and start blocks
    * come from `deployment` by data source name when it names them. */
   subgraph?: string | SubgraphManifest;
+  /** Fetch the transactions of blocks with events, for ethereum.Event.transaction's from, to, value, gas, input and
+   * nonce (one eth_getBlockByNumber with transactions per such block). Default: false for Accord's own subgraph,
+   * whose mappings read only the hash; true for any other. Without them those fields are zero. */
+  transactions?: boolean;
   /** PostgreSQL instead of PGlite. */
   databaseUrl?: string;
   /** PGlite data directory (default .accord/db). */
@@ -167,6 +171,8 @@ export class Indexer extends EventEmitter<IndexerEvents> {
         onDeepReorg: options.onDeepReorg ?? "reset",
         toBlock: options.toBlock,
         follow: options.follow !== false && options.toBlock === undefined,
+        // Accord's own mappings read no transaction field but the hash; another subgraph's may.
+        transactions: options.transactions ?? options.subgraph !== undefined,
         heapHeadroomMiB: options.heapHeadroomMiB ?? DEFAULTS.heapHeadroomMiB,
         gc: options.gc ?? (globalThis as { gc?: () => void }).gc,
         metrics: options.metrics,
@@ -368,7 +374,7 @@ export async function createIndexer(options: IndexerOptions): Promise<Indexer> {
   const depth = options.reorgDepth ?? DEFAULTS.reorgDepth;
   // The entities are the subgraph's: load it first, for its schema.
   const subgraph = resolveSubgraph(options.subgraph);
-  options = { ...options, subgraph };
+  options = { ...options, transactions: options.transactions ?? options.subgraph !== undefined, subgraph };
   let store = options.store;
   const owns = !store;
   if (!store) {

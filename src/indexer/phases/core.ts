@@ -77,6 +77,8 @@ export interface IndexerSettings {
   onDeepReorg: "reset" | "error";
   toBlock?: number;
   follow: boolean;
+  /** Fetch the transactions of blocks with events (ethereum.Event.transaction's from, to, value, gas, input). */
+  transactions: boolean;
   /** Full GCs during the backfill past this heap growth (MiB; 0 = off), with `gc`. */
   heapHeadroomMiB: number;
   gc?: () => void;

@@ -7,7 +7,7 @@
 // range's first block must name the checkpoint as its parent; if it does not, the chain reorganised (reorg.ts).
 
 import type { Checkpoint } from "../store/types";
-import type { BlockHeader } from "../sync/chain";
+import type { BlockHeader, BlockTransaction } from "../sync/chain";
 import type { RawLog } from "../sync/types";
 import { DeterministicIndexingError, type TriggerLog } from "../subgraph/runner";
 import { ChainMovedError, INDEXING_ERROR_META, type IndexerCore, type StoredIndexingError } from "./core";
@@ -82,11 +82,13 @@ async function readRange(core: IndexerCore, from: number, target: number): Promi
   const { to, logs: raw } = await core.reader.logs(from, target);
   const logs = raw.filter((log) => !log.removed).map(triggerLog);
   const numbers = new Set<number>([from, to]);
-  for (const log of logs) numbers.add(log.blockNumber);
+  const withEvents = new Set<number>();
+  for (const log of logs) withEvents.add(log.blockNumber);
+  for (const n of withEvents) numbers.add(n);
   // Near the head every block is kept (the reorg walk-back needs them); far behind, only what the mappings need.
   const dense = Math.max(from, target - core.settings.reorgDepth + 1);
   for (let n = dense; n <= to; n++) numbers.add(n);
-  const fetched = await core.reader.headers([...numbers]);
+  const fetched = await core.reader.headers([...numbers], core.settings.transactions ? withEvents : undefined);
   const headers = new Map<number, BlockHeader>();
   for (const [n, h] of fetched) {
     if (!h) throw new ChainMovedError(`block ${n} is gone`);
@@ -105,6 +107,15 @@ async function readRange(core: IndexerCore, from: number, target: number): Promi
   return { from, to, logs, headers };
 }
 
+/** The range's fetched transactions by hash (none unless settings.transactions). */
+function transactionsOf(range: FetchedRange): Map<string, BlockTransaction> | undefined {
+  let out: Map<string, BlockTransaction> | undefined;
+  for (const header of range.headers.values()) {
+    for (const tx of header.transactions ?? []) (out ??= new Map()).set(tx.hash, tx);
+  }
+  return out;
+}
+
 async function apply(core: IndexerCore, range: FetchedRange): Promise<void> {
   const last = range.headers.get(range.to)!;
   const checkpoint: Checkpoint = { blockNumber: range.to, blockHash: last.hash, timestamp: last.timestamp };
@@ -113,7 +124,7 @@ async function apply(core: IndexerCore, range: FetchedRange): Promise<void> {
   let triggers = 0;
   const changes = await core.store.batchWithChanges(checkpoint, async (w) => {
     w.recordBlocks([...range.headers.values()].map((h) => ({ number: h.number, hash: h.hash, parent: h.parentHash })));
-    triggers = await core.runner.run(w, range.logs, range.headers);
+    triggers = await core.runner.run(w, range.logs, range.headers, transactionsOf(range));
     handled = Date.now();
   });
   const { stats } = core;

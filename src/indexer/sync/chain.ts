@@ -9,6 +9,45 @@ export interface BlockHeader {
   hash: string;
   parentHash: string;
   timestamp: number;
+  /** The rest of the header, for the mappings' ethereum.Block (absent where the node leaves a field out). */
+  unclesHash?: string;
+  author?: string;
+  stateRoot?: string;
+  transactionsRoot?: string;
+  receiptsRoot?: string;
+  gasUsed?: bigint;
+  gasLimit?: bigint;
+  difficulty?: bigint;
+  totalDifficulty?: bigint;
+  size?: bigint;
+  baseFeePerGas?: bigint;
+  /** The block's transactions, when they were asked for (headers(…, withTransactions)). */
+  transactions?: BlockTransaction[];
+}
+
+/** A transaction as the mappings' ethereum.Transaction needs it. */
+export interface BlockTransaction {
+  hash: string;
+  index: number;
+  from: string;
+  to: string | null;
+  value: bigint;
+  gasLimit: bigint;
+  gasPrice: bigint;
+  input: string;
+  nonce: bigint;
+}
+
+interface RawTransaction {
+  hash: string;
+  transactionIndex: string;
+  from: string;
+  to: string | null;
+  value: string;
+  gas: string;
+  gasPrice?: string;
+  input: string;
+  nonce: string;
 }
 
 interface RawBlock {
@@ -16,6 +55,18 @@ interface RawBlock {
   hash: string;
   parentHash: string;
   timestamp: string;
+  sha3Uncles?: string;
+  miner?: string;
+  stateRoot?: string;
+  transactionsRoot?: string;
+  receiptsRoot?: string;
+  gasUsed?: string;
+  gasLimit?: string;
+  difficulty?: string;
+  totalDifficulty?: string;
+  size?: string;
+  baseFeePerGas?: string;
+  transactions?: (RawTransaction | string)[];
 }
 
 const hex = (n: number): string => `0x${n.toString(16)}`;
@@ -94,9 +145,11 @@ export class ChainReader {
   }
 
   /** Headers of `numbers` (null for blocks the node does not have), in one or a few JSON-RPC batches. */
-  async headers(numbers: number[]): Promise<Map<number, BlockHeader | null>> {
+  async headers(numbers: number[], withTransactions?: ReadonlySet<number>): Promise<Map<number, BlockHeader | null>> {
     const unique = [...new Set(numbers)];
-    const blocks = await this.rpc.batch<RawBlock | null>(unique.map((n) => ["eth_getBlockByNumber", [hex(n), false]]));
+    const blocks = await this.rpc.batch<RawBlock | null>(
+      unique.map((n) => ["eth_getBlockByNumber", [hex(n), withTransactions?.has(n) ?? false]]),
+    );
     const out = new Map<number, BlockHeader | null>();
     unique.forEach((n, i) => {
       const b = blocks[i];
@@ -178,12 +231,42 @@ function smallerRange(error: unknown, tried: number): { range: number; ceiling: 
 }
 
 /** A JSON-RPC block as the indexer keeps it (hashes lower-cased), or null for a block the node does not have. */
+const quantity = (value: string | undefined): bigint | undefined => (value === undefined ? undefined : BigInt(value));
+const lower = (value: string | undefined): string | undefined => value?.toLowerCase();
+
+function toTransaction(t: RawTransaction): BlockTransaction {
+  return {
+    hash: t.hash.toLowerCase(),
+    index: Number(t.transactionIndex),
+    from: t.from.toLowerCase(),
+    to: t.to ? t.to.toLowerCase() : null,
+    value: BigInt(t.value),
+    gasLimit: BigInt(t.gas),
+    gasPrice: BigInt(t.gasPrice ?? 0),
+    input: t.input.toLowerCase(),
+    nonce: BigInt(t.nonce),
+  };
+}
+
 function toHeader(b: RawBlock | null): BlockHeader | null {
   if (!b) return null;
+  const full = b.transactions?.filter((t): t is RawTransaction => typeof t === "object");
   return {
     number: Number(b.number),
     hash: b.hash.toLowerCase(),
     parentHash: b.parentHash.toLowerCase(),
     timestamp: Number(b.timestamp),
+    unclesHash: lower(b.sha3Uncles),
+    author: lower(b.miner),
+    stateRoot: lower(b.stateRoot),
+    transactionsRoot: lower(b.transactionsRoot),
+    receiptsRoot: lower(b.receiptsRoot),
+    gasUsed: quantity(b.gasUsed),
+    gasLimit: quantity(b.gasLimit),
+    difficulty: quantity(b.difficulty),
+    totalDifficulty: quantity(b.totalDifficulty),
+    size: quantity(b.size),
+    baseFeePerGas: quantity(b.baseFeePerGas),
+    transactions: full && full.length > 0 ? full.map(toTransaction) : undefined,
   };
 }
