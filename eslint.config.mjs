@@ -91,7 +91,9 @@ export default defineConfig(
     // `graph codegen`). no-undef stays off for .ts files (typescript-eslint's default), which is what
     // lets those builtins through.
     name: "accord/subgraph-assemblyscript",
-    files: ["subgraph/src/**/*.ts"],
+    // The test suite's subgraphs keep their AssemblyScript as .as (a .ts under test/ would be loaded by mocha and
+    // type-checked by tsc).
+    files: ["subgraph/src/**/*.ts", "test/**/fixture/src/**/*.as"],
     extends: [js.configs.recommended, tseslint.configs.recommended],
     rules: {
       "@typescript-eslint/no-unused-vars": unusedVars,
@@ -101,6 +103,12 @@ export default defineConfig(
       // AssemblyScript's parser rejects `import type` (AssemblyScript/assemblyscript#2317).
       "@typescript-eslint/consistent-type-imports": "off",
       "no-console": "error",
+      // AssemblyScript's globals (i32, i64, assert, changetype…): typescript-eslint turns no-undef off for .ts
+      // files only, so the .as sources need it said.
+      "no-undef": "off",
+      // An i64 literal is exact in AssemblyScript; the rule assumes JavaScript's doubles.
+      "no-loss-of-precision": "off",
+      "@typescript-eslint/no-loss-of-precision": "off",
     },
   },
 
