@@ -738,6 +738,37 @@ describe("indexer store (PGlite specifics)", function () {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  it("a store that never wrote its directory reads the checkpoint's block as the current versions, exactly", async () => {
+    const fs = await import("node:fs");
+    const dir = await freshPgliteDir();
+    const queries = [
+      { entity: "Deal", orderBy: "createdAt", orderDirection: "desc" as const },
+      { entity: "Deal", where: { isOpen: true, jobCreator: A1 }, select: ["state", "escrow"] },
+      { entity: "Account", where: { escrowBalance_gt: 10n } },
+    ];
+    const read = async (store: SqlStore) => {
+      const out: unknown[] = [];
+      for (const block of [10, 20]) {
+        for (const q of queries) out.push(await store.find({ ...q, block }));
+        out.push(await store.findByParents({ entity: "Deal", block }, "jobCreator", [A1, A2]));
+        out.push(await store.get("Deal", "deal-gamma", block, ["state"]));
+      }
+      return out;
+    };
+    let store = await openStore({ dataDir: dir, model: MODEL });
+    await seed(store);
+    const written = await read(store);
+    await store.close();
+    store = await openStore({ dataDir: dir, model: MODEL });
+    try {
+      expect((await store.checkpoint())!.blockNumber).to.equal(20);
+      expect(await read(store)).to.deep.equal(written);
+    } finally {
+      await store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("uses the project's schema by default", () => {
     const model = loadEntitySchema();
     expect(model.entities.map((e) => e.name)).to.include.members(["Deal", "Account", "Service", "Payment"]);
