@@ -7,11 +7,12 @@
 // 2. The raw ceiling: a bare `eth_getLogs` loop with fetch over the same blocks, in the same run.
 // 3. Backfill: `accord index --no-follow` (the compiled CLI) in a child process, so its time and peak RSS
 //    are its own; on PGlite (a fresh data directory), then on PostgreSQL when one is reachable.
-// 4. API under load: `accord serve` over the PGlite index in a child process, 50 concurrent clients running a
-//    mix of solver queries for 20 s.
+// 4. API under load (scripts/bench/api.ts): the baseline commit (BENCH_BASELINE_REF, a git worktree with its own
+//    build) and this checkout each index the chain with their own CLI and serve it with `accord serve`, on PGlite
+//    and on PostgreSQL; 50 concurrent clients run the four solver queries for BENCH_API_SECONDS, with parameters
+//    drawn at random from the indexed data, then one client alone per query.
 // 5. Live lag: `accord index` following the head at default settings; from each new transaction's receipt
 //    to its deal being visible in the API.
-import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -22,15 +23,31 @@ import { deployAccord } from "../../src/deployments";
 import { startLocalNode } from "../../src/devnet/local-node";
 import { DEAL_AGREEMENT_TYPES, dealMarketDomain, type OnChainDealTerms } from "../../src/clients/terms";
 import { dealKey } from "../../src/model";
-import { runLoad } from "../../src/server/load";
+import {
+  benchServe,
+  DEFAULT_BASELINE_REF,
+  graphql,
+  prepareBaseline,
+  startCli,
+  stopChild,
+  waitFor,
+  type ApiFigures,
+  type Build,
+  type SamplePool,
+} from "./api";
 
 const { ethers } = hre;
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
 const BLOCKS = Number(process.env.BENCH_BLOCKS ?? 10_000);
 const API_SECONDS = Number(process.env.BENCH_API_SECONDS ?? 20);
+const API_CLIENTS = Number(process.env.BENCH_API_CLIENTS ?? 50);
+/** How long one client alone runs each query. */
+const ONE_CLIENT_SECONDS = Number(process.env.BENCH_ONE_CLIENT_SECONDS ?? Math.min(5, Math.max(2, API_SECONDS / 4)));
+const BASELINE_REF = process.env.BENCH_BASELINE_REF ?? DEFAULT_BASELINE_REF;
 const LIVE_SAMPLES = Number(process.env.BENCH_LIVE_SAMPLES ?? 100);
 const ROOT = path.resolve(__dirname, "..", "..");
 const CLI = path.join(ROOT, "dist", "src", "bin", "accord.js");
+const CURRENT: Build = { label: "new", root: ROOT, cli: CLI };
 const TOKEN = 10n ** 18n;
 /** Every step's timeout, in seconds; each generated block is one second after the previous one. */
 const STEP = 3n;
@@ -79,46 +96,64 @@ async function main(): Promise<void> {
 
   // ---- 3. backfill -----------------------------------------------------------------------------------------
   const pgliteDir = path.join(dir, "db");
-  const backfill = await runBackfill(node.url, deploymentFile, ["--data-dir", pgliteDir]);
+  const backfill = await runBackfill(CURRENT, node.url, deploymentFile, ["--data-dir", pgliteDir]);
   log(
     `backfill (PGlite): ${backfill.events} events in ${backfill.seconds.toFixed(2)} s = ${Math.round(backfill.eventsPerSecond)} events/s, peak RSS ${backfill.maxRssMiB} MiB`,
   );
+  const baseline = prepareBaseline(ROOT, BASELINE_REF, log);
+  const baselineDir = path.join(dir, "baseline-db");
+  const baselineBackfill = await runBackfill(baseline, node.url, deploymentFile, ["--data-dir", baselineDir]);
+  log(`backfill (PGlite, ${baseline.label}): ${Math.round(baselineBackfill.eventsPerSecond)} events/s`);
   let backfillPostgres: Record<string, unknown> | undefined;
   const databaseUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-  if (await postgresReachable(databaseUrl)) {
-    const schema = `accord_bench_${process.pid}`;
-    try {
-      const pg = await runBackfill(node.url, deploymentFile, ["--database", databaseUrl, "--db-schema", schema]);
-      backfillPostgres = { ...summary(pg, ceiling.eventsPerSecond), store: "postgresql" };
-      log(`backfill (PostgreSQL): ${Math.round(pg.eventsPerSecond)} events/s, peak RSS ${pg.maxRssMiB} MiB`);
-    } finally {
-      await dropSchema(databaseUrl, schema);
-    }
-  }
+  const postgres = await postgresReachable(databaseUrl);
+  const pgSchema = `accord_bench_${process.pid}`;
+  const pgBaselineSchema = `accord_bench_${process.pid}_baseline`;
+  const pgStore = ["--database", databaseUrl, "--db-schema", pgSchema];
+  const pgBaselineStore = ["--database", databaseUrl, "--db-schema", pgBaselineSchema];
 
   // ---- 4. the API under load -------------------------------------------------------------------------------
   const apiPort = 4100 + (process.pid % 500);
-  const serve = startChild(["serve", "--data-dir", pgliteDir, "--port", String(apiPort), "--log-level", "warn"]);
-  const apiUrl = `http://127.0.0.1:${apiPort}/graphql`;
-  let api: Awaited<ReturnType<typeof runLoad>>;
-  let warmList: Awaited<ReturnType<typeof runLoad>>;
+  const load = { clients: API_CLIENTS, seconds: API_SECONDS, oneClientSeconds: ONE_CLIENT_SECONDS };
+  let pool: SamplePool;
+  let api: ApiFigures;
+  let apiBaseline: ApiFigures;
+  let apiPostgres: { figures: ApiFigures; baseline?: ApiFigures } | undefined;
   try {
-    await waitFor(`http://127.0.0.1:${apiPort}/health`);
-    const queries = await solverQueries(apiUrl);
-    // Ponder's figure is one warm 100-row filtered list: the same query, one client at a time.
-    warmList = await runLoad({ url: apiUrl, clients: 1, durationMs: 3000, queries: [queries[0]] });
-    log(`API, one client, 100-row filtered list: p50 ${warmList.p50Ms.toFixed(1)} ms`);
-    api = await runLoad({ url: apiUrl, clients: 50, durationMs: API_SECONDS * 1000, queries });
-    log(
-      `API: ${Math.round(api.rps)} requests/s, p50 ${api.p50Ms.toFixed(1)} ms, p99 ${api.p99Ms.toFixed(1)} ms, ${api.errors} errors`,
+    const lite = await benchServe(
+      [
+        { build: baseline, store: ["--data-dir", baselineDir] },
+        { build: CURRENT, store: ["--data-dir", pgliteDir] },
+      ],
+      apiPort,
+      load,
+      log,
     );
+    pool = lite.pool;
+    [apiBaseline, api] = lite.figures;
+    if (postgres) {
+      const pg = await runBackfill(CURRENT, node.url, deploymentFile, pgStore);
+      backfillPostgres = { ...summary(pg, ceiling.eventsPerSecond), store: "postgresql" };
+      log(`backfill (PostgreSQL): ${Math.round(pg.eventsPerSecond)} events/s, peak RSS ${pg.maxRssMiB} MiB`);
+      await runBackfill(baseline, node.url, deploymentFile, pgBaselineStore);
+      const servers = [
+        { build: baseline, store: pgBaselineStore },
+        { build: CURRENT, store: pgStore },
+      ];
+      const [pgBase, pgNew] = (await benchServe(servers, apiPort, { ...load, pool }, log)).figures;
+      apiPostgres = { figures: pgNew, baseline: pgBase };
+    }
   } finally {
-    await stopChild(serve);
+    if (postgres) {
+      await dropSchema(databaseUrl, pgSchema);
+      await dropSchema(databaseUrl, pgBaselineSchema);
+    }
+    baseline.remove();
   }
 
   // ---- 5. live lag -----------------------------------------------------------------------------------------
-  const livePort = apiPort + 1;
-  const follower = startChild([
+  const livePort = apiPort + 2;
+  const follower = startCli(CURRENT, [
     "index",
     "--rpc",
     node.url,
@@ -142,7 +177,9 @@ async function main(): Promise<void> {
   }
 
   await node.close();
-  fs.rmSync(dir, { recursive: true, force: true });
+  // BENCH_KEEP_DATA=1 keeps the chain's indexes (PGlite directories) for profiling.
+  if (process.env.BENCH_KEEP_DATA === "1") log(`kept ${dir}`);
+  else fs.rmSync(dir, { recursive: true, force: true });
 
   const result = {
     machine: { cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
@@ -154,16 +191,54 @@ async function main(): Promise<void> {
     backfill: { ...summary(backfill, ceiling.eventsPerSecond), store: "pglite" },
     backfillPostgres,
     api: {
-      rps: Math.round(api.rps),
-      p50Ms: round(api.p50Ms),
-      p99Ms: round(api.p99Ms),
+      rps: api.rps,
+      p50Ms: api.p50Ms,
+      p99Ms: api.p99Ms,
       errors: api.errors,
-      warm100RowListP50Ms: round(warmList.p50Ms),
-      clients: 50,
+      baselineRps: apiBaseline.rps,
+      baselineP50Ms: apiBaseline.p50Ms,
+      baselineP99Ms: apiBaseline.p99Ms,
+      baselineErrors: apiBaseline.errors,
+      baselineRef: BASELINE_REF,
+      baselineCommit: baseline.commit,
+      // The 100-row filtered list, one client alone (Ponder's figure).
+      warm100RowListP50Ms: api.oneClient[0].p50Ms,
+      perQuery: api.oneClient.map((q, i) => ({
+        name: q.name,
+        p50Ms: q.p50Ms,
+        baselineP50Ms: apiBaseline.oneClient[i].p50Ms,
+        underLoadP50Ms: api.underLoad[i].p50Ms,
+        baselineUnderLoadP50Ms: apiBaseline.underLoad[i].p50Ms,
+      })),
+      postgres: apiPostgres && {
+        rps: apiPostgres.figures.rps,
+        p50Ms: apiPostgres.figures.p50Ms,
+        p99Ms: apiPostgres.figures.p99Ms,
+        errors: apiPostgres.figures.errors,
+        baselineRps: apiPostgres.baseline?.rps,
+        baselineP50Ms: apiPostgres.baseline?.p50Ms,
+        baselineP99Ms: apiPostgres.baseline?.p99Ms,
+        perQuery: apiPostgres.figures.oneClient.map((q, i) => ({
+          name: q.name,
+          p50Ms: q.p50Ms,
+          baselineP50Ms: apiPostgres.baseline?.oneClient[i].p50Ms,
+        })),
+      },
+      clients: API_CLIENTS,
       seconds: API_SECONDS,
+      oneClientSeconds: ONE_CLIENT_SECONDS,
       queries:
-        "solver mix: provider's deals (100 rows), deal payments, mediator's disputes, deal with nested result/payments, top accounts",
+        "the four solver queries of issue 7 §4 round-robin (provider's 100 open deals newest first, one deal's payments, " +
+        "100 ResultsSubmitted deals by updatedAt, one deal with its parties, result, mediation and payments); " +
+        "provider and deal drawn at random per request",
+      pool: {
+        providers: pool.providers.length,
+        deals: pool.deals.length,
+        providerOpenDealsMinRows: pool.providerOpenDealsMinRows,
+        resultsSubmittedRows: pool.resultsSubmittedRows,
+      },
     },
+    backfillBaseline: { ...summary(baselineBackfill, ceiling.eventsPerSecond), store: "pglite", ref: BASELINE_REF },
     live: {
       p50Ms: round(live.p50Ms),
       p99Ms: round(live.p99Ms),
@@ -276,8 +351,19 @@ async function generateHistory(options: {
         [2 + wait, { from: d.jc, fn: "timeoutMediateResults", args: [d.id, d.terms, ic] }],
       ],
     },
+    // Deals left open (their timeouts pass unclaimed): the API's list of a provider's open deals must be full,
+    // 100 rows for each of the pairs' providers, and the results-submitted list too.
+    open: { events: 6, steps: (d) => [[0, agreeSigned(d)]] },
+    resultsSubmitted: {
+      events: 9,
+      steps: (d) => [
+        [0, agreeSigned(d)],
+        [1, add(d)],
+      ],
+    },
   };
-  const names = Object.keys(plans);
+  // One round of deals: every path once, open deals twice.
+  const names = [...Object.keys(plans), "open"];
   const perRound = names.reduce((sum, name) => sum + plans[name].events, 0);
   const deals = Math.ceil(EVENTS / perRound) * names.length;
   const lastStart = BLOCKS - (3 + wait) - 1;
@@ -285,6 +371,7 @@ async function generateHistory(options: {
   const counts: Record<string, number> = {};
   for (let i = 0; i < deals; i++) {
     const name = names[i % names.length];
+    // A round (11 deals) and the pairs (4) are coprime: every provider gets deals of every path.
     const [jc, rp] = pairs[i % pairs.length];
     const terms: OnChainDealTerms = {
       members: {
@@ -387,8 +474,13 @@ type BackfillSummary = {
   stats: Record<string, number>;
 };
 
-async function runBackfill(rpcUrl: string, deploymentFile: string, store: string[]): Promise<BackfillSummary> {
-  const child = startChild([
+async function runBackfill(
+  build: Build,
+  rpcUrl: string,
+  deploymentFile: string,
+  store: string[],
+): Promise<BackfillSummary> {
+  const child = startCli(build, [
     "index",
     "--rpc",
     rpcUrl,
@@ -418,78 +510,6 @@ function summary(run: BackfillSummary, ceiling: number) {
     eventsPerSecondIncludingStartup: Math.round(run.events / (run.seconds + run.startupSeconds)),
     timeMs: run.stats,
   };
-}
-
-type Child = { process: ChildProcess; stdout(): string; stderr(): string };
-
-function startChild(args: string[]): Child {
-  // The CLI gets a plain environment: not Hardhat's or ts-node's, and no DATABASE_URL (the flags choose the store).
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(([key]) => !/^(HARDHAT_|TS_NODE_|NODE_CHANNEL_FD$|DATABASE_URL$)/.test(key)),
-  );
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  let err = "";
-  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-  return { process: child, stdout: () => out, stderr: () => err };
-}
-
-async function stopChild(child: Child): Promise<void> {
-  if (child.process.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.process.on("exit", resolve));
-  child.process.kill("SIGTERM");
-  await exited;
-}
-
-async function waitFor(url: string, timeoutMs = 120_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(100);
-  }
-  throw new Error(`${url} did not answer within ${timeoutMs} ms`);
-}
-
-async function graphql<T>(url: string, query: string): Promise<T> {
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ query }),
-  });
-  const body = (await response.json()) as { data: T; errors?: { message: string }[] };
-  if (body.errors?.length) throw new Error(body.errors[0].message);
-  return body.data;
-}
-
-/** What a solver or mediator asks, with IDs and addresses taken from the indexed data. */
-async function solverQueries(url: string): Promise<string[]> {
-  const { deals } = await graphql<{ deals: { id: string; resourceProvider: { id: string }; mediators: string[] }[] }>(
-    url,
-    `
-      {
-        deals(first: 1, where: { state: MediationRejected }) {
-          id
-          resourceProvider {
-            id
-          }
-          mediators
-        }
-      }
-    `,
-  );
-  const [deal] = deals;
-  return [
-    `{ deals(first: 100, where: { resourceProvider: "${deal.resourceProvider.id}", state_in: [ResultsAccepted, MediationAccepted] }, orderBy: createdAt, orderDirection: desc) { id state escrow createdAt instructionPrice } }`,
-    `{ payments(first: 50, where: { deal: "${deal.id}" }, orderBy: blockNumber) { amount reason direction payee } }`,
-    `{ deals(first: 50, where: { mediators_contains: ["${deal.mediators[0]}"], state: MediationRejected }, orderBy: updatedAt, orderDirection: desc) { id mediator updatedAt } }`,
-    `{ deal(id: "${deal.id}") { id state jobCreator { id escrowBalance } result { instructionCount jobCost } mediation { mediator outcome } payments(first: 20) { amount reason } } }`,
-    `{ accounts(first: 20, orderBy: totalReceived, orderDirection: desc) { id escrowBalance totalReceived } }`,
-  ];
 }
 
 /** From each transaction's receipt to its deal being visible in the API. */

@@ -31,6 +31,8 @@ export interface LoadOptions {
   queries: (string | LoadQuery)[];
   /** Per-request timeout. Default 30 s. */
   requestTimeoutMs?: number;
+  /** Return every latency (to merge runs). */
+  keepLatencies?: boolean;
 }
 
 export interface LoadResult {
@@ -47,6 +49,8 @@ export interface LoadResult {
   errorSamples: string[];
   /** Per query, in the order of `queries`. */
   perQuery: QueryLatency[];
+  /** Every latency, sorted, overall and per query (with `keepLatencies`). */
+  latencies?: { all: Float64Array; perQuery: Float64Array[] };
 }
 
 function isLoopback(hostname: string): boolean {
@@ -54,7 +58,7 @@ function isLoopback(hostname: string): boolean {
   return host === "localhost" || host === "::1" || /^127(?:\.\d{1,3}){3}$/.test(host);
 }
 
-function percentile(sorted: Float64Array, p: number): number {
+export function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return 0;
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[index];
@@ -129,6 +133,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   await Promise.all(Array.from({ length: clients }, (_, k) => worker(k)));
   const elapsed = performance.now() - start;
   const sorted = all.sorted();
+  const perQuery = byQuery.map((q) => q.sorted());
   const count = sorted.length;
   return {
     requests: count,
@@ -140,15 +145,13 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     maxMs: count > 0 ? sorted[count - 1] : 0,
     durationMs: elapsed,
     errorSamples: [...samples],
-    perQuery: byQuery.map((q, k) => {
-      const latencies = q.sorted();
-      return {
-        requests: latencies.length,
-        errors: queryErrors[k],
-        p50Ms: percentile(latencies, 50),
-        p99Ms: percentile(latencies, 99),
-      };
-    }),
+    perQuery: perQuery.map((latencies, k) => ({
+      requests: latencies.length,
+      errors: queryErrors[k],
+      p50Ms: percentile(latencies, 50),
+      p99Ms: percentile(latencies, 99),
+    })),
+    ...(options.keepLatencies ? { latencies: { all: sorted, perQuery } } : {}),
   };
 }
 
