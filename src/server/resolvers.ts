@@ -10,6 +10,7 @@
 import DataLoader from "dataloader";
 import { GraphQLError, Kind, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } from "graphql";
 import { StoreQueryError } from "../indexer/store/errors";
+import { existsKey } from "../indexer/store/filter";
 import { checkQueryRange, QueryRangeError, type QueryLimits } from "../indexer/store/limits";
 import type { Checkpoint, EntityQuery, EntityRecord, StoreReader, WhereFilter } from "../indexer/store/types";
 import type { EntityApi } from "./sdl";
@@ -51,7 +52,13 @@ export interface CollectionArgs {
 
 /** What the SQL store can do beyond StoreReader: read only some fields, and one nested list for many parents. */
 interface ProjectingStore {
-  get(entity: string, id: string, block?: number, select?: readonly string[]): Promise<EntityRecord | null>;
+  get(
+    entity: string,
+    id: string,
+    block?: number,
+    select?: readonly string[],
+    exists?: readonly string[],
+  ): Promise<EntityRecord | null>;
   findByParents?(query: EntityQuery, link: string, parents: readonly string[]): Promise<EntityRecord[][]>;
 }
 
@@ -66,31 +73,59 @@ export class RequestState {
   loaders = new Map<string, DataLoader<never, unknown, string>>();
 }
 
-const selections = new WeakMap<readonly FieldNode[], string[]>();
+/** What a query selects below one field. */
+export interface Selection {
+  /** Field names (fragments expanded, directives ignored: a superset is fine), sorted. */
+  fields: string[];
+  /** References selected somewhere below with nothing but `id` (and `__typename`): their existence is enough. */
+  idOnly: string[];
+  /** Whether this field's own selection is nothing but `id` (and `__typename`). */
+  onlyId: boolean;
+}
 
-/**
- * The fields the query selects below the field being resolved (fragments expanded, directives ignored: a superset
- * is fine), for the store to read only those columns. Cached per field of the document.
- */
-export function selectedFields(info: Pick<GraphQLResolveInfo, "fieldNodes" | "fragments">): string[] {
-  let fields = selections.get(info.fieldNodes);
-  if (fields) return fields;
+const selections = new WeakMap<readonly FieldNode[], Selection>();
+
+function onlyId(set: SelectionSetNode | undefined): boolean {
+  return (
+    set !== undefined &&
+    set.selections.every(
+      (s) => s.kind === Kind.FIELD && (s.name.value === "id" || s.name.value === "__typename") && !s.selectionSet,
+    )
+  );
+}
+
+/** The selection below the field being resolved, for the store to read only those columns. Cached per field. */
+export function selection(info: Pick<GraphQLResolveInfo, "fieldNodes" | "fragments">): Selection {
+  let found = selections.get(info.fieldNodes);
+  if (found) return found;
   const out = new Set<string>();
+  const idOnly = new Set<string>();
   const seen = new Set<string>();
   const collect = (set: SelectionSetNode | undefined): void => {
-    for (const selection of set?.selections ?? []) {
-      if (selection.kind === Kind.FIELD) out.add(selection.name.value);
-      else if (selection.kind === Kind.INLINE_FRAGMENT) collect(selection.selectionSet);
-      else if (!seen.has(selection.name.value)) {
-        seen.add(selection.name.value);
-        collect(info.fragments[selection.name.value]?.selectionSet);
+    for (const node of set?.selections ?? []) {
+      if (node.kind === Kind.FIELD) {
+        out.add(node.name.value);
+        if (onlyId(node.selectionSet)) idOnly.add(node.name.value);
+      } else if (node.kind === Kind.INLINE_FRAGMENT) collect(node.selectionSet);
+      else if (!seen.has(node.name.value)) {
+        seen.add(node.name.value);
+        collect(info.fragments[node.name.value]?.selectionSet);
       }
     }
   };
   for (const node of info.fieldNodes) collect(node.selectionSet);
-  fields = [...out].sort();
-  selections.set(info.fieldNodes, fields);
-  return fields;
+  found = {
+    fields: [...out].sort(),
+    idOnly: [...idOnly].sort(),
+    onlyId: info.fieldNodes.every((n) => onlyId(n.selectionSet)),
+  };
+  selections.set(info.fieldNodes, found);
+  return found;
+}
+
+/** The fields the query selects below the field being resolved (see selection()). */
+export function selectedFields(info: Pick<GraphQLResolveInfo, "fieldNodes" | "fragments">): string[] {
+  return selection(info).fields;
 }
 
 /** A stable text of a query's arguments (bigints included), to group loads that can share one statement. */
@@ -360,7 +395,8 @@ export class QueryResolver {
 
   /** `query`'s entities; with `info`, only the fields the query selects below the field being resolved. */
   async find(state: RequestState, query: EntityQuery, info?: GraphQLResolveInfo): Promise<SourceRecord[]> {
-    const projected = info ? { ...query, select: selectedFields(info) } : query;
+    const sel = info && selection(info);
+    const projected = sel ? { ...query, select: sel.fields, exists: sel.idOnly } : query;
     const records = await this.store(state, () => this.deps.store.find(projected));
     return records.map((r) => attach(r, query.block)!);
   }
@@ -373,8 +409,8 @@ export class QueryResolver {
     info?: GraphQLResolveInfo,
   ): Promise<SourceRecord | null> {
     const store = this.deps.store as StoreReader & ProjectingStore;
-    const select = info ? selectedFields(info) : undefined;
-    return attach(await this.store(state, () => store.get(entity, id, block, select)), block);
+    const sel = info && selection(info);
+    return attach(await this.store(state, () => store.get(entity, id, block, sel?.fields, sel?.idOnly)), block);
   }
 
   /** Normalises the `id` argument of a single-entity field for the entity's id type. */
@@ -401,7 +437,8 @@ export class QueryResolver {
   ): Promise<SourceRecord | SourceRecord[] | null> {
     const block = parent[BLOCK];
     const child = field.type;
-    const select = info ? selectedFields(info) : undefined;
+    const sel = info && selection(info);
+    const select = sel?.fields;
     if (field.derivedFrom) {
       const back = this.deps.apis.get(child)!.entity.field(field.derivedFrom)!;
       if (back.list) {
@@ -414,10 +451,13 @@ export class QueryResolver {
         return this.find(state, this.collectionQuery(child, args, block, link, `${field.name}(where)`), info);
       }
       // Validated as the unbatched query would be (the link itself is added per parent).
-      const query: EntityQuery & { select?: readonly string[] } = field.list
+      const query: EntityQuery & { select?: readonly string[]; exists?: readonly string[] } = field.list
         ? this.collectionQuery(child, args, block, undefined, `${field.name}(where)`)
         : { entity: child, first: 1, block };
-      if (select) query.select = select;
+      if (sel) {
+        query.select = sel.fields;
+        query.exists = sel.idOnly;
+      }
       checkAborted(state);
       const records = await this.derived(state, query, back.name).load(String(parent.id));
       checkAborted(state);
@@ -426,6 +466,11 @@ export class QueryResolver {
     }
     const value = parent[field.name];
     if (value === null || value === undefined) return field.list ? [] : null;
+    const exists = parent[existsKey(field.name)];
+    if (!field.list && typeof exists === "boolean" && sel?.onlyId) {
+      // The parent's statement checked the entity exists at its block; `{ id }` is all the query reads of it.
+      return exists ? attach({ id: value }, block) : null;
+    }
     if (!field.list) {
       checkAborted(state);
       return attach(await this.loader(state, child, block).load({ id: String(value), select }), block);

@@ -757,11 +757,30 @@ describe("indexer store (PGlite specifics)", function () {
     };
     let store = await openStore({ dataDir: dir, model: MODEL });
     await seed(store);
+    // A deal naming an account that does not exist: the reference's existence is reported as false.
+    const nobody = "0x" + "99".repeat(20);
+    await store.batch(cp(30), (w) => w.set("Deal", deal("deal-omega", 9, { jobCreator: nobody }), 30));
+    const exists = (block?: number) =>
+      store
+        .find({
+          entity: "Deal",
+          where: { id_in: ["deal-omega", "deal-alpha"] },
+          select: ["id"],
+          exists: ["jobCreator"],
+          block,
+        })
+        .then((rows) => rows.map((r) => [r.id, r.jobCreator, r["jobCreator@exists"]]));
+    for (const block of [undefined, 30]) {
+      expect(await exists(block)).to.deep.equal([
+        ["deal-alpha", A1, true],
+        ["deal-omega", nobody, false],
+      ]);
+    }
     const written = await read(store);
     await store.close();
     store = await openStore({ dataDir: dir, model: MODEL });
     try {
-      expect((await store.checkpoint())!.blockNumber).to.equal(20);
+      expect((await store.checkpoint())!.blockNumber).to.equal(30);
       expect(await read(store)).to.deep.equal(written);
     } finally {
       await store.close();

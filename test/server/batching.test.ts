@@ -82,15 +82,34 @@ for (const backend of BACKENDS)
       }
     });
 
+    it("answers references selected with only { id } from the parent's statement, as a read of them would", async () => {
+      const query = (below: string) =>
+        `{ deals(orderBy: id) { id jobCreator { ${below} } payments { account { ${below} } } } deal(id: "${D2}") { resourceProvider { ${below} } } }`;
+      const strip = (value: unknown): unknown =>
+        JSON.parse(JSON.stringify(value).replace(/,?"escrowBalance":"\d+"/g, ""));
+      const loaded = await t.gql(query("id escrowBalance"));
+      t.store.resetCalls();
+      const ids = await t.gql(query("id __typename"));
+      expect(ids.errors).to.equal(undefined);
+      expect(strip(JSON.parse(JSON.stringify(ids.data).replace(/,?"__typename":"Account"/g, "")))).to.deep.equal(
+        strip(loaded.data),
+      );
+      const accountReads = t.store.calls.filter(
+        (c) => c.method !== "checkpoint" && (c.args as { entity?: string }).entity === "Account",
+      );
+      if (batching) expect(accountReads).to.deep.equal([]);
+      else expect(accountReads).to.not.deep.equal([]);
+    });
+
     it("asks the store for the selected fields only", async () => {
       t.store.resetCalls();
       const r = await t.gql(
-        `{ deals(first: 2) { id state ...Parties } } fragment Parties on Deal { jobCreator { id } }`,
+        `{ deals(first: 2) { id state ...Parties } } fragment Parties on Deal { jobCreator { id escrowBalance } }`,
       );
       expect(r.errors).to.equal(undefined);
       const [list, accounts] = t.store.calls.filter((c) => c.method === "find");
       expect(list.select).to.deep.equal(["id", "jobCreator", "state"]);
-      expect(accounts.select).to.deep.equal(["id"]);
+      expect(accounts.select).to.deep.equal(["escrowBalance", "id"]);
       t.store.resetCalls();
       await t.gql(`{ deal(id: "${D2}") { cid result { jobCost } } }`);
       expect(t.store.calls.find((c) => c.method === "get")!.select).to.deep.equal(["cid", "result"]);

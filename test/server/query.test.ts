@@ -414,8 +414,9 @@ for (const backend of BACKENDS)
       });
 
       it("batches reference lookups into one id_in query per entity and block", async () => {
+        // (More than `{ id }` below each: with only ids, the SQL store answers from the deals' own statement.)
         const r = await t.gql<{ deals: { jobCreator: { id: string }; resourceProvider: { id: string } }[] }>(
-          "{ deals { jobCreator { id } resourceProvider { id } } }",
+          "{ deals { jobCreator { id escrowBalance } resourceProvider { id totalPaidIn } } }",
         );
         expect(r.errors).to.equal(undefined);
         expect(r.data!.deals.map((d) => [d.jobCreator.id, d.resourceProvider.id])).to.deep.equal([

@@ -5,7 +5,13 @@ import type { Checkpoint, EntityQuery, EntityRecord, StoreReader } from "../../s
 
 /** The SQL store's reads beyond StoreReader: a projection, and nested lists for many parents at once. */
 type Projecting = {
-  get(entity: string, id: string, block?: number, select?: readonly string[]): Promise<EntityRecord | null>;
+  get(
+    entity: string,
+    id: string,
+    block?: number,
+    select?: readonly string[],
+    exists?: readonly string[],
+  ): Promise<EntityRecord | null>;
   findByParents?(query: EntityQuery, link: string, parents: readonly string[]): Promise<EntityRecord[][]>;
 };
 
@@ -14,12 +20,19 @@ export interface StoreCall {
   args: unknown;
   /** The fields the call asked for (a projection hint), kept apart from what the tests compare. */
   select?: readonly string[];
+  /** The references whose existence the call asked for (ProjectedQuery.exists), also apart. */
+  exists?: readonly string[];
 }
 
 /** A find() call as recorded: the query without its `select`, which goes beside it. */
-export function findCall(query: EntityQuery & { select?: readonly string[] }): StoreCall {
-  const { select, ...rest } = query;
-  return { method: "find", args: structuredClone(rest), ...(select ? { select: [...select] } : {}) };
+export function findCall(query: EntityQuery & { select?: readonly string[]; exists?: readonly string[] }): StoreCall {
+  const { select, exists, ...rest } = query;
+  return {
+    method: "find",
+    args: structuredClone(rest),
+    ...(select ? { select: [...select] } : {}),
+    ...(exists?.length ? { exists: [...exists] } : {}),
+  };
 }
 
 /** What the tests need of a store: the reader, plus call recording and fault injection. */
@@ -44,10 +57,21 @@ export class Recorder implements SpyStore {
     if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
   }
 
-  async get(entity: string, id: string, block?: number, select?: readonly string[]): Promise<EntityRecord | null> {
-    this.calls.push({ method: "get", args: { entity, id, block }, ...(select ? { select: [...select] } : {}) });
+  async get(
+    entity: string,
+    id: string,
+    block?: number,
+    select?: readonly string[],
+    exists?: readonly string[],
+  ): Promise<EntityRecord | null> {
+    this.calls.push({
+      method: "get",
+      args: { entity, id, block },
+      ...(select ? { select: [...select] } : {}),
+      ...(exists?.length ? { exists: [...exists] } : {}),
+    });
     await this.pause();
-    return (this.inner as Projecting).get(entity, id, block, select);
+    return (this.inner as Projecting).get(entity, id, block, select, exists);
   }
 
   async find(query: EntityQuery): Promise<EntityRecord[]> {
@@ -61,11 +85,15 @@ export class Recorder implements SpyStore {
     const store = this.inner as Projecting;
     if (typeof store.findByParents !== "function") return undefined;
     return async (query, link, parents) => {
-      const { select, ...rest } = query as EntityQuery & { select?: readonly string[] };
+      const { select, exists, ...rest } = query as EntityQuery & {
+        select?: readonly string[];
+        exists?: readonly string[];
+      };
       this.calls.push({
         method: "findByParents",
         args: { query: structuredClone(rest), link, parents: [...parents] },
         ...(select ? { select: [...select] } : {}),
+        ...(exists?.length ? { exists: [...exists] } : {}),
       });
       await this.pause();
       return store.findByParents!(query, link, parents);

@@ -320,6 +320,20 @@ class Translator {
     return negate ? `NOT (${expr})` : expr;
   }
 
+  /** `_exists_<column>` for each reference: whether the entity it names is visible at the query's block. */
+  existsColumns(alias: string, refs: FieldMeta[]): string {
+    return refs
+      .map((f) => {
+        const target = this.model.entity(f.type)!;
+        const inner = this.alias();
+        return (
+          `, EXISTS (SELECT 1 FROM ${this.table(target)} AS ${inner} WHERE ${inner}.id = ${alias}.${ident(f.column!)}` +
+          ` AND ${this.visible(inner)}) AS ${ident(`_exists_${f.column!}`)}`
+        );
+      })
+      .join("");
+  }
+
   /** The SQL expression to sort by. */
   orderExpression(entity: EntityMeta, alias: string, orderBy: string): string {
     const sortable = (e: EntityMeta, f: FieldMeta | undefined, name: string): FieldMeta => {
@@ -367,6 +381,8 @@ export interface CompiledQuery {
   entity: EntityMeta;
   /** The fields each row holds, in order (id first). */
   columns: FieldMeta[];
+  /** References each row reports the existence of, in `_exists_<column>` (ProjectedQuery.exists). */
+  exists: FieldMeta[];
   sql: string;
   params: SqlParam[];
 }
@@ -384,9 +400,25 @@ function checkBlock(block: number | undefined): void {
  */
 export interface ProjectedQuery extends EntityQuery {
   select?: readonly string[];
+  /**
+   * References (non-list, not derived) whose target's existence at the query's block each row reports, as the
+   * boolean `<field>@exists` (see existsKey): a query that selects only `{ id }` below a reference needs no read
+   * of the referenced entity beyond that, so the list and its references take one statement.
+   */
+  exists?: readonly string[];
 }
 
+/** The record key under which a row reports whether its `field` reference exists (ProjectedQuery.exists). */
+export const existsKey = (field: string): string => `${field}@exists`;
+
 /** The columns a read returns: id first, then the selected stored fields (all of them without `select`). */
+/** The references of `names` whose existence a row can report (non-list, not derived). */
+function existsFields(entity: EntityMeta, names?: readonly string[]): FieldMeta[] {
+  if (!names?.length) return [];
+  const wanted = new Set(names);
+  return entity.columns.filter((f) => f.kind === "entity" && !f.list && wanted.has(f.name));
+}
+
 export function projectedColumns(entity: EntityMeta, select?: readonly string[]): FieldMeta[] {
   if (select === undefined) return entity.columns;
   const wanted = new Set(select);
@@ -447,7 +479,8 @@ function compileFindLinked(
   link?: { field: FieldMeta; texts: string[] },
 ): CompiledQuery {
   const entity = lookupEntity(model, query.entity);
-  const columns = projectedColumns(entity, query.select);
+  const exists = existsFields(entity, query.exists);
+  const columns = projectedColumns(entity, query.select && [...query.select, ...exists.map((f) => f.name)]);
   const { first, skip } = checkQueryRange(limits, query);
   const direction = query.orderDirection ?? "asc";
   if (direction !== "asc" && direction !== "desc") {
@@ -466,6 +499,7 @@ function compileFindLinked(
   const perParent = (sql: string): CompiledQuery => ({
     entity,
     columns,
+    exists,
     sql: parents
       ? `SELECT _p.n AS _parent, x.* FROM unnest(${parents}::text[]) WITH ORDINALITY AS _p(id, n)` +
         ` CROSS JOIN LATERAL (${sql}) AS x`
@@ -481,7 +515,8 @@ function compileFindLinked(
   const block = t.blockParameter();
   if (block === null || entity.immutable) {
     const sql =
-      `SELECT ${selectColumns(entity, alias, columns)} FROM ${t.table(entity)} AS ${alias}` +
+      `SELECT ${selectColumns(entity, alias, columns)}${t.existsColumns(alias, exists)}` +
+      ` FROM ${t.table(entity)} AS ${alias}` +
       ` WHERE ${t.visible(alias)} AND ${where}` +
       ` ORDER BY ${order.join(", ")}` +
       ` LIMIT ${t.params.int(first)} OFFSET ${t.params.int(skip)}`;
@@ -495,12 +530,13 @@ function compileFindLinked(
   const top = t.params.int(first + skip);
   const ord = orderExpr !== undefined ? `, ${orderExpr} AS _ord` : "";
   const branch = (visible: string): string =>
-    `(SELECT ${selectColumns(entity, alias, columns)}${ord} FROM ${t.table(entity)} AS ${alias}` +
+    `(SELECT ${selectColumns(entity, alias, columns)}${t.existsColumns(alias, exists)}${ord} FROM ${t.table(entity)} AS ${alias}` +
     ` WHERE ${visible} AND ${alias}.block_from <= ${block} AND ${where}` +
     ` ORDER BY ${order.join(", ")} LIMIT ${top})`;
   const outerOrder = [...(orderExpr !== undefined ? [`u._ord ${dir}`] : []), `u.id ${dir}`];
   const sql =
-    `SELECT ${selectColumns(entity, "u", columns)} FROM (${branch(`${alias}.block_to IS NULL`)}` +
+    `SELECT ${selectColumns(entity, "u", [...columns, ...exists.map((f) => ({ ...f, column: `_exists_${f.column!}` }))])}` +
+    ` FROM (${branch(`${alias}.block_to IS NULL`)}` +
     ` UNION ALL ${branch(`${alias}.block_to > ${block}`)}) AS u` +
     ` ORDER BY ${outerOrder.join(", ")}` +
     ` LIMIT ${t.params.int(first)} OFFSET ${t.params.int(skip)}`;
@@ -515,18 +551,21 @@ export function compileGet(
   id: EntityValue,
   block?: number,
   select?: readonly string[],
+  existsOf?: readonly string[],
 ): CompiledQuery {
   const entity = lookupEntity(model, entityName);
-  const columns = projectedColumns(entity, select);
+  const exists = existsFields(entity, existsOf);
+  const columns = projectedColumns(entity, select && [...select, ...exists.map((f) => f.name)]);
   checkBlock(block);
   const t = new Translator(model, schema, block);
   const alias = t.alias();
   const idField = entity.field("id")!;
   const idParam = t.params.scalar(idField.storage, idTextFor(entity, idField, id));
   const sql =
-    `SELECT ${selectColumns(entity, alias, columns)} FROM ${t.table(entity)} AS ${alias}` +
+    `SELECT ${selectColumns(entity, alias, columns)}${t.existsColumns(alias, exists)}` +
+    ` FROM ${t.table(entity)} AS ${alias}` +
     ` WHERE ${alias}.id = ${idParam} AND ${t.visible(alias)} LIMIT 1`;
-  return { entity, columns, sql, params: t.params.values };
+  return { entity, columns, exists, sql, params: t.params.values };
 }
 
 function idTextFor(entity: EntityMeta, idField: FieldMeta, id: EntityValue): string {

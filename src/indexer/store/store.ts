@@ -13,6 +13,8 @@ import {
   compileFindByParents,
   compileGet,
   DEFAULT_QUERY_LIMITS,
+  existsKey,
+  type CompiledQuery,
   lookupEntity,
   selectColumns,
   type ProjectedQuery,
@@ -98,16 +100,22 @@ export class SqlStore implements Store {
     return this.current && block === this.current.blockNumber ? undefined : block;
   }
 
-  async get(entity: string, id: string, block?: number, select?: readonly string[]): Promise<EntityRecord | null> {
-    const q = compileGet(this.model, this.schema, entity, id, this.readAt(block), select);
+  async get(
+    entity: string,
+    id: string,
+    block?: number,
+    select?: readonly string[],
+    exists?: readonly string[],
+  ): Promise<EntityRecord | null> {
+    const q = compileGet(this.model, this.schema, entity, id, this.readAt(block), select, exists);
     const rows = await this.driver.query(q.sql, q.params);
-    return rows[0] ? decodeRow(q.entity, rows[0], q.columns) : null;
+    return rows[0] ? decode(q, rows[0]) : null;
   }
 
   async find(query: ProjectedQuery): Promise<EntityRecord[]> {
     const q = compileFind(this.model, this.schema, { ...query, block: this.readAt(query.block) }, this.limits);
     const rows = await this.driver.query(q.sql, q.params);
-    return rows.map((row) => decodeRow(q.entity, row, q.columns));
+    return rows.map((row) => decode(q, row));
   }
 
   /**
@@ -120,7 +128,7 @@ export class SqlStore implements Store {
     const at = { ...query, block: this.readAt(query.block) };
     const q = compileFindByParents(this.model, this.schema, at, link, parents, this.limits);
     const rows = await this.driver.query(q.sql, q.params);
-    for (const row of rows) out[Number(row._parent) - 1].push(decodeRow(q.entity, row, q.columns));
+    for (const row of rows) out[Number(row._parent) - 1].push(decode(q, row));
     return out;
   }
 
@@ -361,6 +369,13 @@ export class SqlStore implements Store {
     this.cache.clear();
     this.current = undefined;
   }
+}
+
+/** A row of a compiled read as a record: its columns, and the existence of the references it checked. */
+function decode(q: CompiledQuery, row: Record<string, unknown>): EntityRecord {
+  const record = decodeRow(q.entity, row, q.columns);
+  for (const f of q.exists) record[existsKey(f.name)] = row[`_exists_${f.column!}`] === true;
+  return record;
 }
 
 export function stableJson(value: unknown): string {
