@@ -1,6 +1,7 @@
 // The committed state of recently used entities (their open versions), kept across batches so the handlers'
 // reads rarely reach the database. Bounded (LRU); updated only after a commit; cleared on rollback.
 
+import type { IdFilter } from "./id-filter";
 import type { EntityRecord } from "./types";
 
 export interface CachedEntity {
@@ -11,6 +12,8 @@ export interface CachedEntity {
 
 export class EntityCache {
   private readonly map = new Map<string, CachedEntity>();
+  /** Per entity type, the ids its table may hold (id-filter.ts), once a read missed on that type. */
+  readonly filters = new Map<string, IdFilter>();
 
   constructor(private readonly capacity: number) {}
 
@@ -36,6 +39,7 @@ export class EntityCache {
 
   clear(): void {
     this.map.clear();
+    this.filters.clear();
   }
 
   get size(): number {

@@ -5,6 +5,7 @@
 
 import type { EntityMeta, EntityModel } from "../schema/model";
 import { EntityCache, type CachedEntity } from "./cache";
+import { IdFilter } from "./id-filter";
 import { castFromText, decodeRow, entityCodec, fieldToText, ident, idText, normalizeId } from "./codec";
 import { qualified } from "./ddl";
 import type { Queryable } from "./driver";
@@ -39,7 +40,15 @@ interface Slot {
   /** The latest state (this batch's or the committed one); undefined: not loaded. */
   current: EntityRecord | null | undefined;
   versions: Version[];
+  /**
+   * The versions were saved without knowing the stored entity (setBlind): each holds only the fields saves set
+   * (null = unset); the stored entity, once loaded, is merged under them. `current` is then that partial state.
+   */
+  blind?: boolean;
 }
+
+/** What a save merges into (mergeBase). */
+export type MergeBase = { known: true; record: EntityRecord | null } | { known: false; partial: EntityRecord | null };
 
 /** Rows per INSERT statement. */
 const INSERT_CHUNK = 2000;
@@ -100,9 +109,34 @@ export class SqlBatchWriter implements BatchWriter {
     return `SELECT ${castFromText("x", entity.field("id")!.storage, false)} FROM unnest(${param}::text[]) AS x`;
   }
 
+  /** Whether the table's id filter (when there is one) says the entity was never stored: then it is known absent. */
+  private knownAbsent(slot: Slot): boolean {
+    if (slot.baseFrom !== undefined || (slot.current !== undefined && !slot.blind)) return false;
+    const filter = this.cache.filters.get(slot.entity.name);
+    if (!filter || filter.mightContain(slot.id)) return false;
+    slot.baseFrom = null;
+    if (slot.blind) this.resolveBlind(slot, null);
+    else slot.current = null;
+    return true;
+  }
+
+  /** Builds the entity table's id filter (all ids of its current rows) when it has none, or an outgrown one. */
+  private async ensureFilter(entity: EntityMeta): Promise<void> {
+    const existing = this.cache.filters.get(entity.name);
+    if (existing && !existing.full) return;
+    const storage = entity.field("id")!.storage;
+    const idExpr = storage === "bytea" ? `'0x' || encode(t0.id, 'hex')` : `t0.id::text`;
+    const rows = await this.tx.query<{ id: string }>(
+      `SELECT ${idExpr} AS id FROM ${this.table(entity)} AS t0 WHERE t0.block_to IS NULL`,
+    );
+    const filter = new IdFilter(Math.max(4096, rows.length * 2));
+    for (const row of rows) filter.add(normalizeId(entity, row.id));
+    this.cache.filters.set(entity.name, filter);
+  }
+
   /** Loads the open versions of `ids` that are not known yet (one query per ID_CHUNK ids). */
   private async load(entity: EntityMeta, slots: Slot[]): Promise<void> {
-    const todo = slots.filter((s) => s.current === undefined || s.baseFrom === undefined);
+    const todo = slots.filter((s) => (s.current === undefined || s.baseFrom === undefined) && !this.knownAbsent(s));
     for (let i = 0; i < todo.length; i += ID_CHUNK) {
       const chunk = todo.slice(i, i + ID_CHUNK);
       const byId = new Map(chunk.map((s) => [s.id, s]));
@@ -116,19 +150,37 @@ export class SqlBatchWriter implements BatchWriter {
         const slot = byId.get(normalizeId(entity, record.id));
         if (!slot) continue;
         slot.baseFrom = Number(row.block_from);
-        if (slot.current === undefined) slot.current = record;
+        if (slot.blind) this.resolveBlind(slot, record);
+        else if (slot.current === undefined) slot.current = record;
         byId.delete(slot.id);
       }
       for (const slot of byId.values()) {
         slot.baseFrom = null;
-        if (slot.current === undefined) slot.current = null;
+        if (slot.blind) this.resolveBlind(slot, null);
+        else if (slot.current === undefined) slot.current = null;
       }
     }
+  }
+
+  /** Merges the stored entity (or none) under the versions saved blind. */
+  private resolveBlind(slot: Slot, stored: EntityRecord | null): void {
+    slot.blind = false;
+    if (stored && slot.entity.immutable) {
+      throw new StoreError(`${slot.entity.name} ${slot.id} is immutable and already exists`);
+    }
+    if (stored) {
+      for (const version of slot.versions) {
+        if (version.record !== null) version.record = { ...stored, ...version.record };
+      }
+    }
+    slot.current = slot.versions[slot.versions.length - 1].record;
   }
 
   /** Loads many entities at once so that the get()s that follow are answered from memory. */
   async prefetch(entity: string, ids: Iterable<string>): Promise<void> {
     const meta = this.meta(entity);
+    // A read missed on this type: from now on its never-stored ids are answered without a query.
+    await this.ensureFilter(meta);
     const slots: Slot[] = [];
     for (const id of ids) slots.push(this.slot(meta, normalizeId(meta, id)));
     await this.load(meta, slots);
@@ -141,7 +193,36 @@ export class SqlBatchWriter implements BatchWriter {
   peek(entity: string, id: string): EntityRecord | null | undefined {
     const meta = this.meta(entity);
     const slot = this.slot(meta, normalizeId(meta, id));
-    return slot.current;
+    this.knownAbsent(slot);
+    return slot.blind ? undefined : slot.current;
+  }
+
+  /**
+   * What a save of the entity merges into, without a query: the known state (a record, or null: none), or, when
+   * the stored entity is not loaded, what this batch's blind saves set so far (see setBlind). An immutable entity
+   * the batch has not seen is taken as new, as the writer always does (its flush checks).
+   */
+  mergeBase(entity: string, id: string): MergeBase {
+    const meta = this.meta(entity);
+    const slot = this.slot(meta, normalizeId(meta, id));
+    this.knownAbsent(slot);
+    if (slot.blind) return { known: false, partial: slot.current ?? null };
+    if (slot.current !== undefined) return { known: true, record: slot.current };
+    if (slot.baseFrom === null) return { known: true, record: null };
+    return { known: false, partial: null };
+  }
+
+  /**
+   * A save whose stored entity is not loaded: `fields` (null = unset) are kept as the version and the stored
+   * entity, when it is loaded (by the next read of it, or by flush, one query per entity type), is merged under
+   * them. Indexing new entities (most saves) then costs no lookup per save. The caller makes sure `fields` alone
+   * holds every required field, so the merge cannot make the entity invalid.
+   */
+  setBlind(entity: string, fields: EntityRecord, block: number): void {
+    this.setNow(entity, fields, block);
+    const meta = this.meta(entity);
+    const slot = this.slot(meta, normalizeId(meta, fields.id));
+    slot.blind = slot.baseFrom === undefined;
   }
 
   /** The block of this batch's last write of the entity, or undefined when the batch has not written it. */
@@ -154,7 +235,7 @@ export class SqlBatchWriter implements BatchWriter {
   async get(entity: string, id: string): Promise<EntityRecord | null> {
     const meta = this.meta(entity);
     const slot = this.slot(meta, normalizeId(meta, id));
-    if (slot.current === undefined) await this.load(meta, [slot]);
+    if (slot.current === undefined || slot.blind) await this.load(meta, [slot]);
     return slot.current ? copy(slot.current) : null;
   }
 
@@ -244,6 +325,7 @@ export class SqlBatchWriter implements BatchWriter {
       list.push(slot);
     }
     for (const [entity, slots] of byEntity) {
+      // Also resolves every blind save (the stored entity merged under it).
       await this.load(
         entity,
         slots.filter((s) => s.baseFrom === undefined),
@@ -382,6 +464,14 @@ export class SqlBatchWriter implements BatchWriter {
   /** After the commit: the batch's final states become the committed cache. */
   commitToCache(): void {
     for (const slot of this.slots.values()) {
+      // Every id this batch stored, into its table's id filter (ids in a filter may exist; those out of it may not).
+      if (slot.versions.length > 0) {
+        const filter = this.cache.filters.get(slot.entity.name);
+        if (filter) {
+          filter.add(slot.id);
+          if (filter.full) this.cache.filters.delete(slot.entity.name);
+        }
+      }
       // Immutable entities are written once and rarely read back: not worth the memory.
       if (slot.entity.immutable) continue;
       let entry: CachedEntity;

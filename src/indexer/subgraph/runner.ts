@@ -11,11 +11,11 @@
 
 import { createEventDecoder, type EventDecoder } from "../../abi/decoder";
 import type { EntityRecord } from "../store/types";
+import type { MergeBase } from "../store/writer";
 import type { AscHeap } from "../wasm/heap";
 import { MappingAbort, type HostStore, type TriggerScope, LOG_LEVELS } from "../wasm/host";
 import { MappingModule } from "../wasm/module";
 import { ethereumValueToWasm, type AbiParam } from "../wasm/values";
-import { toSignedLE } from "../wasm/numbers";
 import type { DataSource, EventHandler, SubgraphManifest } from "./manifest";
 
 /** A log as the runner needs it (numbers decoded). */
@@ -66,8 +66,10 @@ export interface TriggerTransaction {
 /** The synchronous part of the batch writer the runner uses (SqlBatchWriter). */
 export interface RunnerWriter {
   peek(entity: string, id: string): EntityRecord | null | undefined;
+  mergeBase(entity: string, id: string): MergeBase;
   lastWriteBlock(entity: string, id: string): number | undefined;
   setNow(entity: string, record: EntityRecord, block: number): void;
+  setBlind(entity: string, fields: EntityRecord, block: number): void;
   removeNow(entity: string, id: string, block: number): void;
   prefetch(entity: string, ids: Iterable<string>): Promise<void>;
 }
@@ -96,7 +98,11 @@ class StoreMiss extends Error {
     readonly entity: string,
     readonly id: string,
   ) {
+    // Control flow, not a failure: capturing a stack trace would be most of its cost.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(`${entity} ${id} is not in memory`);
+    Error.stackTraceLimit = limit;
   }
 }
 
@@ -105,36 +111,55 @@ const ZERO_ADDRESS = "0x" + "00".repeat(20);
 /** Re-runs of one trigger for entities it had to load; past this, something reads without end. */
 const MAX_LOADS_PER_TRIGGER = 10_000;
 
+interface TriggerWrite {
+  entity: string;
+  id: string;
+  record: EntityRecord | null;
+  /** Saved without the stored entity (mergeBase unknown): merged under it later. */
+  blind: boolean;
+}
+
 /** One trigger's view of the store: its own writes over the batch's. */
 class TriggerStore implements HostStore {
-  private readonly writes = new Map<string, { entity: string; id: string; record: EntityRecord | null }>();
+  private readonly writes = new Map<string, TriggerWrite>();
   constructor(
     private readonly writer: RunnerWriter,
     private readonly block: number,
   ) {}
   get(entity: string, id: string): EntityRecord | null {
     const own = this.writes.get(`${entity}\u0000${id}`);
-    if (own) return own.record;
-    const known = this.writer.peek(entity, id);
+    if (own && !own.blind) return own.record;
+    const known = own ? undefined : this.writer.peek(entity, id);
     if (known === undefined) throw new StoreMiss(entity, id);
     return known;
   }
   getInBlock(entity: string, id: string): EntityRecord | null {
     const own = this.writes.get(`${entity}\u0000${id}`);
-    if (own) return own.record;
-    if (this.writer.lastWriteBlock(entity, id) !== this.block) return null;
-    return this.writer.peek(entity, id) ?? null;
+    if (own && !own.blind) return own.record;
+    if (!own && this.writer.lastWriteBlock(entity, id) !== this.block) return null;
+    const known = own ? undefined : this.writer.peek(entity, id);
+    if (known === undefined) throw new StoreMiss(entity, id);
+    return known;
+  }
+  mergeBase(entity: string, id: string): MergeBase {
+    const own = this.writes.get(`${entity}\u0000${id}`);
+    if (own) return own.blind ? { known: false, partial: own.record } : { known: true, record: own.record };
+    return this.writer.mergeBase(entity, id);
   }
   set(entity: string, id: string, record: EntityRecord): void {
-    this.writes.set(`${entity}\u0000${id}`, { entity, id, record });
+    this.writes.set(`${entity}\u0000${id}`, { entity, id, record, blind: false });
+  }
+  setBlind(entity: string, id: string, fields: EntityRecord): void {
+    this.writes.set(`${entity}\u0000${id}`, { entity, id, record: fields, blind: true });
   }
   remove(entity: string, id: string): void {
-    this.writes.set(`${entity}\u0000${id}`, { entity, id, record: null });
+    this.writes.set(`${entity}\u0000${id}`, { entity, id, record: null, blind: false });
   }
   commit(): void {
-    for (const { entity, id, record } of this.writes.values()) {
-      if (record) this.writer.setNow(entity, record, this.block);
-      else this.writer.removeNow(entity, id, this.block);
+    for (const { entity, id, record, blind } of this.writes.values()) {
+      if (!record) this.writer.removeNow(entity, id, this.block);
+      else if (blind) this.writer.setBlind(entity, record, this.block);
+      else this.writer.setNow(entity, record, this.block);
     }
   }
 }
@@ -320,7 +345,12 @@ export class SubgraphRunner {
     for (let loads = 0; ; loads++) {
       const store = new TriggerStore(writer, log.blockNumber);
       try {
-        module.run(handler.handler, scope(store), (heap) => buildEvent(heap, params, values, log, block, transaction));
+        module.run(
+          handler.handler,
+          scope(store),
+          (heap, blockPtr) => buildEvent(heap, params, values, log, blockPtr, transaction),
+          { key: block, build: (heap) => buildBlock(heap, block) },
+        );
         store.commit();
         return;
       } catch (error) {
@@ -345,30 +375,53 @@ export class SubgraphRunner {
 }
 
 function bigInt(heap: AscHeap, value: bigint | number): number {
-  return heap.newBytes(toSignedLE(BigInt(value)));
+  return heap.newBigInt(BigInt(value));
 }
 
-/** graph-ts's ethereum.Event (apiVersion ≥ 0.0.7 layout: with `receipt`, here always null). */
-function buildEvent(
-  heap: AscHeap,
-  params: readonly AbiParam[],
-  values: readonly unknown[],
-  log: TriggerLog,
-  block: TriggerBlock,
-  tx: TriggerTransaction | undefined,
-): number {
-  const eventParams = params.map((param, i) =>
-    heap.newObject("EventParam", [heap.newString(param.name ?? ""), ethereumValueToWasm(heap, param, values[i])]),
-  );
+const hexBytes = (hex: string | undefined, fallback: string): Uint8Array =>
+  Buffer.from((hex ?? fallback).slice(2), "hex");
+
+/** A block's byte fields, converted once for all of its events. */
+interface BlockBytes {
+  hash: Uint8Array;
+  parentHash: Uint8Array;
+  unclesHash: Uint8Array;
+  author: Uint8Array;
+  stateRoot: Uint8Array;
+  transactionsRoot: Uint8Array;
+  receiptsRoot: Uint8Array;
+}
+const blockBytesCache = new WeakMap<TriggerBlock, BlockBytes>();
+
+function blockBytes(block: TriggerBlock): BlockBytes {
+  let bytes = blockBytesCache.get(block);
+  if (!bytes) {
+    bytes = {
+      hash: hexBytes(block.hash, ZERO_HASH),
+      parentHash: hexBytes(block.parentHash, ZERO_HASH),
+      unclesHash: hexBytes(block.unclesHash, ZERO_HASH),
+      author: hexBytes(block.author, ZERO_ADDRESS),
+      stateRoot: hexBytes(block.stateRoot, ZERO_HASH),
+      transactionsRoot: hexBytes(block.transactionsRoot, ZERO_HASH),
+      receiptsRoot: hexBytes(block.receiptsRoot, ZERO_HASH),
+    };
+    blockBytesCache.set(block, bytes);
+  }
+  return bytes;
+}
+
+/** graph-ts's ethereum.Block. */
+function buildBlock(heap: AscHeap, block: TriggerBlock): number {
   const optional = (value: bigint | undefined): number => (value === undefined ? 0 : bigInt(heap, value));
-  const blockPtr = heap.newObject("EthereumBlock", [
-    heap.newHexBytes(block.hash),
-    heap.newHexBytes(block.parentHash),
-    heap.newHexBytes(block.unclesHash ?? ZERO_HASH),
-    heap.newHexBytes(block.author ?? ZERO_ADDRESS),
-    heap.newHexBytes(block.stateRoot ?? ZERO_HASH),
-    heap.newHexBytes(block.transactionsRoot ?? ZERO_HASH),
-    heap.newHexBytes(block.receiptsRoot ?? ZERO_HASH),
+  const b = blockBytes(block);
+  return heap.newObject("EthereumBlock", [
+    heap.newBytes(b.hash),
+    heap.newBytes(b.parentHash),
+    heap.newBytes(b.unclesHash),
+    heap.newBytes(b.author),
+    heap.newBytes(b.stateRoot),
+    heap.newBytes(b.transactionsRoot),
+    heap.newBytes(b.receiptsRoot),
     bigInt(heap, block.number),
     bigInt(heap, block.gasUsed ?? 0n),
     bigInt(heap, block.gasLimit ?? 0n),
@@ -378,6 +431,20 @@ function buildEvent(
     optional(block.size),
     optional(block.baseFeePerGas),
   ]);
+}
+
+/** graph-ts's ethereum.Event (apiVersion ≥ 0.0.7 layout: with `receipt`, here always null), on its block's object. */
+function buildEvent(
+  heap: AscHeap,
+  params: readonly AbiParam[],
+  values: readonly unknown[],
+  log: TriggerLog,
+  blockPtr: number,
+  tx: TriggerTransaction | undefined,
+): number {
+  const eventParams = params.map((param, i) =>
+    heap.newObject("EventParam", [heap.newString(param.name ?? ""), ethereumValueToWasm(heap, param, values[i])]),
+  );
   const txPtr = heap.newObject("EthereumTransaction", [
     heap.newHexBytes(log.transactionHash),
     bigInt(heap, log.transactionIndex),

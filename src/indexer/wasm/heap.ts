@@ -53,6 +53,8 @@ export interface AscExports {
   [name: string]: unknown;
 }
 
+import { signedBEHex } from "./numbers";
+
 const utf16 = new TextDecoder("utf-16le");
 const utf8 = new TextDecoder("utf-8", { fatal: false });
 
@@ -60,14 +62,35 @@ export class AscHeap {
   private buffer: ArrayBuffer;
   private u8: Uint8Array;
   private view: DataView;
-  private readonly ids = new Map<AscTypeName, number>();
+  /** 32-bit views (objects' fields are 4-byte aligned: payloads are 16-aligned) and a Buffer for hex and text. */
+  private u32v: Uint32Array;
+  private i32v: Int32Array;
+  private u16v: Uint16Array;
+  private buf: Buffer;
+  private readonly ids: Partial<Record<AscTypeName, number>> = {};
+  /** The stub runtime's heap top (its `offset` global), once the host allocates by itself (useAllocator). */
+  private heapTop: WebAssembly.Global | undefined;
+  /** The heap top while inside a host call (enter/leave), or -1. */
+  private cursor = -1;
   private readonly allocate: (size: number, id: number) => number;
+  /**
+   * Memory below this address is put back before every trigger (module.ts), so what it holds never changes:
+   * strings read there (the mapping's literals: entity and field names) are decoded once.
+   */
+  private stableTop = 0;
+  private readonly stableStrings = new Map<number, string>();
+  /** Strings the host allocated below stableTop, to hand out again instead of allocating them per trigger. */
+  private readonly interned = new Map<string, number>();
 
   constructor(private readonly exports: AscExports) {
     this.allocate = (size, id) => exports.__new(size, id);
     this.buffer = exports.memory.buffer;
     this.u8 = new Uint8Array(this.buffer);
     this.view = new DataView(this.buffer);
+    this.u32v = new Uint32Array(this.buffer);
+    this.i32v = new Int32Array(this.buffer);
+    this.u16v = new Uint16Array(this.buffer);
+    this.buf = Buffer.from(this.buffer);
   }
 
   /** The memory's current bytes (re-viewed after the mapping grew it). */
@@ -76,24 +99,67 @@ export class AscHeap {
     return this.u8;
   }
 
+  /** Re-views the memory when it grew: growing detaches the old buffer, whose views then have length 0. */
   private refresh(): void {
-    if (this.buffer !== this.exports.memory.buffer) {
+    if (this.u8.byteLength === 0) {
       this.buffer = this.exports.memory.buffer;
       this.u8 = new Uint8Array(this.buffer);
       this.view = new DataView(this.buffer);
+      this.u32v = new Uint32Array(this.buffer);
+      this.i32v = new Int32Array(this.buffer);
+      this.u16v = new Uint16Array(this.buffer);
+      this.buf = Buffer.from(this.buffer);
     }
+  }
+
+  /** Allocates `values` as strings that stay (the caller then makes everything below the heap's top stable). */
+  intern(values: Iterable<string>): void {
+    for (const value of values) if (!this.interned.has(value)) this.interned.set(value, this.newString(value));
+  }
+
+  /** Declares memory below `top` unchanging between triggers (see stableTop). */
+  markStable(top: number): void {
+    this.stableTop = top;
+    this.stableStrings.clear();
+  }
+
+  /** A string the host hands the mapping: an interned one when there is one, else a new one. */
+  stringPtr(value: string): number {
+    return this.interned.get(value) ?? this.newString(value);
   }
 
   /** The mapping's class id for a graph-node TypeId. */
   classId(name: AscTypeName): number {
-    let id = this.ids.get(name);
+    let id = this.ids[name];
     if (id === undefined) {
       const global = this.exports[`TypeId.${name}`] as WebAssembly.Global | undefined;
       if (!global) throw new AscError(`the mapping does not export TypeId.${name} (not built by graph-cli?)`);
       id = this.exports.id_of_type(Number(global.value)) >>> 0;
-      this.ids.set(name, id);
+      this.ids[name] = id;
     }
     return id;
+  }
+
+  /**
+   * From now on the host allocates as the stub runtime's __new does, in JavaScript, between enter() and leave():
+   * a host call that builds an entity makes ~150 objects, and a call into the module for each cost more than the
+   * rest of the work (measured on the DealMarket mappings). `heapTop` is the runtime's `offset` global.
+   */
+  useAllocator(heapTop: WebAssembly.Global): void {
+    this.heapTop = heapTop;
+  }
+
+  /** A host call begins: allocations bump a local copy of the heap top. */
+  enter(): void {
+    if (this.heapTop) this.cursor = Number(this.heapTop.value);
+  }
+
+  /** The host call ends: the runtime's heap top takes what was allocated. */
+  leave(): void {
+    if (this.heapTop && this.cursor >= 0) {
+      this.heapTop.value = this.cursor;
+      this.cursor = -1;
+    }
   }
 
   /*//////////////////////////////////////////////////////////////
@@ -102,11 +168,11 @@ export class AscHeap {
 
   u32(ptr: number): number {
     this.refresh();
-    return this.view.getUint32(ptr, true);
+    return (ptr & 3) === 0 ? this.u32v[ptr >>> 2] : this.view.getUint32(ptr, true);
   }
   i32(ptr: number): number {
     this.refresh();
-    return this.view.getInt32(ptr, true);
+    return (ptr & 3) === 0 ? this.i32v[ptr >>> 2] : this.view.getInt32(ptr, true);
   }
   i64(ptr: number): bigint {
     this.refresh();
@@ -132,6 +198,18 @@ export class AscHeap {
   }
 
   string(ptr: number): string {
+    if (ptr < this.stableTop) {
+      const known = this.stableStrings.get(ptr);
+      if (known !== undefined) return known;
+      const value = this.decodeString(ptr);
+      this.stableStrings.set(ptr, value);
+      return value;
+    }
+    return this.decodeString(ptr);
+  }
+
+  private decodeString(ptr: number): string {
+    this.refresh();
     this.checkPtr(ptr, "string");
     const size = this.size(ptr);
     const end = ptr + size;
@@ -161,7 +239,8 @@ export class AscHeap {
   }
 
   hex(ptr: number): string {
-    return "0x" + Buffer.from(this.bytesAt(ptr)).toString("hex");
+    const bytes = this.bytesAt(ptr);
+    return "0x" + this.buf.toString("hex", bytes.byteOffset, bytes.byteOffset + bytes.length);
   }
 
   utf8(ptr: number): string {
@@ -175,7 +254,8 @@ export class AscHeap {
     const length = this.i32(ptr + 12);
     if (length < 0 || dataStart + length * 4 > this.buffer.byteLength) throw new AscError(`array at ${ptr} overruns`);
     const out = new Array<number>(length);
-    for (let i = 0; i < length; i++) out[i] = this.view.getUint32(dataStart + i * 4, true);
+    if ((dataStart & 3) === 0) for (let i = 0, w = dataStart >>> 2; i < length; i++) out[i] = this.u32v[w + i];
+    else for (let i = 0; i < length; i++) out[i] = this.view.getUint32(dataStart + i * 4, true);
     return out;
   }
 
@@ -195,16 +275,50 @@ export class AscHeap {
 
   /** A new object of `size` payload bytes (zeroed: memory past the heap's top is always zero, see module.ts). */
   alloc(size: number, classId: number): number {
-    const ptr = this.allocate(size, classId) >>> 0;
+    if (this.cursor < 0) {
+      const ptr = this.allocate(size, classId) >>> 0;
+      this.refresh();
+      return ptr;
+    }
+    // The stub runtime's __new: a block of mmInfo (4 bytes) + the object header (gcInfo, gcInfo2, rtId, rtSize)
+    // + the payload, the block's end aligned to 16.
+    const block = this.cursor;
+    const payload = ((16 + size + 4 + 15) & ~15) - 4;
+    const end = block + 4 + payload;
+    if (end > this.u8.byteLength) this.grow(end);
+    // block ≡ 12 (mod 16), so every header word is 4-aligned.
+    const w = block >>> 2;
+    const u32 = this.u32v;
+    u32[w] = payload;
+    u32[w + 1] = 0;
+    u32[w + 2] = 0;
+    u32[w + 3] = classId;
+    u32[w + 4] = size;
+    this.cursor = end;
+    return block + 20;
+  }
+
+  /** Grows the memory as the stub runtime does: at least double, else what is needed. */
+  private grow(end: number): void {
+    const memory = this.exports.memory;
+    const pages = this.u8.byteLength >>> 16;
+    const needed = Math.ceil((end - this.u8.byteLength) / 65536);
+    try {
+      memory.grow(Math.max(pages, needed));
+    } catch {
+      memory.grow(needed);
+    }
+    this.u8 = new Uint8Array(0);
     this.refresh();
-    return ptr;
   }
 
   setU32(ptr: number, value: number): void {
-    this.view.setUint32(ptr, value, true);
+    if ((ptr & 3) === 0) this.u32v[ptr >>> 2] = value;
+    else this.view.setUint32(ptr, value, true);
   }
   setI32(ptr: number, value: number): void {
-    this.view.setInt32(ptr, value, true);
+    if ((ptr & 3) === 0) this.i32v[ptr >>> 2] = value;
+    else this.view.setInt32(ptr, value, true);
   }
   setI64(ptr: number, value: bigint): void {
     this.view.setBigInt64(ptr, value, true);
@@ -218,25 +332,52 @@ export class AscHeap {
 
   newString(value: string): number {
     const ptr = this.alloc(value.length * 2, this.classId("String"));
-    const view = this.view;
-    for (let i = 0; i < value.length; i++) view.setUint16(ptr + i * 2, value.charCodeAt(i), true);
+    const u16 = this.u16v;
+    for (let i = 0, h = ptr >>> 1; i < value.length; i++) u16[h + i] = value.charCodeAt(i);
     return ptr;
+  }
+
+  /** A Uint8Array object over a new ArrayBuffer of `length` bytes; returns [object, buffer]. */
+  private newByteArray(length: number): [number, number] {
+    const buffer = this.alloc(length, this.classId("ArrayBuffer"));
+    const ptr = this.alloc(12, this.classId("Uint8Array"));
+    const w = ptr >>> 2;
+    this.u32v[w] = buffer;
+    this.u32v[w + 1] = buffer;
+    this.i32v[w + 2] = length;
+    return [ptr, buffer];
   }
 
   /** A Uint8Array (the class of Bytes, ByteArray, BigInt and Address in graph-node's ABI) holding `bytes`. */
   newBytes(bytes: Uint8Array): number {
-    const buffer = this.alloc(bytes.length, this.classId("ArrayBuffer"));
+    const [ptr, buffer] = this.newByteArray(bytes.length);
     this.u8.set(bytes, buffer);
-    const ptr = this.alloc(12, this.classId("Uint8Array"));
-    this.setU32(ptr, buffer);
-    this.setU32(ptr + 4, buffer);
-    this.setI32(ptr + 8, bytes.length);
     return ptr;
   }
 
-  /** `0x…` hex (even length) as a Uint8Array. */
+  /** `0x…` hex (even length) as a Uint8Array, decoded straight into the module's memory. */
   newHexBytes(hex: string): number {
-    return this.newBytes(Buffer.from(hex.startsWith("0x") ? hex.slice(2) : hex, "hex"));
+    const start = hex.startsWith("0x") ? 2 : 0;
+    const length = (hex.length - start) >>> 1;
+    const [ptr, buffer] = this.newByteArray(length);
+    const written = this.buf.write(hex.slice(start), buffer, length, "hex");
+    if (written !== length) throw new AscError(`not hex: ${hex.slice(0, 20)}…`);
+    return ptr;
+  }
+
+  /** A BigInt (little-endian two's complement, shortest) written straight into the module's memory. */
+  newBigInt(value: bigint): number {
+    if (value >= -128n && value < 128n) {
+      const [ptr, buffer] = this.newByteArray(1);
+      this.u8[buffer] = Number(value) & 0xff;
+      return ptr;
+    }
+    const hex = signedBEHex(value);
+    const length = hex.length >>> 1;
+    const [ptr, buffer] = this.newByteArray(length);
+    this.buf.write(hex, buffer, length, "hex");
+    this.u8.subarray(buffer, buffer + length).reverse();
+    return ptr;
   }
 
   /** An Array of pointers (or of 32-bit values) of class `arrayClass`. */

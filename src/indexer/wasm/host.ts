@@ -9,7 +9,8 @@ import { keccak_256 } from "@noble/hashes/sha3";
 import { AbiCoder, ParamType, encodeBase58 } from "ethers";
 import { isLosslessNumber, parse as parseLosslessJson } from "lossless-json";
 import type { EntityModel } from "../schema/model";
-import type { EntityRecord } from "../store/types";
+import type { EntityRecord, EntityValue } from "../store/types";
+import type { MergeBase } from "../store/writer";
 import { AscError, type AscHeap } from "./heap";
 import {
   bigIntToHex,
@@ -25,12 +26,12 @@ import {
   NumberError,
   parseBigInt,
   parseDecimal,
-  toSignedLE,
   type Decimal,
 } from "./numbers";
 import {
   checkRequired,
   contextToWasm,
+  hasRequired,
   entityFromWasm,
   entityToWasm,
   ethereumValueFromWasm,
@@ -50,6 +51,10 @@ export interface HostStore {
   /** The entity if this block wrote it, else null (graph-node's get_in_block). */
   getInBlock(entity: string, id: string): EntityRecord | null;
   set(entity: string, id: string, record: EntityRecord): void;
+  /** What a save merges into: the known entity (or null), or, when it is not loaded, the blind saves' fields. */
+  mergeBase(entity: string, id: string): MergeBase;
+  /** A save merged into the stored entity once that is loaded (see SqlBatchWriter.setBlind). */
+  setBlind(entity: string, id: string, fields: EntityRecord): void;
   remove(entity: string, id: string): void;
 }
 
@@ -82,6 +87,13 @@ export interface HostState {
 type HostFunction = (...args: never[]) => number | bigint | void;
 
 const abi = AbiCoder.defaultAbiCoder();
+/** ethers parses a type string on every encode: parse each once. */
+const paramTypes = new Map<string, ParamType>();
+function paramType(type: string): ParamType {
+  let parsed = paramTypes.get(type);
+  if (!parsed) paramTypes.set(type, (parsed = ParamType.from(type)));
+  return parsed;
+}
 
 function readBigInt(heap: AscHeap, ptr: number): bigint {
   return fromSignedLE(heap.bytesAt(ptr));
@@ -114,7 +126,7 @@ export function hostFunctions(state: HostState, model: EntityModel): Record<stri
     if (!meta) throw new MappingAbort(`unknown entity type \`${name}\``);
     return meta;
   };
-  const newBigInt = (value: bigint): number => heap().newBytes(toSignedLE(value));
+  const newBigInt = (value: bigint): number => heap().newBigInt(value);
   const bigIntOp =
     (op: (x: bigint, y: bigint) => bigint) =>
     (x: number, y: number): number =>
@@ -168,19 +180,34 @@ export function hostFunctions(state: HostState, model: EntityModel): Record<stri
       }
       // graph-node merges a save into the existing entity: fields the mapping left out keep their values, fields
       // it set to null are removed.
-      const existing = scope().store.get(meta.name, key);
+      let storedId: EntityValue = key;
+      if (meta.idType === "Int8") {
+        // An Int8 as the store holds it: a number when safe, else a bigint (Number(key) would round it).
+        const n = BigInt(key);
+        storedId = Number.isSafeInteger(Number(n)) ? Number(n) : n;
+      }
+      const store = scope().store;
+      const base = store.mergeBase(meta.name, key);
+      if (!base.known) {
+        // The stored entity is not loaded. A save that sets every required field is valid whatever it merges
+        // into, so it is kept blind and merged once the entity is loaded: most saves create entities, and none of
+        // them then waits for a lookup.
+        const partial: EntityRecord = { ...(base.partial ?? {}), ...fields, id: storedId };
+        if (hasRequired(meta, partial)) {
+          store.setBlind(meta.name, key, partial);
+          return;
+        }
+      }
+      // Known, or needed to be: get() stops the trigger until the entity is loaded when it is not in memory.
+      const existing = base.known ? base.record : store.get(meta.name, key);
       const merged: EntityRecord = existing ? { ...existing } : {};
       for (const name in fields) {
         if (fields[name] === null) delete merged[name];
         else merged[name] = fields[name];
       }
-      if (meta.idType === "Int8") {
-        // An Int8 as the store holds it: a number when safe, else a bigint (Number(key) would round it).
-        const n = BigInt(key);
-        merged.id = Number.isSafeInteger(Number(n)) ? Number(n) : n;
-      } else merged.id = key;
+      merged.id = storedId;
       checkRequired(meta, merged, key);
-      scope().store.set(meta.name, key, merged);
+      store.set(meta.name, key, merged);
     },
     "store.remove"(entity: number, id: number): void {
       const h = heap();
@@ -270,7 +297,7 @@ export function hostFunctions(state: HostState, model: EntityModel): Record<stri
     "ethereum.encode"(token: number): number {
       const { type, value } = ethereumValueFromWasm(heap(), token);
       try {
-        return heap().newHexBytes(abi.encode([type], [value]));
+        return heap().newHexBytes(abi.encode([paramType(type)], [value]));
       } catch {
         return 0;
       }
@@ -279,7 +306,7 @@ export function hostFunctions(state: HostState, model: EntityModel): Record<stri
       const h = heap();
       let type: ParamType;
       try {
-        type = ParamType.from(h.string(types));
+        type = paramType(h.string(types));
       } catch (error) {
         // graph-node: types that do not parse are an error; only data that does not decode gives null.
         throw new MappingAbort(
@@ -353,7 +380,11 @@ export function hostFunctions(state: HostState, model: EntityModel): Record<stri
 }
 
 /** The import object for `module`, or the names of the functions it imports that the host lacks. */
-export function linkImports(module: WebAssembly.Module, functions: Record<string, HostFunction>): WebAssembly.Imports {
+export function linkImports(
+  module: WebAssembly.Module,
+  functions: Record<string, HostFunction>,
+  state: HostState,
+): WebAssembly.Imports {
   const imports: WebAssembly.Imports = {};
   const missing: string[] = [];
   for (const entry of WebAssembly.Module.imports(module)) {
@@ -366,11 +397,21 @@ export function linkImports(module: WebAssembly.Module, functions: Record<string
       missing.push(entry.name);
       continue;
     }
-    (imports[entry.module] ??= {})[entry.name] = fn;
+    // Every host call allocates through the heap's own allocator between enter() and leave().
+    const call = (...args: never[]): number | bigint | void => {
+      const heap = state.heap;
+      heap?.enter();
+      try {
+        return fn(...args);
+      } finally {
+        heap?.leave();
+      }
+    };
+    (imports[entry.module] ??= {})[entry.name] = call;
   }
   if (missing.length > 0) {
     throw new UnsupportedHostFunctionError(
-      `the mapping imports ${missing.join(", ")}, which Accord's host does not implement (see README: "Subgraph host")`,
+      `the mapping imports ${missing.join(", ")}, which Accord's host does not implement (see src/indexer/README.md, "The host")`,
     );
   }
   return imports;

@@ -12,24 +12,36 @@ export class NumberError extends Error {
 }
 
 export function fromSignedLE(bytes: Uint8Array): bigint {
-  if (bytes.length === 0) return 0n;
-  let value = 0n;
-  for (let i = bytes.length - 1; i >= 0; i--) value = (value << 8n) | BigInt(bytes[i]);
-  if (bytes[bytes.length - 1] & 0x80) value -= 1n << BigInt(bytes.length * 8);
-  return value;
+  const n = bytes.length;
+  if (n === 0) return 0n;
+  if (n <= 6) {
+    // Within 2^48: exact in a double, and far cheaper than BigInt arithmetic per byte.
+    let v = 0;
+    for (let i = n - 1; i >= 0; i--) v = v * 256 + bytes[i];
+    if (bytes[n - 1] & 0x80) v -= 2 ** (8 * n);
+    return BigInt(v);
+  }
+  const value = BigInt("0x" + Buffer.from(bytes).reverse().toString("hex"));
+  return bytes[n - 1] & 0x80 ? value - (1n << BigInt(8 * n)) : value;
+}
+
+/**
+ * The shortest two's complement of `value` as big-endian hex (even length), through one native conversion instead
+ * of a BigInt shift per byte: a negative value's width is that of the non-negative `-value - 1`, whose bits it
+ * inverts, plus room for the sign bit.
+ */
+export function signedBEHex(value: bigint): string {
+  const negative = value < 0n;
+  let hex = (negative ? -value - 1n : value).toString(16);
+  if (hex.length % 2 === 1) hex = "0" + hex;
+  if (parseInt(hex.slice(0, 2), 16) & 0x80) hex = "00" + hex;
+  if (!negative) return hex;
+  return ((1n << BigInt(hex.length * 4)) + value).toString(16).padStart(hex.length, "0");
 }
 
 export function toSignedLE(value: bigint): Uint8Array {
-  const out: number[] = [];
-  let v = value;
-  for (;;) {
-    const byte = Number(v & 0xffn);
-    v >>= 8n;
-    out.push(byte);
-    // Done when the remaining bits are all sign bits and the last byte's top bit agrees with the sign.
-    if ((v === 0n && (byte & 0x80) === 0) || (v === -1n && (byte & 0x80) !== 0)) break;
-  }
-  return Uint8Array.from(out);
+  if (value >= -128n && value < 128n) return Uint8Array.of(Number(value) & 0xff);
+  return Buffer.from(signedBEHex(value), "hex").reverse();
 }
 
 /** Unsigned big-endian bytes → bigint (ABI uints, hashes). */

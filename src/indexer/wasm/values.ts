@@ -5,7 +5,7 @@
 import type { EntityMeta, FieldMeta } from "../schema/model";
 import type { EntityRecord, EntityValue } from "../store/types";
 import { AscError, type AscHeap } from "./heap";
-import { decimalToString, fromSignedLE, parseDecimal, toSignedLE } from "./numbers";
+import { decimalToString, fromSignedLE, parseDecimal } from "./numbers";
 
 /** graph-ts ValueKind (store values). */
 export const StoreKind = {
@@ -85,7 +85,7 @@ export function storeKindOf(field: FieldMeta): number {
 
 function newDecimal(heap: AscHeap, text: string): number {
   const d = parseDecimal(text);
-  return heap.newObject("BigDecimal", [heap.newBytes(toSignedLE(d.digits)), heap.newBytes(toSignedLE(d.exp))]);
+  return heap.newObject("BigDecimal", [heap.newBigInt(d.digits), heap.newBigInt(d.exp)]);
 }
 
 export function readDecimal(heap: AscHeap, ptr: number): { digits: bigint; exp: bigint } {
@@ -99,7 +99,7 @@ function scalarToWasm(heap: AscHeap, kind: number, value: EntityValue): number {
     case StoreKind.BYTES:
       return heap.newEnum("StoreValue", kind, heap.newHexBytes(value as string));
     case StoreKind.BIGINT:
-      return heap.newEnum("StoreValue", kind, heap.newBytes(toSignedLE(BigInt(value as bigint))));
+      return heap.newEnum("StoreValue", kind, heap.newBigInt(BigInt(value as bigint)));
     case StoreKind.BIGDECIMAL:
       return heap.newEnum("StoreValue", kind, newDecimal(heap, String(value)));
     case StoreKind.INT:
@@ -129,7 +129,7 @@ export function entityToWasm(heap: AscHeap, meta: EntityMeta, record: EntityReco
       );
       ptr = heap.newEnum("StoreValue", StoreKind.ARRAY, heap.newArray(items, "ArrayStoreValue"));
     } else ptr = scalarToWasm(heap, kind, value);
-    entries.push(heap.newObject("TypedMapEntryStringStoreValue", [heap.newString(field.name), ptr]));
+    entries.push(heap.newObject("TypedMapEntryStringStoreValue", [heap.stringPtr(field.name), ptr]));
   }
   return heap.newObject("TypedMapStringStoreValue", [heap.newArray(entries, "ArrayTypedMapEntryStringStoreValue")]);
 }
@@ -226,6 +226,14 @@ export function entityFromWasm(heap: AscHeap, meta: EntityMeta, ptr: number, id:
   return record;
 }
 
+/** Whether `record` sets every non-null field. */
+export function hasRequired(meta: EntityMeta, record: EntityRecord): boolean {
+  for (const field of meta.columns) {
+    if (field.nonNull && (record[field.name] === null || record[field.name] === undefined)) return false;
+  }
+  return true;
+}
+
 /** Whether a merged entity has every non-null field (graph-node rejects the save otherwise). */
 export function checkRequired(meta: EntityMeta, record: EntityRecord, id: string): void {
   for (const field of meta.columns) {
@@ -291,7 +299,7 @@ export function ethereumValueToWasm(heap: AscHeap, param: AbiParam, value: unkno
   }
   if (type.startsWith("uint") || type.startsWith("int")) {
     const kind = type.startsWith("uint") ? EthereumKind.UINT : EthereumKind.INT;
-    return heap.newEnum("EthereumValue", kind, heap.newBytes(toSignedLE(BigInt(value as bigint))));
+    return heap.newEnum("EthereumValue", kind, heap.newBigInt(BigInt(value as bigint)));
   }
   throw new AscError(`ABI type ${type} has no ethereum.Value`);
 }

@@ -15,6 +15,7 @@ import {
   type TriggerLog,
 } from "../../../src/indexer/subgraph/runner";
 import type { EntityRecord } from "../../../src/indexer/store/types";
+import type { MergeBase } from "../../../src/indexer/store/writer";
 
 const ROOT = path.resolve(__dirname, "../../..");
 const FIXTURE = path.join(__dirname, "fixture");
@@ -82,8 +83,16 @@ export class MemoryWriter implements RunnerWriter {
     if (this.records.has(k)) return this.records.get(k) ?? null;
     return this.prefetched.has(k) ? null : undefined;
   }
+  mergeBase(entity: string, id: string): MergeBase {
+    const known = this.peek(entity, id);
+    return known === undefined ? { known: false, partial: null } : { known: true, record: known };
+  }
   lastWriteBlock(entity: string, id: string): number | undefined {
     return this.blocks.get(key(entity, id));
+  }
+  /** Nothing is stored but what was written: a blind save's fields are the whole entity. */
+  setBlind(entity: string, fields: EntityRecord, block: number): void {
+    this.setNow(entity, fields, block);
   }
   setNow(entity: string, record: EntityRecord, block: number): void {
     const id = String(record.id);
