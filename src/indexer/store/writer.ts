@@ -219,10 +219,14 @@ export class SqlBatchWriter implements BatchWriter {
    * holds every required field, so the merge cannot make the entity invalid.
    */
   setBlind(entity: string, fields: EntityRecord, block: number): void {
-    this.setNow(entity, fields, block);
     const meta = this.meta(entity);
     const slot = this.slot(meta, normalizeId(meta, fields.id));
-    slot.blind = slot.baseFrom === undefined;
+    // Composed with what the batch knows: the entity when it is known (then the save is not blind at all), or the
+    // fields earlier blind saves set.
+    const known = !slot.blind && slot.current !== undefined;
+    const record = slot.current ? { ...slot.current, ...fields } : fields;
+    this.setNow(entity, record, block);
+    slot.blind = !known && slot.baseFrom === undefined;
   }
 
   /** The block of this batch's last write of the entity, or undefined when the batch has not written it. */
