@@ -15,7 +15,7 @@ import type { MergeBase } from "../store/writer";
 import type { AscHeap } from "../wasm/heap";
 import { MappingAbort, type HostStore, type TriggerScope, LOG_LEVELS } from "../wasm/host";
 import { MappingModule } from "../wasm/module";
-import { ethereumValueToWasm, type AbiParam } from "../wasm/values";
+import { ethereumValueToWasm, HandedValues, type AbiParam } from "../wasm/values";
 import type { DataSource, EventHandler, SubgraphManifest } from "./manifest";
 
 /** A log as the runner needs it (numbers decoded). */
@@ -322,6 +322,7 @@ export class SubgraphRunner {
     const { source, module } = compiled;
     const scope = (store: HostStore): TriggerScope => ({
       store,
+      handed: new HandedValues(),
       dataSource: {
         name: source.name,
         address: source.address ?? log.address.toLowerCase(),

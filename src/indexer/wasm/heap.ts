@@ -72,6 +72,8 @@ export class AscHeap {
   private heapTop: WebAssembly.Global | undefined;
   /** The heap top while inside a host call (enter/leave), or -1. */
   private cursor = -1;
+  /** The heap top when the host call began. */
+  private entered = -1;
   private readonly allocate: (size: number, id: number) => number;
   /**
    * Memory below this address is put back before every trigger (module.ts), so what it holds never changes:
@@ -149,15 +151,22 @@ export class AscHeap {
     this.heapTop = heapTop;
   }
 
+  /** The heap's top: where the next allocation goes (within a host call). */
+  top(): number {
+    return this.cursor >= 0 ? this.cursor : Number(this.heapTop?.value ?? 0);
+  }
+
   /** A host call begins: allocations bump a local copy of the heap top. */
   enter(): void {
-    if (this.heapTop) this.cursor = Number(this.heapTop.value);
+    // The mapping may have grown the memory since the last host call: re-view it here, once per call.
+    this.refresh();
+    if (this.heapTop) this.cursor = this.entered = Number(this.heapTop.value);
   }
 
   /** The host call ends: the runtime's heap top takes what was allocated. */
   leave(): void {
     if (this.heapTop && this.cursor >= 0) {
-      this.heapTop.value = this.cursor;
+      if (this.cursor !== this.entered) this.heapTop.value = this.cursor;
       this.cursor = -1;
     }
   }
@@ -166,12 +175,11 @@ export class AscHeap {
                                 READ
   //////////////////////////////////////////////////////////////*/
 
+  // Reads need no refresh(): enter() re-viewed the memory, and only alloc() grows it within a host call.
   u32(ptr: number): number {
-    this.refresh();
     return (ptr & 3) === 0 ? this.u32v[ptr >>> 2] : this.view.getUint32(ptr, true);
   }
   i32(ptr: number): number {
-    this.refresh();
     return (ptr & 3) === 0 ? this.i32v[ptr >>> 2] : this.view.getInt32(ptr, true);
   }
   i64(ptr: number): bigint {

@@ -41,6 +41,7 @@ import {
   readDecimal,
   type AbiParam,
   type ContextEntry,
+  type HandedValues,
   type JsonTree,
 } from "./values";
 
@@ -62,6 +63,8 @@ export interface HostStore {
 export interface TriggerScope {
   store: HostStore;
   dataSource: { name: string; address: string; network: string; context: readonly ContextEntry[] };
+  /** The entities handed to the mapping in this trigger (saves take unchanged fields back undecoded). */
+  handed?: HandedValues;
   log(level: number, message: string): void;
 }
 
@@ -160,19 +163,19 @@ export function hostFunctions(state: HostState, model: EntityModel): Record<stri
       const h = heap();
       const meta = entityMeta(h.string(entity));
       const record = scope().store.get(meta.name, normalizeIdText(meta, h.string(id)));
-      return record ? entityToWasm(h, meta, record) : 0;
+      return record ? entityToWasm(h, meta, record, scope().handed) : 0;
     },
     "store.get_in_block"(entity: number, id: number): number {
       const h = heap();
       const meta = entityMeta(h.string(entity));
       const record = scope().store.getInBlock(meta.name, normalizeIdText(meta, h.string(id)));
-      return record ? entityToWasm(h, meta, record) : 0;
+      return record ? entityToWasm(h, meta, record, scope().handed) : 0;
     },
     "store.set"(entity: number, id: number, data: number): void {
       const h = heap();
       const meta = entityMeta(h.string(entity));
       const key = normalizeIdText(meta, h.string(id));
-      const fields = entityFromWasm(h, meta, data, key);
+      const fields = entityFromWasm(h, meta, data, key, scope().handed);
       if (fields.id !== undefined && fields.id !== null && String(fields.id).toLowerCase() !== key.toLowerCase()) {
         throw new MappingAbort(
           `Entity ${meta.name}[${key}]: conflicting 'id' value set by user code: ${String(fields.id)}`,

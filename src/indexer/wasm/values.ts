@@ -114,8 +114,48 @@ function scalarToWasm(heap: AscHeap, kind: number, value: EntityValue): number {
   }
 }
 
+/**
+ * The entities the host handed the mapping during one trigger, so that a save takes the fields the mapping left
+ * alone back as they were instead of decoding them again (the decoding was the largest single cost of the host on
+ * Accord's mappings). A loaded entity's objects lie in one span of memory; a save trusts a value from a span only
+ * if the whole span still holds exactly what the host wrote, so a mapping that changed a value in place is read
+ * back as it is.
+ */
+export class HandedValues {
+  private readonly spans: {
+    start: number;
+    end: number;
+    copy: Uint8Array;
+    values: Map<number, { kind: number; value: EntityValue }>;
+  }[] = [];
+
+  add(heap: AscHeap, start: number, end: number, values: Map<number, { kind: number; value: EntityValue }>): void {
+    this.spans.push({ start, end, copy: Uint8Array.from(heap.bytesView().subarray(start, end)), values });
+  }
+
+  /** What looks a value object up among the unchanged spans, as memory is now. */
+  lookup(heap: AscHeap): (valuePtr: number) => { kind: number; value: EntityValue } | undefined {
+    const intact = new Map<number, boolean>();
+    return (valuePtr) => {
+      for (let i = 0; i < this.spans.length; i++) {
+        const span = this.spans[i];
+        if (valuePtr < span.start || valuePtr >= span.end) continue;
+        let ok = intact.get(i);
+        if (ok === undefined) {
+          ok = Buffer.compare(heap.bytesView().subarray(span.start, span.end), span.copy) === 0;
+          intact.set(i, ok);
+        }
+        return ok ? span.values.get(valuePtr) : undefined;
+      }
+      return undefined;
+    };
+  }
+}
+
 /** A stored record as a graph-ts Entity. Null fields are left out, as graph-node's entities leave them out. */
-export function entityToWasm(heap: AscHeap, meta: EntityMeta, record: EntityRecord): number {
+export function entityToWasm(heap: AscHeap, meta: EntityMeta, record: EntityRecord, handed?: HandedValues): number {
+  const start = heap.top();
+  const values = new Map<number, { kind: number; value: EntityValue }>();
   const entries: number[] = [];
   const nullValue = (): number => heap.newEnum("StoreValue", StoreKind.NULL, 0);
   for (const field of meta.columns) {
@@ -129,9 +169,14 @@ export function entityToWasm(heap: AscHeap, meta: EntityMeta, record: EntityReco
       );
       ptr = heap.newEnum("StoreValue", StoreKind.ARRAY, heap.newArray(items, "ArrayStoreValue"));
     } else ptr = scalarToWasm(heap, kind, value);
+    values.set(ptr, { kind: field.list ? StoreKind.ARRAY : kind, value });
     entries.push(heap.newObject("TypedMapEntryStringStoreValue", [heap.stringPtr(field.name), ptr]));
   }
-  return heap.newObject("TypedMapStringStoreValue", [heap.newArray(entries, "ArrayTypedMapEntryStringStoreValue")]);
+  const ptr = heap.newObject("TypedMapStringStoreValue", [
+    heap.newArray(entries, "ArrayTypedMapEntryStringStoreValue"),
+  ]);
+  handed?.add(heap, start, heap.top(), values);
+  return ptr;
 }
 
 function describe(kind: number): string {
@@ -171,18 +216,35 @@ function scalarFromWasm(heap: AscHeap, kind: number, payload: bigint, ptr: numbe
  * A graph-ts Entity as the fields it sets (null: the field is unset), checked against the schema as graph-node
  * checks it: known, non-derived fields, each value of its field's type, enum values among the enum's.
  */
-export function entityFromWasm(heap: AscHeap, meta: EntityMeta, ptr: number, id: string): EntityRecord {
+export function entityFromWasm(
+  heap: AscHeap,
+  meta: EntityMeta,
+  ptr: number,
+  id: string,
+  handed?: HandedValues,
+): EntityRecord {
   const record: EntityRecord = {};
   const entries = heap.array(heap.u32(ptr));
   const where = `Entity ${meta.name}[${id}]`;
+  const lookup = handed?.lookup(heap);
   for (const entry of entries) {
     const name = heap.string(heap.u32(entry));
-    const { kind, payload, ptr: payloadPtr } = heap.enumAt(heap.u32(entry + 4));
+    const valuePtr = heap.u32(entry + 4);
     const field = meta.field(name);
     if (!field) throw new EntityDataError(`${where}: unknown field \`${name}\``);
     if (field.derivedFrom !== undefined) {
       throw new EntityDataError(`${where}: field \`${name}\` is derived and cannot be set`);
     }
+    const unchanged = lookup?.(valuePtr);
+    if (
+      unchanged !== undefined &&
+      unchanged.kind === (field.list ? StoreKind.ARRAY : storeKindOf(field)) &&
+      (field.kind !== "enum" || field.list || field.enumValues!.includes(unchanged.value as string))
+    ) {
+      record[name] = unchanged.value;
+      continue;
+    }
+    const { kind, payload, ptr: payloadPtr } = heap.enumAt(valuePtr);
     if (kind === StoreKind.NULL) {
       record[name] = null;
       continue;
