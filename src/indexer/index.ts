@@ -21,6 +21,7 @@ export {
   type IndexedContract,
 } from "./sync/deployment";
 export { JsonRpcClient, RpcError, RpcTransportError, type RpcClientOptions } from "./sync/rpc";
+export { DeploymentMismatchError, isRetryable, RpcFailure, type RpcFailureKind } from "./sync/rpc-errors";
 export type { RawLog } from "./sync/types";
 export { loadSubgraph, SubgraphManifestError, type SubgraphManifest, type DataSource } from "./subgraph/manifest";
 export { DeterministicIndexingError } from "./subgraph/runner";

@@ -136,6 +136,16 @@ function fold(
   return acc;
 }
 
+/** The error codes of requests refused by a limit (the metrics count them as "rejected"). */
+export const REJECTION_CODES: ReadonlySet<string> = new Set([
+  "QUERY_TOO_DEEP",
+  "TOO_MANY_ALIASES",
+  "TOO_MANY_TOKENS",
+  "TOO_MANY_DIRECTIVES",
+  "QUERY_TOO_COSTLY",
+  "RANGE_ARGUMENT",
+]);
+
 function limitError(message: string, code: string, node: ASTNode): GraphQLError {
   return new GraphQLError(message, { nodes: [node], extensions: { code } });
 }

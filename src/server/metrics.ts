@@ -2,6 +2,7 @@
 // both): the indexer's counters (`indexerMetrics`) and the server's own series are then served together on /metrics.
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric } from "prom-client";
+import { REJECTION_CODES } from "./limits";
 
 function getOrCreate<T extends Metric>(registry: Registry, name: string, create: () => T): T {
   return (registry.getSingleMetric(name) as T | undefined) ?? create();
@@ -85,7 +86,7 @@ export function serverMetrics(
   return { registry: reg, requests, latency, subscriptions };
 }
 
-const REJECTED = new Set(["QUERY_TOO_DEEP", "TOO_MANY_ALIASES", "QUERY_TOO_COSTLY", "RANGE_ARGUMENT"]);
+const REJECTED = REJECTION_CODES;
 
 /** Classifies a GraphQL result by its errors. */
 export function outcomeOf(errors: readonly { extensions?: Record<string, unknown> }[] | undefined): Outcome {
