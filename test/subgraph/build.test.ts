@@ -1,6 +1,6 @@
 // The subgraph builds offline (prepare → graph codegen → graph build) and its mappings save every entity of
-// subgraph/schema.graphql. Runtime behaviour is not exercised here: graph test (matchstick) cannot run in
-// this environment.
+// subgraph/schema.graphql. Their runtime behaviour is tested where the embedded indexer runs them
+// (test/indexer/parity, reorg, crash; the host in test/indexer/host), since graph test (matchstick) cannot run here.
 
 import { expect } from "chai";
 import { execFile } from "node:child_process";
