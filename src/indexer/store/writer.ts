@@ -111,7 +111,9 @@ export class SqlBatchWriter implements BatchWriter {
 
   /** Whether the table's id filter (when there is one) says the entity was never stored: then it is known absent. */
   private knownAbsent(slot: Slot): boolean {
-    if (slot.baseFrom !== undefined || (slot.current !== undefined && !slot.blind)) return false;
+    if (slot.current !== undefined && !slot.blind) return false;
+    // An open version is known to exist (null: none, or assumed none for an immutable entity not yet read).
+    if (slot.baseFrom !== undefined && slot.baseFrom !== null) return false;
     const filter = this.cache.filters.get(slot.entity.name);
     if (!filter || filter.mightContain(slot.id)) return false;
     slot.baseFrom = null;
