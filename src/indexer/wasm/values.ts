@@ -114,54 +114,56 @@ function scalarToWasm(heap: AscHeap, kind: number, value: EntityValue): number {
   }
 }
 
+/** A value the host wrote: its kind, the record's value, and the memory its objects occupy, [from, to). */
+interface HandedValue {
+  kind: number;
+  value: EntityValue;
+  from: number;
+  to: number;
+}
+
 /**
  * The entities the host handed the mapping during one trigger, so that a save takes the fields the mapping left
  * alone back as they were instead of decoding them again (the decoding was the largest single cost of the host on
- * Accord's mappings). A loaded entity's objects lie in one span of memory; a save trusts a value from a span only
- * if the whole span still holds exactly what the host wrote, so a mapping that changed a value in place is read
- * back as it is.
+ * Accord's mappings). Setting a field replaces its entry's value object and leaves the old one as it was; a save
+ * trusts a value object only if its bytes (the object and its payload) are still exactly what the host wrote, so
+ * a value changed in place is read back as it is.
  */
 export class HandedValues {
-  private readonly spans: {
-    start: number;
-    end: number;
-    copy: Uint8Array;
-    values: Map<number, { kind: number; value: EntityValue }>;
-  }[] = [];
+  private readonly spans: { start: number; end: number; copy: Uint8Array; values: Map<number, HandedValue> }[] = [];
 
-  add(heap: AscHeap, start: number, end: number, values: Map<number, { kind: number; value: EntityValue }>): void {
-    this.spans.push({ start, end, copy: Uint8Array.from(heap.bytesView().subarray(start, end)), values });
+  add(heap: AscHeap, start: number, end: number, values: Map<number, HandedValue>): void {
+    this.spans.push({ start, end, copy: heap.bytesView().slice(start, end), values });
   }
 
-  /** What looks a value object up among the unchanged spans, as memory is now. */
-  lookup(heap: AscHeap): (valuePtr: number) => { kind: number; value: EntityValue } | undefined {
-    const intact = new Map<number, boolean>();
-    return (valuePtr) => {
-      for (let i = 0; i < this.spans.length; i++) {
-        const span = this.spans[i];
-        if (valuePtr < span.start || valuePtr >= span.end) continue;
-        let ok = intact.get(i);
-        if (ok === undefined) {
-          ok = Buffer.compare(heap.bytesView().subarray(span.start, span.end), span.copy) === 0;
-          intact.set(i, ok);
-        }
-        return ok ? span.values.get(valuePtr) : undefined;
-      }
-      return undefined;
-    };
+  /** The value the host wrote at `valuePtr`, if its memory is unchanged. */
+  find(heap: AscHeap, valuePtr: number): HandedValue | undefined {
+    for (const span of this.spans) {
+      if (valuePtr < span.start || valuePtr >= span.end) continue;
+      const handed = span.values.get(valuePtr);
+      if (!handed) return undefined;
+      const memory = heap.bytesView();
+      const from = handed.from - span.start;
+      const to = handed.to - span.start;
+      return Buffer.compare(memory.subarray(handed.from, handed.to), span.copy.subarray(from, to)) === 0
+        ? handed
+        : undefined;
+    }
+    return undefined;
   }
 }
 
 /** A stored record as a graph-ts Entity. Null fields are left out, as graph-node's entities leave them out. */
 export function entityToWasm(heap: AscHeap, meta: EntityMeta, record: EntityRecord, handed?: HandedValues): number {
   const start = heap.top();
-  const values = new Map<number, { kind: number; value: EntityValue }>();
+  const values = new Map<number, HandedValue>();
   const entries: number[] = [];
   const nullValue = (): number => heap.newEnum("StoreValue", StoreKind.NULL, 0);
   for (const field of meta.columns) {
     const value = record[field.name];
     if (value === null || value === undefined) continue;
     const kind = storeKindOf(field);
+    const from = heap.top();
     let ptr: number;
     if (field.list) {
       const items = (value as EntityValue[]).map((item) =>
@@ -169,7 +171,7 @@ export function entityToWasm(heap: AscHeap, meta: EntityMeta, record: EntityReco
       );
       ptr = heap.newEnum("StoreValue", StoreKind.ARRAY, heap.newArray(items, "ArrayStoreValue"));
     } else ptr = scalarToWasm(heap, kind, value);
-    values.set(ptr, { kind: field.list ? StoreKind.ARRAY : kind, value });
+    values.set(ptr, { kind: field.list ? StoreKind.ARRAY : kind, value, from, to: heap.top() });
     entries.push(heap.newObject("TypedMapEntryStringStoreValue", [heap.stringPtr(field.name), ptr]));
   }
   const ptr = heap.newObject("TypedMapStringStoreValue", [
@@ -226,7 +228,6 @@ export function entityFromWasm(
   const record: EntityRecord = {};
   const entries = heap.array(heap.u32(ptr));
   const where = `Entity ${meta.name}[${id}]`;
-  const lookup = handed?.lookup(heap);
   for (const entry of entries) {
     const name = heap.string(heap.u32(entry));
     const valuePtr = heap.u32(entry + 4);
@@ -235,7 +236,7 @@ export function entityFromWasm(
     if (field.derivedFrom !== undefined) {
       throw new EntityDataError(`${where}: field \`${name}\` is derived and cannot be set`);
     }
-    const unchanged = lookup?.(valuePtr);
+    const unchanged = handed?.find(heap, valuePtr);
     if (
       unchanged !== undefined &&
       unchanged.kind === (field.list ? StoreKind.ARRAY : storeKindOf(field)) &&
