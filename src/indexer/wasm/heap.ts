@@ -306,6 +306,25 @@ export class AscHeap {
     return block + 20;
   }
 
+  /**
+   * Copies objects the host built earlier (`bytes`, taken from [from, from + length) right after building them at
+   * a block boundary) to the heap's top, moving the pointers at `relocations` (offsets into `bytes`) by the
+   * distance. Blocks are laid out as the allocator would have laid them (every block start is ≡ 12 mod 16), so
+   * the copy is what building them again would write. Returns the new address of `from`. Within a host call only.
+   */
+  copyObjects(bytes: Uint8Array, from: number, relocations: readonly number[]): number {
+    const at = this.cursor;
+    if (at < 0) throw new AscError("copyObjects outside a host call");
+    const end = at + bytes.length;
+    if (end > this.u8.byteLength) this.grow(end);
+    this.u8.set(bytes, at);
+    const delta = at - from;
+    const u32 = this.u32v;
+    for (const offset of relocations) u32[(at + offset) >>> 2] += delta;
+    this.cursor = end;
+    return at;
+  }
+
   /** Grows the memory as the stub runtime does: at least double, else what is needed. */
   private grow(end: number): void {
     const memory = this.exports.memory;

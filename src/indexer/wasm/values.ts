@@ -92,7 +92,59 @@ export function readDecimal(heap: AscHeap, ptr: number): { digits: bigint; exp: 
   return { digits: fromSignedLE(heap.bytesAt(heap.u32(ptr))), exp: fromSignedLE(heap.bytesAt(heap.u32(ptr + 4))) };
 }
 
+/**
+ * Store values the host wrote before, kept as the bytes of their objects so that writing one again is a copy:
+ * entities are loaded over and over with mostly the same values (a deal's terms in each of its events), and the
+ * conversions (hex to bytes, bigint to two's complement, UTF-16) were much of the host's time. Per heap (class ids
+ * are the module's), by kind, bounded.
+ */
+interface ValueChunk {
+  bytes: Uint8Array;
+  from: number;
+  /** Offsets in `bytes` of the pointers into the chunk. */
+  relocations: number[];
+  /** The value object's offset in `bytes`. */
+  value: number;
+}
+const CHUNKS_PER_HEAP = 50_000;
+const chunkCaches = new WeakMap<AscHeap, Map<number, Map<EntityValue, ValueChunk>>>();
+
+function chunkCache(heap: AscHeap, kind: number): Map<EntityValue, ValueChunk> {
+  let byKind = chunkCaches.get(heap);
+  if (!byKind) chunkCaches.set(heap, (byKind = new Map()));
+  let cache = byKind.get(kind);
+  if (!cache) byKind.set(kind, (cache = new Map()));
+  return cache;
+}
+
+/** The pointers inside a value's objects: the value's payload, and a Uint8Array's buffer and dataStart. */
+function chunkRelocations(heap: AscHeap, kind: number, valuePtr: number, from: number): number[] {
+  const payload = valuePtr + 8;
+  if (kind === StoreKind.STRING) return [payload - from];
+  // BYTES, BIGINT: the value → a Uint8Array → its ArrayBuffer.
+  const array = heap.u32(payload);
+  return [payload - from, array - from, array + 4 - from];
+}
+
 function scalarToWasm(heap: AscHeap, kind: number, value: EntityValue): number {
+  const cacheable = kind === StoreKind.STRING || kind === StoreKind.BYTES || kind === StoreKind.BIGINT;
+  if (!cacheable) return buildScalar(heap, kind, value);
+  const cache = chunkCache(heap, kind);
+  const chunk = cache.get(value);
+  if (chunk) return heap.copyObjects(chunk.bytes, chunk.from, chunk.relocations) + chunk.value;
+  const from = heap.top();
+  const ptr = buildScalar(heap, kind, value);
+  if (cache.size >= CHUNKS_PER_HEAP) cache.clear();
+  cache.set(value, {
+    bytes: heap.bytesView().slice(from, heap.top()),
+    from,
+    relocations: chunkRelocations(heap, kind, ptr, from),
+    value: ptr - from,
+  });
+  return ptr;
+}
+
+function buildScalar(heap: AscHeap, kind: number, value: EntityValue): number {
   switch (kind) {
     case StoreKind.STRING:
       return heap.newEnum("StoreValue", kind, heap.newString(value as string));
