@@ -111,9 +111,9 @@ const chunkCaches = new WeakMap<AscHeap, Map<number, Map<EntityValue, ValueChunk
 
 function chunkCache(heap: AscHeap, kind: number): Map<EntityValue, ValueChunk> {
   let byKind = chunkCaches.get(heap);
-  if (!byKind) chunkCaches.set(heap, (byKind = new Map()));
+  if (!byKind) chunkCaches.set(heap, (byKind = new Map<number, Map<EntityValue, ValueChunk>>()));
   let cache = byKind.get(kind);
-  if (!cache) byKind.set(kind, (cache = new Map()));
+  if (!cache) byKind.set(kind, (cache = new Map<EntityValue, ValueChunk>()));
   return cache;
 }
 
