@@ -591,17 +591,85 @@ describe("indexer sync: eth_getLogs ranges by provider", function () {
     }
   });
 
+  it("reads a block's whole header, and its transactions only for the blocks asked", async () => {
+    const header = (n: number, full: boolean) => ({
+      number: hex(n),
+      hash: "0x" + n.toString(16).padStart(64, "b"),
+      parentHash: "0x" + (n - 1).toString(16).padStart(64, "b"),
+      timestamp: hex(2000 + n),
+      miner: "0x" + "Ab".repeat(20),
+      stateRoot: "0x" + "01".repeat(32),
+      gasUsed: "0x5208",
+      gasLimit: "0x1c9c380",
+      baseFeePerGas: "0x7",
+      size: "0x220",
+      transactions: full
+        ? [
+            {
+              hash: "0x" + "CD".repeat(32),
+              transactionIndex: "0x0",
+              from: "0x" + "Ef".repeat(20),
+              to: null,
+              value: "0xde0b6b3a7640000",
+              gas: "0x5208",
+              gasPrice: "0x3b9aca00",
+              input: "0xABCD",
+              nonce: "0x9",
+            },
+          ]
+        : ["0x" + "cd".repeat(32)],
+    });
+    const server = await scriptedServer((body) => ({
+      json: (body as JsonRpcRequest[]).map(
+        (req) => ok(req, header(Number(req.params[0]), req.params[1] === true)).json,
+      ),
+    }));
+    try {
+      const reader = new ChainReader(new JsonRpcClient(server.url), { addresses: [], topics: [] });
+      const headers = await reader.headers([4, 5], new Set([5]));
+      expect(headers.get(4)).to.deep.include({
+        author: "0x" + "ab".repeat(20),
+        stateRoot: "0x" + "01".repeat(32),
+        gasUsed: 21000n,
+        gasLimit: 30_000_000n,
+        baseFeePerGas: 7n,
+        size: 544n,
+        difficulty: undefined,
+        transactions: undefined,
+      });
+      expect(headers.get(5)!.transactions).to.deep.equal([
+        {
+          hash: "0x" + "cd".repeat(32),
+          index: 0,
+          from: "0x" + "ef".repeat(20),
+          to: null,
+          value: 10n ** 18n,
+          gasLimit: 21000n,
+          gasPrice: 10n ** 9n,
+          input: "0xabcd",
+          nonce: 9n,
+        },
+      ]);
+      const asked = server.requests.filter((r) => r.method === "eth_getBlockByNumber").map((r) => r.params[1]);
+      expect(asked).to.deep.equal([false, true]);
+    } finally {
+      await server.close();
+    }
+  });
+
   it("reads headers in batches, with null for blocks past the head", async () => {
     const server = await scriptedServer(chainNode({ head: 10 }));
     try {
       const reader = new ChainReader(new JsonRpcClient(server.url), { addresses: [], topics: [] });
       const headers = await reader.headers([3, 11, 3, 10]);
       expect([...headers.keys()]).to.deep.equal([3, 11, 10]);
-      expect(headers.get(3)).to.deep.equal({
+      expect(headers.get(3)).to.deep.include({
         number: 3,
         hash: "0x" + "3".padStart(64, "a"),
         parentHash: "0x" + "2".padStart(64, "a"),
         timestamp: 1003,
+        author: undefined,
+        transactions: undefined,
       });
       expect(headers.get(11)).to.equal(null);
       expect(server.requests.filter((r) => r.method === "eth_getBlockByNumber")).to.have.length(3);
