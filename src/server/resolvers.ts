@@ -62,6 +62,19 @@ interface ProjectingStore {
   findByParents?(query: EntityQuery, link: string, parents: readonly string[]): Promise<EntityRecord[][]>;
 }
 
+/** Optional store capability: a read at the latest checkpoint that returns the checkpoint it read at (SqlStore). */
+interface LatestReads {
+  getLatest(
+    entity: string,
+    id: string,
+    select?: readonly string[],
+    exists?: readonly string[],
+  ): Promise<{ checkpoint: Checkpoint | null; value: EntityRecord | null }>;
+  findLatest(
+    query: EntityQuery & { select?: readonly string[]; exists?: readonly string[] },
+  ): Promise<{ checkpoint: Checkpoint | null; value: EntityRecord[] }>;
+}
+
 const STATE = Symbol.for("accord.server.request");
 
 /** Per-request (per GraphQL context) state. */
@@ -146,6 +159,10 @@ export function storeError(error: unknown): unknown {
     });
   }
   return error;
+}
+
+function notSynced(): GraphQLError {
+  return new GraphQLError("The indexer has not started syncing yet", { extensions: { code: "NOT_SYNCED" } });
 }
 
 export function timeoutError(): GraphQLError {
@@ -288,9 +305,7 @@ export class QueryResolver {
   ): Promise<{ number: number; hash?: string }> {
     checkAborted(state);
     const latest = await this.latest(state);
-    if (!latest) {
-      throw new GraphQLError("The indexer has not started syncing yet", { extensions: { code: "NOT_SYNCED" } });
-    }
+    if (!latest) throw notSynced();
     if (block?.hash != null) {
       const number = await this.blockNumberByHash(block.hash);
       if (number === null || number > latest.blockNumber) {
@@ -411,6 +426,60 @@ export class QueryResolver {
     const store = this.deps.store as StoreReader & ProjectingStore;
     const sel = info && selection(info);
     return attach(await this.store(state, () => store.get(entity, id, block, sel?.fields, sel?.idOnly)), block);
+  }
+
+  /**
+   * The first read of a request at the latest block, where the store returns the checkpoint it read at (one
+   * statement instead of a checkpoint read and then the read): the request's block becomes that checkpoint, so its
+   * other fields, and the fields below this one, read at the same block. Undefined when the request has its block
+   * already or the store cannot; then the caller reads as usual (resolveBlock, then get/find).
+   */
+  private firstRead<T>(
+    state: RequestState,
+    read: (store: LatestReads) => Promise<{ checkpoint: Checkpoint | null; value: T }>,
+  ): Promise<{ block: number; value: T }> | undefined {
+    const store = this.deps.store as StoreReader & Partial<LatestReads>;
+    if (state.latest !== undefined || typeof store.getLatest !== "function" || typeof store.findLatest !== "function")
+      return undefined;
+    checkAborted(state);
+    const run = this.store(state, () => read(store as LatestReads));
+    // A failed read leaves the request's other fields the checkpoint as they would have read it.
+    state.latest = run.then(
+      (r) => r.checkpoint,
+      () => this.sharedCheckpoint(),
+    );
+    return run.then(({ checkpoint, value }) => {
+      if (!checkpoint) throw notSynced();
+      return { block: checkpoint.blockNumber, value };
+    });
+  }
+
+  /** get() at the request's latest block; the first read of a request also fixes that block (see firstRead). */
+  async getAtLatest(
+    state: RequestState,
+    entity: string,
+    id: string,
+    info?: GraphQLResolveInfo,
+  ): Promise<SourceRecord | null> {
+    const sel = info && selection(info);
+    const first = this.firstRead(state, (store) => store.getLatest(entity, id, sel?.fields, sel?.idOnly));
+    if (first) {
+      const { block, value } = await first;
+      return attach(value, block);
+    }
+    return this.get(state, entity, id, (await this.resolveBlock(state, undefined)).number, info);
+  }
+
+  /** find() at the request's latest block; the first read of a request also fixes that block (see firstRead). */
+  async findAtLatest(state: RequestState, query: EntityQuery, info?: GraphQLResolveInfo): Promise<SourceRecord[]> {
+    const sel = info && selection(info);
+    const projected = sel ? { ...query, select: sel.fields, exists: sel.idOnly } : query;
+    const first = this.firstRead(state, (store) => store.findLatest(projected));
+    if (first) {
+      const { block, value } = await first;
+      return value.map((r) => attach(r, block)!);
+    }
+    return this.find(state, { ...query, block: (await this.resolveBlock(state, undefined)).number }, info);
   }
 
   /** Normalises the `id` argument of a single-entity field for the entity's id type. */

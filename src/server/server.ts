@@ -145,6 +145,7 @@ export function createApi(options: ServerOptions): AccordApi {
       const state = requestState(ctx);
       await resolver.checkErrorPolicy(args.subgraphError);
       const id = resolver.entityId(api, args.id!);
+      if (args.block == null) return resolver.getAtLatest(state, entity, id, info);
       const { number } = await resolver.resolveBlock(state, args.block);
       return resolver.get(state, entity, id, number, info);
     };
@@ -152,6 +153,7 @@ export function createApi(options: ServerOptions): AccordApi {
       const state = requestState(ctx);
       await resolver.checkErrorPolicy(args.subgraphError);
       const q = resolver.collectionQuery(entity, args, undefined, undefined, `${api.plural}(where)`);
+      if (args.block == null) return resolver.findAtLatest(state, q, info);
       q.block = (await resolver.resolveBlock(state, args.block)).number;
       return resolver.find(state, q, info);
     };

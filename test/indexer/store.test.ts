@@ -800,6 +800,60 @@ describe("indexer store (PostgreSQL pool)", function () {
     if (!process.env.DATABASE_URL) this.skip();
   });
 
+  it("a reader's latest reads return the checkpoint of their own statement, with the state at that block", async () => {
+    const {
+      store: writer,
+      options,
+      cleanup,
+    } = await STORE_KINDS.find((k) => k.name === "postgres")!.open({
+      model: MODEL,
+    });
+    // Another process's store: it never wrote, so it knows no checkpoint but what a statement reads.
+    const reader = await openStore({ ...options, model: MODEL, migrate: false });
+    try {
+      expect(await reader.findLatest({ entity: "Deal" })).to.deep.equal({ checkpoint: null, value: [] });
+      expect(await reader.getLatest("Deal", "deal-alpha")).to.deep.equal({ checkpoint: null, value: null });
+      await seed(writer);
+      const query = { entity: "Deal", where: { isOpen: true }, orderBy: "createdAt", select: ["state", "escrow"] };
+      const latest = await reader.findLatest({ ...query, block: 10 }); // `block` is ignored
+      expect(latest.checkpoint).to.deep.equal(cp(20));
+      expect(latest.value).to.deep.equal(await reader.find({ ...query, block: 20 }));
+      expect(latest.value.length).to.be.above(0);
+      const one = await reader.getLatest("Deal", "deal-gamma", ["state", "jobCreator"], ["jobCreator"]);
+      expect(one).to.deep.equal({
+        checkpoint: cp(20),
+        value: await reader.get("Deal", "deal-gamma", 20, ["state", "jobCreator"], ["jobCreator"]),
+      });
+      // No rows: the checkpoint still comes back.
+      expect(await reader.findLatest({ entity: "Deal", where: { id: "nope" } })).to.deep.equal({
+        checkpoint: cp(20),
+        value: [],
+      });
+      // The writer moves on while the reader reads: every latest read is the state at the checkpoint it returns.
+      let next = 21;
+      const writing = (async () => {
+        for (; next < 41; next++) {
+          await writer.batch(cp(next), async (w) => {
+            const d = (await w.get("Deal", "deal-alpha"))!;
+            await w.set("Deal", { ...d, escrow: BigInt(next) }, next);
+          });
+        }
+      })();
+      let seen = 0;
+      while (next < 41) {
+        const { checkpoint, value } = await reader.getLatest("Deal", "deal-alpha", ["escrow"]);
+        expect(value!.escrow).to.equal(checkpoint!.blockNumber > 20 ? BigInt(checkpoint!.blockNumber) : 100n);
+        if (checkpoint!.blockNumber > 20) seen++;
+      }
+      await writing;
+      expect(seen).to.be.above(0);
+      expect((await reader.getLatest("Deal", "deal-alpha")).checkpoint).to.deep.equal(cp(40));
+    } finally {
+      await reader.close();
+      await cleanup();
+    }
+  });
+
   it("runs concurrent reads on several connections of its pool", async () => {
     const store = await openStore({ databaseUrl: process.env.DATABASE_URL, poolSize: 4, migrate: false });
     try {

@@ -34,6 +34,12 @@ export interface SqlStoreOptions {
   queryLimits?: Partial<QueryLimits>;
 }
 
+/** A read at the latest checkpoint, with that checkpoint (null before the first batch: then nothing is read). */
+export interface LatestRead<T> {
+  checkpoint: Checkpoint | null;
+  value: T;
+}
+
 /** One version of an entity as stored, for dumps and digests. */
 export interface StoredVersion {
   record: EntityRecord;
@@ -119,6 +125,72 @@ export class SqlStore implements Store {
   }
 
   /**
+   * get() at the latest checkpoint, and that checkpoint, from one statement where it is not known here (a reader
+   * of another process's PostgreSQL store): see readLatest().
+   */
+  async getLatest(
+    entity: string,
+    id: string,
+    select?: readonly string[],
+    exists?: readonly string[],
+  ): Promise<LatestRead<EntityRecord | null>> {
+    const known = this.knownCheckpoint();
+    if (known !== undefined) {
+      const record = known && (await this.get(entity, id, known.blockNumber, select, exists));
+      return { checkpoint: known, value: record };
+    }
+    const { checkpoint, values } = await this.readLatest(
+      compileGet(this.model, this.schema, entity, id, undefined, select, exists),
+    );
+    return { checkpoint, value: values[0] ?? null };
+  }
+
+  /** find() at the latest checkpoint, and that checkpoint (see getLatest()); `query.block` is ignored. */
+  async findLatest(query: ProjectedQuery): Promise<LatestRead<EntityRecord[]>> {
+    const known = this.knownCheckpoint();
+    if (known !== undefined) {
+      return { checkpoint: known, value: known ? await this.find({ ...query, block: known.blockNumber }) : [] };
+    }
+    const latest = { ...query, block: undefined };
+    const { checkpoint, values } = await this.readLatest(compileFind(this.model, this.schema, latest, this.limits));
+    return { checkpoint, value: values };
+  }
+
+  /** The checkpoint when this store knows it without a query (see checkpoint()); undefined otherwise. */
+  private knownCheckpoint(): Checkpoint | null | undefined {
+    return (this.writer || this.driver.kind === "pglite") && this.current !== undefined ? this.current : undefined;
+  }
+
+  /**
+   * Runs a read of the current versions (compiled without a block) with the checkpoint in the same statement:
+   * the writer commits a batch's versions and its checkpoint in one transaction, so in one statement's snapshot the
+   * current versions are exactly the state at the checkpoint it reads. The statement keeps the plan of a latest read
+   * (the checkpoint is an uncorrelated subquery, evaluated once); only a read that finds no rows asks for the
+   * checkpoint again (its own snapshot: possibly newer, never torn, since nothing was read at the older one).
+   */
+  private async readLatest(q: CompiledQuery): Promise<{ checkpoint: Checkpoint | null; values: EntityRecord[] }> {
+    if (!q.sql.startsWith("SELECT ")) throw new StoreError("a latest read must be one SELECT");
+    const cp = (column: string, as: string): string =>
+      `(SELECT ${column} FROM ${this.t(TABLES.checkpoint)} WHERE id = 1) AS ${as}`;
+    const sql =
+      `SELECT ${cp("block_number", "_cp_number")}, ${cp("block_hash", "_cp_hash")}, ` +
+      `${cp("timestamp", "_cp_timestamp")}, ${q.sql.slice("SELECT ".length)}`;
+    const rows = await this.driver.query(sql, q.params);
+    if (rows.length === 0) return { checkpoint: await this.readCheckpoint(), values: [] };
+    const row = rows[0];
+    const checkpoint =
+      row._cp_number === null || row._cp_number === undefined
+        ? null
+        : {
+            blockNumber: Number(row._cp_number),
+            blockHash: String(row._cp_hash),
+            timestamp: Number(row._cp_timestamp),
+          };
+    // Versions without a checkpoint cannot be committed (they commit with it); none are returned as of no block.
+    return { checkpoint, values: checkpoint ? rows.map((r) => decode(q, r)) : [] };
+  }
+
+  /**
    * find(query) for each of `parents`, restricted to the entities whose `link` reference is that parent, in one
    * statement (the API's nested lists: every deal's payments). One list per parent, in the order of `parents`.
    */
@@ -158,7 +230,11 @@ export class SqlStore implements Store {
   async checkpoint(): Promise<Checkpoint | null> {
     // A reader (e.g. a GraphQL server on another process's PostgreSQL store) must see the writer's progress. A PGlite
     // directory has one process and one store at a time (its lock): whoever writes it does so through this store.
-    if ((this.writer || this.driver.kind === "pglite") && this.current !== undefined) return this.current;
+    const known = this.knownCheckpoint();
+    return known !== undefined ? known : this.readCheckpoint();
+  }
+
+  private async readCheckpoint(): Promise<Checkpoint | null> {
     const rows = await this.driver.query<{ block_number: unknown; block_hash: string; timestamp: unknown }>(
       `SELECT block_number, block_hash, timestamp FROM ${this.t(TABLES.checkpoint)} WHERE id = 1`,
     );
