@@ -244,6 +244,8 @@ export interface MeasureOptions {
   oneClientSeconds: number;
   /** Slices the time is cut into, alternating between the servers (default 4). */
   slices?: number;
+  /** Only the one-client runs (scripts/bench/api-quick.ts): no load, its figures are zero. */
+  oneClientOnly?: boolean;
 }
 
 /** Latencies of several runs of one server, merged. */
@@ -304,7 +306,7 @@ export async function measureApis(urls: string[], pool: SamplePool, options: Mea
     }
   }
   const load = urls.map(() => new Merged());
-  for (let slice = 0; slice < slices; slice++) {
+  for (let slice = 0; slice < (options.oneClientOnly ? 0 : slices); slice++) {
     // Each slice starts with another server, so none always runs first after the other's load.
     for (let j = 0; j < urls.length; j++) {
       const k = (slice + j) % urls.length;

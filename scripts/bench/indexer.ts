@@ -63,19 +63,9 @@ type Scheduled = { block: number; call: Call };
 async function main(): Promise<void> {
   if (!fs.existsSync(CLI))
     throw new Error(`${CLI} is missing: run \`npm run build\` first (npm run bench:indexer does)`);
-  const signers = await ethers.getSigners();
-  const { deployment, market, token } = await deployAccord(hre, { network: "bench" });
-  const marketAddress = await market.getAddress();
-  const pairs = [1, 3, 5, 7].map((i) => [signers[i], signers[i + 1]] as const);
-  const solver = signers[9];
-  const mediator = signers[10];
-  for (const party of signers.slice(1, 9)) {
-    await (await token.transfer(await party.getAddress(), 10n ** 8n * TOKEN)).wait();
-    await (await token.connect(party).approve(marketAddress, ethers.MaxUint256)).wait();
-  }
-
   // ---- 1. the history ------------------------------------------------------------------------------------
-  const generated = await generateHistory({ market, pairs, solver, mediator });
+  const { deployment, market, pairs, generated } = await benchChain();
+  const marketAddress = await market.getAddress();
   const node = await startLocalNode({ provider: hre.network.provider, port: 0 });
   const head = Number(await hre.network.provider.send("eth_blockNumber", []));
   const startBlock = deployment.contracts.DealMarket.blockNumber;
@@ -257,6 +247,22 @@ async function main(): Promise<void> {
 }
 
 /** Schedules deals through every path over BLOCKS blocks (one second apart) until EVENTS events are due. */
+/** The contracts deployed on the in-process Hardhat network, the parties funded, and the history generated. */
+export async function benchChain() {
+  const signers = await ethers.getSigners();
+  const { deployment, market, token } = await deployAccord(hre, { network: "bench" });
+  const marketAddress = await market.getAddress();
+  const pairs = [1, 3, 5, 7].map((i) => [signers[i], signers[i + 1]] as const);
+  const solver = signers[9];
+  const mediator = signers[10];
+  for (const party of signers.slice(1, 9)) {
+    await (await token.transfer(await party.getAddress(), 10n ** 8n * TOKEN)).wait();
+    await (await token.connect(party).approve(marketAddress, ethers.MaxUint256)).wait();
+  }
+  const generated = await generateHistory({ market, pairs, solver, mediator });
+  return { deployment, market, pairs, generated };
+}
+
 async function generateHistory(options: {
   market: Awaited<ReturnType<typeof deployAccord>>["market"];
   pairs: (readonly [Signer, Signer])[];
@@ -474,7 +480,7 @@ type BackfillSummary = {
   stats: Record<string, number>;
 };
 
-async function runBackfill(
+export async function runBackfill(
   build: Build,
   rpcUrl: string,
   deploymentFile: string,
@@ -558,7 +564,7 @@ async function liveLag(
   return { p50Ms: at(0.5), p99Ms: at(0.99), maxMs: lags[lags.length - 1], samples: lags.length };
 }
 
-async function postgresReachable(url: string): Promise<boolean> {
+export async function postgresReachable(url: string): Promise<boolean> {
   const client = new PgClient({ connectionString: url, connectionTimeoutMillis: 2000 });
   try {
     await client.connect();
@@ -569,7 +575,7 @@ async function postgresReachable(url: string): Promise<boolean> {
   }
 }
 
-async function dropSchema(url: string, schema: string): Promise<void> {
+export async function dropSchema(url: string, schema: string): Promise<void> {
   const client = new PgClient({ connectionString: url });
   await client.connect();
   await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
@@ -580,7 +586,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const round = (n: number) => Math.round(n * 10) / 10;
 const log = (message: string) => process.stderr.write(message + "\n");
 
-main().catch((error) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+// Run as a script (`hardhat run`), not when scripts/bench/api-quick.ts imports its history and backfill.
+if (require.main === module) {
+  main().catch((error) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}
