@@ -182,14 +182,6 @@ export class AscHeap {
   i32(ptr: number): number {
     return (ptr & 3) === 0 ? this.i32v[ptr >>> 2] : this.view.getInt32(ptr, true);
   }
-  i64(ptr: number): bigint {
-    this.refresh();
-    return this.view.getBigInt64(ptr, true);
-  }
-  f64(ptr: number): number {
-    this.refresh();
-    return this.view.getFloat64(ptr, true);
-  }
 
   private checkPtr(ptr: number, what: string): void {
     if (ptr === 0) throw new AscError(`null ${what}`);
@@ -199,10 +191,6 @@ export class AscHeap {
   /** The payload size of the object at `ptr` (its header's rtSize). */
   size(ptr: number): number {
     return this.u32(ptr - 4);
-  }
-
-  rtId(ptr: number): number {
-    return this.u32(ptr - 8);
   }
 
   string(ptr: number): string {
@@ -264,16 +252,6 @@ export class AscHeap {
     const out = new Array<number>(length);
     if ((dataStart & 3) === 0) for (let i = 0, w = dataStart >>> 2; i < length; i++) out[i] = this.u32v[w + i];
     else for (let i = 0; i < length; i++) out[i] = this.view.getUint32(dataStart + i * 4, true);
-    return out;
-  }
-
-  /** An Array<bool>'s items (one byte each). */
-  boolArray(ptr: number): boolean[] {
-    this.checkPtr(ptr, "array");
-    const dataStart = this.u32(ptr + 4);
-    const length = this.i32(ptr + 12);
-    const out = new Array<boolean>(length);
-    for (let i = 0; i < length; i++) out[i] = this.u8[dataStart + i] !== 0;
     return out;
   }
 
@@ -347,14 +325,8 @@ export class AscHeap {
     if ((ptr & 3) === 0) this.i32v[ptr >>> 2] = value;
     else this.view.setInt32(ptr, value, true);
   }
-  setI64(ptr: number, value: bigint): void {
-    this.view.setBigInt64(ptr, value, true);
-  }
   setU64(ptr: number, value: bigint): void {
     this.view.setBigUint64(ptr, value, true);
-  }
-  setF64(ptr: number, value: number): void {
-    this.view.setFloat64(ptr, value, true);
   }
 
   newString(value: string): number {
@@ -416,18 +388,6 @@ export class AscHeap {
     this.setU32(ptr, buffer);
     this.setU32(ptr + 4, buffer);
     this.setI32(ptr + 8, byteLength);
-    this.setI32(ptr + 12, items.length);
-    return ptr;
-  }
-
-  /** An Array<bool>. */
-  newBoolArray(items: readonly boolean[]): number {
-    const buffer = this.alloc(items.length, this.classId("ArrayBuffer"));
-    for (let i = 0; i < items.length; i++) this.u8[buffer + i] = items[i] ? 1 : 0;
-    const ptr = this.alloc(16, this.classId("ArrayBool"));
-    this.setU32(ptr, buffer);
-    this.setU32(ptr + 4, buffer);
-    this.setI32(ptr + 8, items.length);
     this.setI32(ptr + 12, items.length);
     return ptr;
   }
