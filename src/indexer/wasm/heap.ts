@@ -95,6 +95,12 @@ export class AscHeap {
     this.buf = Buffer.from(this.buffer);
   }
 
+  /** The memory as 32-bit words (re-viewed after the mapping grew it). */
+  wordsView(): Uint32Array {
+    this.refresh();
+    return this.u32v;
+  }
+
   /** The memory's current bytes (re-viewed after the mapping grew it). */
   bytesView(): Uint8Array {
     this.refresh();

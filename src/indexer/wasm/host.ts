@@ -204,12 +204,15 @@ export function hostFunctions(state: HostState, model: EntityModel): Record<stri
       // Known, or needed to be: get() stops the trigger until the entity is loaded when it is not in memory.
       const existing = base.known ? base.record : store.get(meta.name, key);
       const merged: EntityRecord = existing ? { ...existing } : {};
+      const unset: string[] = [];
       for (const name in fields) {
-        if (fields[name] === null) delete merged[name];
-        else merged[name] = fields[name];
+        if (fields[name] === null) {
+          delete merged[name];
+          unset.push(name);
+        } else merged[name] = fields[name];
       }
       merged.id = storedId;
-      checkRequired(meta, merged, key);
+      checkRequired(meta, merged, key, existing ? unset : undefined);
       store.set(meta.name, key, merged);
     },
     "store.remove"(entity: number, id: number): void {

@@ -182,54 +182,86 @@ interface HandedValue {
  * a value changed in place is read back as it is.
  */
 export class HandedValues {
-  private readonly spans: { start: number; end: number; copy: Uint8Array; values: Map<number, HandedValue> }[] = [];
+  // Spans in the order the host wrote them (increasing addresses); values in each by increasing address.
+  private readonly spans: { start: number; end: number; copy: Uint32Array; ptrs: number[]; values: HandedValue[] }[] =
+    [];
 
-  add(heap: AscHeap, start: number, end: number, values: Map<number, HandedValue>): void {
-    this.spans.push({ start, end, copy: heap.bytesView().slice(start, end), values });
+  add(heap: AscHeap, start: number, end: number, ptrs: number[], values: HandedValue[]): void {
+    // Block starts are ≡ 12 (mod 16): spans and values are whole 32-bit words.
+    this.spans.push({ start, end, copy: heap.wordsView().slice(start >>> 2, end >>> 2), ptrs, values });
   }
 
   /** The value the host wrote at `valuePtr`, if its memory is unchanged. */
   find(heap: AscHeap, valuePtr: number): HandedValue | undefined {
     for (const span of this.spans) {
       if (valuePtr < span.start || valuePtr >= span.end) continue;
-      const handed = span.values.get(valuePtr);
-      if (!handed) return undefined;
-      const memory = heap.bytesView();
-      const from = handed.from - span.start;
-      const to = handed.to - span.start;
-      return Buffer.compare(memory.subarray(handed.from, handed.to), span.copy.subarray(from, to)) === 0
-        ? handed
-        : undefined;
+      let lo = 0;
+      let hi = span.ptrs.length - 1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >>> 1;
+        const at = span.ptrs[mid];
+        if (at === valuePtr) {
+          const handed = span.values[mid];
+          const words = heap.wordsView();
+          const base = span.start >>> 2;
+          for (let w = handed.from >>> 2, end = handed.to >>> 2; w < end; w++) {
+            if (words[w] !== span.copy[w - base]) return undefined;
+          }
+          return handed;
+        }
+        if (at < valuePtr) lo = mid + 1;
+        else hi = mid - 1;
+      }
+      return undefined;
     }
     return undefined;
   }
 }
 
 /** A stored record as a graph-ts Entity. Null fields are left out, as graph-node's entities leave them out. */
+/** Per entity type, its stored fields as entityToWasm walks them. */
+interface Column {
+  name: string;
+  kind: number;
+  list: boolean;
+}
+const columnsOf = new WeakMap<EntityMeta, Column[]>();
+
+function columns(meta: EntityMeta): Column[] {
+  let list = columnsOf.get(meta);
+  if (!list) {
+    list = meta.columns.map((field) => ({ name: field.name, kind: storeKindOf(field), list: field.list }));
+    columnsOf.set(meta, list);
+  }
+  return list;
+}
+
 export function entityToWasm(heap: AscHeap, meta: EntityMeta, record: EntityRecord, handed?: HandedValues): number {
   const start = heap.top();
-  const values = new Map<number, HandedValue>();
+  const ptrs: number[] = [];
+  const values: HandedValue[] = [];
   const entries: number[] = [];
   const nullValue = (): number => heap.newEnum("StoreValue", StoreKind.NULL, 0);
-  for (const field of meta.columns) {
-    const value = record[field.name];
+  for (const column of columns(meta)) {
+    const value = record[column.name];
     if (value === null || value === undefined) continue;
-    const kind = storeKindOf(field);
+    const kind = column.kind;
     const from = heap.top();
     let ptr: number;
-    if (field.list) {
+    if (column.list) {
       const items = (value as EntityValue[]).map((item) =>
         item === null ? nullValue() : scalarToWasm(heap, kind, item),
       );
       ptr = heap.newEnum("StoreValue", StoreKind.ARRAY, heap.newArray(items, "ArrayStoreValue"));
     } else ptr = scalarToWasm(heap, kind, value);
-    values.set(ptr, { kind: field.list ? StoreKind.ARRAY : kind, value, from, to: heap.top() });
-    entries.push(heap.newObject("TypedMapEntryStringStoreValue", [heap.stringPtr(field.name), ptr]));
+    ptrs.push(ptr);
+    values.push({ kind: column.list ? StoreKind.ARRAY : kind, value, from, to: heap.top() });
+    entries.push(heap.newObject("TypedMapEntryStringStoreValue", [heap.stringPtr(column.name), ptr]));
   }
   const ptr = heap.newObject("TypedMapStringStoreValue", [
     heap.newArray(entries, "ArrayTypedMapEntryStringStoreValue"),
   ]);
-  handed?.add(heap, start, heap.top(), values);
+  handed?.add(heap, start, heap.top(), ptrs, values);
   return ptr;
 }
 
@@ -349,9 +381,12 @@ export function hasRequired(meta: EntityMeta, record: EntityRecord): boolean {
   return true;
 }
 
-/** Whether a merged entity has every non-null field (graph-node rejects the save otherwise). */
-export function checkRequired(meta: EntityMeta, record: EntityRecord, id: string): void {
-  for (const field of meta.columns) {
+/**
+ * Whether a merged entity has every non-null field (graph-node rejects the save otherwise). With `only`, just
+ * those fields: a save merged into a stored entity (valid already) can only lack the fields it unset.
+ */
+export function checkRequired(meta: EntityMeta, record: EntityRecord, id: string, only?: readonly string[]): void {
+  for (const field of only ? only.map((name) => meta.field(name)!) : meta.columns) {
     const value = record[field.name];
     if (field.nonNull && (value === null || value === undefined)) {
       throw new EntityDataError(
