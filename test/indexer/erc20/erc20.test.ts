@@ -146,8 +146,8 @@ describe("indexer: another subgraph (ERC20 transfers, accord index --subgraph)",
         blockNumber: BigInt(log.blockNumber),
         transactionHash: log.transactionHash.toLowerCase(),
       });
-      const tx = (await log.getTransaction())!;
-      const block = (await log.getBlock())!;
+      const tx = await log.getTransaction();
+      const block = await log.getBlock();
       expect(transfer, id).to.include({
         sender: tx.from.toLowerCase(),
         gasPrice: tx.gasPrice,
