@@ -70,7 +70,12 @@ export function registerIndex(program: Command): void {
     } catch (error) {
       // As on graph-node, a deterministic indexing error leaves the API up (its _meta.hasIndexingErrors is true)
       // while following; a one-off run (--to-block, --no-follow) fails.
-      if (!(error instanceof Error && error.name === "DeterministicIndexingError") || !indexing.server || !settings.follow) throw error;
+      if (
+        !(error instanceof Error && error.name === "DeterministicIndexingError") ||
+        !indexing.server ||
+        !settings.follow
+      )
+        throw error;
       logger.error("indexing stopped by a deterministic error; the API keeps serving what was indexed before it");
       return;
     }
