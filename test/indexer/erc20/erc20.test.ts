@@ -58,6 +58,7 @@ describe("indexer: another subgraph (ERC20 transfers, accord index --subgraph)",
         manifest,
         text.replace("{{address}}", address).replace("startBlock: 0", `startBlock: ${deployed!.blockNumber}`),
       );
+      fs.mkdirSync(path.join(dir, "abis"), { recursive: true });
       fs.writeFileSync(path.join(dir, "abis", "Token.json"), JSON.stringify(artifact.abi));
     });
 
