@@ -11,8 +11,9 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Interface, Result, type EventFragment, type LogDescription } from "ethers";
+import { Interface, type EventFragment, type LogDescription } from "ethers";
 import { createEventDecoder, dealMarketAbi, serviceRegistryAbi, type LogLike } from "../../src/abi";
+import { plain } from "../../test/helpers/ethers-values";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
 const WARMUP_ROUNDS = Number(process.env.BENCH_WARMUP_ROUNDS ?? 3);
@@ -87,15 +88,6 @@ function dealLogs(): BenchLog[] {
       `https://provider-${next() % 1000}.example.org:8080/api/v1`,
     ]),
   ];
-}
-
-/** ethers' decoded values in the decoder's representation: plain arrays, lower-case hex. */
-function plain(value: unknown): unknown {
-  if (value instanceof Result) return value.toArray().map(plain);
-  if (Array.isArray(value)) return value.map(plain);
-  if (typeof value === "string" && /^0x[0-9a-fA-F]*$/.test(value)) return value.toLowerCase();
-  if (typeof value === "number") return BigInt(value);
-  return value;
 }
 
 function same(a: unknown, b: unknown): boolean {

@@ -16,7 +16,6 @@ export {
   fromAccordDeployment,
   loadDeployment,
   parseDeployment,
-  startBlockOf,
   type IndexerDeployment,
   type IndexedContract,
 } from "./sync/deployment";

@@ -109,6 +109,11 @@ function resolveDeployment(d: NonNullable<IndexerOptions["deployment"]>): Indexe
   return typeof d === "string" ? loadDeployment(d) : parseDeployment(d);
 }
 
+/** Accord's own mappings read no transaction field but the hash; another subgraph's may. */
+function fetchesTransactions(options: IndexerOptions): boolean {
+  return options.transactions ?? options.subgraph !== undefined;
+}
+
 function resolveSubgraph(subgraph: IndexerOptions["subgraph"]): SubgraphManifest {
   return typeof subgraph === "object" ? subgraph : loadSubgraph(subgraph ?? defaultSubgraphDir());
 }
@@ -171,8 +176,7 @@ export class Indexer extends EventEmitter<IndexerEvents> {
         onDeepReorg: options.onDeepReorg ?? "reset",
         toBlock: options.toBlock,
         follow: options.follow !== false && options.toBlock === undefined,
-        // Accord's own mappings read no transaction field but the hash; another subgraph's may.
-        transactions: options.transactions ?? options.subgraph !== undefined,
+        transactions: fetchesTransactions(options),
         heapHeadroomMiB: options.heapHeadroomMiB ?? DEFAULTS.heapHeadroomMiB,
         gc: options.gc ?? (globalThis as { gc?: () => void }).gc,
         metrics: options.metrics,
@@ -374,7 +378,8 @@ export async function createIndexer(options: IndexerOptions): Promise<Indexer> {
   const depth = options.reorgDepth ?? DEFAULTS.reorgDepth;
   // The entities are the subgraph's: load it first, for its schema.
   const subgraph = resolveSubgraph(options.subgraph);
-  options = { ...options, transactions: options.transactions ?? options.subgraph !== undefined, subgraph };
+  // Resolved before `subgraph` becomes the loaded manifest, which would read as "another subgraph".
+  options = { ...options, transactions: fetchesTransactions(options), subgraph };
   let store = options.store;
   const owns = !store;
   if (!store) {

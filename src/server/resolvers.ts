@@ -51,7 +51,7 @@ export interface CollectionArgs {
 }
 
 /** What the SQL store can do beyond StoreReader: read only some fields, and one nested list for many parents. */
-interface ProjectingStore {
+export interface ProjectingStore {
   get(
     entity: string,
     id: string,

@@ -4,7 +4,7 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import hre from "hardhat";
-import { AbiCoder, Interface, Result, id as keccakUtf8, keccak256, type Log } from "ethers";
+import { AbiCoder, Interface, id as keccakUtf8, keccak256, type Log } from "ethers";
 import type { AbiEvent, AbiParameter } from "abitype" with { "resolution-mode": "import" };
 import {
   AbiDecodeError,
@@ -22,6 +22,7 @@ import {
 } from "../../src/abi";
 import { deployAccord } from "../../src/deployments";
 import { DEAL_PATHS, MarketActivity } from "../../src/devnet/activity";
+import { plain } from "../helpers/ethers-values";
 
 const coder = AbiCoder.defaultAbiCoder();
 
@@ -489,12 +490,3 @@ describe("abi: event decoder", function () {
     });
   });
 });
-
-/** ethers' decoded values in the decoder's representation: plain arrays, lower-case hex, bigint. */
-function plain(value: unknown): unknown {
-  if (value instanceof Result) return value.toArray().map(plain);
-  if (Array.isArray(value)) return value.map(plain);
-  if (typeof value === "string" && /^0x[0-9a-fA-F]*$/.test(value)) return value.toLowerCase();
-  if (typeof value === "number") return BigInt(value);
-  return value;
-}

@@ -161,7 +161,7 @@ describe("indexer: crash safety (kill -9 a child indexer)", function () {
 
         // Progress accumulated across the kills (each restart resumed rather than starting over).
         expect(
-          checkpoints.filter((c) => c > accord.deployment.dealMarket.blockNumber && c < head).length,
+          checkpoints.filter((c) => c > accord.deployment.contracts.DealMarket.blockNumber && c < head).length,
           String(checkpoints),
         ).to.be.greaterThan(0);
         for (let i = 1; i < checkpoints.length; i++) expect(checkpoints[i]).to.be.at.least(checkpoints[i - 1]);

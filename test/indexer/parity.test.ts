@@ -332,13 +332,13 @@ describe("indexer: entity parity with the contracts", function () {
     const logs = scenario.receipts
       .flatMap((r) => r.logs)
       .filter((l) =>
-        [accord.deployment.dealMarket.address, accord.deployment.serviceRegistry.address].includes(
+        [accord.deployment.contracts.DealMarket.address, accord.deployment.contracts.ServiceRegistry.address].includes(
           l.address.toLowerCase(),
         ),
       );
     expect(counted.events).to.equal(logs.length);
     expect(counted.blocks).to.equal(
-      (await store.checkpoint())!.blockNumber - accord.deployment.dealMarket.blockNumber + 1,
+      (await store.checkpoint())!.blockNumber - accord.deployment.contracts.DealMarket.blockNumber + 1,
     );
   });
 

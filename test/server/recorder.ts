@@ -2,18 +2,10 @@
 // fail them; wraps the real SQL store the same way the fake store records itself.
 
 import type { Checkpoint, EntityQuery, EntityRecord, StoreReader } from "../../src/indexer/store/types";
+import type { ProjectingStore } from "../../src/server/resolvers";
 
 /** The SQL store's reads beyond StoreReader: a projection, and nested lists for many parents at once. */
-type Projecting = {
-  get(
-    entity: string,
-    id: string,
-    block?: number,
-    select?: readonly string[],
-    exists?: readonly string[],
-  ): Promise<EntityRecord | null>;
-  findByParents?(query: EntityQuery, link: string, parents: readonly string[]): Promise<EntityRecord[][]>;
-};
+type Projecting = ProjectingStore;
 
 export interface StoreCall {
   method: "get" | "find" | "findByParents" | "checkpoint";

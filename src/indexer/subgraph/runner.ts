@@ -12,6 +12,7 @@
 import { createEventDecoder, type EventDecoder } from "../../abi/decoder";
 import type { EntityRecord } from "../store/types";
 import type { MergeBase } from "../store/writer";
+import type { BlockHeader, BlockTransaction } from "../sync/chain";
 import type { AscHeap } from "../wasm/heap";
 import { MappingAbort, type HostStore, type TriggerScope, LOG_LEVELS } from "../wasm/host";
 import { MappingModule } from "../wasm/module";
@@ -32,36 +33,11 @@ export interface TriggerLog {
   transactionLogIndex?: number;
 }
 
-/** A block header; fields the node did not give are zero (or null where graph-ts allows it). */
-export interface TriggerBlock {
-  number: number;
-  hash: string;
-  parentHash: string;
-  timestamp: number;
-  unclesHash?: string;
-  author?: string;
-  stateRoot?: string;
-  transactionsRoot?: string;
-  receiptsRoot?: string;
-  gasUsed?: bigint;
-  gasLimit?: bigint;
-  difficulty?: bigint;
-  totalDifficulty?: bigint;
-  size?: bigint;
-  baseFeePerGas?: bigint;
-}
+/** A block header as the chain reader gives it; fields the node did not give are zero (or null where graph-ts allows). */
+export type TriggerBlock = BlockHeader;
 
-export interface TriggerTransaction {
-  hash: string;
-  index: number;
-  from: string;
-  to: string | null;
-  value: bigint;
-  gasLimit: bigint;
-  gasPrice: bigint;
-  input: string;
-  nonce: bigint;
-}
+/** An event's transaction, as the chain reader gives it. */
+export type TriggerTransaction = BlockTransaction;
 
 /** The synchronous part of the batch writer the runner uses (SqlBatchWriter). */
 export interface RunnerWriter {

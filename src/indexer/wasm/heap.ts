@@ -59,14 +59,14 @@ const utf16 = new TextDecoder("utf-16le");
 const utf8 = new TextDecoder("utf-8", { fatal: false });
 
 export class AscHeap {
-  private buffer: ArrayBuffer;
-  private u8: Uint8Array;
-  private view: DataView;
+  private buffer!: ArrayBuffer;
+  private u8!: Uint8Array;
+  private view!: DataView;
   /** 32-bit views (objects' fields are 4-byte aligned: payloads are 16-aligned) and a Buffer for hex and text. */
-  private u32v: Uint32Array;
-  private i32v: Int32Array;
-  private u16v: Uint16Array;
-  private buf: Buffer;
+  private u32v!: Uint32Array;
+  private i32v!: Int32Array;
+  private u16v!: Uint16Array;
+  private buf!: Buffer;
   private readonly ids: Partial<Record<AscTypeName, number>> = {};
   /** The stub runtime's heap top (its `offset` global), once the host allocates by itself (useAllocator). */
   private heapTop: WebAssembly.Global | undefined;
@@ -86,7 +86,12 @@ export class AscHeap {
 
   constructor(private readonly exports: AscExports) {
     this.allocate = (size, id) => exports.__new(size, id);
-    this.buffer = exports.memory.buffer;
+    this.rebind();
+  }
+
+  /** Views over the memory's current buffer. */
+  private rebind(): void {
+    this.buffer = this.exports.memory.buffer;
     this.u8 = new Uint8Array(this.buffer);
     this.view = new DataView(this.buffer);
     this.u32v = new Uint32Array(this.buffer);
@@ -109,15 +114,7 @@ export class AscHeap {
 
   /** Re-views the memory when it grew: growing detaches the old buffer, whose views then have length 0. */
   private refresh(): void {
-    if (this.u8.byteLength === 0) {
-      this.buffer = this.exports.memory.buffer;
-      this.u8 = new Uint8Array(this.buffer);
-      this.view = new DataView(this.buffer);
-      this.u32v = new Uint32Array(this.buffer);
-      this.i32v = new Int32Array(this.buffer);
-      this.u16v = new Uint16Array(this.buffer);
-      this.buf = Buffer.from(this.buffer);
-    }
+    if (this.u8.byteLength === 0) this.rebind();
   }
 
   /** Allocates `values` as strings that stay (the caller then makes everything below the heap's top stable). */
@@ -319,8 +316,7 @@ export class AscHeap {
     } catch {
       memory.grow(needed);
     }
-    this.u8 = new Uint8Array(0);
-    this.refresh();
+    this.rebind();
   }
 
   setU32(ptr: number, value: number): void {
