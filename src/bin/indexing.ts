@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
 import type { Indexer, IndexerProgress, StoreReader } from "../indexer";
 import type { AccordServer } from "../server";
+import type { PgliteThread } from "../indexer/store/pglite";
 import { exposeGc, type LogSettings } from "./options";
 
 export type IndexingOptions = {
@@ -17,6 +18,7 @@ export type IndexingOptions = {
   dataDir?: string;
   dbSchema?: string;
   pgliteTemplate?: string | null;
+  pgliteThread?: PgliteThread;
   toBlock?: number;
   follow?: boolean;
   pollIntervalMs?: number;
@@ -60,6 +62,7 @@ export async function startIndexing(options: IndexingOptions): Promise<Indexing>
     dataDir: options.dataDir,
     dbSchema: options.dbSchema,
     pgliteTemplate: options.pgliteTemplate,
+    pgliteThread: options.pgliteThread,
     toBlock: options.toBlock,
     follow: options.follow,
     pollIntervalMs: options.pollIntervalMs,

@@ -6,6 +6,7 @@ import path from "node:path";
 import { Option, type Command } from "commander";
 import { DEFAULTS } from "../defaults";
 import { LOCAL_NODE_PORT } from "../devnet/local-node";
+import type { PgliteThread } from "../indexer/store/pglite";
 
 /** An environment (process.env, or a test's). */
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -20,6 +21,8 @@ export const ENV_VARS = {
   databaseUrl: "DATABASE_URL",
   /** --heap-headroom (MiB, 0 = off) */
   heapHeadroomMiB: "ACCORD_HEAP_HEADROOM_MIB",
+  /** --pglite-thread: main or worker */
+  pgliteThread: "ACCORD_PGLITE_THREAD",
   /** --pglite-template: a directory, or "off" */
   pgliteTemplate: "ACCORD_PGLITE_TEMPLATE",
   /** The cache directory the PGlite template lives in by default (<dir>/accord/pglite-<version>). */
@@ -36,6 +39,13 @@ export const DEV_DEFAULTS = {
   dealIntervalMs: 1000,
 } as const;
 
+/**
+ * The command line's own store default: PGlite on a worker thread, so that the commits and the API's queries run
+ * beside the mappings and the GraphQL layer (the library's default is this thread: no worker to start for a test's
+ * in-memory store).
+ */
+export const CLI_DEFAULTS = { pgliteThread: "worker" } as const satisfies { pgliteThread: PgliteThread };
+
 export type LogFormat = "json" | "pretty";
 
 export type LogSettings = { level: string; format: LogFormat };
@@ -47,6 +57,8 @@ export type StoreSettings = {
   dbSchema: string;
   /** The PGlite template cluster's directory, or null for none. */
   pgliteTemplate: string | null;
+  /** The thread PGlite runs on. */
+  pgliteThread: PgliteThread;
 };
 
 /*//////////////////////////////////////////////////////////////
@@ -75,7 +87,16 @@ export function storeFlags(command: Command, options: { dataDir?: string } = {})
       "--pglite-template <dir>",
       `PGlite cluster new data directories are copied from, or "off" (env ${ENV_VARS.pgliteTemplate}; ` +
         `default $${ENV_VARS.cacheHome}/accord/pglite-<version>, $${ENV_VARS.cacheHome} defaulting to ~/.cache)`,
-    );
+    )
+    .addOption(pgliteThreadFlag());
+}
+
+function pgliteThreadFlag(): Option {
+  return new Option(
+    "--pglite-thread <thread>",
+    `where PGlite runs: a worker thread of its own, or the main thread (env ${ENV_VARS.pgliteThread}; ` +
+      `default ${CLI_DEFAULTS.pgliteThread})`,
+  ).choices(["worker", "main"]);
 }
 
 /*//////////////////////////////////////////////////////////////
@@ -137,7 +158,22 @@ export function resolvePgliteTemplate(flag: string | undefined, env: Env): strin
   return pgliteTemplateDir(nonEmpty(env[ENV_VARS.cacheHome]) ?? path.join(os.homedir(), ".cache"));
 }
 
-export type StoreFlags = { database?: string; dataDir?: string; dbSchema?: string; pgliteTemplate?: string };
+/** --pglite-thread, else $ACCORD_PGLITE_THREAD, else the command line's default (worker). */
+export function resolvePgliteThread(flag: string | undefined, env: Env): PgliteThread {
+  const value = pick(flag, env, ENV_VARS.pgliteThread) ?? CLI_DEFAULTS.pgliteThread;
+  if (value !== "worker" && value !== "main") {
+    throw new Error(`--pglite-thread / ${ENV_VARS.pgliteThread} must be worker or main, got "${value}"`);
+  }
+  return value;
+}
+
+export type StoreFlags = {
+  database?: string;
+  dataDir?: string;
+  dbSchema?: string;
+  pgliteTemplate?: string;
+  pgliteThread?: string;
+};
 
 export function resolveStore(flags: StoreFlags, env: Env, defaultDataDir: string = DEFAULTS.dataDir): StoreSettings {
   return {
@@ -145,6 +181,7 @@ export function resolveStore(flags: StoreFlags, env: Env, defaultDataDir: string
     dataDir: nonEmpty(flags.dataDir) ?? defaultDataDir,
     dbSchema: nonEmpty(flags.dbSchema) ?? DEFAULTS.dbSchema,
     pgliteTemplate: resolvePgliteTemplate(flags.pgliteTemplate, env),
+    pgliteThread: resolvePgliteThread(flags.pgliteThread, env),
   };
 }
 
@@ -271,6 +308,7 @@ export type DevFlags = LogFlags & {
   apiPort?: string;
   dataDir?: string;
   pgliteTemplate?: string;
+  pgliteThread?: string;
   demo: boolean;
   dealInterval?: string;
 };
@@ -296,6 +334,7 @@ export function resolveDev(flags: DevFlags, env: Env, terminal: boolean): DevSet
       dataDir: nonEmpty(flags.dataDir) ?? DEV_DEFAULTS.dataDir,
       dbSchema: DEFAULTS.dbSchema,
       pgliteTemplate: resolvePgliteTemplate(flags.pgliteTemplate, env),
+      pgliteThread: resolvePgliteThread(flags.pgliteThread, env),
     },
     host,
     rpcPort: flags.port === undefined ? DEV_DEFAULTS.rpcPort : parsePort(flags.port, "--port"),

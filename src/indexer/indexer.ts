@@ -21,6 +21,7 @@ import {
 import { follow } from "./phases/follow";
 import type { EntityModel } from "./schema/model";
 import { openStore } from "./store/open";
+import type { PgliteThread } from "./store/pglite";
 import type { SqlStore } from "./store/store";
 import type { Checkpoint } from "./store/types";
 import type { EntityChange } from "./store/writer";
@@ -87,6 +88,8 @@ export interface IndexerOptions {
   sharedBuffers?: string;
   /** PGlite template cluster for new data directories (see PgliteDriverOptions.template). */
   pgliteTemplate?: string | null;
+  /** Where PGlite runs (see PgliteDriverOptions.thread; default this thread). */
+  pgliteThread?: PgliteThread;
   /** During the backfill, run a full GC after a batch when the JS heap has grown this much since the backfill
    * began (MiB; default 64; 0 = leave it to V8). Needs `gc`. */
   heapHeadroomMiB?: number;
@@ -391,6 +394,7 @@ export async function createIndexer(options: IndexerOptions): Promise<Indexer> {
       cacheSize: options.cacheSize,
       sharedBuffers: options.sharedBuffers,
       pgliteTemplate: options.pgliteTemplate,
+      pgliteThread: options.pgliteThread,
       blockHashRetention: Math.max(256, depth * 2),
     });
   }

@@ -117,10 +117,11 @@ describe("indexer: crash safety (kill -9 a child indexer)", function () {
       delete env.DATABASE_URL;
       let storeOptions: OpenStoreOptions;
       let target: string[];
-      if (kind.name === "pglite") {
+      if (kind.name !== "postgres") {
         const dataDir = await freshPgliteDir();
-        storeOptions = { dataDir };
-        target = ["--data-dir", dataDir];
+        const thread = kind.name === "pglite" ? "main" : "worker";
+        storeOptions = { dataDir, pgliteThread: thread };
+        target = ["--data-dir", dataDir, "--pglite-thread", thread];
       } else {
         const schema = `accord_crash_${randomBytes(4).toString("hex")}`;
         storeOptions = { databaseUrl: process.env.DATABASE_URL, schema };

@@ -22,6 +22,7 @@ export function registerDev(program: Command): void {
     .option("--api-port <port>", `GraphQL API port (default ${DEFAULTS.port})`)
     .option("--data-dir <dir>", `PGlite data directory, emptied at start (default ${DEV_DEFAULTS.dataDir})`)
     .option("--pglite-template <dir>", 'PGlite template cluster, or "off" (as for accord index)')
+    .option("--pglite-thread <thread>", "worker or main (as for accord index)")
     .option("--no-demo", "no demo market activity")
     .option("--deal-interval <ms>", `pause between demo deals (default ${DEV_DEFAULTS.dealIntervalMs})`);
   logFlags(command).action(async (flags: DevFlags) => {
@@ -89,6 +90,7 @@ export async function runDev(settings: DevSettings): Promise<void> {
       dataDir: settings.store.dataDir,
       dbSchema: settings.store.dbSchema,
       pgliteTemplate: settings.store.pgliteTemplate,
+      pgliteThread: settings.store.pgliteThread,
       heapHeadroomMiB: settings.heapHeadroomMiB,
       host: settings.host,
       port: settings.apiPort,

@@ -50,6 +50,7 @@ export function registerIndex(program: Command): void {
       dataDir: settings.store.dataDir,
       dbSchema: settings.store.dbSchema,
       pgliteTemplate: settings.store.pgliteTemplate,
+      pgliteThread: settings.store.pgliteThread,
       toBlock: settings.toBlock,
       follow: settings.follow,
       pollIntervalMs: settings.pollIntervalMs,

@@ -26,6 +26,7 @@ export function registerServe(program: Command): void {
       dataDir: settings.store.dataDir,
       schema: settings.store.dbSchema,
       pgliteTemplate: settings.store.pgliteTemplate,
+      pgliteThread: settings.store.pgliteThread,
     });
     const rpc = settings.rpcUrl;
     // The indexer is another process: its indexing error is read from the store (at most once a second).

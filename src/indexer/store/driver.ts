@@ -1,6 +1,8 @@
 // The tiny driver interface the store runs on: one SQL dialect (PostgreSQL's), two engines (PGlite embedded,
 // PostgreSQL through `pg`). Every parameter is text, an array of text, or null; SQL casts them.
 
+import { StoreError } from "./errors";
+
 export type SqlParam = string | null | (string | null)[];
 export type Row = Record<string, unknown>;
 
@@ -15,10 +17,48 @@ export interface Queryable {
   exec?(script: string): Promise<void>;
 }
 
+/**
+ * One statement of a batch's writes: SQL with its parameters, or a COPY (Queryable.copyIn). `entity` names the
+ * entity type whose versions an insert writes (for the error when it breaks the one-open-version rule).
+ */
+export type WriteStatement = (
+  { sql: string; params: SqlParam[]; copy?: undefined } | { copy: { table: string; columns: string[]; data: string } }
+) & { entity?: string };
+
+/** Runs `statements` in order on `tx`; a unique violation of an insert becomes the StoreError that explains it. */
+export async function runWrites(tx: Queryable, statements: readonly WriteStatement[]): Promise<void> {
+  for (const statement of statements) {
+    try {
+      if (statement.copy) {
+        if (!tx.copyIn) throw new StoreError("this driver has no COPY");
+        await tx.copyIn(statement.copy.table, statement.copy.columns, statement.copy.data);
+      } else await tx.query(statement.sql, statement.params);
+    } catch (error) {
+      throw explainWriteError(error, statement);
+    }
+  }
+}
+
+/** A unique violation (23505) of an insert is a second open version: an immutable entity written again. */
+export function explainWriteError(error: unknown, statement: WriteStatement): unknown {
+  if ((error as { code?: string }).code === "23505" && statement.entity !== undefined) {
+    return new StoreError(
+      `${statement.entity}: a version with the same id is already open (immutable entities cannot change)`,
+      { cause: error },
+    );
+  }
+  return error;
+}
+
 export interface SqlDriver extends Queryable {
   readonly kind: "pglite" | "postgres";
   /** Runs `fn` in one transaction on one connection; commits when it resolves, rolls back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Optional: `statements` (runWrites) in one transaction, in one request (PGlite's thread: a commit then runs to its
+   * end without waiting for the calling thread between statements). Without it, transaction() and runWrites.
+   */
+  writeTransaction?(statements: readonly WriteStatement[]): Promise<void>;
   close(): Promise<void>;
 }
 

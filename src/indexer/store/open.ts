@@ -4,7 +4,7 @@ import { DEFAULTS } from "../../defaults";
 import { loadEntitySchema } from "../schema/load";
 import type { EntityModel } from "../schema/model";
 import type { SqlDriver } from "./driver";
-import { openPgliteDriver } from "./pglite";
+import { openPgliteDriver, type PgliteThread } from "./pglite";
 import { openPostgresDriver } from "./postgres";
 import { SqlStore, type SqlStoreOptions } from "./store";
 
@@ -23,6 +23,8 @@ export interface OpenStoreOptions extends SqlStoreOptions {
   sharedBuffers?: string;
   /** PGlite template cluster for new data directories (see PgliteDriverOptions.template). */
   pgliteTemplate?: string | null;
+  /** Where PGlite runs: this thread ("main", the default) or a worker thread of its own (see PgliteDriverOptions). */
+  pgliteThread?: PgliteThread;
   /** PostgreSQL pool size (default 4). */
   poolSize?: number;
 }
@@ -33,6 +35,7 @@ export async function openDriver(options: OpenStoreOptions): Promise<SqlDriver> 
     dataDir: options.dataDir ?? DEFAULT_DATA_DIR,
     sharedBuffers: options.sharedBuffers,
     template: options.pgliteTemplate,
+    thread: options.pgliteThread,
   });
 }
 

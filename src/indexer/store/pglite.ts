@@ -29,7 +29,15 @@ export interface PgliteDriverOptions {
   /** The template cluster new data directories are copied from: a directory, null for none (initdb every time),
    * or left out for pgliteTemplateDir(). */
   template?: string | null;
+  /**
+   * Where PostgreSQL runs: "main", this thread (the default); "worker", a worker thread of its own
+   * (pglite-thread.ts), so that its work (a batch's commit, the API's queries) runs beside this thread's instead of
+   * in turn with it.
+   */
+  thread?: PgliteThread;
 }
+
+export type PgliteThread = "main" | "worker";
 
 export interface PgliteInitOptions {
   /** As PgliteDriverOptions.template. */
@@ -200,29 +208,13 @@ export async function initPgliteDataDir(dataDir: string, options: PgliteInitOpti
   await initdbInChild(resolved);
 }
 
-export async function openPgliteDriver(options: PgliteDriverOptions): Promise<SqlDriver> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: PGlite (WebAssembly) loads only when no database URL is given
-  const { PGlite } = require("@electric-sql/pglite") as typeof import("@electric-sql/pglite");
-  const inMemory = options.dataDir.startsWith("memory://");
-  let release = (): void => {};
-  if (!inMemory) {
-    release = acquireLock(options.dataDir);
-    try {
-      await initPgliteDataDir(options.dataDir, { template: options.template });
-    } catch (error) {
-      release();
-      throw error;
-    }
-  }
-  const startParams = [
-    ...PGlite.defaultStartParams,
-    "-c",
-    `shared_buffers=${options.sharedBuffers ?? DEFAULTS.sharedBuffers}`,
-  ];
+/** PGlite's start parameters for the store (see the notes inline). */
+function startParams(defaults: readonly string[], sharedBuffers: string | undefined): string[] {
+  const params = [...defaults, "-c", `shared_buffers=${sharedBuffers ?? DEFAULTS.sharedBuffers}`];
   // Crash safety here means surviving the process being killed (PGlite runs with fsync off, so an OS crash was
   // never covered): every page write is one write() the kernel completes, so torn pages cannot happen and full-page
   // images in the WAL only cost time. Minimal WAL: nothing replicates from an embedded database.
-  startParams.push(
+  params.push(
     "-c",
     "full_page_writes=off",
     "-c",
@@ -235,20 +227,38 @@ export async function openPgliteDriver(options: PgliteDriverOptions): Promise<Sq
     "-c",
     `random_page_cost=${RANDOM_PAGE_COST}`,
   );
-  let db: PGliteType;
-  try {
-    db = new PGlite(inMemory ? undefined : options.dataDir, {
-      startParams,
-      // bytea as PostgreSQL's text (\x…): the codec turns that into 0x-hex directly, where PGlite's default parser
-      // builds a Uint8Array the codec then turns back into hex (most of a wide row's decoding).
-      parsers: { [BYTEA_OID]: (text: string) => text },
-    });
-    await db.waitReady;
-  } catch (error) {
-    release();
-    throw error;
-  }
+  return params;
+}
 
+/**
+ * Starts PGlite on an initialised data directory (or in memory for "memory://"), configured for the store. Used by
+ * openPgliteDriver on this thread and by the PGlite thread (pglite-thread.ts) on its own.
+ */
+export async function startPglite(dataDir: string, sharedBuffers?: string): Promise<PGliteType> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: PGlite (WebAssembly) loads only when no database URL is given
+  const { PGlite } = require("@electric-sql/pglite") as typeof import("@electric-sql/pglite");
+  const db = new PGlite(dataDir.startsWith("memory://") ? undefined : dataDir, {
+    startParams: startParams(PGlite.defaultStartParams, sharedBuffers),
+    // bytea as PostgreSQL's text (\x…): the codec turns that into 0x-hex directly, where PGlite's default parser
+    // builds a Uint8Array the codec then turns back into hex (most of a wide row's decoding).
+    parsers: { [BYTEA_OID]: (text: string) => text },
+  });
+  await db.waitReady;
+  return db;
+}
+
+/** COPY in text format through PGlite's /dev/blob device (Queryable.copyIn). */
+export async function copyIn(
+  tx: { query: PGliteType["query"] },
+  table: string,
+  columns: string[],
+  data: string,
+): Promise<void> {
+  await tx.query(`COPY ${table} (${columns.join(", ")}) FROM '/dev/blob'`, [], { blob: new Blob([data]) });
+}
+
+/** The store's operations on a started PGlite; `close` also closes the database. */
+export function pgliteOperations(db: PGliteType): Omit<SqlDriver, "kind" | "close"> {
   const run = async <T extends Row>(
     q: { query: PGliteType["query"] },
     sql: string,
@@ -257,24 +267,56 @@ export async function openPgliteDriver(options: PgliteDriverOptions): Promise<Sq
     const result = await q.query<T>(sql, params as unknown[] | undefined);
     return result.rows;
   };
-
-  let closed = false;
   return {
-    kind: "pglite",
     query: <T extends Row = Row>(sql: string, params?: SqlParam[]) => run<T>(db, sql, params),
     transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       return db.transaction(async (tx) =>
         fn({
           query: <R extends Row = Row>(sql: string, params?: SqlParam[]) => run<R>(tx, sql, params),
-          async copyIn(table: string, columns: string[], data: string): Promise<void> {
-            await tx.query(`COPY ${table} (${columns.join(", ")}) FROM '/dev/blob'`, [], { blob: new Blob([data]) });
-          },
+          copyIn: (table: string, columns: string[], data: string) => copyIn(tx, table, columns, data),
           async exec(script: string): Promise<void> {
             await tx.exec(script);
           },
         }),
       );
     },
+  };
+}
+
+/**
+ * Takes the data directory's lock and initialises the directory if needed (a copy of the template); returns the
+ * lock's release. Nothing to do for "memory://".
+ */
+export async function preparePgliteDataDir(options: PgliteDriverOptions): Promise<() => void> {
+  if (options.dataDir.startsWith("memory://")) return () => {};
+  const release = acquireLock(options.dataDir);
+  try {
+    await initPgliteDataDir(options.dataDir, { template: options.template });
+  } catch (error) {
+    release();
+    throw error;
+  }
+  return release;
+}
+
+export async function openPgliteDriver(options: PgliteDriverOptions): Promise<SqlDriver> {
+  if (options.thread === "worker") {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: only the worker's users load it
+    const { openPgliteThreadDriver } = require("./pglite-thread") as typeof import("./pglite-thread");
+    return openPgliteThreadDriver(options);
+  }
+  const release = await preparePgliteDataDir(options);
+  let db: PGliteType;
+  try {
+    db = await startPglite(options.dataDir, options.sharedBuffers);
+  } catch (error) {
+    release();
+    throw error;
+  }
+  let closed = false;
+  return {
+    kind: "pglite",
+    ...pgliteOperations(db),
     async close(): Promise<void> {
       if (closed) return;
       closed = true;

@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { initPgliteDataDir, openStore, type OpenStoreOptions, type SqlStore } from "../../../src/indexer";
 
 export interface StoreKind {
-  name: "pglite" | "postgres";
+  name: "pglite" | "pglite-worker" | "postgres";
   /** A new, empty, migrated store (and what to pass an indexer to open the same database). */
   open(
     options?: Partial<OpenStoreOptions>,
@@ -23,23 +23,30 @@ export async function freshPgliteDir(): Promise<string> {
   return dir;
 }
 
-export const pglite: StoreKind = {
-  name: "pglite",
-  async open(extra = {}) {
-    const dataDir = await freshPgliteDir();
-    const options: OpenStoreOptions = { ...extra, dataDir };
-    const store = await openStore(options);
-    return {
-      store,
-      options,
-      async cleanup() {
-        await store.close().catch(() => {});
-        fs.rmSync(dataDir, { recursive: true, force: true });
-        fs.rmSync(`${dataDir}.lock`, { force: true });
-      },
-    };
-  },
-};
+function pgliteOn(thread: "main" | "worker"): StoreKind {
+  return {
+    name: thread === "main" ? "pglite" : "pglite-worker",
+    async open(extra = {}) {
+      const dataDir = await freshPgliteDir();
+      const options: OpenStoreOptions = { ...extra, dataDir, pgliteThread: thread };
+      const store = await openStore(options);
+      return {
+        store,
+        options,
+        async cleanup() {
+          await store.close().catch(() => {});
+          fs.rmSync(dataDir, { recursive: true, force: true });
+          fs.rmSync(`${dataDir}.lock`, { force: true });
+        },
+      };
+    },
+  };
+}
+
+/** PGlite on the calling thread (the library's default). */
+export const pglite: StoreKind = pgliteOn("main");
+/** PGlite on a worker thread of its own (the command line's default). */
+export const pgliteWorker: StoreKind = pgliteOn("worker");
 
 export const postgres: StoreKind = {
   name: "postgres",
@@ -58,5 +65,7 @@ export const postgres: StoreKind = {
   },
 };
 
-/** PGlite, plus PostgreSQL when DATABASE_URL is set. */
-export const STORE_KINDS: StoreKind[] = process.env.DATABASE_URL ? [pglite, postgres] : [pglite];
+/** PGlite on both threads, plus PostgreSQL when DATABASE_URL is set. */
+export const STORE_KINDS: StoreKind[] = process.env.DATABASE_URL
+  ? [pglite, pgliteWorker, postgres]
+  : [pglite, pgliteWorker];
