@@ -103,7 +103,16 @@ export class IndexerCore {
   /** Events applied since start(). */
   eventsApplied = 0;
   /** Where the time went since start() (ms; fetching overlaps with applying during the backfill). */
-  readonly stats = { batches: 0, fetchMs: 0, waitMs: 0, handleMs: 0, decodeMs: 0, mappingMs: 0, commitMs: 0 };
+  readonly stats = {
+    batches: 0,
+    fetchMs: 0,
+    waitMs: 0,
+    handleMs: 0,
+    decodeMs: 0,
+    mappingMs: 0,
+    commitMs: 0,
+    reruns: 0,
+  };
   startedAt = 0;
   /** The block the current phase aims at. */
   target = 0;

@@ -8,6 +8,7 @@
 
 import type { Checkpoint } from "../store/types";
 import type { BlockHeader, BlockTransaction } from "../sync/chain";
+import type { EntityChange } from "../store/writer";
 import type { RawLog } from "../sync/types";
 import { DeterministicIndexingError, type TriggerLog } from "../subgraph/runner";
 import { ChainMovedError, INDEXING_ERROR_META, type IndexerCore, type StoredIndexingError } from "./core";
@@ -35,37 +36,81 @@ function triggerLog(raw: RawLog): TriggerLog {
   };
 }
 
-/** Indexes up to `target`: fetch a range, check it continues the checkpoint, apply it; repeat. */
+/** Ranges read ahead of the one being mapped: the reads' round trips then overlap the mappings and the commits. */
+const READ_AHEAD = 2;
+
+/**
+ * Indexes up to `target`: fetch a range, check it continues the checkpoint, run its mappings, commit it; repeat.
+ * Three stages overlap: the next ranges are read (READ_AHEAD), and one range commits (on PGlite's own thread when
+ * it has one, see pglite-thread.ts) while the mappings of the next one run (SqlStore.stageBatch). A failed commit
+ * fails the loop before anything after it commits.
+ */
 export async function syncTo(core: IndexerCore, target: number): Promise<void> {
-  let next: { from: number; promise: Promise<FetchedRange> } | undefined;
+  const ahead: Promise<FetchedRange | undefined>[] = [];
+  const dropAhead = (): void => {
+    for (const read of ahead.splice(0)) read.catch(() => {});
+  };
+  /** Starts reading the ranges after `range`, up to READ_AHEAD of them (each starts where the one before ends). */
+  const readAhead = (range: FetchedRange): void => {
+    while (ahead.length < READ_AHEAD && !core.stopping) {
+      const last: Promise<FetchedRange | undefined> | undefined = ahead[ahead.length - 1];
+      const read =
+        last !== undefined
+          ? last.then((r) => (r && r.to < target && !core.stopping ? fetchRange(core, r.to + 1, target) : undefined))
+          : range.to < target
+            ? fetchRange(core, range.to + 1, target)
+            : Promise.resolve(undefined);
+      read.catch(() => {});
+      ahead.push(read);
+    }
+  };
+  // The commit of the range before the one being mapped: at most one is in flight.
+  let committing: Promise<void> | undefined;
+  const committed = async (): Promise<void> => {
+    const pending = committing;
+    committing = undefined;
+    if (pending) await pending;
+  };
+  let cp = await core.store.checkpoint();
   try {
     while (!core.stopping) {
-      const cp = await core.store.checkpoint();
       const from = cp ? cp.blockNumber + 1 : core.settings.startBlock;
-      if (from > target) return;
+      if (from > target) break;
       const waitStart = Date.now();
-      const range = next && next.from === from ? await next.promise : await fetchRange(core, from, target);
+      let range = await ahead.shift();
+      if (range && range.from !== from) {
+        dropAhead();
+        range = undefined;
+      }
+      range ??= await fetchRange(core, from, target);
       core.stats.waitMs += Date.now() - waitStart;
-      next = undefined;
       const first = range.headers.get(from)!;
       if (cp && first.parentHash !== cp.blockHash) {
+        dropAhead();
+        await committed();
         await handleReorg(core);
+        cp = await core.store.checkpoint();
         continue;
       }
-      if (range.to < target && !core.stopping) {
-        const promise = fetchRange(core, range.to + 1, target);
-        promise.catch(() => {});
-        next = { from: range.to + 1, promise };
-      }
+      readAhead(range);
+      // Let the reads send their requests before the mappings hold the thread.
+      await new Promise((resolve) => setImmediate(resolve));
+      let staged: { committed: Promise<void> };
       try {
-        await apply(core, range);
+        staged = await stage(core, range);
       } catch (error) {
+        await committed();
         if (error instanceof DeterministicIndexingError) await halt(core, range, error);
         throw error;
       }
+      await committed();
+      committing = staged.committed;
+      cp = checkpointOf(range);
     }
+    await committed();
   } finally {
-    next?.promise.catch(() => {});
+    dropAhead();
+    await committing?.catch(() => {});
   }
 }
 
@@ -116,23 +161,53 @@ function transactionsOf(range: FetchedRange): Map<string, BlockTransaction> | un
   return out;
 }
 
-async function apply(core: IndexerCore, range: FetchedRange): Promise<void> {
+function checkpointOf(range: FetchedRange): Checkpoint {
   const last = range.headers.get(range.to)!;
-  const checkpoint: Checkpoint = { blockNumber: range.to, blockHash: last.hash, timestamp: last.timestamp };
+  return { blockNumber: range.to, blockHash: last.hash, timestamp: last.timestamp };
+}
+
+/** Runs the range's mappings into a staged batch (SqlStore.stageBatch); `committed` settles with its commit. */
+async function stage(core: IndexerCore, range: FetchedRange): Promise<{ committed: Promise<void> }> {
+  const checkpoint = checkpointOf(range);
   const started = Date.now();
-  let handled = started;
+  let triggers = 0;
+  const staged = await core.store.stageBatch(checkpoint, async (w) => {
+    w.recordBlocks([...range.headers.values()].map((h) => ({ number: h.number, hash: h.hash, parent: h.parentHash })));
+    triggers = await core.runner.run(w, range.logs, range.headers, transactionsOf(range));
+  });
+  const sealed = Date.now();
+  core.stats.handleMs += sealed - started;
+  core.stats.mappingMs = Math.round(core.runner.stats.mappingMs);
+  core.stats.decodeMs = Math.round(core.runner.stats.decodeMs);
+  core.stats.reruns = core.runner.stats.reruns;
+  const committed = staged.committed.then((changes) => {
+    core.stats.commitMs += Date.now() - sealed;
+    return afterCommit(core, range, checkpoint, triggers, changes);
+  });
+  committed.catch(() => {});
+  return { committed };
+}
+
+/** Runs the range's mappings and commits it (no pipeline: halt's partial range). */
+async function apply(core: IndexerCore, range: FetchedRange): Promise<void> {
+  const checkpoint = checkpointOf(range);
   let triggers = 0;
   const changes = await core.store.batchWithChanges(checkpoint, async (w) => {
     w.recordBlocks([...range.headers.values()].map((h) => ({ number: h.number, hash: h.hash, parent: h.parentHash })));
     triggers = await core.runner.run(w, range.logs, range.headers, transactionsOf(range));
-    handled = Date.now();
   });
-  const { stats } = core;
-  stats.batches++;
-  stats.handleMs += handled - started;
-  stats.commitMs += Date.now() - handled;
-  stats.mappingMs = Math.round(core.runner.stats.mappingMs);
-  stats.decodeMs = Math.round(core.runner.stats.decodeMs);
+  await afterCommit(core, range, checkpoint, triggers, changes);
+}
+
+/** What follows a range's commit: statistics, the indexing error's reset, the events. */
+async function afterCommit(
+  core: IndexerCore,
+  range: FetchedRange,
+  checkpoint: Checkpoint,
+  triggers: number,
+  changes: EntityChange[],
+): Promise<void> {
+  core.stats.batches++;
   core.onBatchCommitted?.();
   core.eventsApplied += triggers;
   core.settings.metrics?.events?.inc(triggers);

@@ -6,7 +6,7 @@ import type { EntityModel } from "../schema/model";
 import { EntityCache } from "./cache";
 import { decodeField, decodeRow, ident } from "./codec";
 import { qualified, TABLES } from "./ddl";
-import type { SqlDriver } from "./driver";
+import { runWrites, type Queryable, type Row, type SqlDriver, type SqlParam, type WriteStatement } from "./driver";
 import { StoreError } from "./errors";
 import {
   compileFind,
@@ -265,36 +265,18 @@ export class SqlStore implements Store {
    * batch(), returning what changed: one entry per entity version written. `fn` gets the store's writer, which
    * also has prefetch() and recordBlocks().
    */
-  batchWithChanges(checkpoint: Checkpoint, fn: (w: SqlBatchWriter) => Promise<void>): Promise<EntityChange[]> {
+  async batchWithChanges(checkpoint: Checkpoint, fn: (w: SqlBatchWriter) => Promise<void>): Promise<EntityChange[]> {
+    // After the staged batches (stageBatch), whose commits take the same lock.
+    await this.settled();
     return this.exclusive(async () => {
       this.writer = true;
-      const previous = await this.checkpoint();
-      if (previous && checkpoint.blockNumber < previous.blockNumber) {
-        throw new StoreError(
-          `batch checkpoint ${checkpoint.blockNumber} is before the current checkpoint ${previous.blockNumber}; use rollbackTo()`,
-        );
-      }
-      const after = previous ? previous.blockNumber : -1;
+      const after = this.batchStart(checkpoint, await this.checkpoint());
       let writer: SqlBatchWriter | undefined;
       try {
         const changes = await this.driver.transaction(async (tx) => {
           writer = new SqlBatchWriter(this.model, this.schema, tx, this.cache, after, checkpoint.blockNumber);
           await fn(writer);
-          if (!writer.blocks.some((b) => b.number === checkpoint.blockNumber)) {
-            writer.recordBlocks([{ number: checkpoint.blockNumber, hash: checkpoint.blockHash, parent: null }]);
-          }
-          const changes = await writer.flush();
-          await tx.query(
-            `INSERT INTO ${this.t(TABLES.checkpoint)} (id, block_number, block_hash, timestamp, updated_at)` +
-              ` VALUES (1, $1::text::int8, $2::text, $3::text::int8, now())` +
-              ` ON CONFLICT (id) DO UPDATE SET block_number = EXCLUDED.block_number, block_hash = EXCLUDED.block_hash,` +
-              ` timestamp = EXCLUDED.timestamp, updated_at = EXCLUDED.updated_at`,
-            [String(checkpoint.blockNumber), checkpoint.blockHash, String(checkpoint.timestamp)],
-          );
-          await tx.query(`DELETE FROM ${this.t(TABLES.blockHashes)} WHERE number < $1::text::int8`, [
-            String(checkpoint.blockNumber - this.retention),
-          ]);
-          return changes;
+          return this.writeBatch(tx, writer, checkpoint);
         });
         writer!.commitToCache();
         this.current = { ...checkpoint };
@@ -308,12 +290,122 @@ export class SqlStore implements Store {
     });
   }
 
+  /** The last batch staged (stageBatch) that may still be committing: its checkpoint, and its commit. */
+  private staged: { checkpoint: Checkpoint; committed: Promise<EntityChange[]> } | undefined;
+
+  /**
+   * A batch that commits in the background, so that the next one can be prepared meanwhile (the indexer's
+   * pipeline: the mappings of one range run while the range before it commits). `fn` writes, and reads, against
+   * the state after every batch before it, the one still committing included: the cache holds its final states
+   * from the moment it is staged (SqlBatchWriter.seal), and a read that reaches the database waits until it is
+   * committed. Once `fn` is done, the batch waits for the commit before it, loads what its writes depend on, and
+   * hands its statements to the driver in one request (SqlDriver.writeTransaction); then it resolves, with
+   * `committed`, which resolves with the batch's changes once the batch is committed.
+   *
+   * If a commit fails, the batches staged after it fail too and the store's cache is cleared: nothing of them is
+   * committed, and the checkpoint is the last committed batch's. checkpoint() answers the committed checkpoint
+   * throughout; readers never see a staged batch before it commits.
+   */
+  async stageBatch(
+    checkpoint: Checkpoint,
+    fn: (w: SqlBatchWriter) => Promise<void>,
+  ): Promise<{ committed: Promise<EntityChange[]> }> {
+    this.writer = true;
+    const tail = this.staged;
+    const after = this.batchStart(checkpoint, tail ? tail.checkpoint : await this.checkpoint());
+    const before: Promise<unknown> = tail ? tail.committed.catch(() => undefined) : Promise.resolve();
+    const reader: Queryable = {
+      query: async <T extends Row = Row>(sql: string, params?: SqlParam[]): Promise<T[]> => {
+        await before;
+        return this.driver.query<T>(sql, params);
+      },
+    };
+    const writer = new SqlBatchWriter(this.model, this.schema, reader, this.cache, after, checkpoint.blockNumber);
+    // Until seal(), a failure leaves nothing behind: nothing reached the cache.
+    await fn(writer);
+    // The batch before must have committed: a failure there fails this one.
+    if (tail) await tail.committed;
+    this.recordCheckpointBlock(writer, checkpoint);
+    await writer.prepare();
+    const { statements, changes } = writer.statements(this.driver.kind === "pglite");
+    statements.push(...this.checkpointStatements(checkpoint));
+    writer.seal();
+    const committed = this.exclusive(async () => {
+      if (this.driver.writeTransaction) await this.driver.writeTransaction(statements);
+      else await this.driver.transaction((tx) => runWrites(tx, statements));
+      this.current = { ...checkpoint };
+      return changes;
+    });
+    const entry = { checkpoint, committed };
+    this.staged = entry;
+    committed.then(
+      () => {
+        if (this.staged === entry) this.staged = undefined;
+      },
+      () => {
+        this.cache.clear();
+        this.current = undefined;
+        if (this.staged === entry) this.staged = undefined;
+      },
+    );
+    return { committed };
+  }
+
+  /** Waits for the staged batches' commits (stageBatch), ignoring their failures (their callers get those). */
+  async settled(): Promise<void> {
+    while (this.staged) await this.staged.committed.catch(() => undefined);
+  }
+
+  /** Checks a batch's checkpoint against the one before it; the block its writes must come after. */
+  private batchStart(checkpoint: Checkpoint, previous: Checkpoint | null): number {
+    if (previous && checkpoint.blockNumber < previous.blockNumber) {
+      throw new StoreError(
+        `batch checkpoint ${checkpoint.blockNumber} is before the current checkpoint ${previous.blockNumber}; use rollbackTo()`,
+      );
+    }
+    return previous ? previous.blockNumber : -1;
+  }
+
+  /** A batch's writes, its block hashes and its checkpoint, in its transaction. */
+  private async writeBatch(tx: Queryable, writer: SqlBatchWriter, checkpoint: Checkpoint): Promise<EntityChange[]> {
+    this.recordCheckpointBlock(writer, checkpoint);
+    const changes = await writer.flush(tx);
+    await runWrites(tx, this.checkpointStatements(checkpoint));
+    return changes;
+  }
+
+  /** The checkpoint's block hash is kept (reorg detection) even when the batch recorded no blocks. */
+  private recordCheckpointBlock(writer: SqlBatchWriter, checkpoint: Checkpoint): void {
+    if (!writer.blocks.some((b) => b.number === checkpoint.blockNumber)) {
+      writer.recordBlocks([{ number: checkpoint.blockNumber, hash: checkpoint.blockHash, parent: null }]);
+    }
+  }
+
+  /** The checkpoint's row, and the block hashes past retention dropped. */
+  private checkpointStatements(checkpoint: Checkpoint): WriteStatement[] {
+    return [
+      {
+        sql:
+          `INSERT INTO ${this.t(TABLES.checkpoint)} (id, block_number, block_hash, timestamp, updated_at)` +
+          ` VALUES (1, $1::text::int8, $2::text, $3::text::int8, now())` +
+          ` ON CONFLICT (id) DO UPDATE SET block_number = EXCLUDED.block_number, block_hash = EXCLUDED.block_hash,` +
+          ` timestamp = EXCLUDED.timestamp, updated_at = EXCLUDED.updated_at`,
+        params: [String(checkpoint.blockNumber), checkpoint.blockHash, String(checkpoint.timestamp)],
+      },
+      {
+        sql: `DELETE FROM ${this.t(TABLES.blockHashes)} WHERE number < $1::text::int8`,
+        params: [String(checkpoint.blockNumber - this.retention)],
+      },
+    ];
+  }
+
   async rollbackTo(checkpoint: Checkpoint): Promise<void> {
     await this.rollbackWithChanges(checkpoint);
   }
 
   /** rollbackTo(), returning the entities whose state changed (at the checkpoint's block). */
-  rollbackWithChanges(checkpoint: Checkpoint): Promise<EntityChange[]> {
+  async rollbackWithChanges(checkpoint: Checkpoint): Promise<EntityChange[]> {
+    await this.settled();
     return this.exclusive(async () => {
       this.writer = true;
       const b = String(checkpoint.blockNumber);

@@ -8,7 +8,7 @@ import { EntityCache, type CachedEntity } from "./cache";
 import { IdFilter } from "./id-filter";
 import { castFromText, decodeRow, entityCodec, fieldToText, ident, idText, normalizeId } from "./codec";
 import { qualified } from "./ddl";
-import type { Queryable } from "./driver";
+import { runWrites, type Queryable, type WriteStatement } from "./driver";
 import { EntityValidationError, StoreError, UnknownEntityError } from "./errors";
 import { selectColumns } from "./filter";
 import type { BatchWriter, EntityRecord } from "./types";
@@ -50,6 +50,13 @@ interface Slot {
 /** What a save merges into (mergeBase). */
 export type MergeBase = { known: true; record: EntityRecord | null } | { known: false; partial: EntityRecord | null };
 
+/** An entity version to insert. */
+interface VersionRow {
+  record: EntityRecord;
+  from: number;
+  to: number | null;
+}
+
 /** Rows per INSERT statement. */
 const INSERT_CHUNK = 2000;
 /** Rows per COPY. */
@@ -66,16 +73,22 @@ export class SqlBatchWriter implements BatchWriter {
   readonly blocks: BlockHashRow[] = [];
   private flushed = false;
 
+  /** Where reads go: the reader until flush, then the commit's transaction. */
+  private tx: Queryable;
+
   constructor(
     private readonly model: EntityModel,
     private readonly schema: string,
-    private readonly tx: Queryable,
+    /** What the batch reads through before it is flushed (the transaction itself, or the store's driver). */
+    reader: Queryable,
     private readonly cache: EntityCache,
     /** Writes must be after this block (the previous checkpoint). */
     private readonly after: number,
     /** …and at most this one (the batch's checkpoint). */
     private readonly upTo: number,
-  ) {}
+  ) {
+    this.tx = reader;
+  }
 
   private meta(entity: string): EntityMeta {
     const meta = this.model.entity(entity);
@@ -131,7 +144,8 @@ export class SqlBatchWriter implements BatchWriter {
     const rows = await this.tx.query<{ id: string }>(
       `SELECT ${idExpr} AS id FROM ${this.table(entity)} AS t0 WHERE t0.block_to IS NULL`,
     );
-    const filter = new IdFilter(Math.max(4096, rows.length * 2));
+    // Room to grow (10 bits an id: 16,384 ids is 20 KiB): each rebuild is a query over the whole table.
+    const filter = new IdFilter(Math.max(16_384, rows.length * 4));
     for (const row of rows) filter.add(normalizeId(entity, row.id));
     this.cache.filters.set(entity.name, filter);
   }
@@ -319,10 +333,17 @@ export class SqlBatchWriter implements BatchWriter {
     for (const b of blocks) this.blocks.push(b);
   }
 
-  /** Writes everything to the transaction. Returns the change feed of the batch. */
-  async flush(): Promise<EntityChange[]> {
-    this.flushed = true;
-    const changes: EntityChange[] = [];
+  /** Writes everything to the transaction (by default the reader). Returns the change feed of the batch. */
+  async flush(tx: Queryable = this.tx): Promise<EntityChange[]> {
+    this.tx = tx;
+    await this.prepare();
+    const { statements, changes } = this.statements(tx.copyIn !== undefined);
+    await runWrites(tx, statements);
+    return changes;
+  }
+
+  /** The slots this batch wrote, by entity type. */
+  private written(): Map<EntityMeta, Slot[]> {
     const byEntity = new Map<EntityMeta, Slot[]>();
     for (const slot of this.slots.values()) {
       if (slot.versions.length === 0) continue;
@@ -330,19 +351,40 @@ export class SqlBatchWriter implements BatchWriter {
       if (!list) byEntity.set(slot.entity, (list = []));
       list.push(slot);
     }
-    for (const [entity, slots] of byEntity) {
-      // Also resolves every blind save (the stored entity merged under it).
+    return byEntity;
+  }
+
+  /**
+   * Loads what the writes depend on: the open version of every written entity not known yet, which also resolves
+   * every blind save (the stored entity merged under it). Reads through the reader (or the flush's transaction).
+   */
+  async prepare(): Promise<void> {
+    this.flushed = true;
+    for (const [entity, slots] of this.written()) {
       await this.load(
         entity,
         slots.filter((s) => s.baseFrom === undefined),
       );
+    }
+  }
+
+  /**
+   * The statements that write the batch, after prepare(): per table, close the current versions (one UPDATE),
+   * drop versions replaced in place (one DELETE), insert every new version (COPY when `copy`, else INSERT … SELECT
+   * FROM unnest); then the block hashes. With the change feed they make.
+   */
+  statements(copy: boolean): { statements: WriteStatement[]; changes: EntityChange[] } {
+    const statements: WriteStatement[] = [];
+    const changes: EntityChange[] = [];
+    for (const [entity, slots] of this.written()) {
       const closeIds: string[] = [];
       const closeBlocks: string[] = [];
       const replaceIds: string[] = [];
-      const rows: { record: EntityRecord; from: number; to: number | null }[] = [];
+      const rows: VersionRow[] = [];
       for (const slot of slots) {
+        if (slot.baseFrom === undefined) throw new StoreError("the batch's writes were not prepared");
         const first = slot.versions[0];
-        if (slot.baseFrom !== null && slot.baseFrom !== undefined) {
+        if (slot.baseFrom !== null) {
           if (slot.baseFrom > first.block) {
             throw new StoreError(
               `${entity.name} ${slot.id}: open version starts at ${slot.baseFrom}, after the write at ${first.block}`,
@@ -365,68 +407,51 @@ export class SqlBatchWriter implements BatchWriter {
       const table = this.table(entity);
       const idCast = castFromText("x", entity.field("id")!.storage, false);
       for (let i = 0; i < replaceIds.length; i += ID_CHUNK) {
-        await this.tx.query(
-          `DELETE FROM ${table} WHERE id IN (SELECT ${idCast} FROM unnest($1::text[]) AS x) AND block_to IS NULL`,
-          [replaceIds.slice(i, i + ID_CHUNK)],
-        );
+        statements.push({
+          sql: `DELETE FROM ${table} WHERE id IN (SELECT ${idCast} FROM unnest($1::text[]) AS x) AND block_to IS NULL`,
+          params: [replaceIds.slice(i, i + ID_CHUNK)],
+        });
       }
       for (let i = 0; i < closeIds.length; i += ID_CHUNK) {
-        await this.tx.query(
-          `UPDATE ${table} AS t SET block_to = v.b::int8` +
+        statements.push({
+          sql:
+            `UPDATE ${table} AS t SET block_to = v.b::int8` +
             ` FROM unnest($1::text[], $2::text[]) AS v(x, b)` +
             ` WHERE t.id = ${idCast} AND t.block_to IS NULL`,
-          [closeIds.slice(i, i + ID_CHUNK), closeBlocks.slice(i, i + ID_CHUNK)],
-        );
+          params: [closeIds.slice(i, i + ID_CHUNK), closeBlocks.slice(i, i + ID_CHUNK)],
+        });
       }
-      await this.insert(entity, rows);
+      if (rows.length > 0) {
+        // A unique violation here means a second open version of an id: an immutable entity written again.
+        const entityName = entity.name;
+        for (const statement of copy ? this.copyStatements(entity, rows) : this.unnestStatements(entity, rows)) {
+          statements.push({ ...statement, entity: entityName });
+        }
+      }
     }
-    await this.writeBlocks();
-    return changes;
+    const blocks = this.blockStatement();
+    if (blocks) statements.push(blocks);
+    return { statements, changes };
   }
 
-  private async insert(
-    entity: EntityMeta,
-    rows: { record: EntityRecord; from: number; to: number | null }[],
-  ): Promise<void> {
-    if (rows.length === 0) return;
-    try {
-      if (this.tx.copyIn) await this.insertByCopy(entity, rows);
-      else await this.insertByUnnest(entity, rows);
-    } catch (error) {
-      if ((error as { code?: string }).code === "23505") {
-        throw new StoreError(
-          `${entity.name}: a version with the same id is already open (immutable entities cannot change)`,
-          {
-            cause: error,
-          },
-        );
-      }
-      throw error;
-    }
-  }
-
-  private async insertByCopy(
-    entity: EntityMeta,
-    rows: { record: EntityRecord; from: number; to: number | null }[],
-  ): Promise<void> {
+  private copyStatements(entity: EntityMeta, rows: VersionRow[]): WriteStatement[] {
     const cols = entity.columns;
     const names = [...cols.map((c) => ident(c.column!)), "block_from", "block_to"];
+    const codec = entityCodec(entity);
+    const out: WriteStatement[] = [];
     for (let start = 0; start < rows.length; start += COPY_CHUNK) {
       const end = Math.min(rows.length, start + COPY_CHUNK);
-      const codec = entityCodec(entity);
       let data = "";
       for (let r = start; r < end; r++) {
         const row = rows[r];
         data += codec.copyLine(row.record, row.from, row.to) + "\n";
       }
-      await this.tx.copyIn!(this.table(entity), names, data);
+      out.push({ copy: { table: this.table(entity), columns: names, data } });
     }
+    return out;
   }
 
-  private async insertByUnnest(
-    entity: EntityMeta,
-    rows: { record: EntityRecord; from: number; to: number | null }[],
-  ): Promise<void> {
+  private unnestStatements(entity: EntityMeta, rows: VersionRow[]): WriteStatement[] {
     const cols = entity.columns;
     const names = [...cols.map((c) => ident(c.column!)), "block_from", "block_to"];
     const aliases = names.map((_, i) => `c${i}`);
@@ -438,6 +463,7 @@ export class SqlBatchWriter implements BatchWriter {
     const sql =
       `INSERT INTO ${this.table(entity)} (${names.join(", ")}) SELECT ${selects.join(", ")}` +
       ` FROM unnest(${aliases.map((_, i) => `$${i + 1}::text[]`).join(", ")}) AS u(${aliases.join(", ")})`;
+    const out: WriteStatement[] = [];
     for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
       const chunk = rows.slice(start, start + INSERT_CHUNK);
       const arrays: (string | null)[][] = names.map(() => new Array<string | null>(chunk.length));
@@ -450,44 +476,63 @@ export class SqlBatchWriter implements BatchWriter {
         arrays[cols.length][r] = String(row.from);
         arrays[cols.length + 1][r] = row.to === null ? null : String(row.to);
       }
-      await this.tx.query(sql, arrays);
+      out.push({ sql, params: arrays });
     }
+    return out;
   }
 
-  private async writeBlocks(): Promise<void> {
-    if (this.blocks.length === 0) return;
+  private blockStatement(): WriteStatement | undefined {
+    if (this.blocks.length === 0) return undefined;
     const unique = new Map<number, BlockHashRow>();
     for (const b of this.blocks) unique.set(b.number, b);
     const list = [...unique.values()];
-    await this.tx.query(
-      `INSERT INTO ${qualified(this.schema, "_accord_block_hashes")} (number, hash, parent)` +
+    return {
+      sql:
+        `INSERT INTO ${qualified(this.schema, "_accord_block_hashes")} (number, hash, parent)` +
         ` SELECT u.n::int8, u.h, u.p FROM unnest($1::text[], $2::text[], $3::text[]) AS u(n, h, p)` +
         ` ON CONFLICT (number) DO UPDATE SET hash = EXCLUDED.hash, parent = EXCLUDED.parent`,
-      [list.map((b) => String(b.number)), list.map((b) => b.hash), list.map((b) => b.parent)],
-    );
+      params: [list.map((b) => String(b.number)), list.map((b) => b.hash), list.map((b) => b.parent)],
+    };
+  }
+
+  /**
+   * Before the commit, for a batch that follows this one before this one has committed (SqlStore.stageBatch), after
+   * prepare(): the cache takes the final state of every entity the batch knows, and the id filters every id it
+   * wrote. If the commit fails, the store clears the cache.
+   */
+  seal(): void {
+    for (const slot of this.slots.values()) {
+      if (slot.blind) throw new StoreError("the batch's writes were not prepared");
+      this.cacheSlot(slot);
+    }
   }
 
   /** After the commit: the batch's final states become the committed cache. */
   commitToCache(): void {
-    for (const slot of this.slots.values()) {
-      // Every id this batch stored, into its table's id filter (ids in a filter may exist; those out of it may not).
-      if (slot.versions.length > 0) {
-        const filter = this.cache.filters.get(slot.entity.name);
-        if (filter) {
-          filter.add(slot.id);
-          if (filter.full) this.cache.filters.delete(slot.entity.name);
-        }
-      }
-      // Immutable entities are written once and rarely read back: not worth the memory.
-      if (slot.entity.immutable) continue;
-      let entry: CachedEntity;
-      if (slot.versions.length > 0) {
-        const last = slot.versions[slot.versions.length - 1];
-        entry = { blockFrom: last.record ? last.block : null, record: last.record };
-      } else if (slot.current !== undefined && slot.baseFrom !== undefined) {
-        entry = { blockFrom: slot.baseFrom, record: slot.current };
-      } else continue;
-      this.cache.set(slot.key, entry);
+    for (const slot of this.slots.values()) this.cacheSlot(slot);
+  }
+
+  /** Every id this batch stored, into its table's id filter (ids in a filter may exist; those out of it may not). */
+  private addToFilter(slot: Slot): void {
+    if (slot.versions.length === 0) return;
+    const filter = this.cache.filters.get(slot.entity.name);
+    if (filter) {
+      filter.add(slot.id);
+      if (filter.full) this.cache.filters.delete(slot.entity.name);
     }
+  }
+
+  private cacheSlot(slot: Slot): void {
+    this.addToFilter(slot);
+    // Immutable entities are written once and rarely read back: not worth the memory.
+    if (slot.entity.immutable) return;
+    let entry: CachedEntity;
+    if (slot.versions.length > 0) {
+      const last = slot.versions[slot.versions.length - 1];
+      entry = { blockFrom: last.record ? last.block : null, record: last.record };
+    } else if (slot.current !== undefined && slot.baseFrom !== undefined) {
+      entry = { blockFrom: slot.baseFrom, record: slot.current };
+    } else return;
+    this.cache.set(slot.key, entry);
   }
 }

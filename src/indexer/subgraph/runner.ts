@@ -84,6 +84,8 @@ class StoreMiss extends Error {
 
 const ZERO_HASH = "0x" + "00".repeat(32);
 const ZERO_ADDRESS = "0x" + "00".repeat(20);
+/** How long the runner holds the thread before letting the event loop run (I/O of the reads ahead). */
+const YIELD_MS = 10;
 /** Re-runs of one trigger for entities it had to load; past this, something reads without end. */
 const MAX_LOADS_PER_TRIGGER = 10_000;
 
@@ -225,7 +227,13 @@ export class SubgraphRunner {
     transactions?: ReadonlyMap<string, TriggerTransaction>,
   ): Promise<number> {
     let count = 0;
+    let yielded = performance.now();
     for (const log of logs) {
+      // Hand the thread to the event loop now and then: reads of the next ranges progress during a long batch.
+      if ((count & 63) === 0 && performance.now() - yielded > YIELD_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        yielded = performance.now();
+      }
       const address = log.address.toLowerCase();
       const topic0 = log.topics[0]?.toLowerCase();
       if (topic0 === undefined) continue;

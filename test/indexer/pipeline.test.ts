@@ -1,0 +1,168 @@
+// SqlStore.stageBatch, the indexer's pipeline: a batch is prepared while the one before it commits. Its reads must
+// see that batch as if it had committed (from the cache, or from the database once it has), a failed commit must
+// take every batch staged after it down with it, and readers must only ever see committed batches.
+
+import { expect } from "chai";
+import { parseEntitySchema, StoreError, type SqlStore } from "../../src/indexer";
+import { STORE_KINDS } from "./helpers/stores";
+
+const model = parseEntitySchema(`
+  type Thing @entity(immutable: false) { id: Bytes! name: String! note: String count: Int! }
+  type Mark @entity(immutable: true) { id: ID! thing: Thing! }
+`);
+const A = "0x" + "aa".repeat(20);
+const B = "0x" + "bb".repeat(20);
+const C = "0x" + "cc".repeat(20);
+const checkpoint = (n: number) => ({
+  blockNumber: n,
+  blockHash: "0x" + n.toString(16).padStart(64, "0"),
+  timestamp: n,
+});
+
+for (const kind of STORE_KINDS) {
+  for (const cacheSize of [2000, 0]) {
+    describe(`store: staged batches (${kind.name}, cache of ${cacheSize})`, function () {
+      this.timeout(60_000);
+      let store: SqlStore;
+      let cleanup: () => Promise<void>;
+
+      beforeEach(async () => {
+        ({ store, cleanup } = await kind.open({ model, cacheSize }));
+        await store.batch(checkpoint(1), async (w) => {
+          await w.set("Thing", { id: A, name: "a", note: "first", count: 1 }, 1);
+          await w.set("Mark", { id: "m1", thing: A }, 1);
+        });
+      });
+      afterEach(async () => cleanup());
+
+      it("reads the batch staged before it, saves blind and immutable entities included, before it commits", async () => {
+        const first = await store.stageBatch(checkpoint(2), async (w) => {
+          await w.set("Thing", { ...(await w.get("Thing", A))!, count: 2 }, 2);
+          // Saved blind: its state is known only once the stage loads the stored entity (none here).
+          w.setBlind("Thing", { id: B, name: "b", count: 20 }, 2);
+          await w.set("Mark", { id: "m2", thing: B }, 2);
+        });
+        const second = await store.stageBatch(checkpoint(3), async (w) => {
+          expect(await w.get("Thing", A)).to.deep.equal({ id: A, name: "a", note: "first", count: 2 });
+          const b = (await w.get("Thing", B))!;
+          expect(b).to.deep.include({ id: B, name: "b", count: 20 });
+          expect(b.note ?? null).to.equal(null);
+          // Immutable entities are never cached: this read reaches the database, after the first commit.
+          expect(await w.get("Mark", "m2")).to.deep.equal({ id: "m2", thing: B });
+          expect(await w.get("Thing", C)).to.equal(null);
+          await w.set("Thing", { id: C, name: "c", count: 3 }, 3);
+        });
+        expect((await first.committed).map((c) => `${c.entity} ${c.id}@${c.block}`)).to.have.members([
+          `Thing ${A}@2`,
+          `Thing ${B}@2`,
+          "Mark m2@2",
+        ]);
+        await second.committed;
+        expect(await store.checkpoint()).to.deep.equal(checkpoint(3));
+        expect(await store.get("Thing", A, 2)).to.deep.include({ count: 2 });
+        expect(await store.get("Thing", C)).to.deep.include({ name: "c" });
+        expect(await store.get("Thing", C, 2)).to.equal(null);
+      });
+
+      it("gives the same store as the same batches committed one by one", async () => {
+        const writes = [
+          (n: number) => ({ id: A, name: `a${n}`, count: n }),
+          (n: number) => ({ id: B, name: `b${n}`, note: n % 2 ? "odd" : null, count: n }),
+        ];
+        const staged: Promise<unknown>[] = [];
+        for (let n = 2; n <= 6; n++) {
+          const { committed } = await store.stageBatch(checkpoint(n), async (w) => {
+            for (const make of writes) w.setBlind("Thing", make(n), n);
+            await w.set("Mark", { id: `m${n}`, thing: A }, n);
+          });
+          staged.push(committed);
+        }
+        await Promise.all(staged);
+        const pipelined = await store.digest();
+
+        const other = await kind.open({ model, cacheSize });
+        try {
+          await other.store.batch(checkpoint(1), async (w) => {
+            await w.set("Thing", { id: A, name: "a", note: "first", count: 1 }, 1);
+            await w.set("Mark", { id: "m1", thing: A }, 1);
+          });
+          for (let n = 2; n <= 6; n++) {
+            await other.store.batch(checkpoint(n), async (w) => {
+              for (const make of writes) {
+                const record = make(n);
+                const stored = await w.get("Thing", record.id);
+                // What a blind save means: the fields it sets over the stored entity's.
+                await w.set("Thing", { ...stored, ...record }, n);
+              }
+              await w.set("Mark", { id: `m${n}`, thing: A }, n);
+            });
+          }
+          expect(await other.store.digest()).to.equal(pipelined);
+        } finally {
+          await other.cleanup();
+        }
+      });
+
+      it("fails the batches staged after a failed commit and leaves the store at the last commit", async () => {
+        // m1 exists: writing it again breaks the one-version rule of an immutable entity at commit.
+        const failing = await store.stageBatch(checkpoint(2), async (w) => {
+          await w.set("Thing", { id: A, name: "lost", count: 2 }, 2);
+          await w.set("Mark", { id: "m1", thing: A }, 2);
+        });
+        const after = store.stageBatch(checkpoint(3), async (w) => {
+          // Seen as staged: the batch before is not known to fail yet.
+          expect(await w.get("Thing", A)).to.deep.include({ name: "lost" });
+          await w.set("Thing", { id: C, name: "c", count: 3 }, 3);
+        });
+        const error = await failing.committed.then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error).to.be.instanceOf(StoreError);
+        expect((error as Error).message).to.match(/Mark: a version with the same id is already open/);
+        const second = await after.then(
+          (s) => s.committed.then(() => undefined),
+          (e: unknown) => e,
+        );
+        expect(second, "the batch after the failed one").to.be.instanceOf(Error);
+
+        expect(await store.checkpoint()).to.deep.equal(checkpoint(1));
+        expect(await store.get("Thing", A)).to.deep.include({ name: "a", count: 1 });
+        expect(await store.get("Thing", C)).to.equal(null);
+        // Nothing of the failed batches stayed in memory either: the next batch reads the committed state.
+        await store.batch(checkpoint(2), async (w) => {
+          expect(await w.get("Thing", A)).to.deep.include({ name: "a", count: 1 });
+          expect(await w.get("Thing", C)).to.equal(null);
+        });
+      });
+
+      it("refuses a checkpoint before the staged one", async () => {
+        const { committed } = await store.stageBatch(checkpoint(5), async (w) => {
+          await w.set("Thing", { id: C, name: "c", count: 5 }, 5);
+        });
+        let refused: unknown;
+        try {
+          await store.stageBatch(checkpoint(4), async () => {});
+        } catch (error) {
+          refused = error;
+        }
+        expect(refused).to.be.instanceOf(StoreError);
+        expect((refused as Error).message).to.match(/before the current checkpoint 5/);
+        await committed;
+      });
+
+      it("orders a plain batch after the staged ones", async () => {
+        const { committed } = await store.stageBatch(checkpoint(2), async (w) => {
+          await w.set("Thing", { id: A, name: "staged", count: 2 }, 2);
+        });
+        await store.batch(checkpoint(3), async (w) => {
+          expect(await w.get("Thing", A)).to.deep.include({ name: "staged" });
+          await w.set("Thing", { id: A, name: "plain", count: 3 }, 3);
+        });
+        await committed;
+        expect(await store.get("Thing", A)).to.deep.include({ name: "plain" });
+        expect(await store.checkpoint()).to.deep.equal(checkpoint(3));
+      });
+    });
+  }
+}
