@@ -108,7 +108,15 @@ describe("store: IdFilter", () => {
     for (let i = 0; i < 10_000; i++) if (filter.mightContain(`other-${i}`)) positives++;
     expect(positives).to.be.below(300);
     expect(filter.full).to.equal(false);
-    filter.add("one more");
+    for (let i = 0; i < 1_000; i++) filter.add(`more-${i}`);
     expect(filter.full).to.equal(true);
+  });
+
+  it("counts an id once however often it is added (every commit adds the ids it wrote, updates included)", () => {
+    const filter = new IdFilter(1_000);
+    const ids = Array.from({ length: 900 }, (_, i) => `deal-${i}`);
+    for (let commit = 0; commit < 20; commit++) for (const id of ids) filter.add(id);
+    expect(filter.full).to.equal(false);
+    expect(ids.every((id) => filter.mightContain(id))).to.equal(true);
   });
 });

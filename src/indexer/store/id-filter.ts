@@ -38,13 +38,15 @@ export class IdFilter {
   }
 
   add(id: string): void {
+    // Counted once per id (near enough: a false positive goes uncounted): every commit adds every id it wrote,
+    // updates included, and counting those filled the filter long before its capacity in distinct ids.
+    if (!this.mightContain(id)) this.count++;
     const a = fnv1a(id, 0x811c9dc5);
     const b = fnv1a(id, 0x9747b28c) | 1;
     for (let i = 0; i < HASHES; i++) {
       const bit = ((a + Math.imul(i, b)) >>> 0) % this.size;
       this.bits[bit >>> 5] |= 1 << (bit & 31);
     }
-    this.count++;
   }
 
   /** False: the table has no current row with this id. */
