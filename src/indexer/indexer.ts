@@ -84,7 +84,7 @@ export interface IndexerOptions {
   rpc?: RpcClientOptions;
   /** Entities kept in memory across batches (default 2,000). */
   cacheSize?: number;
-  /** PGlite shared_buffers (default 32MB). */
+  /** PGlite shared_buffers (default 16MB). */
   sharedBuffers?: string;
   /** PGlite template cluster for new data directories (see PgliteDriverOptions.template). */
   pgliteTemplate?: string | null;

@@ -19,7 +19,7 @@ export interface OpenStoreOptions extends SqlStoreOptions {
   model?: EntityModel;
   /** Run migrations on open (default true). */
   migrate?: boolean;
-  /** PGlite shared_buffers (default 32MB). */
+  /** PGlite shared_buffers (default 16MB). */
   sharedBuffers?: string;
   /** PGlite template cluster for new data directories (see PgliteDriverOptions.template). */
   pgliteTemplate?: string | null;

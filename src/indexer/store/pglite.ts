@@ -4,7 +4,7 @@
 // opening an existing one costs ~250 MiB. So clusters are created in a short-lived child process, once per PGlite
 // version into a template (~/.cache/accord by default), and new data directories are copies of it: the indexer's process
 // only ever opens existing clusters. shared_buffers is lowered from PGlite's
-// 128MB to 32MB (WebAssembly memory never shrinks, so every buffer page touched stays resident).
+// 128MB to 16MB (WebAssembly memory never shrinks, so every buffer page touched stays resident; see DEFAULTS).
 //
 // One process at a time: PGlite has no locking of its own, so `<dataDir>.lock` holds the owner's pid; a lock whose
 // process is gone (a crash) is taken over.
@@ -24,7 +24,7 @@ const BYTEA_OID = 17;
 export interface PgliteDriverOptions {
   /** Data directory; created (and initialised) if missing. "memory://" keeps everything in memory (tests). */
   dataDir: string;
-  /** PostgreSQL shared_buffers (default "32MB"). */
+  /** PostgreSQL shared_buffers (default "16MB"). */
   sharedBuffers?: string;
   /** The template cluster new data directories are copied from: a directory, null for none (initdb every time),
    * or left out for pgliteTemplateDir(). */
