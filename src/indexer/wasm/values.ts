@@ -111,14 +111,18 @@ interface ValueChunk {
 // `accord index --no-follow` three times each: 9.6k events/s and 416–435 MiB peak RSS at 50,000, 10.8k events/s
 // and 388–403 MiB at 4,096). When full, a kind's cache starts over.
 const CHUNKS_PER_HEAP = 4096;
-const chunkCaches = new WeakMap<AscHeap, Map<number, Map<EntityValue, ValueChunk>>>();
+/** A heap's chunk caches, indexed by store kind (one WeakMap lookup per entity, not per value). */
+type ChunkCaches = Map<EntityValue, ValueChunk>[];
+const chunkCaches = new WeakMap<AscHeap, ChunkCaches>();
 
-function chunkCache(heap: AscHeap, kind: number): Map<EntityValue, ValueChunk> {
-  let byKind = chunkCaches.get(heap);
-  if (!byKind) chunkCaches.set(heap, (byKind = new Map<number, Map<EntityValue, ValueChunk>>()));
-  let cache = byKind.get(kind);
-  if (!cache) byKind.set(kind, (cache = new Map<EntityValue, ValueChunk>()));
-  return cache;
+function chunkCachesOf(heap: AscHeap): ChunkCaches {
+  let caches = chunkCaches.get(heap);
+  if (!caches) {
+    caches = [];
+    for (const kind of [StoreKind.STRING, StoreKind.BYTES, StoreKind.BIGINT]) caches[kind] = new Map();
+    chunkCaches.set(heap, caches);
+  }
+  return caches;
 }
 
 /** The pointers inside a value's objects: the value's payload, and a Uint8Array's buffer and dataStart. */
@@ -130,10 +134,9 @@ function chunkRelocations(heap: AscHeap, kind: number, valuePtr: number, from: n
   return [payload - from, array - from, array + 4 - from];
 }
 
-function scalarToWasm(heap: AscHeap, kind: number, value: EntityValue): number {
-  const cacheable = kind === StoreKind.STRING || kind === StoreKind.BYTES || kind === StoreKind.BIGINT;
-  if (!cacheable) return buildScalar(heap, kind, value);
-  const cache = chunkCache(heap, kind);
+function scalarToWasm(heap: AscHeap, kind: number, value: EntityValue, caches: ChunkCaches): number {
+  const cache = caches[kind];
+  if (cache === undefined) return buildScalar(heap, kind, value);
   const chunk = cache.get(value);
   if (chunk) return heap.copyObjects(chunk.bytes, chunk.from, chunk.relocations) + chunk.value;
   const from = heap.top();
@@ -246,6 +249,7 @@ export function entityToWasm(heap: AscHeap, meta: EntityMeta, record: EntityReco
   const values: HandedValue[] = [];
   const entries: number[] = [];
   const nullValue = (): number => heap.newEnum("StoreValue", StoreKind.NULL, 0);
+  const caches = chunkCachesOf(heap);
   for (const column of columns(meta)) {
     const value = record[column.name];
     if (value === null || value === undefined) continue;
@@ -254,10 +258,10 @@ export function entityToWasm(heap: AscHeap, meta: EntityMeta, record: EntityReco
     let ptr: number;
     if (column.list) {
       const items = (value as EntityValue[]).map((item) =>
-        item === null ? nullValue() : scalarToWasm(heap, kind, item),
+        item === null ? nullValue() : scalarToWasm(heap, kind, item, caches),
       );
       ptr = heap.newEnum("StoreValue", StoreKind.ARRAY, heap.newArray(items, "ArrayStoreValue"));
-    } else ptr = scalarToWasm(heap, kind, value);
+    } else ptr = scalarToWasm(heap, kind, value, caches);
     ptrs.push(ptr);
     values.push({ kind: column.list ? StoreKind.ARRAY : kind, value, from, to: heap.top() });
     entries.push(heap.newObject("TypedMapEntryStringStoreValue", [heap.stringPtr(column.name), ptr]));
@@ -534,12 +538,13 @@ export interface ContextEntry {
 
 /** A DataSourceContext (an Entity of the manifest's context entries). */
 export function contextToWasm(heap: AscHeap, entries: readonly ContextEntry[]): number {
+  const caches = chunkCachesOf(heap);
   const ptrs = entries.map((entry) =>
     heap.newObject("TypedMapEntryStringStoreValue", [
       heap.newString(entry.key),
       entry.kind === StoreKind.NULL
         ? heap.newEnum("StoreValue", StoreKind.NULL, 0)
-        : scalarToWasm(heap, entry.kind, entry.value),
+        : scalarToWasm(heap, entry.kind, entry.value, caches),
     ]),
   );
   return heap.newObject("TypedMapStringStoreValue", [heap.newArray(ptrs, "ArrayTypedMapEntryStringStoreValue")]);
