@@ -38,6 +38,8 @@ const EXPECTED: Record<string, string[]> = {
     "MediatorClient",
     "RegistryClient",
     "AccordContractError",
+    // solver
+    "matchOffers",
     // deployments
     "loadDeployment",
     "readDeployment",
@@ -45,6 +47,7 @@ const EXPECTED: Record<string, string[]> = {
   ],
   "accord/model": ["getDeal", "getResultId", "AgreementState", "isCid", "parseResult", "mediatorDrawIndex"],
   "accord/clients": ["JobCreatorClient", "ResourceProviderClient", "SolverClient", "MediatorClient", "RegistryClient"],
+  "accord/solver": ["matchOffers", "MATCH_RULES", "providerTerms", "mutualMediators"],
   "accord/indexer": ["createIndexer", "Indexer", "openStore", "SqlStore", "loadEntitySchema", "initPgliteDataDir"],
   "accord/server": ["createServer", "createApi", "DEFAULT_LIMITS", "buildApiSdl"],
 };
