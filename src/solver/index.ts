@@ -1,5 +1,7 @@
-// The solver's public parts (`accord/solver`): the matching rule, for anyone building a solver.
+// The solver's public parts (`accord/solver`): the matching rule, for anyone building a solver, and the offer book
+// that makes exactly the matches it allows.
 
+export { OfferBook, type BookJob, type BookMatch } from "./book";
 export {
   JOB_CREATOR_AMOUNTS,
   MATCH_RULES,

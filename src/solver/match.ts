@@ -23,7 +23,14 @@ export const MATCH_RULES = [
 
 export type MatchRule = (typeof MATCH_RULES)[number];
 
-export type MatchOutcome = { matched: true } | { matched: false; rule: MatchRule };
+export type MatchOutcome = { readonly matched: true } | { readonly matched: false; readonly rule: MatchRule };
+
+// The outcomes, built once: the solver asks about many pairs.
+const MATCHED: MatchOutcome = Object.freeze({ matched: true });
+const FAILED = Object.fromEntries(MATCH_RULES.map((rule) => [rule, Object.freeze({ matched: false, rule })])) as Record<
+  MatchRule,
+  MatchOutcome
+>;
 
 /** The amounts of DealPricing the job creator pays or escrows: each must be within a fixed-price job's bid. */
 export const JOB_CREATOR_AMOUNTS = [
@@ -51,6 +58,29 @@ function ownEntry<T>(map: Record<string, T> | null, key: string): T | undefined 
   return map !== null && Object.prototype.hasOwnProperty.call(map, key) ? map[key] : undefined;
 }
 
+/** ASCII case-insensitive equality (addresses: hex digits and `0x`), without allocating lower-cased copies. */
+export function sameAddress(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 65 && x <= 90) x += 32;
+    if (y >= 65 && y <= 90) y += 32;
+    if (x !== y) return false;
+  }
+  return true;
+}
+
+/** Whether the offers trust a mediator in common (the rule's check: no list is built). */
+function haveMutualMediator(jobOffer: JobOffer, resourceOffer: ResourceOffer): boolean {
+  const theirs = jobOffer.trusted_parties.mediator ?? [];
+  for (const mediator of resourceOffer.trusted_parties.mediator ?? []) {
+    for (const other of theirs) if (sameAddress(mediator, other)) return true;
+  }
+  return false;
+}
+
 /** The mediators both offers trust, in the resource offer's order, compared case-insensitively (each once). */
 export function mutualMediators(jobOffer: JobOffer, resourceOffer: ResourceOffer): string[] {
   const trusted = new Set((jobOffer.trusted_parties.mediator ?? []).map((m) => m.toLowerCase()));
@@ -74,23 +104,21 @@ export function matchOffersWithModule(
 ): MatchOutcome {
   const need = jobOffer.spec;
   const have = resourceOffer.spec;
-  if (have.cpu < need.cpu) return { matched: false, rule: "cpu" };
-  if (have.gpu < need.gpu) return { matched: false, rule: "gpu" };
-  if (have.ram < need.ram) return { matched: false, rule: "ram" };
+  if (have.cpu < need.cpu) return FAILED.cpu;
+  if (have.gpu < need.gpu) return FAILED.gpu;
+  if (have.ram < need.ram) return FAILED.ram;
   const modules = resourceOffer.modules ?? [];
-  if (modules.length > 0 && !modules.includes(moduleId)) return { matched: false, rule: "modules" };
-  if (resourceOffer.mode === PricingMode.MarketPrice) return { matched: false, rule: "resourceOfferMarketPrice" };
+  if (modules.length > 0 && !modules.includes(moduleId)) return FAILED.modules;
+  if (resourceOffer.mode === PricingMode.MarketPrice) return FAILED.resourceOfferMarketPrice;
   if (jobOffer.mode === PricingMode.FixedPrice) {
     const { pricing } = providerTerms(resourceOffer, moduleId);
     for (const amount of JOB_CREATOR_AMOUNTS) {
-      if (pricing[amount] > jobOffer.pricing[amount]) return { matched: false, rule: "price" };
+      if (pricing[amount] > jobOffer.pricing[amount]) return FAILED.price;
     }
   }
-  if (mutualMediators(jobOffer, resourceOffer).length === 0) return { matched: false, rule: "mediators" };
-  if (jobOffer.trusted_parties.solver.toLowerCase() !== resourceOffer.trusted_parties.solver.toLowerCase()) {
-    return { matched: false, rule: "solver" };
-  }
-  return { matched: true };
+  if (!haveMutualMediator(jobOffer, resourceOffer)) return FAILED.mediators;
+  if (!sameAddress(jobOffer.trusted_parties.solver, resourceOffer.trusted_parties.solver)) return FAILED.solver;
+  return MATCHED;
 }
 
 /**

@@ -1,0 +1,286 @@
+// The offer book: the open offers on both sides, indexed so that a new offer is matched against the few offers on
+// the other side that can match it, never by a pass over every pair (the reference re-checks every pair every
+// 10 s, with a database look-up per pair).
+//
+// Both sides are bucketed by what two offers must share: the solver, and at least one mediator (both lower-cased,
+// as matchOffers compares them). A job offer's candidates are the resource offers in the buckets of its solver and
+// each of its mediators, and the other way round. Within a bucket, offers are kept oldest first (created_at, then
+// ID), and resource offers also cheapest first (instruction price at their default pricing; the few offers that
+// price some module apart are kept aside and always checked). The candidates are walked in the order the
+// selection rule needs and each is asked matchOffersWithModule, so the book makes exactly the matches the rule
+// allows:
+//   - a job offer takes, for a FixedPrice job, the oldest matching resource offer; for a MarketPrice job, the
+//     cheapest at the provider's terms for its module (ties to the oldest);
+//   - a resource offer goes to the oldest waiting job offer it matches (jobs are served oldest first);
+//   - a resource offer is in at most one open deal, a job offer too: a matched pair leaves the book at once, in
+//     the same synchronous step, so no two matches can take the same offer.
+
+import type { JobOffer, ResourceOffer } from "../model/types";
+import { matchOffersWithModule, providerTerms } from "./match";
+
+/** A job offer as the book keeps it: with its module's ID (computed once, on intake). */
+export interface BookJob {
+  offer: JobOffer;
+  moduleId: string;
+}
+
+export interface BookMatch {
+  job: BookJob;
+  resourceOffer: ResourceOffer;
+}
+
+/** Oldest first: created_at, then ID. */
+function olderFirst(a: { created_at: number; id: string }, b: { created_at: number; id: string }): number {
+  return a.created_at - b.created_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/**
+ * A sorted array with binary insertion (offers mostly arrive in order: then it is a push). Removal is lazy: the
+ * book marks an entry closed, walks skip it, and the array is compacted once half of it is closed.
+ */
+class SortedList<T extends { open: boolean }> {
+  items: T[] = [];
+  private closed = 0;
+  constructor(private readonly compare: (a: T, b: T) => number) {}
+
+  insert(item: T): void {
+    const items = this.items;
+    if (items.length === 0 || this.compare(items[items.length - 1], item) <= 0) {
+      items.push(item);
+      return;
+    }
+    let lo = 0;
+    let hi = items.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.compare(items[mid], item) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    items.splice(lo, 0, item);
+  }
+
+  /** One of the items was closed. */
+  closedOne(): void {
+    if (++this.closed * 2 > this.items.length) {
+      this.items = this.items.filter((item) => item.open);
+      this.closed = 0;
+    }
+  }
+
+  get size(): number {
+    return this.items.length - this.closed;
+  }
+}
+
+/**
+ * The first item, in `compare` order, of several sorted lists that `accept` takes: each list's first accepted item,
+ * the least of those. (An offer in several of the lists is found in each; the least is the same offer.) Cheaper than
+ * merging the lists: no comparisons while scanning, and every scan stops at its first accepted item.
+ */
+function firstAccepted<T extends { open: boolean }>(
+  lists: readonly (readonly T[])[],
+  compare: (a: T, b: T) => number,
+  accept: (item: T) => boolean,
+): T | undefined {
+  let best: T | undefined;
+  for (const list of lists) {
+    for (const item of list) {
+      // Past the best found in another list, nothing later in this one can win.
+      if (best !== undefined && compare(item, best) >= 0) break;
+      if (item.open && accept(item)) {
+        best = item;
+        break;
+      }
+    }
+  }
+  return best;
+}
+
+interface ResourceEntry {
+  open: boolean;
+  offer: ResourceOffer;
+  created_at: number;
+  id: string;
+  /** Instruction price at the default pricing. */
+  price: bigint;
+}
+
+interface ResourceBucket {
+  byAge: SortedList<ResourceEntry>;
+  /** Offers without module pricing, cheapest first (then oldest). */
+  byPrice: SortedList<ResourceEntry>;
+  /** Offers that price some module apart: checked whatever the job's module. */
+  modulePriced: ResourceEntry[];
+}
+
+interface JobEntry {
+  open: boolean;
+  job: BookJob;
+  created_at: number;
+  id: string;
+}
+
+const cheaperFirst = (a: ResourceEntry, b: ResourceEntry): number =>
+  a.price < b.price ? -1 : a.price > b.price ? 1 : olderFirst(a, b);
+
+const bucketKey = (solver: string, mediator: string): string => `${solver.toLowerCase()} ${mediator.toLowerCase()}`;
+
+function distinctKeys(solver: string, mediators: readonly string[] | null): string[] {
+  return [...new Set((mediators ?? []).map((m) => bucketKey(solver, m)))];
+}
+
+export class OfferBook {
+  private readonly resources = new Map<string, { entry: ResourceEntry; keys: string[] }>();
+  private readonly resourceBuckets = new Map<string, ResourceBucket>();
+  private readonly jobs = new Map<string, { entry: JobEntry; keys: string[] }>();
+  private readonly jobBuckets = new Map<string, SortedList<JobEntry>>();
+
+  /** Open resource offers (not in a deal). */
+  get resourceOffers(): number {
+    return this.resources.size;
+  }
+
+  /** Job offers waiting for a match. */
+  get jobOffers(): number {
+    return this.jobs.size;
+  }
+
+  hasResourceOffer(id: string): boolean {
+    return this.resources.has(id);
+  }
+
+  hasJobOffer(id: string): boolean {
+    return this.jobs.has(id);
+  }
+
+  /**
+   * A new job offer (its ID set, unique in the book): matched at once against the open resource offers by the
+   * selection rule, or kept waiting. A match takes both offers out of the book.
+   */
+  addJob(job: BookJob): BookMatch | undefined {
+    const offer = this.pickResource(job);
+    if (offer) {
+      this.removeResourceOffer(offer.id);
+      return { job, resourceOffer: offer };
+    }
+    const entry: JobEntry = { open: true, job, created_at: job.offer.created_at, id: job.offer.id };
+    const keys = distinctKeys(job.offer.trusted_parties.solver, job.offer.trusted_parties.mediator);
+    this.jobs.set(entry.id, { entry, keys });
+    for (const key of keys) {
+      let bucket = this.jobBuckets.get(key);
+      if (!bucket) this.jobBuckets.set(key, (bucket = new SortedList<JobEntry>(olderFirst)));
+      bucket.insert(entry);
+    }
+    return undefined;
+  }
+
+  /**
+   * A new resource offer (its ID set, unique in the book): given to the oldest waiting job offer it matches, or
+   * kept open. A match takes both offers out of the book.
+   */
+  addResourceOffer(offer: ResourceOffer): BookMatch | undefined {
+    const keys = distinctKeys(offer.trusted_parties.solver, offer.trusted_parties.mediator);
+    const taker = firstAccepted(
+      keys.map((k) => this.jobBuckets.get(k)?.items ?? []),
+      olderFirst,
+      (entry) => matchOffersWithModule(entry.job.offer, offer, entry.job.moduleId).matched,
+    )?.job;
+    if (taker) {
+      this.removeJobOffer(taker.offer.id);
+      return { job: taker, resourceOffer: offer };
+    }
+    const entry: ResourceEntry = {
+      open: true,
+      offer,
+      created_at: offer.created_at,
+      id: offer.id,
+      price: offer.default_pricing.instruction_price,
+    };
+    const modulePriced = offer.module_pricing !== null && Object.keys(offer.module_pricing).length > 0;
+    this.resources.set(entry.id, { entry, keys });
+    for (const key of keys) {
+      let bucket = this.resourceBuckets.get(key);
+      if (!bucket) {
+        bucket = {
+          byAge: new SortedList<ResourceEntry>(olderFirst),
+          byPrice: new SortedList<ResourceEntry>(cheaperFirst),
+          modulePriced: [],
+        };
+        this.resourceBuckets.set(key, bucket);
+      }
+      bucket.byAge.insert(entry);
+      if (modulePriced) bucket.modulePriced.push(entry);
+      else bucket.byPrice.insert(entry);
+    }
+    return undefined;
+  }
+
+  /** Takes a resource offer out of the book (withdrawn, expired, or booked elsewhere). */
+  removeResourceOffer(id: string): ResourceOffer | undefined {
+    const held = this.resources.get(id);
+    if (!held) return undefined;
+    this.resources.delete(id);
+    held.entry.open = false;
+    for (const key of held.keys) {
+      const bucket = this.resourceBuckets.get(key)!;
+      bucket.byAge.closedOne();
+      const aside = bucket.modulePriced.indexOf(held.entry);
+      if (aside >= 0) bucket.modulePriced.splice(aside, 1);
+      else bucket.byPrice.closedOne();
+      if (bucket.byAge.size === 0) this.resourceBuckets.delete(key);
+    }
+    return held.entry.offer;
+  }
+
+  /** Takes a waiting job offer out of the book (withdrawn or expired). */
+  removeJobOffer(id: string): BookJob | undefined {
+    const held = this.jobs.get(id);
+    if (!held) return undefined;
+    this.jobs.delete(id);
+    held.entry.open = false;
+    for (const key of held.keys) {
+      const bucket = this.jobBuckets.get(key)!;
+      bucket.closedOne();
+      if (bucket.size === 0) this.jobBuckets.delete(key);
+    }
+    return held.entry.job;
+  }
+
+  /** The resource offer the selection rule gives `job`, if any matches. */
+  private pickResource(job: BookJob): ResourceOffer | undefined {
+    const keys = distinctKeys(job.offer.trusted_parties.solver, job.offer.trusted_parties.mediator);
+    const buckets = keys.map((k) => this.resourceBuckets.get(k)).filter((b) => b !== undefined);
+    const matches = (entry: ResourceEntry): boolean =>
+      matchOffersWithModule(job.offer, entry.offer, job.moduleId).matched;
+    if (job.offer.mode === "FixedPrice") {
+      return firstAccepted(
+        buckets.map((b) => b.byAge.items),
+        olderFirst,
+        matches,
+      )?.offer;
+    }
+    // MarketPrice: the cheapest at the provider's terms for the job's module, ties to the oldest. In price order,
+    // the first offer that matches is the cheapest and oldest of those priced at their defaults.
+    let best = firstAccepted(
+      buckets.map((b) => b.byPrice.items),
+      cheaperFirst,
+      matches,
+    );
+    let bestPrice = best?.price;
+    for (const bucket of buckets) {
+      for (const entry of bucket.modulePriced) {
+        const price = providerTerms(entry.offer, job.moduleId).pricing.instruction_price;
+        const wins =
+          best === undefined ||
+          bestPrice === undefined ||
+          price < bestPrice ||
+          (price === bestPrice && olderFirst(entry, best) < 0);
+        if (wins && matches(entry)) {
+          best = entry;
+          bestPrice = price;
+        }
+      }
+    }
+    return best?.offer;
+  }
+}
