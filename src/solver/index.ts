@@ -2,6 +2,7 @@
 // that makes exactly the matches it allows.
 
 export { OfferBook, type BookJob, type BookMatch } from "./book";
+export { OffersDoNotMatchError, proposeDeal, ProposedDealMismatchError, verifyProposedDeal } from "./deal";
 export {
   JOB_CREATOR_AMOUNTS,
   MATCH_RULES,
