@@ -28,6 +28,14 @@ export const DEFAULTS = {
    * the same (534 vs 532 requests/s).
    */
   sharedBuffers: "16MB",
+  /** The solver's intake: how far an offer's `created_at` may be from the solver's clock (ms; the reference's 30 s). */
+  offerFreshnessMs: 30_000,
+  /** The solver's intake: the most mediators an offer may trust. */
+  offerMaxMediators: 32,
+  /** The solver's intake: the most modules (and module pricing / timeout entries) a resource offer may list. */
+  offerMaxModules: 256,
+  /** The solver's intake: the most template inputs a job offer may carry. */
+  offerMaxInputs: 256,
 } as const;
 
 export type Defaults = typeof DEFAULTS;

@@ -13,3 +13,14 @@ export {
   type MatchOutcome,
   type MatchRule,
 } from "./match";
+export {
+  acceptJobOffer,
+  acceptResourceOffer,
+  OFFER_POST_TYPES,
+  OfferIntakeError,
+  offerPost,
+  offerPostDomain,
+  resolveIntakeRules,
+  type IntakeRules,
+  type OfferKind,
+} from "./intake";

@@ -1,0 +1,178 @@
+// Offer intake: what the solver checks before an offer enters its book, and how an offering account signs a post.
+//
+// The reference authenticates a request by a signature over `{address}` alone: anyone who saw one can replay it
+// with any body. Here the offering account signs, with EIP-712, a post naming the offer by its ID (the CID of the
+// whole offer, so the signature covers every field), the solver it is posted to and the chain: a signature cannot
+// be moved to another offer, another solver or another chain, and posting the same offer again is the same offer
+// (the book refuses a second copy of an ID). `created_at` must be within the freshness window, so an old signed
+// offer cannot be brought back either.
+//
+// A bad post is refused with an OfferIntakeError naming the field and the rule; nothing of it is kept.
+
+import { verifyTypedData, type TypedDataDomain, type TypedDataField } from "ethers";
+import { DEFAULTS } from "../defaults";
+import { checkJobOffer, checkResourceOffer } from "../model/checks";
+import { AccordValidationError } from "../model/errors";
+import { getModuleId } from "../model/ids";
+import type { JobOffer, MachineSpec, ResourceOffer } from "../model/types";
+import { parseJobOffer, parseResourceOffer } from "../model/validate";
+import { sameAddress } from "./match";
+
+export const OFFER_POST_EIP712_NAME = "Accord Solver";
+export const OFFER_POST_EIP712_VERSION = "1";
+
+/** The EIP-712 type a post is signed as. */
+export const OFFER_POST_TYPES: Record<string, TypedDataField[]> = {
+  OfferPost: [
+    { name: "kind", type: "string" },
+    { name: "offerId", type: "string" },
+    { name: "solver", type: "address" },
+  ],
+};
+
+export type OfferKind = "job" | "resource";
+
+/** The EIP-712 domain of posts to solvers on one chain. */
+export function offerPostDomain(chainId: bigint | number): TypedDataDomain {
+  return { name: OFFER_POST_EIP712_NAME, version: OFFER_POST_EIP712_VERSION, chainId };
+}
+
+/** What an offering account signs to post `offerId` to `solver`. */
+export function offerPost(kind: OfferKind, offerId: string, solver: string) {
+  return { kind, offerId, solver };
+}
+
+/** The solver's intake rules: one options object, resolved with defaults in one place (resolveIntakeRules). */
+export interface IntakeRules {
+  chainId: bigint | number;
+  /** This solver's address: offers naming another solver are not for it. */
+  solver: string;
+  /** How far `created_at` may be from now, either way, in ms (the reference: 30 s). */
+  freshnessMs: number;
+  /** At most this many mediators an offer trusts. */
+  maxMediators: number;
+  /** At most this many modules a resource offer lists, and module pricing / timeout entries. */
+  maxModules: number;
+  /** At most this many template inputs a job offer carries. */
+  maxInputs: number;
+}
+
+/** The rules with the library's defaults (src/defaults.ts) for what is left out. */
+export function resolveIntakeRules(rules: Pick<IntakeRules, "chainId" | "solver"> & Partial<IntakeRules>): IntakeRules {
+  return {
+    freshnessMs: DEFAULTS.offerFreshnessMs,
+    maxMediators: DEFAULTS.offerMaxMediators,
+    maxModules: DEFAULTS.offerMaxModules,
+    maxInputs: DEFAULTS.offerMaxInputs,
+    ...rules,
+  };
+}
+
+/** A post refused at intake: the field (a JSON path into the post, "" for the whole) and the rule it breaks. */
+export class OfferIntakeError extends AccordValidationError {
+  override name = "OfferIntakeError";
+}
+
+const subjectOf = (kind: OfferKind): string => (kind === "job" ? "job offer" : "resource offer");
+
+function fail(kind: OfferKind, field: string, rule: string, cause?: unknown): never {
+  throw new OfferIntakeError(field, rule, { subject: subjectOf(kind), cause });
+}
+
+function checkSpec(kind: OfferKind, spec: MachineSpec): void {
+  for (const key of ["cpu", "gpu", "ram"] as const) {
+    if (!Number.isSafeInteger(spec[key]) || spec[key] < 0) fail(kind, `spec.${key}`, "must be a whole number ≥ 0");
+  }
+}
+
+function checkCount(kind: OfferKind, field: string, count: number, max: number): void {
+  if (count > max) fail(kind, field, `may hold at most ${max} entries`);
+}
+
+function countOf(value: readonly unknown[] | Record<string, unknown> | null): number {
+  if (value === null) return 0;
+  return Array.isArray(value) ? value.length : Object.keys(value).length;
+}
+
+/** The checks both sides share, after parsing: freshness, solver, sizes, the signature. */
+function checkPost(
+  kind: OfferKind,
+  offer: JobOffer | ResourceOffer,
+  owner: string,
+  ownerField: string,
+  signature: string,
+  rules: IntakeRules,
+  now: number,
+): void {
+  if (Math.abs(now - offer.created_at) > rules.freshnessMs) {
+    fail(kind, "created_at", `must be within ${rules.freshnessMs} ms of the solver's clock`);
+  }
+  if (!sameAddress(offer.trusted_parties.solver, rules.solver)) {
+    fail(kind, "trusted_parties.solver", "must name this solver");
+  }
+  checkSpec(kind, offer.spec);
+  checkCount(kind, "trusted_parties.mediator", countOf(offer.trusted_parties.mediator), rules.maxMediators);
+  let signer: string;
+  try {
+    signer = verifyTypedData(
+      offerPostDomain(rules.chainId),
+      OFFER_POST_TYPES,
+      offerPost(kind, offer.id, rules.solver),
+      signature,
+    );
+  } catch (error) {
+    fail(kind, "signature", "must be a 65-byte EIP-712 signature of the post", error);
+  }
+  if (!sameAddress(signer, owner)) fail(kind, "signature", `must be signed by ${ownerField} (${owner})`);
+}
+
+/** Whatever the parse or a reference check threw, as an intake error with its field and rule. */
+function asIntakeError(kind: OfferKind, error: unknown): never {
+  if (error instanceof OfferIntakeError) throw error;
+  if (error instanceof AccordValidationError) fail(kind, error.field, error.rule, error);
+  throw error;
+}
+
+/**
+ * A job offer posted to this solver: parsed (the data model's rules), checked (the reference's), its ID recomputed,
+ * fresh, for this solver, within the size limits, and signed by its job creator. Returns the offer and its
+ * module's ID (what the book needs); throws OfferIntakeError.
+ */
+export async function acceptJobOffer(
+  body: unknown,
+  signature: string,
+  rules: IntakeRules,
+  now: number = Date.now(),
+): Promise<{ offer: JobOffer; moduleId: string }> {
+  let offer: JobOffer;
+  try {
+    offer = await parseJobOffer(body, { verifyId: true });
+    checkJobOffer(offer);
+  } catch (error) {
+    asIntakeError("job", error);
+  }
+  checkCount("job", "inputs", countOf(offer.inputs), rules.maxInputs);
+  checkPost("job", offer, offer.job_creator, "job_creator", signature, rules, now);
+  return { offer, moduleId: await getModuleId(offer.module) };
+}
+
+/** A resource offer posted to this solver: as acceptJobOffer, signed by its resource provider. */
+export async function acceptResourceOffer(
+  body: unknown,
+  signature: string,
+  rules: IntakeRules,
+  now: number = Date.now(),
+): Promise<ResourceOffer> {
+  let offer: ResourceOffer;
+  try {
+    offer = await parseResourceOffer(body, { verifyId: true });
+    checkResourceOffer(offer);
+  } catch (error) {
+    asIntakeError("resource", error);
+  }
+  checkCount("resource", "modules", countOf(offer.modules), rules.maxModules);
+  checkCount("resource", "module_pricing", countOf(offer.module_pricing), rules.maxModules);
+  checkCount("resource", "module_timeouts", countOf(offer.module_timeouts), rules.maxModules);
+  checkPost("resource", offer, offer.resource_provider, "resource_provider", signature, rules, now);
+  return offer;
+}
