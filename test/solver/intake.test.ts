@@ -269,7 +269,7 @@ describe("solver: offer intake", () => {
       ],
       [
         "malformed JSON",
-        async () => ({ field: "", rule: /./, promise: acceptJobOffer("{ not json", "0x", rules, NOW) }),
+        () => Promise.resolve({ field: "", rule: /./, promise: acceptJobOffer("{ not json", "0x", rules, NOW) }),
       ],
       [
         "a field of the wrong type",
