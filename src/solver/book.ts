@@ -125,6 +125,8 @@ const cheaperFirst = (a: ResourceEntry, b: ResourceEntry): number =>
 
 const bucketKey = (solver: string, mediator: string): string => `${solver.toLowerCase()} ${mediator.toLowerCase()}`;
 
+const machineKey = (offer: ResourceOffer): string => `${offer.resource_provider.toLowerCase()} ${offer.index}`;
+
 function distinctKeys(solver: string, mediators: readonly string[] | null): string[] {
   return [...new Set((mediators ?? []).map((m) => bucketKey(solver, m)))];
 }
@@ -133,6 +135,10 @@ export class OfferBook {
   private readonly resources = new Map<string, { entry: ResourceEntry; keys: string[] }>();
   private readonly resourceBuckets = new Map<string, ResourceBucket>();
   private readonly jobs = new Map<string, { entry: JobEntry; keys: string[] }>();
+  /** Every waiting job offer, oldest first: expiry takes them from the front. */
+  private readonly jobsByAge = new SortedList<JobEntry>(olderFirst);
+  /** The open resource offer of each (provider, index): a provider holds one per machine. */
+  private readonly machines = new Map<string, string>();
   private readonly jobBuckets = new Map<string, SortedList<JobEntry>>();
 
   /** Open resource offers (not in a deal). */
@@ -166,6 +172,7 @@ export class OfferBook {
     const entry: JobEntry = { open: true, job, created_at: job.offer.created_at, id: job.offer.id };
     const keys = distinctKeys(job.offer.trusted_parties.solver, job.offer.trusted_parties.mediator);
     this.jobs.set(entry.id, { entry, keys });
+    this.jobsByAge.insert(entry);
     for (const key of keys) {
       let bucket = this.jobBuckets.get(key);
       if (!bucket) this.jobBuckets.set(key, (bucket = new SortedList<JobEntry>(olderFirst)));
@@ -179,6 +186,10 @@ export class OfferBook {
    * kept open. A match takes both offers out of the book.
    */
   addResourceOffer(offer: ResourceOffer): BookMatch | undefined {
+    // A provider holds one open offer per machine index: a new one replaces the old.
+    const machine = machineKey(offer);
+    const previous = this.machines.get(machine);
+    if (previous !== undefined) this.removeResourceOffer(previous);
     const keys = distinctKeys(offer.trusted_parties.solver, offer.trusted_parties.mediator);
     const taker = firstAccepted(
       keys.map((k) => this.jobBuckets.get(k)?.items ?? []),
@@ -198,6 +209,7 @@ export class OfferBook {
     };
     const modulePriced = offer.module_pricing !== null && Object.keys(offer.module_pricing).length > 0;
     this.resources.set(entry.id, { entry, keys });
+    this.machines.set(machine, entry.id);
     for (const key of keys) {
       let bucket = this.resourceBuckets.get(key);
       if (!bucket) {
@@ -220,6 +232,8 @@ export class OfferBook {
     const held = this.resources.get(id);
     if (!held) return undefined;
     this.resources.delete(id);
+    const machine = machineKey(held.entry.offer);
+    if (this.machines.get(machine) === id) this.machines.delete(machine);
     held.entry.open = false;
     for (const key of held.keys) {
       const bucket = this.resourceBuckets.get(key)!;
@@ -238,12 +252,47 @@ export class OfferBook {
     if (!held) return undefined;
     this.jobs.delete(id);
     held.entry.open = false;
+    this.jobsByAge.closedOne();
     for (const key of held.keys) {
       const bucket = this.jobBuckets.get(key)!;
       bucket.closedOne();
       if (bucket.size === 0) this.jobBuckets.delete(key);
     }
     return held.entry.job;
+  }
+
+  /** The open resource offer of a provider's machine, if any. */
+  resourceOfferFor(provider: string, index: number): ResourceOffer | undefined {
+    const id = this.machines.get(`${provider.toLowerCase()} ${index}`);
+    return id === undefined ? undefined : this.resources.get(id)?.entry.offer;
+  }
+
+  /**
+   * Takes out the job offers whose match timeout ran out unmatched (`created_at + matchTimeoutMs <= now`), oldest
+   * first, and returns them.
+   */
+  expireJobs(now: number, matchTimeoutMs: number): BookJob[] {
+    const expired: BookJob[] = [];
+    for (const entry of this.jobsByAge.items) {
+      if (!entry.open) continue;
+      if (entry.created_at + matchTimeoutMs > now) break;
+      expired.push(entry.job);
+    }
+    for (const job of expired) this.removeJobOffer(job.offer.id);
+    return expired;
+  }
+
+  /**
+   * A match that came to nothing (a party did not sign in time): both offers return to the book, the resource
+   * offer first, and each may match again at once. Returns the new matches.
+   */
+  release(match: BookMatch): BookMatch[] {
+    const again: BookMatch[] = [];
+    const resource = this.addResourceOffer(match.resourceOffer);
+    if (resource) again.push(resource);
+    const job = this.addJob(match.job);
+    if (job) again.push(job);
+    return again;
   }
 
   /** The resource offer the selection rule gives `job`, if any matches. */

@@ -63,6 +63,8 @@ type Post =
   | {
       kind: "resource";
       createdAt: number;
+      /** Provider (of 4), machine index (of 2), and whether the provider's address is upper-cased. */
+      machine?: [number, number, boolean];
       spec: ResourceOffer["spec"];
       modules: string[] | null;
       mode: PricingMode;
@@ -90,6 +92,7 @@ const post: fc.Arbitrary<Post> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant("resource" as const),
       createdAt: fc.integer({ min: 0, max: 20 }),
+      machine: fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 1 }), fc.boolean()),
       spec,
       modules: fc.oneof(fc.constant(null), fc.uniqueArray(fc.constantFrom(...MODULES), { maxLength: 2 })),
       mode: fc.constantFrom<PricingMode>("FixedPrice", "FixedPrice", "MarketPrice"),
@@ -131,8 +134,8 @@ function resourceFrom(p: Extract<Post, { kind: "resource" }>, id: string): Resou
   return {
     id,
     created_at: p.createdAt,
-    resource_provider: "0x2222222222222222222222222222222222222222",
-    index: 0,
+    resource_provider: cased("0x" + String(2 + (p.machine?.[0] ?? 0)).repeat(40), p.machine?.[2] ?? false),
+    index: p.machine?.[1] ?? 0,
     spec: p.spec,
     modules: p.modules,
     mode: p.mode,
@@ -167,6 +170,15 @@ class Oracle {
   }
 
   addResource(offer: ResourceOffer): string | undefined {
+    // One open offer per (provider, machine index): a new one replaces the old.
+    for (const [id, open] of this.resources) {
+      if (
+        open.resource_provider.toLowerCase() === offer.resource_provider.toLowerCase() &&
+        open.index === offer.index
+      ) {
+        this.resources.delete(id);
+      }
+    }
     const takers = [...this.jobs.values()].filter((j) => matchOffersWithModule(j.offer, offer, j.moduleId).matched);
     takers.sort((a, b) => older(a.offer, b.offer));
     const taker = takers[0];
@@ -218,7 +230,7 @@ describe("solver: the offer book", () => {
           expect(book.resourceOffers).to.equal(oracle.resources.size);
         });
       }),
-      { numRuns: 400 },
+      { numRuns: 300 },
     );
   });
 
@@ -262,6 +274,105 @@ describe("solver: the offer book", () => {
     expect([book.jobOffers, book.resourceOffers]).to.deep.equal([1, 1]);
   });
 
+  it("keeps one open offer per provider machine: a new one replaces the old, whatever the address's case", () => {
+    const book = new OfferBook();
+    const parties = { solver: SOLVERS[0], mediator: [MEDIATORS[0]] };
+    const offer = (id: string, machine: [number, number, boolean]) =>
+      resourceFrom(
+        {
+          kind: "resource",
+          createdAt: 1,
+          machine,
+          spec: { cpu: 1, gpu: 0, ram: 1 },
+          modules: null,
+          mode: "FixedPrice",
+          price: 1,
+          modulePrice: null,
+          parties,
+        },
+        id,
+      );
+    book.addResourceOffer(offer("r1", [0, 0, false]));
+    book.addResourceOffer(offer("r2", [0, 1, false]));
+    book.addResourceOffer(offer("r3", [0, 0, true]));
+    expect(book.hasResourceOffer("r1")).to.equal(false);
+    expect([book.hasResourceOffer("r2"), book.hasResourceOffer("r3"), book.resourceOffers]).to.deep.equal([
+      true,
+      true,
+      2,
+    ]);
+    expect(book.resourceOfferFor("0x" + "2".repeat(40), 0)?.id).to.equal("r3");
+    // A withdrawn offer frees its machine.
+    book.removeResourceOffer("r3");
+    expect(book.resourceOfferFor("0x" + "2".repeat(40), 0)).to.equal(undefined);
+  });
+
+  it("expires job offers past their match timeout, oldest first, and only those", () => {
+    const book = new OfferBook();
+    const parties = { solver: SOLVERS[0], mediator: [MEDIATORS[0]] };
+    const job = (id: string, createdAt: number) =>
+      jobFrom(
+        {
+          kind: "job",
+          createdAt,
+          spec: { cpu: 1, gpu: 0, ram: 0 },
+          module: MODULES[0],
+          mode: "MarketPrice",
+          bid: [0, 0, 0],
+          parties,
+        },
+        id,
+      );
+    for (const [id, at] of [
+      ["j3", 3000],
+      ["j1", 1000],
+      ["j2", 2000],
+    ] as const)
+      book.addJob(job(id, at));
+    book.removeJobOffer("j2");
+    expect(book.expireJobs(30_999, 30_000).map((j) => j.offer.id)).to.deep.equal([]);
+    expect(book.expireJobs(33_000, 30_000).map((j) => j.offer.id)).to.deep.equal(["j1", "j3"]);
+    expect(book.jobOffers).to.equal(0);
+  });
+
+  it("returns both offers of a match that came to nothing, and matches them again", () => {
+    const book = new OfferBook();
+    const parties = { solver: SOLVERS[0], mediator: [MEDIATORS[0]] };
+    const ro = resourceFrom(
+      {
+        kind: "resource",
+        createdAt: 1,
+        spec: { cpu: 4, gpu: 0, ram: 4 },
+        modules: null,
+        mode: "FixedPrice",
+        price: 1,
+        modulePrice: null,
+        parties,
+      },
+      "r1",
+    );
+    const job = (id: string, createdAt: number) =>
+      jobFrom(
+        {
+          kind: "job",
+          createdAt,
+          spec: { cpu: 1, gpu: 0, ram: 0 },
+          module: MODULES[0],
+          mode: "MarketPrice",
+          bid: [0, 0, 0],
+          parties,
+        },
+        id,
+      );
+    book.addResourceOffer(ro);
+    const first = book.addJob(job("j1", 2))!;
+    expect(book.addJob(job("j2", 3))).to.equal(undefined);
+    // j1's creator never signs: the provider's offer goes to the oldest waiting job, j2; j1 waits again.
+    const again = book.release(first);
+    expect(again.map((m) => [m.job.offer.id, m.resourceOffer.id])).to.deep.equal([["j2", "r1"]]);
+    expect([book.hasJobOffer("j1"), book.resourceOffers]).to.deep.equal([true, 0]);
+  });
+
   it("gives a market-price job the cheapest offer at the provider's terms for its module, ties to the oldest", () => {
     const book = new OfferBook();
     const parties = { solver: SOLVERS[0], mediator: [MEDIATORS[0]] };
@@ -270,6 +381,8 @@ describe("solver: the offer book", () => {
         {
           kind: "resource",
           createdAt,
+          // Each on a machine of its own (a provider's second offer for one machine replaces the first).
+          machine: [createdAt, 0, false],
           spec: { cpu: 4, gpu: 2, ram: 4 },
           modules: null,
           mode: "FixedPrice",
