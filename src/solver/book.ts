@@ -169,6 +169,28 @@ export class OfferBook {
       this.removeResourceOffer(offer.id);
       return { job, resourceOffer: offer };
     }
+    this.restoreJob(job);
+    return undefined;
+  }
+
+  /** The resource offer addJob(job) would take now, without changing the book. */
+  resourceOfferForJob(job: BookJob): ResourceOffer | undefined {
+    return this.pickResource(job);
+  }
+
+  /** The waiting job offer addResourceOffer(offer) would give it to now, without changing the book. */
+  jobForResourceOffer(offer: ResourceOffer): BookJob | undefined {
+    return firstAccepted(
+      distinctKeys(offer.trusted_parties.solver, offer.trusted_parties.mediator).map(
+        (k) => this.jobBuckets.get(k)?.items ?? [],
+      ),
+      olderFirst,
+      (entry) => matchOffersWithModule(entry.job.offer, offer, entry.job.moduleId).matched,
+    )?.job;
+  }
+
+  /** Puts a job offer in the book without matching it (restoring a book whose offers did not match). */
+  restoreJob(job: BookJob): void {
     const entry: JobEntry = { open: true, job, created_at: job.offer.created_at, id: job.offer.id };
     const keys = distinctKeys(job.offer.trusted_parties.solver, job.offer.trusted_parties.mediator);
     this.jobs.set(entry.id, { entry, keys });
@@ -178,7 +200,6 @@ export class OfferBook {
       if (!bucket) this.jobBuckets.set(key, (bucket = new SortedList<JobEntry>(olderFirst)));
       bucket.insert(entry);
     }
-    return undefined;
   }
 
   /**
@@ -190,16 +211,21 @@ export class OfferBook {
     const machine = machineKey(offer);
     const previous = this.machines.get(machine);
     if (previous !== undefined) this.removeResourceOffer(previous);
-    const keys = distinctKeys(offer.trusted_parties.solver, offer.trusted_parties.mediator);
-    const taker = firstAccepted(
-      keys.map((k) => this.jobBuckets.get(k)?.items ?? []),
-      olderFirst,
-      (entry) => matchOffersWithModule(entry.job.offer, offer, entry.job.moduleId).matched,
-    )?.job;
+    const taker = this.jobForResourceOffer(offer);
     if (taker) {
       this.removeJobOffer(taker.offer.id);
       return { job: taker, resourceOffer: offer };
     }
+    this.restoreResourceOffer(offer);
+    return undefined;
+  }
+
+  /** Puts a resource offer in the book without matching it (restoring a book whose offers did not match). */
+  restoreResourceOffer(offer: ResourceOffer): void {
+    const machine = machineKey(offer);
+    const previous = this.machines.get(machine);
+    if (previous !== undefined && previous !== offer.id) this.removeResourceOffer(previous);
+    const keys = distinctKeys(offer.trusted_parties.solver, offer.trusted_parties.mediator);
     const entry: ResourceEntry = {
       open: true,
       offer,
@@ -224,7 +250,6 @@ export class OfferBook {
       if (modulePriced) bucket.modulePriced.push(entry);
       else bucket.byPrice.insert(entry);
     }
-    return undefined;
   }
 
   /** Takes a resource offer out of the book (withdrawn, expired, or booked elsewhere). */
@@ -272,14 +297,30 @@ export class OfferBook {
    * first, and returns them.
    */
   expireJobs(now: number, matchTimeoutMs: number): BookJob[] {
-    const expired: BookJob[] = [];
+    const expired = this.dueJobs(now, matchTimeoutMs);
+    for (const job of expired) this.removeJobOffer(job.offer.id);
+    return expired;
+  }
+
+  /** The job offers expireJobs would take out, without changing the book. */
+  dueJobs(now: number, matchTimeoutMs: number): BookJob[] {
+    const due: BookJob[] = [];
     for (const entry of this.jobsByAge.items) {
       if (!entry.open) continue;
       if (entry.created_at + matchTimeoutMs > now) break;
-      expired.push(entry.job);
+      due.push(entry.job);
     }
-    for (const job of expired) this.removeJobOffer(job.offer.id);
-    return expired;
+    return due;
+  }
+
+  /** The IDs of the open resource offers. */
+  resourceOfferIds(): IterableIterator<string> {
+    return this.resources.keys();
+  }
+
+  /** The IDs of the waiting job offers. */
+  jobOfferIds(): IterableIterator<string> {
+    return this.jobs.keys();
   }
 
   /**

@@ -24,3 +24,5 @@ export {
   type IntakeRules,
   type OfferKind,
 } from "./intake";
+export { Solver, type PostOutcome, type SolverEvents, type SolverOptions } from "./solver";
+export { SolverState, type OfferState, type ProposalState, type StoredProposal } from "./state";

@@ -3,85 +3,24 @@
 // Every refusal names its field; a signature cannot be replayed onto another offer, solver or chain.
 
 import { expect } from "chai";
-import { Wallet } from "ethers";
-import { getJobOfferId, getModuleId, getResourceOfferId, parseJobOffer, parseResourceOffer } from "../../src/model";
+import { getModuleId } from "../../src/model";
+import { acceptJobOffer, acceptResourceOffer, OfferIntakeError } from "../../src/solver";
 import {
-  acceptJobOffer,
-  acceptResourceOffer,
-  OFFER_POST_TYPES,
-  OfferIntakeError,
-  offerPost,
-  offerPostDomain,
-  resolveIntakeRules,
-  type OfferKind,
-} from "../../src/solver";
-
-const NOW = 1_750_000_000_000;
-const CHAIN = 31337n;
-const jobCreator = new Wallet("0x" + "11".repeat(32));
-const provider = new Wallet("0x" + "22".repeat(32));
-const stranger = new Wallet("0x" + "33".repeat(32));
-const solver = "0x5555555555555555555555555555555555555555";
-const otherSolver = "0x9999999999999999999999999999999999999999";
-const mediator = "0xaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
-const rules = resolveIntakeRules({ chainId: CHAIN, solver });
-const cowsay = { name: "cowsay", repo: "https://example.org/cowsay", hash: "abc", path: "t.json" };
-const pricing = {
-  instruction_price: 10,
-  payment_collateral: 20,
-  results_collateral_multiple: 3,
-  mediation_fee: 4,
-};
-const timeouts = {
-  agree: { timeout: 60, collateral: 1 },
-  submit_results: { timeout: 60, collateral: 1 },
-  judge_results: { timeout: 60, collateral: 1 },
-  mediate_results: { timeout: 60, collateral: 1 },
-};
-
-type Json = Record<string, unknown>;
-
-async function jobBody(overrides: Json = {}): Promise<Json> {
-  const body: Json = {
-    id: "",
-    created_at: NOW,
-    job_creator: jobCreator.address,
-    module: cowsay,
-    spec: { gpu: 0, cpu: 1000, ram: 512 },
-    inputs: { prompt: "moo" },
-    mode: "FixedPrice",
-    pricing,
-    timeouts,
-    trusted_parties: { solver, mediator: [mediator] },
-    ...overrides,
-  };
-  body.id = await getJobOfferId(parseJobOffer(body));
-  return body;
-}
-
-async function resourceBody(overrides: Json = {}): Promise<Json> {
-  const body: Json = {
-    id: "",
-    created_at: NOW,
-    resource_provider: provider.address,
-    index: 0,
-    spec: { gpu: 0, cpu: 8000, ram: 16000 },
-    modules: [],
-    mode: "FixedPrice",
-    default_pricing: pricing,
-    default_timeouts: timeouts,
-    module_pricing: {},
-    module_timeouts: {},
-    trusted_parties: { solver, mediator: [mediator] },
-    ...overrides,
-  };
-  body.id = await getResourceOfferId(parseResourceOffer(body));
-  return body;
-}
-
-function sign(wallet: Wallet, kind: OfferKind, id: unknown, to = solver, chainId = CHAIN): Promise<string> {
-  return wallet.signTypedData(offerPostDomain(chainId), OFFER_POST_TYPES, offerPost(kind, String(id), to));
-}
+  cowsay,
+  jobBody,
+  jobCreator,
+  mediator,
+  NOW,
+  otherSolver,
+  pricing,
+  provider,
+  resourceBody,
+  rules,
+  sign,
+  solver,
+  stranger,
+  type Json,
+} from "./helpers";
 
 async function refusal(promise: Promise<unknown>): Promise<OfferIntakeError> {
   try {

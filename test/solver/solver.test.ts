@@ -1,0 +1,196 @@
+// The solver core: posts through intake, the book and the database in step. What it accepted survives a restart,
+// a proposal is never made twice for an offer, a failed write changes nothing, offers expire, and a dropped
+// proposal returns its offers to the book.
+
+import fs from "node:fs";
+import { expect } from "chai";
+import { openDriver, type SqlDriver } from "../../src/indexer";
+import { Solver, SolverState, type PostOutcome } from "../../src/solver";
+import { freshPgliteDir } from "../indexer/helpers/stores";
+import { jobBody, jobCreator, NOW, provider, resourceBody, rules, sign, type Json } from "./helpers";
+
+interface Kind {
+  name: string;
+  open(): Promise<{ driver: SqlDriver; schema: string; cleanup(): Promise<void> }>;
+}
+
+const KINDS: Kind[] = [
+  {
+    name: "pglite",
+    async open() {
+      const dataDir = await freshPgliteDir();
+      const driver = await openDriver({ dataDir });
+      return {
+        driver,
+        schema: "accord_solver",
+        async cleanup() {
+          await driver.close();
+          fs.rmSync(dataDir, { recursive: true, force: true });
+          fs.rmSync(`${dataDir}.lock`, { force: true });
+        },
+      };
+    },
+  },
+];
+if (process.env.DATABASE_URL) {
+  KINDS.push({
+    name: "postgres",
+    async open() {
+      const driver = await openDriver({ databaseUrl: process.env.DATABASE_URL });
+      const schema = `accord_solver_test_${process.pid}_${Math.floor(Math.random() * 1e9)}`;
+      return {
+        driver,
+        schema,
+        async cleanup() {
+          await driver.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+          await driver.close();
+        },
+      };
+    },
+  });
+}
+
+const MATCH_TIMEOUT = 30_000;
+
+for (const kind of KINDS) {
+  describe(`solver: posts, persistence and restarts (${kind.name})`, function () {
+    this.timeout(60_000);
+    let driver: SqlDriver;
+    let schema: string;
+    let cleanup: () => Promise<void>;
+    let clock: number;
+    const start = async (): Promise<Solver> =>
+      Solver.start({
+        state: await SolverState.open(driver, schema),
+        rules,
+        matchTimeoutMs: MATCH_TIMEOUT,
+        now: () => clock,
+      });
+    const postJob = async (solver: Solver, overrides: Json = {}): Promise<PostOutcome & { body: Json }> => {
+      const body = await jobBody(overrides);
+      return { ...(await solver.postJobOffer(body, await sign(jobCreator, "job", body.id))), body };
+    };
+    const postResource = async (solver: Solver, overrides: Json = {}): Promise<PostOutcome & { body: Json }> => {
+      const body = await resourceBody(overrides);
+      return { ...(await solver.postResourceOffer(body, await sign(provider, "resource", body.id))), body };
+    };
+
+    beforeEach(async () => {
+      ({ driver, schema, cleanup } = await kind.open());
+      clock = NOW;
+    });
+    afterEach(async () => cleanup());
+
+    it("proposes the deal when the second offer arrives, and keeps it across a restart", async () => {
+      const solver = await start();
+      const proposals: string[] = [];
+      solver.on("proposal", (deal) => proposals.push(deal.id));
+      expect((await postResource(solver)).status).to.equal("open");
+      const posted = await postJob(solver);
+      expect(posted.status).to.equal("proposed");
+      const deal = (posted as Extract<PostOutcome, { status: "proposed" }>).deal;
+      expect(proposals).to.deep.equal([deal.id]);
+      expect([solver.book.jobOffers, solver.book.resourceOffers]).to.deep.equal([0, 0]);
+
+      const restarted = await start();
+      expect([...restarted.liveProposals.keys()]).to.deep.equal([deal.id]);
+      expect([restarted.book.jobOffers, restarted.book.resourceOffers]).to.deep.equal([0, 0]);
+      // Another job the provider's offer would suit finds it booked.
+      expect((await postJob(restarted, { inputs: { prompt: "second" } })).status).to.equal("open");
+    });
+
+    it("keeps open offers across a restart, in the book", async () => {
+      const first = await start();
+      await postResource(first);
+      await postJob(first, { spec: { gpu: 4000, cpu: 1000, ram: 512 } });
+      const restarted = await start();
+      expect([restarted.book.jobOffers, restarted.book.resourceOffers]).to.deep.equal([1, 1]);
+      expect((await postJob(restarted, { inputs: { prompt: "fits" } })).status).to.equal("proposed");
+    });
+
+    it("answers a second post of the same offer as a duplicate, before and after a restart", async () => {
+      const solver = await start();
+      const body = await resourceBody();
+      const signature = await sign(provider, "resource", body.id);
+      expect((await solver.postResourceOffer(body, signature)).status).to.equal("open");
+      expect((await solver.postResourceOffer(body, signature)).status).to.equal("duplicate");
+      const restarted = await start();
+      expect((await restarted.postResourceOffer(body, signature)).status).to.equal("duplicate");
+      expect(restarted.book.resourceOffers).to.equal(1);
+    });
+
+    it("changes nothing when the write fails", async () => {
+      const solver = await start();
+      const transaction = driver.transaction.bind(driver);
+      driver.transaction = () => Promise.reject(new Error("disk full"));
+      try {
+        const body = await resourceBody();
+        let failure: unknown;
+        try {
+          await solver.postResourceOffer(body, await sign(provider, "resource", body.id));
+        } catch (error) {
+          failure = error;
+        }
+        expect((failure as Error).message).to.equal("disk full");
+        expect(solver.book.resourceOffers).to.equal(0);
+      } finally {
+        driver.transaction = transaction;
+      }
+      expect((await postJob(solver)).status, "the failed offer is not in the book").to.equal("open");
+      expect((await start()).book.resourceOffers).to.equal(0);
+    });
+
+    it("expires job offers past the match timeout, for good", async () => {
+      const solver = await start();
+      const waiting = await postJob(solver);
+      clock = NOW + MATCH_TIMEOUT - 1;
+      expect(await solver.expire()).to.deep.equal([]);
+      clock = NOW + MATCH_TIMEOUT;
+      expect(await solver.expire()).to.deep.equal([waiting.offerId]);
+      expect(solver.book.jobOffers).to.equal(0);
+      expect((await start()).book.jobOffers).to.equal(0);
+    });
+
+    it("returns the offers of a dropped proposal to the book, and proposes what they match", async () => {
+      const solver = await start();
+      await postResource(solver);
+      const first = (await postJob(solver)) as Extract<PostOutcome, { status: "proposed" }>;
+      const second = await postJob(solver, { inputs: { prompt: "waiting" } });
+      expect(second.status).to.equal("open");
+      const rematched = await solver.dropProposal(first.deal.id);
+      expect(rematched.map((d) => d.job_offer.id)).to.deep.equal([second.offerId]);
+      expect([...solver.liveProposals.keys()]).to.deep.equal([rematched[0].id]);
+      const restarted = await start();
+      expect([...restarted.liveProposals.keys()]).to.deep.equal([rematched[0].id]);
+      // The first job waits again.
+      expect(restarted.book.hasJobOffer(first.offerId)).to.equal(true);
+    });
+
+    it("refuses a second live proposal for an offer in the database itself", async () => {
+      const solver = await start();
+      await postResource(solver);
+      const { deal } = (await postJob(solver)) as Extract<PostOutcome, { status: "proposed" }>;
+      const state = await SolverState.open(driver, schema);
+      const job = await jobBody({ inputs: { prompt: "other" } });
+      let refused: unknown;
+      try {
+        await state.recordPost({
+          kind: "job",
+          offer: { ...deal.job_offer, id: String(job.id) },
+          moduleId: "m",
+          proposal: {
+            deal: {
+              ...deal,
+              id: "QmStX2p9x3AV9Gdp1ArLk7bLNzZft5WCBxSLCp4NdbU3z4",
+              job_offer: { ...deal.job_offer, id: String(job.id) },
+            },
+            proposedAt: clock,
+          },
+        });
+      } catch (error) {
+        refused = error;
+      }
+      expect((refused as { code?: string }).code, String(refused)).to.equal("23505");
+    });
+  });
+}
