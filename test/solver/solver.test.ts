@@ -11,7 +11,7 @@ import { jobBody, jobCreator, NOW, provider, resourceBody, rules, sign, type Jso
 
 interface Kind {
   name: string;
-  open(): Promise<{ driver: SqlDriver; schema: string; cleanup(): Promise<void> }>;
+  open(): Promise<{ driver: SqlDriver; schema: string; cleanup: () => Promise<void> }>;
 }
 
 const KINDS: Kind[] = [
