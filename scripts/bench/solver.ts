@@ -22,23 +22,12 @@ import {
   type ResourceOffer,
 } from "../../src/model";
 import { matchOffersWithModule, OfferBook, providerTerms, type BookJob } from "../../src/solver";
+import { seededRandom } from "../../test/model/helpers";
 
 const RESOURCE_OFFERS = Number(process.env.BENCH_RESOURCE_OFFERS ?? 10_000);
 const JOB_OFFERS = Number(process.env.BENCH_JOB_OFFERS ?? 10_000);
 const SEED = Number(process.env.BENCH_SEED ?? 7);
 const ROOT = path.resolve(__dirname, "..", "..");
-
-/** mulberry32: the same book every run. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const address = (n: number): string => "0x" + n.toString(16).padStart(40, "0");
 const MEDIATORS = [1, 2, 3, 4, 5].map((i) => address(0xa000 + i));
@@ -68,7 +57,7 @@ const TIMEOUTS: DealTimeouts = {
 };
 
 function buildBook(moduleIds: string[]): { resources: ResourceOffer[]; jobs: BookJob[] } {
-  const rand = random(SEED);
+  const rand = seededRandom(SEED); // the same book every run
   const int = (min: number, max: number): number => min + Math.floor(rand() * (max - min + 1));
   const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)];
   const some = <T>(items: readonly T[], min: number, max: number): T[] => {

@@ -2,7 +2,7 @@
 
 import { DealMatchError } from "./errors";
 import { getDealId, getJobOfferId, getResourceOfferId } from "./ids";
-import type { Deal, JobOffer, ResourceOffer } from "./types";
+import type { Deal, DealPricing, DealTimeouts, JobOffer, ResourceOffer } from "./types";
 
 /**
  * The parties in both lists, in the order of `a`. Like the reference's nested loop, a party listed
@@ -43,22 +43,38 @@ export async function getDeal(jobOffer: JobOffer, resourceOffer: ResourceOffer):
     );
   }
 
+  // The reference settles on the provider's terms, whatever the job offer asked.
+  return assembleDeal(jobOffer, resourceOffer, {
+    mediators,
+    pricing: resourceOffer.default_pricing,
+    timeouts: resourceOffer.default_timeouts,
+  });
+}
+
+/**
+ * A deal from two offers and the terms chosen for it: copies of both offers with their IDs filled in (an offer whose
+ * `id` is "" gets its computed ID; a non-empty one is kept), the members from the offers (the job offer's solver),
+ * and the ID over all of it. getDeal chooses the reference's terms; the solver's proposeDeal its own.
+ */
+export async function assembleDeal(
+  jobOffer: JobOffer,
+  resourceOffer: ResourceOffer,
+  terms: { mediators: string[]; pricing: DealPricing; timeouts: DealTimeouts },
+): Promise<Deal> {
   const job = structuredClone(jobOffer);
   if (job.id === "") job.id = await getJobOfferId(job);
   const resource = structuredClone(resourceOffer);
   if (resource.id === "") resource.id = await getResourceOfferId(resource);
-
   const deal: Deal = {
     id: "",
     members: {
       solver: job.trusted_parties.solver,
       job_creator: job.job_creator,
       resource_provider: resource.resource_provider,
-      mediators,
+      mediators: terms.mediators,
     },
-    // The reference settles on the provider's terms, whatever the job offer asked.
-    pricing: structuredClone(resource.default_pricing),
-    timeouts: structuredClone(resource.default_timeouts),
+    pricing: structuredClone(terms.pricing),
+    timeouts: structuredClone(terms.timeouts),
     job_offer: job,
     resource_offer: resource,
   };

@@ -9,7 +9,8 @@
 
 import { isDeepStrictEqual } from "node:util";
 import { AccordError } from "../model/errors";
-import { getDealId, getJobOfferId, getModuleId, getResourceOfferId } from "../model/ids";
+import { assembleDeal } from "../model/deal";
+import { getJobOfferId, getModuleId, getResourceOfferId } from "../model/ids";
 import type { Deal, JobOffer, ResourceOffer } from "../model/types";
 import { matchOffersWithModule, mutualMediators, providerTerms, type MatchRule } from "./match";
 
@@ -41,26 +42,12 @@ export async function proposeDeal(jobOffer: JobOffer, resourceOffer: ResourceOff
   const module = moduleId ?? (await getModuleId(jobOffer.module));
   const outcome = matchOffersWithModule(jobOffer, resourceOffer, module);
   if (!outcome.matched) throw new OffersDoNotMatchError(outcome.rule);
-  const job = structuredClone(jobOffer);
-  if (job.id === "") job.id = await getJobOfferId(job);
-  const resource = structuredClone(resourceOffer);
-  if (resource.id === "") resource.id = await getResourceOfferId(resource);
-  const terms = providerTerms(resource, module);
-  const deal: Deal = {
-    id: "",
-    members: {
-      solver: job.trusted_parties.solver,
-      job_creator: job.job_creator,
-      resource_provider: resource.resource_provider,
-      mediators: mutualMediators(job, resource),
-    },
-    pricing: structuredClone(terms.pricing),
-    timeouts: structuredClone(terms.timeouts),
-    job_offer: job,
-    resource_offer: resource,
-  };
-  deal.id = await getDealId(deal);
-  return deal;
+  const terms = providerTerms(resourceOffer, module);
+  return assembleDeal(jobOffer, resourceOffer, {
+    mediators: mutualMediators(jobOffer, resourceOffer),
+    pricing: terms.pricing,
+    timeouts: terms.timeouts,
+  });
 }
 
 /**

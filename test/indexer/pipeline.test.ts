@@ -4,22 +4,10 @@
 
 import { expect } from "chai";
 import fc from "fast-check";
-import { parseEntitySchema, SqlStore, StoreError } from "../../src/indexer";
+import { SqlStore, StoreError } from "../../src/indexer";
 import type { SqlBatchWriter } from "../../src/indexer/store/writer";
 import { STORE_KINDS } from "./helpers/stores";
-
-const model = parseEntitySchema(`
-  type Thing @entity(immutable: false) { id: Bytes! name: String! note: String count: Int! }
-  type Mark @entity(immutable: true) { id: ID! thing: Thing! }
-`);
-const A = "0x" + "aa".repeat(20);
-const B = "0x" + "bb".repeat(20);
-const C = "0x" + "cc".repeat(20);
-const checkpoint = (n: number) => ({
-  blockNumber: n,
-  blockHash: "0x" + n.toString(16).padStart(64, "0"),
-  timestamp: n,
-});
+import { A, B, C, checkpoint, thingModel as model } from "./helpers/things";
 
 for (const kind of STORE_KINDS) {
   for (const cacheSize of [2000, 0]) {

@@ -3,22 +3,11 @@
 // table never stored is answered "absent" without a query). Both must give exactly what load-then-save gives.
 
 import { expect } from "chai";
-import { parseEntitySchema, StoreError, type SqlStore } from "../../src/indexer";
+import { StoreError, type SqlStore } from "../../src/indexer";
 import { IdFilter } from "../../src/indexer/store/id-filter";
 import type { SqlBatchWriter } from "../../src/indexer/store/writer";
 import { STORE_KINDS } from "./helpers/stores";
-
-const model = parseEntitySchema(`
-  type Thing @entity(immutable: false) { id: Bytes! name: String! note: String count: Int! }
-  type Mark @entity(immutable: true) { id: ID! thing: Thing! }
-`);
-const A = "0x" + "aa".repeat(20);
-const B = "0x" + "bb".repeat(20);
-const checkpoint = (n: number) => ({
-  blockNumber: n,
-  blockHash: "0x" + n.toString(16).padStart(64, "0"),
-  timestamp: n,
-});
+import { A, B, checkpoint, thingModel as model } from "./helpers/things";
 
 for (const kind of STORE_KINDS) {
   describe(`store: blind saves and id filters (${kind.name})`, function () {
