@@ -15,6 +15,7 @@ import {
   type ResourceOffer,
 } from "../../src/model";
 import { OffersDoNotMatchError, proposeDeal, ProposedDealMismatchError, verifyProposedDeal } from "../../src/solver";
+import { pricingOf as pricing, timeoutsOf as timeouts } from "./helpers";
 
 const solver = "0xabcdefabcdefabcdefabcdefabcdefabcdefabcd";
 const mediatorA = "0xaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
@@ -22,18 +23,6 @@ const mediatorB = "0xbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 const mediatorC = "0xcccccccccccccccccccccccccccccccccccccccc";
 const upper = (a: string) => "0x" + a.slice(2).toUpperCase();
 const cowsay = { name: "cowsay", repo: "https://example.org/cowsay", hash: "abc", path: "t.json" };
-const pricing = (p: number) => ({
-  instruction_price: p,
-  payment_collateral: p,
-  results_collateral_multiple: 2,
-  mediation_fee: p,
-});
-const timeouts = (t: number) => ({
-  agree: { timeout: t, collateral: 1 },
-  submit_results: { timeout: t, collateral: 2 },
-  judge_results: { timeout: t, collateral: 3 },
-  mediate_results: { timeout: t, collateral: 4 },
-});
 
 function job(overrides: Record<string, unknown> = {}): JobOffer {
   return parseJobOffer({

@@ -70,3 +70,19 @@ export async function resourceBody(overrides: Json = {}): Promise<Json> {
 export function sign(wallet: Wallet, kind: OfferKind, id: unknown, to = solver, chainId = CHAIN): Promise<string> {
   return wallet.signTypedData(offerPostDomain(chainId), OFFER_POST_TYPES, offerPost(kind, String(id), to));
 }
+
+/** DealPricing input: instruction price `p`, and the other amounts (by default `p`, and a multiple of 2). */
+export const pricingOf = (p: number, c = p, r = 2, m = p) => ({
+  instruction_price: p,
+  payment_collateral: c,
+  results_collateral_multiple: r,
+  mediation_fee: m,
+});
+
+/** DealTimeouts input: every timeout `t` seconds, collaterals 1 to 4. */
+export const timeoutsOf = (t: number) => ({
+  agree: { timeout: t, collateral: 1 },
+  submit_results: { timeout: t, collateral: 2 },
+  judge_results: { timeout: t, collateral: 3 },
+  mediate_results: { timeout: t, collateral: 4 },
+});

@@ -18,6 +18,7 @@ import {
   providerTerms,
   type MatchOutcome,
 } from "../../src/solver";
+import { pricingOf as pricing, timeoutsOf as timeouts } from "./helpers";
 
 const jobCreator = "0x6666666666666666666666666666666666666666";
 const provider = "0x7777777777777777777777777777777777777777";
@@ -27,19 +28,6 @@ const mediatorB = "0xbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 const mediatorC = "0xcccccccccccccccccccccccccccccccccccccccc";
 const cowsay = { name: "cowsay", repo: "https://example.org/cowsay", hash: "abc", path: "t.json" };
 const other = { ...cowsay, hash: "def" };
-
-const pricing = (p: number, c: number, r: number, m: number) => ({
-  instruction_price: p,
-  payment_collateral: c,
-  results_collateral_multiple: r,
-  mediation_fee: m,
-});
-const timeouts = (t: number) => ({
-  agree: { timeout: t, collateral: 1 },
-  submit_results: { timeout: t, collateral: 2 },
-  judge_results: { timeout: t, collateral: 3 },
-  mediate_results: { timeout: t, collateral: 4 },
-});
 
 type JobInput = Record<string, unknown>;
 type ResourceInput = Record<string, unknown>;
