@@ -3,5 +3,6 @@
 
 export * from "./model/public";
 export * from "./clients";
-export * from "./solver";
+// The matching rule only: the rest of accord/solver (the book, its SQL state, the HTTP API) loads more.
+export * from "./solver/match";
 export * from "./deployments";

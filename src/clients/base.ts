@@ -695,7 +695,5 @@ export type MediationStepOptions = ResultStepOptions;
 
 export { BLOCKHASH_WINDOW };
 
-/** True when two addresses are the same (any case). */
-export function sameAddress(a: string, b: string): boolean {
-  return a.toLowerCase() === b.toLowerCase();
-}
+/** True when two addresses are the same (any case): the data model's comparison. */
+export { sameAddress } from "../model/address";

@@ -24,6 +24,7 @@ import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
 import pino from "pino";
 import { DEFAULTS } from "../defaults";
+import { readBody, sendJson } from "./http";
 import type { Registry } from "prom-client";
 import type { StoreReader } from "../indexer/store/types";
 import { loadEntitySchema, parseEntitySchema, type EntityModel } from "./entities";
@@ -206,55 +207,6 @@ export function createApi(options: ServerOptions): AccordApi {
   });
 
   return { schema, sdl, apis, yoga, hub, metrics, limits, logger };
-}
-
-function sendJson(
-  res: http.ServerResponse,
-  status: number,
-  body: unknown,
-  headers: http.OutgoingHttpHeaders = {},
-): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    "content-type": "application/json; charset=utf-8",
-    "content-length": Buffer.byteLength(text),
-    ...headers,
-  });
-  res.end(text);
-}
-
-/** Reads the request body, at most `max` bytes; null when it is larger, "aborted" when the client went away. */
-function readBody(req: http.IncomingMessage, max: number): Promise<Buffer | null | "aborted"> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    req.on("data", (chunk: Buffer) => {
-      if (done) return;
-      size += chunk.length;
-      if (size > max) {
-        done = true;
-        req.pause();
-        resolve(null);
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => {
-      if (!done) {
-        done = true;
-        resolve(Buffer.concat(chunks));
-      }
-    });
-    const abort = (): void => {
-      if (!done) {
-        done = true;
-        resolve("aborted");
-      }
-    };
-    req.on("error", abort);
-    req.on("close", abort);
-  });
 }
 
 /** Starts the API on host:port (default 127.0.0.1:4000; port 0 picks a free one). */

@@ -16,7 +16,7 @@ import { AccordValidationError } from "../model/errors";
 import { getModuleId } from "../model/ids";
 import type { JobOffer, MachineSpec, ResourceOffer } from "../model/types";
 import { parseJobOffer, parseResourceOffer } from "../model/validate";
-import { sameAddress } from "./match";
+import { sameAddress } from "../model/address";
 
 export const OFFER_POST_EIP712_NAME = "Accord Solver";
 export const OFFER_POST_EIP712_VERSION = "1";

@@ -6,6 +6,7 @@
 // pairs this function is then asked about, so the solver makes exactly the matches it allows, and anyone building
 // another solver gets the same answer.
 
+import { sameAddress } from "../model/address";
 import { getModuleId } from "../model/ids";
 import { PricingMode, type DealPricing, type DealTimeouts, type JobOffer, type ResourceOffer } from "../model/types";
 
@@ -56,20 +57,6 @@ export function providerTerms(
 function ownEntry<T>(map: Record<string, T> | null, key: string): T | undefined {
   // Own properties only: a module ID such as "constructor" must not find Object.prototype's.
   return map !== null && Object.prototype.hasOwnProperty.call(map, key) ? map[key] : undefined;
-}
-
-/** ASCII case-insensitive equality (addresses: hex digits and `0x`), without allocating lower-cased copies. */
-export function sameAddress(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    let x = a.charCodeAt(i);
-    let y = b.charCodeAt(i);
-    if (x === y) continue;
-    if (x >= 65 && x <= 90) x += 32;
-    if (y >= 65 && y <= 90) y += 32;
-    if (x !== y) return false;
-  }
-  return true;
 }
 
 /** Whether the offers trust a mediator in common (the rule's check: no list is built). */

@@ -40,6 +40,8 @@ export class Solver extends EventEmitter<SolverEvents> {
   readonly book = new OfferBook();
   /** Live proposals by deal ID, with the offers the book gave them. */
   private readonly proposals = new Map<string, BookMatch>();
+  /** The same proposals' deals, in the order they were made. */
+  private readonly deals = new Map<string, Deal>();
   private queue: Promise<unknown> = Promise.resolve();
   private readonly now: () => number;
 
@@ -56,9 +58,9 @@ export class Solver extends EventEmitter<SolverEvents> {
     return solver;
   }
 
-  /** Live proposals (not dropped), by deal ID. */
-  get liveProposals(): ReadonlyMap<string, BookMatch> {
-    return this.proposals;
+  /** Live proposals (not dropped): their deals by deal ID, in the order they were made. */
+  get liveProposals(): ReadonlyMap<string, Deal> {
+    return this.deals;
   }
 
   /** Runs `fn` after every post before it: one change to the book and the database at a time. */
@@ -114,6 +116,7 @@ export class Solver extends EventEmitter<SolverEvents> {
   private outcome(offerId: string, match: BookMatch | undefined, deal: Deal | undefined): PostOutcome {
     if (!match || !deal) return { status: "open", offerId };
     this.proposals.set(deal.id, match);
+    this.deals.set(deal.id, deal);
     this.emit("proposal", deal);
     return { status: "proposed", offerId, deal };
   }
@@ -143,6 +146,7 @@ export class Solver extends EventEmitter<SolverEvents> {
       // from the database, which still holds the proposal.
       const again = this.book.release(match);
       this.proposals.delete(dealId);
+      this.deals.delete(dealId);
       try {
         const deals = await Promise.all(again.map((m) => proposeDeal(m.job.offer, m.resourceOffer, m.job.moduleId)));
         const proposedAt = this.now();
@@ -152,6 +156,7 @@ export class Solver extends EventEmitter<SolverEvents> {
         );
         deals.forEach((deal, i) => {
           this.proposals.set(deal.id, again[i]);
+          this.deals.set(deal.id, deal);
           this.emit("proposal", deal);
         });
         return deals;
@@ -168,6 +173,7 @@ export class Solver extends EventEmitter<SolverEvents> {
     for (const id of [...this.book.resourceOfferIds()]) this.book.removeResourceOffer(id);
     for (const id of [...this.book.jobOfferIds()]) this.book.removeJobOffer(id);
     this.proposals.clear();
+    this.deals.clear();
     this.restore(resources, jobs, proposals);
   }
 
@@ -176,6 +182,7 @@ export class Solver extends EventEmitter<SolverEvents> {
     for (const job of jobs) this.book.restoreJob(job);
     for (const { deal, moduleId } of proposals) {
       this.proposals.set(deal.id, { job: { offer: deal.job_offer, moduleId }, resourceOffer: deal.resource_offer });
+      this.deals.set(deal.id, deal);
     }
   }
 }
