@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { registerDev } from "./commands/dev";
 import { registerIndex } from "./commands/index";
 import { registerServe } from "./commands/serve";
+import { registerSolver } from "./commands/solver";
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -10,6 +11,7 @@ export function buildProgram(): Command {
   registerDev(program);
   registerIndex(program);
   registerServe(program);
+  registerSolver(program);
   return program;
 }
 

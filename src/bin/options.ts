@@ -302,6 +302,59 @@ export function resolveServe(flags: ServeFlags, env: Env, terminal: boolean): Se
   };
 }
 
+/** `accord solver`'s own defaults. */
+export const SOLVER_DEFAULTS = {
+  /** PGlite data directory (a directory holds one process: the indexer's is its own). */
+  dataDir: ".accord/solver-db",
+  port: 4100,
+  /** A job offer unmatched this long after its created_at expires (ms; the reference's 30 s). */
+  matchTimeoutMs: 30_000,
+} as const;
+
+export type SolverFlags = LogFlags &
+  StoreFlags & {
+    host?: string;
+    port?: string;
+    chainId?: string;
+    rpc?: string;
+    address?: string;
+    matchTimeout?: string;
+  };
+
+export type SolverSettings = {
+  log: LogSettings;
+  store: StoreSettings;
+  host: string;
+  port: number;
+  /** The chain the offers' signatures are for; read from rpcUrl when not given. */
+  chainId?: bigint;
+  rpcUrl?: string;
+  /** This solver's address (the offers it takes name it). */
+  address: string;
+  matchTimeoutMs: number;
+};
+
+export function resolveSolver(flags: SolverFlags, env: Env, terminal: boolean): SolverSettings {
+  const address = nonEmpty(flags.address);
+  if (!address || !/^0x[0-9a-fA-F]{40}$/.test(address)) {
+    throw new Error(`--address must be the solver's address (0x followed by 40 hex digits), got "${address ?? ""}"`);
+  }
+  const chainId = nonEmpty(flags.chainId);
+  const rpcUrl = nonEmpty(flags.rpc);
+  if (chainId === undefined && rpcUrl === undefined) throw new Error("--chain-id or --rpc (to read it) is required");
+  const { host, port } = resolveListen({ host: flags.host, port: flags.port ?? String(SOLVER_DEFAULTS.port) });
+  return {
+    log: resolveLog(flags, env, terminal),
+    store: resolveStore(flags, env, SOLVER_DEFAULTS.dataDir),
+    host,
+    port,
+    chainId: chainId === undefined ? undefined : BigInt(parseCount(chainId, "--chain-id", true)),
+    rpcUrl,
+    address,
+    matchTimeoutMs: optionalCount(flags.matchTimeout, "--match-timeout", true) ?? SOLVER_DEFAULTS.matchTimeoutMs,
+  };
+}
+
 export type DevFlags = LogFlags & {
   host?: string;
   port?: string;
