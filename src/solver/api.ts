@@ -17,7 +17,8 @@ import { dealSchema } from "../model/schemas";
 import type { Deal } from "../model/types";
 import { readBody, sendJson } from "../server/http";
 import { DEFAULT_LIMITS, limitPlugins, type Limits } from "../server/limits";
-import { OfferIntakeError } from "./intake";
+import { sameAddress } from "../model/address";
+import { OfferIntakeError, SubscriptionAuthError, verifyPartySubscription, type IntakeRules } from "./intake";
 import type { PostOutcome, Solver } from "./solver";
 
 export const SOLVER_SDL = /* GraphQL */ `
@@ -62,6 +63,15 @@ export const SOLVER_SDL = /* GraphQL */ `
     proposals(first: Int = 100, skip: Int = 0): [Proposal!]!
   }
 
+  type Subscription {
+    """
+    The proposals made for one party (as job creator or resource provider), as they are made. The party proves it
+    is itself with its EIP-712 PartySubscription { party, solver, expiry } signature; expiry is in seconds since the
+    epoch, at most an hour ahead, and the subscription ends then.
+    """
+    myProposals(party: String!, expiry: Int!, signature: String!): Proposal!
+  }
+
   type Mutation {
     "A job offer (its JSON) with its job creator's EIP-712 OfferPost signature."
     postJobOffer(offer: String!, signature: String!): PostResult!
@@ -104,8 +114,35 @@ async function posting(post: () => Promise<PostOutcome>) {
   }
 }
 
+/** The solver's proposals for `party`, until `untilMs` (the subscription's expiry) or until the client leaves. */
+async function* proposalsFor(solver: Solver, party: string, untilMs: number): AsyncGenerator<Deal> {
+  const waiting: Deal[] = [];
+  let wake: (() => void) | undefined;
+  const onProposal = (deal: Deal): void => {
+    if (sameAddress(deal.members.job_creator, party) || sameAddress(deal.members.resource_provider, party)) {
+      waiting.push(deal);
+      wake?.();
+    }
+  };
+  solver.on("proposal", onProposal);
+  const timer = setTimeout(() => wake?.(), Math.max(0, untilMs - Date.now()));
+  try {
+    for (;;) {
+      while (waiting.length > 0) yield waiting.shift()!;
+      if (Date.now() >= untilMs) return;
+      await new Promise<void>((resolve) => (wake = resolve));
+      wake = undefined;
+    }
+  } finally {
+    clearTimeout(timer);
+    solver.off("proposal", onProposal);
+  }
+}
+
 export interface SolverServerOptions {
   solver: Solver;
+  /** The solver's intake rules: its address and chain, for the parties' subscription signatures. */
+  rules: IntakeRules;
   host?: string;
   /** 0 picks a free port. */
   port?: number;
@@ -121,7 +158,7 @@ export interface SolverServer {
 
 /** The solver's GraphQL API on host:port (`/graphql`, and `/health`). */
 export async function serveSolver(options: SolverServerOptions): Promise<SolverServer> {
-  const { solver, logger } = options;
+  const { solver, logger, rules } = options;
   const limits: Limits = { ...DEFAULT_LIMITS, ...(options.limits ?? {}) };
   const schema = createSchema({
     typeDefs: SOLVER_SDL,
@@ -137,6 +174,24 @@ export async function serveSolver(options: SolverServerOptions): Promise<SolverS
             throw new GraphQLError("first must be 0 to 1000 and skip ≥ 0", { extensions: { code: "BAD_USER_INPUT" } });
           }
           return [...solver.liveProposals.values()].slice(args.skip, args.skip + args.first).map(proposalOf);
+        },
+      },
+      Subscription: {
+        myProposals: {
+          subscribe: (_: unknown, args: { party: string; expiry: number; signature: string }) => {
+            try {
+              verifyPartySubscription(rules, args.party, args.expiry, args.signature, Math.floor(Date.now() / 1000));
+            } catch (error) {
+              if (error instanceof SubscriptionAuthError) {
+                throw new GraphQLError(error.message, {
+                  extensions: { code: "UNAUTHENTICATED", field: error.field, rule: error.rule },
+                });
+              }
+              throw error;
+            }
+            return proposalsFor(solver, args.party, args.expiry * 1000);
+          },
+          resolve: (deal: Deal) => proposalOf(deal),
         },
       },
       Mutation: {

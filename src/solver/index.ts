@@ -20,7 +20,10 @@ export {
   OfferIntakeError,
   offerPost,
   offerPostDomain,
+  PARTY_SUBSCRIPTION_TYPES,
   resolveIntakeRules,
+  SubscriptionAuthError,
+  verifyPartySubscription,
   type IntakeRules,
   type OfferKind,
 } from "./intake";

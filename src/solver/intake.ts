@@ -176,3 +176,51 @@ export async function acceptResourceOffer(
   checkPost("resource", offer, offer.resource_provider, "resource_provider", signature, rules, now);
   return offer;
 }
+
+/** The EIP-712 type a party signs to receive its own proposals (api.ts's myProposals subscription). */
+export const PARTY_SUBSCRIPTION_TYPES: Record<string, TypedDataField[]> = {
+  PartySubscription: [
+    { name: "party", type: "address" },
+    { name: "solver", type: "address" },
+    { name: "expiry", type: "uint64" },
+  ],
+};
+
+/** The longest a subscription signature may be valid for (s). */
+export const MAX_SUBSCRIPTION_SECONDS = 3600;
+
+/** A subscription request refused: the field and the rule. */
+export class SubscriptionAuthError extends AccordValidationError {
+  override name = "SubscriptionAuthError";
+}
+
+/**
+ * Checks that `party` itself asks for its proposals: its EIP-712 PartySubscription signature for this solver and
+ * chain, with `expiry` (seconds since the epoch) in the future and at most MAX_SUBSCRIPTION_SECONDS ahead.
+ */
+export function verifyPartySubscription(
+  rules: IntakeRules,
+  party: string,
+  expiry: number,
+  signature: string,
+  nowSeconds: number,
+): void {
+  const subject = "subscription";
+  if (!/^0x[0-9a-fA-F]{40}$/.test(party)) throw new SubscriptionAuthError("party", "must be an address", { subject });
+  if (!Number.isSafeInteger(expiry) || expiry <= nowSeconds || expiry > nowSeconds + MAX_SUBSCRIPTION_SECONDS) {
+    throw new SubscriptionAuthError("expiry", `must be within the next ${MAX_SUBSCRIPTION_SECONDS} s`, { subject });
+  }
+  let signer: string;
+  try {
+    signer = verifyTypedData(
+      offerPostDomain(rules.chainId),
+      PARTY_SUBSCRIPTION_TYPES,
+      { party, solver: rules.solver, expiry },
+      signature,
+    );
+  } catch (error) {
+    throw new SubscriptionAuthError("signature", "must be a 65-byte EIP-712 signature", { subject, cause: error });
+  }
+  if (!sameAddress(signer, party))
+    throw new SubscriptionAuthError("signature", "must be signed by the party", { subject });
+}

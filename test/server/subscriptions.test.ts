@@ -6,6 +6,7 @@ import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
 import type { SqlStore } from "../../src/indexer/store";
 import { MemoryChangeFeed } from "../../src/server/subscriptions";
+import { sse } from "../helpers/sse";
 import {
   A1,
   A2,
@@ -20,68 +21,11 @@ import {
   marketStore,
   startServer,
   type FixtureBatch,
-  type GqlResult,
   type IdRows,
   type TestServer,
 } from "./helpers";
 
 const D4 = dealKey(0xd4);
-
-/** One server-sent event: a `next` carries a GraphQL result (`T` the shape of its data), `complete` none. */
-interface SseEvent<T> {
-  event: string;
-  data?: GqlResult<T>;
-}
-
-/** A GraphQL-over-SSE subscription (yoga's distinct-connections mode). */
-async function sse<T = unknown>(url: string, query: string, variables?: Record<string, unknown>) {
-  const controller = new AbortController();
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json", accept: "text/event-stream" },
-    body: JSON.stringify({ query, variables }),
-    signal: controller.signal,
-  });
-  expect(response.headers.get("content-type")).to.match(/text\/event-stream/);
-  const reader = response.body!.getReader();
-  const decoder = new TextDecoder();
-  let buffer = "";
-  return {
-    async next(timeoutMs = 5000): Promise<SseEvent<T>> {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const end = buffer.indexOf("\n\n");
-        if (end >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const lines = block.split("\n").filter((l) => !l.startsWith(":"));
-          if (lines.length === 0) continue; // keep-alive
-          const event =
-            lines
-              .find((l) => l.startsWith("event:"))
-              ?.slice(6)
-              .trim() ?? "message";
-          const data = lines
-            .filter((l) => l.startsWith("data:"))
-            .map((l) => l.slice(5).trim())
-            .join("\n");
-          return { event, data: data ? (JSON.parse(data) as GqlResult<T>) : undefined };
-        }
-        const remaining = deadline - Date.now();
-        if (remaining <= 0) throw new Error("no SSE event in time");
-        const chunk = await Promise.race([
-          reader.read(),
-          new Promise<never>((_, reject) => setTimeout(() => reject(new Error("no SSE event in time")), remaining)),
-        ]);
-        if (chunk.done) throw new Error("SSE stream ended");
-        buffer += decoder.decode(chunk.value, { stream: true });
-      }
-    },
-    close(): void {
-      controller.abort();
-    },
-  };
-}
 
 /** The next result of a graphql-ws subscription (whose iterator types its return value `any`). */
 async function nextResult<T>(it: AsyncIterator<T, unknown, unknown>): Promise<T> {

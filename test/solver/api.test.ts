@@ -5,7 +5,17 @@ import fs from "node:fs";
 import { expect } from "chai";
 import pino from "pino";
 import { openDriver, type SqlDriver } from "../../src/indexer";
-import { serveSolver, Solver, SolverState, verifyProposedDeal, type SolverServer } from "../../src/solver";
+import type { Wallet } from "ethers";
+import {
+  offerPostDomain,
+  PARTY_SUBSCRIPTION_TYPES,
+  serveSolver,
+  Solver,
+  SolverState,
+  verifyProposedDeal,
+  type SolverServer,
+} from "../../src/solver";
+import { sse } from "../helpers/sse";
 import { parseDeal } from "../../src/model";
 import { freshPgliteDir } from "../indexer/helpers/stores";
 import { jobBody, jobCreator, NOW, provider, resourceBody, rules, sign, stranger, type Json } from "./helpers";
@@ -48,7 +58,7 @@ describe("solver: the GraphQL API", function () {
       matchTimeoutMs: 30_000,
       now: () => NOW,
     });
-    server = await serveSolver({ solver, port: 0, logger: pino({ level: "silent" }) });
+    server = await serveSolver({ solver, rules, port: 0, logger: pino({ level: "silent" }) });
   });
   afterEach(async () => {
     await server.close();
@@ -133,6 +143,66 @@ describe("solver: the GraphQL API", function () {
       expect(await book()).to.deep.equal({ jobOffers: 0, resourceOffers: 0 });
     });
   }
+
+  describe("myProposals: each party hears of its own proposals only", () => {
+    const SUBSCRIBE = `subscription ($party: String!, $expiry: Int!, $signature: String!) {
+      myProposals(party: $party, expiry: $expiry, signature: $signature) { id jobCreator resourceProvider }
+    }`;
+    const subscribe = async (wallet: Wallet, party = wallet.address, expiry = Math.floor(Date.now() / 1000) + 60) => {
+      const signature = await wallet.signTypedData(offerPostDomain(rules.chainId), PARTY_SUBSCRIPTION_TYPES, {
+        party,
+        solver: rules.solver,
+        expiry,
+      });
+      return sse<{ myProposals: { id: string; jobCreator: string; resourceProvider: string } }>(server.url, SUBSCRIBE, {
+        party,
+        expiry,
+        signature,
+      });
+    };
+    const propose = async (creator: Wallet, index: number): Promise<string> => {
+      const ro = await resourceBody({ index });
+      await graphql(POST_RESOURCE, { offer: JSON.stringify(ro), signature: await sign(provider, "resource", ro.id) });
+      const jo = await jobBody({ job_creator: creator.address, inputs: { prompt: `deal ${index}` } });
+      const answer = await graphql(POST_JOB, {
+        offer: JSON.stringify(jo),
+        signature: await sign(creator, "job", jo.id),
+      });
+      return (answer.data!.postJobOffer as { proposal: { id: string } }).proposal.id;
+    };
+
+    it("pushes a proposal to both of its parties, and nobody else's to a third", async () => {
+      const asProvider = await subscribe(provider);
+      const asStranger = await subscribe(stranger);
+      try {
+        const first = await propose(jobCreator, 0);
+        const second = await propose(stranger, 1);
+        expect((await asProvider.next()).data?.data?.myProposals.id).to.equal(first);
+        expect((await asProvider.next()).data?.data?.myProposals.id).to.equal(second);
+        // The stranger's first event is its own deal: the first one never reached it.
+        const own = (await asStranger.next()).data?.data?.myProposals;
+        expect(own?.id).to.equal(second);
+        expect(own?.jobCreator).to.equal(stranger.address);
+      } finally {
+        asProvider.close();
+        asStranger.close();
+      }
+    });
+
+    it("refuses a subscription not signed by the party, or expired", async () => {
+      for (const stream of [
+        await subscribe(stranger, provider.address),
+        await subscribe(provider, provider.address, 1),
+      ]) {
+        try {
+          const event = await stream.next();
+          expect(event.data?.errors?.[0].extensions?.code).to.equal("UNAUTHENTICATED");
+        } finally {
+          stream.close();
+        }
+      }
+    });
+  });
 
   it("answers an oversize body with 413, and refuses too many aliases and an out-of-range list", async () => {
     const response = await fetch(server.url, {

@@ -36,9 +36,10 @@ export function registerSolver(program: Command): void {
       pgliteTemplate: settings.store.pgliteTemplate,
       pgliteThread: settings.store.pgliteThread,
     });
+    const rules = solverModule.resolveIntakeRules({ chainId, solver: settings.address });
     const solver = await solverModule.Solver.start({
       state: await solverModule.SolverState.open(driver),
-      rules: solverModule.resolveIntakeRules({ chainId, solver: settings.address }),
+      rules,
       matchTimeoutMs: settings.matchTimeoutMs,
     });
     solver.on("proposal", (deal) =>
@@ -48,7 +49,7 @@ export function registerSolver(program: Command): void {
       ),
     );
     solver.on("expired", (ids) => logger.info({ offers: ids }, "job offers expired"));
-    const server = await solverModule.serveSolver({ solver, host: settings.host, port: settings.port, logger });
+    const server = await solverModule.serveSolver({ solver, rules, host: settings.host, port: settings.port, logger });
     logger.info(
       {
         url: server.url,
