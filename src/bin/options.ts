@@ -21,6 +21,8 @@ export const ENV_VARS = {
   databaseUrl: "DATABASE_URL",
   /** --heap-headroom (MiB, 0 = off) */
   heapHeadroomMiB: "ACCORD_HEAP_HEADROOM_MIB",
+  /** `accord solver`: the solver account's private key (0x + 64 hex digits), to register it in ServiceRegistry */
+  solverKey: "ACCORD_SOLVER_KEY",
   /** --pglite-thread: main or worker */
   pgliteThread: "ACCORD_PGLITE_THREAD",
   /** --pglite-template: a directory, or "off" */
@@ -319,6 +321,8 @@ export type SolverFlags = LogFlags &
     rpc?: string;
     address?: string;
     matchTimeout?: string;
+    deployment?: string;
+    publicUrl?: string;
   };
 
 export type SolverSettings = {
@@ -332,15 +336,36 @@ export type SolverSettings = {
   /** This solver's address (the offers it takes name it). */
   address: string;
   matchTimeoutMs: number;
+  /** With a key, the solver registers `publicUrl` (default its API's URL) in the deployment's ServiceRegistry. */
+  registration?: { key: string; deployment: string; publicUrl?: string };
 };
 
 export function resolveSolver(flags: SolverFlags, env: Env, terminal: boolean): SolverSettings {
-  const address = nonEmpty(flags.address);
+  const key = nonEmpty(env[ENV_VARS.solverKey]);
+  if (key !== undefined && !/^0x[0-9a-fA-F]{64}$/.test(key)) {
+    throw new Error(`${ENV_VARS.solverKey} must be a private key (0x followed by 64 hex digits)`);
+  }
+  const rpcUrl = nonEmpty(flags.rpc);
+  const deployment = nonEmpty(flags.deployment);
+  let registration: SolverSettings["registration"];
+  let keyAddress: string | undefined;
+  if (key !== undefined) {
+    if (!deployment || !rpcUrl) throw new Error(`${ENV_VARS.solverKey} needs --deployment and --rpc (to register)`);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- ethers only when a key is given
+    const { Wallet } = require("ethers") as typeof import("ethers");
+    keyAddress = new Wallet(key).address;
+    registration = { key, deployment, publicUrl: nonEmpty(flags.publicUrl) };
+  }
+  const address = nonEmpty(flags.address) ?? keyAddress;
   if (!address || !/^0x[0-9a-fA-F]{40}$/.test(address)) {
-    throw new Error(`--address must be the solver's address (0x followed by 40 hex digits), got "${address ?? ""}"`);
+    throw new Error(
+      `--address must be the solver's address (0x followed by 40 hex digits), or ${ENV_VARS.solverKey} its key; got "${address ?? ""}"`,
+    );
+  }
+  if (keyAddress !== undefined && address.toLowerCase() !== keyAddress.toLowerCase()) {
+    throw new Error(`--address ${address} is not the address of ${ENV_VARS.solverKey} (${keyAddress})`);
   }
   const chainId = nonEmpty(flags.chainId);
-  const rpcUrl = nonEmpty(flags.rpc);
   if (chainId === undefined && rpcUrl === undefined) throw new Error("--chain-id or --rpc (to read it) is required");
   const { host, port } = resolveListen({ host: flags.host, port: flags.port ?? String(SOLVER_DEFAULTS.port) });
   return {
@@ -352,6 +377,7 @@ export function resolveSolver(flags: SolverFlags, env: Env, terminal: boolean): 
     rpcUrl,
     address,
     matchTimeoutMs: optionalCount(flags.matchTimeout, "--match-timeout", true) ?? SOLVER_DEFAULTS.matchTimeoutMs,
+    registration,
   };
 }
 

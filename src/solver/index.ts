@@ -30,3 +30,4 @@ export {
 export { Solver, type PostOutcome, type SolverEvents, type SolverOptions } from "./solver";
 export { SolverState, type OfferState, type ProposalState, type StoredProposal } from "./state";
 export { serveSolver, SOLVER_SDL, type SolverServer, type SolverServerOptions } from "./api";
+export { announceSolver, findSolvers } from "./registry";

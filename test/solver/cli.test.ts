@@ -5,7 +5,11 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
+import os from "node:os";
 import { expect } from "chai";
+import { HDNodeWallet } from "ethers";
+import { RegistryClient } from "../../src/clients";
+import { deployAccord, startRpcServer } from "../indexer/helpers/chain";
 import { freshPgliteDir } from "../indexer/helpers/stores";
 import { CHAIN, jobBody, jobCreator, provider, resourceBody, sign, solver } from "./helpers";
 
@@ -25,7 +29,9 @@ async function freePort(): Promise<number> {
 function startSolver(
   dataDir: string,
   port: number,
+  extra: { args?: string[]; env?: NodeJS.ProcessEnv } = {},
 ): { child: ChildProcess; ready: Promise<void>; stderr: () => string } {
+  const args = extra.args ?? ["--address", solver, "--chain-id", CHAIN.toString()];
   const child = spawn(
     process.execPath,
     [
@@ -33,10 +39,7 @@ function startSolver(
       "ts-node/register/transpile-only",
       "src/bin/accord.ts",
       "solver",
-      "--address",
-      solver,
-      "--chain-id",
-      CHAIN.toString(),
+      ...args,
       "--data-dir",
       dataDir,
       "--port",
@@ -44,7 +47,7 @@ function startSolver(
       "--log-format",
       "json",
     ],
-    { cwd: ROOT, env: { ...process.env, DATABASE_URL: "" }, stdio: ["ignore", "pipe", "pipe"] },
+    { cwd: ROOT, env: { ...process.env, DATABASE_URL: "", ...extra.env }, stdio: ["ignore", "pipe", "pipe"] },
   );
   let err = "";
   let out = "";
@@ -126,5 +129,49 @@ describe("accord solver: kill -9 and restart", function () {
     second.child.kill("SIGINT");
     await new Promise((resolve) => second.child.on("exit", resolve));
     running = undefined;
+  });
+});
+
+describe("accord solver: ServiceRegistry", function () {
+  this.timeout(120_000);
+  it("registers its URL under the Solver role when given its key and the deployment", async () => {
+    const rpc = await startRpcServer();
+    const accord = await deployAccord();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "accord-solver-"));
+    const deploymentFile = path.join(dir, "deployment.json");
+    fs.writeFileSync(deploymentFile, JSON.stringify(accord.file));
+    const dataDir = await freshPgliteDir();
+    // Hardhat's fourth default account.
+    const key = HDNodeWallet.fromPhrase(
+      "test test test test test test test test test test test junk",
+      undefined,
+      "m/44'/60'/0'/0/3",
+    );
+    const port = await freePort();
+    const started = startSolver(dataDir, port, {
+      args: ["--rpc", rpc.url, "--deployment", deploymentFile, "--public-url", "http://solver.example/graphql"],
+      env: { ACCORD_SOLVER_KEY: key.privateKey },
+    });
+    try {
+      await Promise.race([
+        started.ready,
+        new Promise((_, reject) => setTimeout(() => reject(new Error("not ready: " + started.stderr())), 20_000)),
+      ]);
+      const registry = await RegistryClient.fromDeployment(accord.signers[0], deploymentFile);
+      const entry = await registry.getService(key.address);
+      expect(entry).to.include({ registered: true, url: "http://solver.example/graphql" });
+      expect(entry.roles).to.deep.equal(["Solver"]);
+      expect(started.stderr()).to.include("registered in ServiceRegistry");
+    } finally {
+      if (started.child.exitCode === null && started.child.signalCode === null) {
+        const exited = new Promise((resolve) => started.child.on("exit", resolve));
+        started.child.kill("SIGKILL");
+        await exited;
+      }
+      await rpc.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(dataDir, { recursive: true, force: true });
+      fs.rmSync(`${dataDir}.lock`, { force: true });
+    }
   });
 });

@@ -18,6 +18,11 @@ export function registerSolver(program: Command): void {
       "--match-timeout <ms>",
       `a job offer unmatched this long expires (default ${SOLVER_DEFAULTS.matchTimeoutMs})`,
     )
+    .option(
+      "--deployment <file|name>",
+      "the deployment whose ServiceRegistry the solver registers in (with ACCORD_SOLVER_KEY)",
+    )
+    .option("--public-url <url>", "the URL to register (default the API's)")
     .option("--host <host>", "host of the API")
     .option("--port <port>", `port of the API (default ${SOLVER_DEFAULTS.port})`);
   storeFlags(command, { dataDir: SOLVER_DEFAULTS.dataDir });
@@ -50,6 +55,16 @@ export function registerSolver(program: Command): void {
     );
     solver.on("expired", (ids) => logger.info({ offers: ids }, "job offers expired"));
     const server = await solverModule.serveSolver({ solver, rules, host: settings.host, port: settings.port, logger });
+    if (settings.registration) {
+      /* eslint-disable @typescript-eslint/no-require-imports -- ethers and the clients only to register */
+      const { JsonRpcProvider, Wallet } = require("ethers") as typeof import("ethers");
+      const { RegistryClient } = require("../../clients") as typeof import("../../clients");
+      /* eslint-enable @typescript-eslint/no-require-imports */
+      const signer = new Wallet(settings.registration.key, new JsonRpcProvider(settings.rpcUrl));
+      const registry = await RegistryClient.fromDeployment(signer, settings.registration.deployment);
+      const entry = await solverModule.announceSolver(registry, settings.registration.publicUrl ?? server.url);
+      logger.info({ account: entry.account, url: entry.url, roles: entry.roles }, "registered in ServiceRegistry");
+    }
     logger.info(
       {
         url: server.url,
