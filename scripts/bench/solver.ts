@@ -192,7 +192,7 @@ async function main(): Promise<void> {
       referencePairs: base.pairs,
       ratioToReference: Math.round(base.seconds / ours.seconds),
     },
-    // Through the API with persistence: the solver's service is not built yet (issue 8).
+    // Through the API with persistence (10,000 open offers): not measured yet (issue 8).
     api: { offersPerSecond: null, proposalP99Ms: null },
     targets: { bookSeconds: 1, ratioToReference: 100, offersPerSecond: 1000, proposalP99Ms: 50 },
   };
