@@ -7,6 +7,7 @@ import { Option, type Command } from "commander";
 import { DEFAULTS } from "../defaults";
 import { LOCAL_NODE_PORT } from "../devnet/local-node";
 import type { PgliteThread } from "../indexer/store/pglite";
+import { isAddress } from "../model/address";
 
 /** An environment (process.env, or a test's). */
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -357,7 +358,7 @@ export function resolveSolver(flags: SolverFlags, env: Env, terminal: boolean): 
     registration = { key, deployment, publicUrl: nonEmpty(flags.publicUrl) };
   }
   const address = nonEmpty(flags.address) ?? keyAddress;
-  if (!address || !/^0x[0-9a-fA-F]{40}$/.test(address)) {
+  if (!address || !isAddress(address)) {
     throw new Error(
       `--address must be the solver's address (0x followed by 40 hex digits), or ${ENV_VARS.solverKey} its key; got "${address ?? ""}"`,
     );

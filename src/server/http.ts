@@ -2,6 +2,7 @@
 // size limit, before graphql-yoga sees them.
 
 import type http from "node:http";
+import type pino from "pino";
 
 export function sendJson(
   res: http.ServerResponse,
@@ -50,4 +51,29 @@ export function readBody(req: http.IncomingMessage, max: number): Promise<Buffer
     req.on("error", abort);
     req.on("close", abort);
   });
+}
+
+/** 413 for a body over `maxBodyBytes`, and the connection closed (the rest of the body is not read). */
+export function sendTooLarge(res: http.ServerResponse, maxBodyBytes: number): void {
+  sendJson(
+    res,
+    413,
+    { errors: [{ message: `Request body exceeds ${maxBodyBytes} bytes`, extensions: { code: "PAYLOAD_TOO_LARGE" } }] },
+    { connection: "close" },
+  );
+  res.on("finish", () => res.socket?.destroy());
+}
+
+/** graphql-yoga's logger on pino (errors as `err`). */
+export function yogaLogger(logger: pino.Logger) {
+  return {
+    debug: (...args: unknown[]) => logger.debug({ args }, "yoga"),
+    info: (...args: unknown[]) => logger.info({ args }, "yoga"),
+    warn: (...args: unknown[]) => logger.warn({ args }, "yoga"),
+    error: (...args: unknown[]) =>
+      logger.error(
+        { err: args.find((a) => a instanceof Error), args: args.filter((a) => !(a instanceof Error)) },
+        "yoga",
+      ),
+  };
 }

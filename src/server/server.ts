@@ -24,7 +24,7 @@ import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
 import pino from "pino";
 import { DEFAULTS } from "../defaults";
-import { readBody, sendJson } from "./http";
+import { readBody, sendJson, sendTooLarge, yogaLogger } from "./http";
 import type { Registry } from "prom-client";
 import type { StoreReader } from "../indexer/store/types";
 import { loadEntitySchema, parseEntitySchema, type EntityModel } from "./entities";
@@ -82,19 +82,6 @@ export interface AccordServer {
   port: number;
   api: AccordApi;
   close(): Promise<void>;
-}
-
-function yogaLogger(logger: pino.Logger) {
-  return {
-    debug: (...args: unknown[]) => logger.debug({ args }, "yoga"),
-    info: (...args: unknown[]) => logger.info({ args }, "yoga"),
-    warn: (...args: unknown[]) => logger.warn({ args }, "yoga"),
-    error: (...args: unknown[]) =>
-      logger.error(
-        { err: args.find((a) => a instanceof Error), args: args.filter((a) => !(a instanceof Error)) },
-        "yoga",
-      ),
-  };
 }
 
 function metricsPlugin(metrics: ServerMetrics): Plugin {
@@ -227,17 +214,7 @@ export async function createServer(options: ServerOptions): Promise<AccordServer
 
   const tooLarge = (res: http.ServerResponse): void => {
     metrics.requests.inc({ outcome: "too_large" });
-    sendJson(
-      res,
-      413,
-      {
-        errors: [
-          { message: `Request body exceeds ${limits.maxBodyBytes} bytes`, extensions: { code: "PAYLOAD_TOO_LARGE" } },
-        ],
-      },
-      { connection: "close" },
-    );
-    res.on("finish", () => res.socket?.destroy());
+    sendTooLarge(res, limits.maxBodyBytes);
   };
 
   const ready = async (): Promise<{ status: number; body: Record<string, unknown> }> => {

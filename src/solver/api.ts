@@ -15,8 +15,9 @@ import { DEFAULTS } from "../defaults";
 import { encodeJson } from "../model/json";
 import { dealSchema } from "../model/schemas";
 import type { Deal } from "../model/types";
-import { readBody, sendJson } from "../server/http";
+import { readBody, sendJson, sendTooLarge, yogaLogger } from "../server/http";
 import { DEFAULT_LIMITS, limitPlugins, type Limits } from "../server/limits";
+import { checkRange } from "../server/resolvers";
 import { sameAddress } from "../model/address";
 import { OfferIntakeError, SubscriptionAuthError, verifyPartySubscription, type IntakeRules } from "./intake";
 import type { PostOutcome, Solver } from "./solver";
@@ -170,9 +171,7 @@ export async function serveSolver(options: SolverServerOptions): Promise<SolverS
           return deal ? proposalOf(deal) : null;
         },
         proposals: (_: unknown, args: { first: number; skip: number }) => {
-          if (args.first < 0 || args.first > 1000 || args.skip < 0) {
-            throw new GraphQLError("first must be 0 to 1000 and skip ≥ 0", { extensions: { code: "BAD_USER_INPUT" } });
-          }
+          checkRange(limits, args);
           return [...solver.liveProposals.values()].slice(args.skip, args.skip + args.first).map(proposalOf);
         },
       },
@@ -208,12 +207,7 @@ export async function serveSolver(options: SolverServerOptions): Promise<SolverS
     graphiql: false,
     landingPage: false,
     multipart: false,
-    logging: {
-      debug: (...args: unknown[]) => logger.debug({ args }, "yoga"),
-      info: (...args: unknown[]) => logger.info({ args }, "yoga"),
-      warn: (...args: unknown[]) => logger.warn({ args }, "yoga"),
-      error: (...args: unknown[]) => logger.error({ args }, "yoga"),
-    },
+    logging: yogaLogger(logger),
     plugins: limitPlugins(limits),
   });
 
@@ -224,17 +218,7 @@ export async function serveSolver(options: SolverServerOptions): Promise<SolverS
       if (req.method !== "GET" && req.method !== "HEAD") {
         const body = await readBody(req, limits.maxBodyBytes);
         if (body === "aborted") return;
-        if (body === null) {
-          const message = `Request body exceeds ${limits.maxBodyBytes} bytes`;
-          sendJson(
-            res,
-            413,
-            { errors: [{ message, extensions: { code: "PAYLOAD_TOO_LARGE" } }] },
-            { connection: "close" },
-          );
-          res.on("finish", () => res.socket?.destroy());
-          return;
-        }
+        if (body === null) return sendTooLarge(res, limits.maxBodyBytes);
         if (body.length > 0) (req as http.IncomingMessage & { body?: Buffer }).body = body;
       }
       await yoga.handle(req, res);

@@ -207,10 +207,7 @@ export class OfferBook {
    * kept open. A match takes both offers out of the book.
    */
   addResourceOffer(offer: ResourceOffer): BookMatch | undefined {
-    // A provider holds one open offer per machine index: a new one replaces the old.
-    const machine = machineKey(offer);
-    const previous = this.machines.get(machine);
-    if (previous !== undefined) this.removeResourceOffer(previous);
+    this.vacateMachine(offer);
     const taker = this.jobForResourceOffer(offer);
     if (taker) {
       this.removeJobOffer(taker.offer.id);
@@ -220,11 +217,16 @@ export class OfferBook {
     return undefined;
   }
 
+  /** A provider holds one open offer per machine index: a new one replaces the old. */
+  private vacateMachine(offer: ResourceOffer): void {
+    const previous = this.machines.get(machineKey(offer));
+    if (previous !== undefined && previous !== offer.id) this.removeResourceOffer(previous);
+  }
+
   /** Puts a resource offer in the book without matching it (restoring a book whose offers did not match). */
   restoreResourceOffer(offer: ResourceOffer): void {
+    this.vacateMachine(offer);
     const machine = machineKey(offer);
-    const previous = this.machines.get(machine);
-    if (previous !== undefined && previous !== offer.id) this.removeResourceOffer(previous);
     const keys = distinctKeys(offer.trusted_parties.solver, offer.trusted_parties.mediator);
     const entry: ResourceEntry = {
       open: true,

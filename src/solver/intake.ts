@@ -16,7 +16,7 @@ import { AccordValidationError } from "../model/errors";
 import { getModuleId } from "../model/ids";
 import type { JobOffer, MachineSpec, ResourceOffer } from "../model/types";
 import { parseJobOffer, parseResourceOffer } from "../model/validate";
-import { sameAddress } from "../model/address";
+import { isAddress, sameAddress } from "../model/address";
 
 export const OFFER_POST_EIP712_NAME = "Accord Solver";
 export const OFFER_POST_EIP712_VERSION = "1";
@@ -206,7 +206,7 @@ export function verifyPartySubscription(
   nowSeconds: number,
 ): void {
   const subject = "subscription";
-  if (!/^0x[0-9a-fA-F]{40}$/.test(party)) throw new SubscriptionAuthError("party", "must be an address", { subject });
+  if (!isAddress(party)) throw new SubscriptionAuthError("party", "must be an address", { subject });
   if (!Number.isSafeInteger(expiry) || expiry <= nowSeconds || expiry > nowSeconds + MAX_SUBSCRIPTION_SECONDS) {
     throw new SubscriptionAuthError("expiry", `must be within the next ${MAX_SUBSCRIPTION_SECONDS} s`, { subject });
   }

@@ -9,6 +9,7 @@
 //              database itself, whatever process writes it.
 // A post's writes (the offer, the proposal it made, the other offer's new state) commit in one transaction.
 
+import { ident } from "../indexer/store/codec";
 import type { Queryable, SqlDriver } from "../indexer/store/driver";
 import { getModuleId } from "../model/ids";
 import { encodeJson } from "../model/json";
@@ -28,8 +29,6 @@ export interface StoredProposal {
   /** When it was proposed (ms). */
   proposedAt: number;
 }
-
-const ident = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
 export class SolverState {
   private constructor(

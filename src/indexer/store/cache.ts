@@ -37,10 +37,6 @@ export class EntityCache {
     while (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value as string);
   }
 
-  delete(key: string): void {
-    this.map.delete(key);
-  }
-
   clear(): void {
     this.map.clear();
     this.filters.clear();

@@ -40,7 +40,7 @@ export async function runWrites(tx: Queryable, statements: readonly WriteStateme
 }
 
 /** A unique violation (23505) of an insert is a second open version: an immutable entity written again. */
-export function explainWriteError(error: unknown, statement: WriteStatement): unknown {
+function explainWriteError(error: unknown, statement: WriteStatement): unknown {
   if ((error as { code?: string }).code === "23505" && statement.entity !== undefined) {
     return new StoreError(
       `${statement.entity}: a version with the same id is already open (immutable entities cannot change)`,

@@ -503,8 +503,8 @@ export class SqlBatchWriter implements BatchWriter {
   seal(): void {
     for (const slot of this.slots.values()) {
       if (slot.blind) throw new StoreError("the batch's writes were not prepared");
-      this.cacheSlot(slot);
     }
+    this.commitToCache();
   }
 
   /** After the commit: the batch's final states become the committed cache. */
