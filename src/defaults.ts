@@ -36,6 +36,13 @@ export const DEFAULTS = {
   offerMaxModules: 256,
   /** The solver's intake: the most template inputs a job offer may carry. */
   offerMaxInputs: 256,
+  /** The solver drops a proposal both parties have not signed this long after it was made (ms). */
+  proposalSignTimeoutMs: 30_000,
+  /**
+   * The deadline of a proposal's agreement, this many seconds after the proposal: the time the solver has to submit
+   * it once both have signed (retrying while the node is unreachable).
+   */
+  agreementValiditySeconds: 600,
 } as const;
 
 export type Defaults = typeof DEFAULTS;

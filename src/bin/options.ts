@@ -125,6 +125,22 @@ export function parseCount(value: string, what: string, positive = false): numbe
 const optionalCount = (value: string | undefined, what: string, positive = false): number | undefined =>
   value === undefined ? undefined : parseCount(value, what, positive);
 
+/** An http(s) URL, named after its flag in the error. */
+export function optionalUrl(value: string | undefined, what: string): string | undefined {
+  const text = nonEmpty(value);
+  if (text === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
+    throw new Error(`${what} must be an http(s) URL, got "${text}"`);
+  }
+  return text;
+}
+
 function parsePort(value: string, what: string): number {
   const port = parseCount(value, what);
   if (port > 65_535) throw new Error(`${what} must be a port number (0-65535), got "${value}"`);
@@ -312,6 +328,8 @@ export const SOLVER_DEFAULTS = {
   port: 4100,
   /** A job offer unmatched this long after its created_at expires (ms; the reference's 30 s). */
   matchTimeoutMs: 30_000,
+  /** A proposal both parties have not signed this long after it was made is dropped (ms). */
+  signTimeoutMs: DEFAULTS.proposalSignTimeoutMs,
 } as const;
 
 export type SolverFlags = LogFlags &
@@ -322,8 +340,10 @@ export type SolverFlags = LogFlags &
     rpc?: string;
     address?: string;
     matchTimeout?: string;
+    signTimeout?: string;
     deployment?: string;
     publicUrl?: string;
+    indexer?: string;
   };
 
 export type SolverSettings = {
@@ -337,8 +357,14 @@ export type SolverSettings = {
   /** This solver's address (the offers it takes name it). */
   address: string;
   matchTimeoutMs: number;
-  /** With a key, the solver registers `publicUrl` (default its API's URL) in the deployment's ServiceRegistry. */
+  signTimeoutMs: number;
+  /**
+   * With a key, the solver submits the agreements both parties signed (paying for them) and registers `publicUrl`
+   * (default its API's URL) in the deployment's ServiceRegistry.
+   */
   registration?: { key: string; deployment: string; publicUrl?: string };
+  /** The indexer's GraphQL API, whose deal events the solver tracks its agreed deals by. */
+  indexerUrl?: string;
 };
 
 export function resolveSolver(flags: SolverFlags, env: Env, terminal: boolean): SolverSettings {
@@ -378,7 +404,9 @@ export function resolveSolver(flags: SolverFlags, env: Env, terminal: boolean): 
     rpcUrl,
     address,
     matchTimeoutMs: optionalCount(flags.matchTimeout, "--match-timeout", true) ?? SOLVER_DEFAULTS.matchTimeoutMs,
+    signTimeoutMs: optionalCount(flags.signTimeout, "--sign-timeout", true) ?? SOLVER_DEFAULTS.signTimeoutMs,
     registration,
+    indexerUrl: optionalUrl(flags.indexer, "--indexer"),
   };
 }
 

@@ -158,6 +158,14 @@ export class SolverClient extends AccordClient {
     return result;
   }
 
+  /**
+   * Checks one party's signature over `Agreement(dealId, terms, deadline)` (ECDSA; a contract party is left to the
+   * chain's ERC-1271); throws AccordClientError BAD_SIGNATURE naming the party.
+   */
+  async verifySignature(deal: DealRef, role: PartyRole, deadline: bigint, signature: string): Promise<void> {
+    await this.#verify(await this.agreementRequest(deal, deadline), role, signature);
+  }
+
   #checkSignedAgreement(deal: ResolvedDeal, deadline: bigint, role: PartyRole, signed: SignedAgreement): void {
     if (signed.role !== role) {
       throw new AccordClientError(

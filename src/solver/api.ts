@@ -13,14 +13,30 @@ import { createSchema, createYoga } from "graphql-yoga";
 import type pino from "pino";
 import { DEFAULTS } from "../defaults";
 import { encodeJson } from "../model/json";
-import { dealSchema } from "../model/schemas";
-import type { Deal } from "../model/types";
+import {
+  dealContainerSchema,
+  dealSchema,
+  jobOfferContainerSchema,
+  resourceOfferContainerSchema,
+} from "../model/schemas";
 import { readBody, sendJson, sendTooLarge, yogaLogger } from "../server/http";
 import { DEFAULT_LIMITS, limitPlugins, type Limits } from "../server/limits";
 import { checkRange } from "../server/resolvers";
 import { sameAddress } from "../model/address";
+import { getDealContainer, getJobOfferContainer, getResourceOfferContainer } from "../model/containers";
+import { getAgreementState } from "../model/enums";
+import { parseJobOffer, parseResourceOffer } from "../model/validate";
 import { OfferIntakeError, SubscriptionAuthError, verifyPartySubscription, type IntakeRules } from "./intake";
-import type { PostOutcome, Solver } from "./solver";
+import { matchOffers } from "./match";
+import {
+  noticeParties,
+  ProposalSignError,
+  type LiveProposal,
+  type PostOutcome,
+  type Solver,
+  type SolverNotice,
+} from "./solver";
+import type { OfferState, SolverState, StoredOffer, StoredProposal } from "./state";
 
 export const SOLVER_SDL = /* GraphQL */ `
   "The open offers of the book."
@@ -29,7 +45,7 @@ export const SOLVER_SDL = /* GraphQL */ `
     resourceOffers: Int!
   }
 
-  "A deal the solver proposed to both parties, not dropped."
+  "A deal the solver proposed to both parties."
   type Proposal {
     "The deal's ID (a CID)."
     id: String!
@@ -40,6 +56,84 @@ export const SOLVER_SDL = /* GraphQL */ `
     mediators: [String!]!
     "The deal as the data model's JSON: what each party checks (verifyProposedDeal) and signs."
     deal: String!
+    "The deadline (unix seconds, decimal) both parties sign the EIP-712 Agreement(dealId, terms, deadline) for."
+    deadline: String!
+    "proposed (waiting for signatures), signed (being submitted), agreed (on chain), failed or dropped."
+    state: ProposalState!
+    "The parties whose signatures are in."
+    signedBy: [String!]!
+    "Once on chain: the market's key for the deal, and its state there as last tracked (an AgreementState name)."
+    dealKey: String
+    chainState: String
+    "The transaction that submitted the agreement."
+    txHash: String
+    "Why it was dropped or failed."
+    reason: String
+    "The reference's DealContainer as JSON (state = the chain state's index once agreed)."
+    container: String!
+  }
+
+  enum ProposalState {
+    proposed
+    signed
+    agreed
+    failed
+    dropped
+  }
+
+  enum OfferState {
+    open
+    matched
+    expired
+    withdrawn
+  }
+
+  "An offer the solver accepted."
+  type Offer {
+    id: String!
+    kind: String!
+    state: OfferState!
+    "The deal that took it, if any."
+    dealId: String
+    "The offer as the data model's JSON."
+    offer: String!
+    "The reference's JobOfferContainer or ResourceOfferContainer as JSON."
+    container: String!
+  }
+
+  "What matchOffers decides for a pair (the solver keeps no decisions: it matches incrementally)."
+  type MatchDecision {
+    jobOfferId: String!
+    resourceOfferId: String!
+    matched: Boolean!
+    "The first rule that fails, in the spec's order (cpu, gpu, ram, modules, resourceOfferMarketPrice, price, mediators, solver)."
+    rule: String
+  }
+
+  enum NoticeKind {
+    proposed
+    agreed
+    dropped
+    failed
+    dealState
+    expired
+    withdrawn
+  }
+
+  "Something that happened to one of the party's offers or deals."
+  type Notice {
+    kind: NoticeKind!
+    "The offer (expired, withdrawn), or the deal's job offer."
+    offerId: String
+    "The deal, for the deal kinds."
+    proposal: Proposal
+    dealKey: String
+    txHash: String
+    "dealState: the deal's state on chain (an AgreementState name)."
+    state: String
+    reason: String
+    "dropped: the offers returned to the book."
+    reopened: [String!]
   }
 
   enum PostStatus {
@@ -59,9 +153,17 @@ export const SOLVER_SDL = /* GraphQL */ `
 
   type Query {
     book: Book!
+    "A proposal in any state: the deal's container."
     proposal(id: String!): Proposal
-    "Live proposals, in the order they were made."
-    proposals(first: Int = 100, skip: Int = 0): [Proposal!]!
+    "Proposals in any state, newest first; with party, those it is a party of."
+    proposals(party: String, first: Int = 100, skip: Int = 0): [Proposal!]!
+    "Proposals waiting for signatures or being submitted, in the order they were made."
+    liveProposals(first: Int = 100, skip: Int = 0): [Proposal!]!
+    offer(id: String!): Offer
+    "Accepted offers, newest first."
+    offers(party: String, state: OfferState, first: Int = 100, skip: Int = 0): [Offer!]!
+    "The match decision for two accepted offers."
+    decision(jobOfferId: String!, resourceOfferId: String!): MatchDecision
   }
 
   type Subscription {
@@ -71,6 +173,8 @@ export const SOLVER_SDL = /* GraphQL */ `
     epoch, at most an hour ahead, and the subscription ends then.
     """
     myProposals(party: String!, expiry: Int!, signature: String!): Proposal!
+    "Everything that happens to the party's own offers and deals (authenticated as myProposals)."
+    myNotices(party: String!, expiry: Int!, signature: String!): Notice!
   }
 
   type Mutation {
@@ -78,10 +182,28 @@ export const SOLVER_SDL = /* GraphQL */ `
     postJobOffer(offer: String!, signature: String!): PostResult!
     "A resource offer (its JSON) with its provider's EIP-712 OfferPost signature."
     postResourceOffer(offer: String!, signature: String!): PostResult!
+    """
+    A party's EIP-712 signature over the proposal's Agreement(dealId, terms, deadline) on the DealMarket's domain.
+    With both parties' in, the solver submits agreeWithSignatures. Returns the proposal's state.
+    """
+    signProposal(id: String!, party: String!, signature: String!): ProposalState!
   }
 `;
 
-function proposalOf(deal: Deal) {
+type ProposalView = Pick<StoredProposal, "deal" | "deadline" | "signatures" | "state"> &
+  Partial<Pick<StoredProposal, "dealKey" | "txHash" | "chainState" | "reason">>;
+
+function proposalOf(p: ProposalView) {
+  const { deal } = p;
+  const container = getDealContainer(deal);
+  if (p.chainState) container.state = getAgreementState(p.chainState);
+  if (p.txHash) {
+    container.transactions.job_creator.agree = p.txHash;
+    container.transactions.resource_provider.agree = p.txHash;
+  }
+  const signedBy: string[] = [];
+  if (p.signatures.jobCreator) signedBy.push(deal.members.job_creator);
+  if (p.signatures.resourceProvider) signedBy.push(deal.members.resource_provider);
   return {
     id: deal.id,
     jobOfferId: deal.job_offer.id,
@@ -90,42 +212,114 @@ function proposalOf(deal: Deal) {
     resourceProvider: deal.members.resource_provider,
     mediators: deal.members.mediators ?? [],
     deal: encodeJson(deal, dealSchema),
+    deadline: String(p.deadline),
+    state: p.state,
+    signedBy,
+    dealKey: p.dealKey ?? null,
+    chainState: p.chainState ?? null,
+    txHash: p.txHash ?? null,
+    reason: p.reason ?? null,
+    container: encodeJson(container, dealContainerSchema),
   };
 }
 
-function resultOf(outcome: PostOutcome) {
+function offerOf(stored: StoredOffer) {
+  const container =
+    stored.kind === "job"
+      ? encodeJson(
+          { ...getJobOfferContainer(parseJobOffer(stored.body)), deal_id: stored.dealId ?? "" },
+          jobOfferContainerSchema,
+        )
+      : encodeJson(
+          { ...getResourceOfferContainer(parseResourceOffer(stored.body)), deal_id: stored.dealId ?? "" },
+          resourceOfferContainerSchema,
+        );
   return {
-    status: outcome.status,
-    offerId: outcome.offerId,
-    proposal: outcome.status === "proposed" ? proposalOf(outcome.deal) : null,
+    id: stored.id,
+    kind: stored.kind,
+    state: stored.state,
+    dealId: stored.dealId ?? null,
+    offer: stored.body,
+    container,
   };
 }
 
-/** A refused post as the client sees it; anything else stays a server fault (masked by yoga). */
-async function posting(post: () => Promise<PostOutcome>) {
-  try {
-    return resultOf(await post());
-  } catch (error) {
-    if (error instanceof OfferIntakeError) {
-      throw new GraphQLError(error.message, {
-        extensions: { code: "BAD_OFFER", field: error.field, rule: error.rule },
-      });
-    }
-    throw error;
+/** The proposal a deal notice is about, as it stands after the notice. */
+function noticeProposal(notice: Exclude<SolverNotice, { kind: "expired" | "withdrawn" }>): ProposalView {
+  const { deal, deadline } = notice;
+  const both = { jobCreator: "signed", resourceProvider: "signed" };
+  switch (notice.kind) {
+    case "proposed":
+      return { deal, deadline, signatures: {}, state: "proposed" };
+    case "dropped":
+      return { deal, deadline, signatures: {}, state: "dropped", reason: notice.reason };
+    case "failed":
+      return { deal, deadline, signatures: both, state: "failed", reason: notice.reason };
+    case "agreed":
+      return { deal, deadline, signatures: both, state: "agreed", dealKey: notice.dealKey, txHash: notice.txHash };
+    case "dealState":
+      return { deal, deadline, signatures: both, state: "agreed", dealKey: notice.dealKey, chainState: notice.state };
   }
 }
 
-/** The solver's proposals for `party`, until `untilMs` (the subscription's expiry) or until the client leaves. */
-async function* proposalsFor(solver: Solver, party: string, untilMs: number): AsyncGenerator<Deal> {
-  const waiting: Deal[] = [];
+function noticeOf(notice: SolverNotice) {
+  if (notice.kind === "expired" || notice.kind === "withdrawn") {
+    return { kind: notice.kind, offerId: notice.offer.id, reason: notice.kind === "withdrawn" ? notice.reason : null };
+  }
+  return {
+    kind: notice.kind,
+    offerId: notice.deal.job_offer.id,
+    proposal: proposalOf(noticeProposal(notice)),
+    dealKey: "dealKey" in notice ? notice.dealKey : null,
+    txHash: "txHash" in notice ? (notice.txHash ?? null) : null,
+    state: notice.kind === "dealState" ? notice.state : null,
+    reason: "reason" in notice ? notice.reason : null,
+    reopened: notice.kind === "dropped" ? notice.reopened : null,
+  };
+}
+
+function liveView(live: LiveProposal): ProposalView {
+  return { deal: live.deal, deadline: live.deadline, signatures: live.signatures, state: live.state };
+}
+
+function resultOf(solver: Solver, outcome: PostOutcome) {
+  const live = outcome.status === "proposed" ? solver.liveProposals.get(outcome.deal.id) : undefined;
+  return { status: outcome.status, offerId: outcome.offerId, proposal: live ? proposalOf(liveView(live)) : null };
+}
+
+/** A client's mistake as a GraphQL error with its code (and field and rule); anything else stays a server fault. */
+function clientError(error: unknown): never {
+  if (error instanceof OfferIntakeError) {
+    throw new GraphQLError(error.message, { extensions: { code: "BAD_OFFER", field: error.field, rule: error.rule } });
+  }
+  if (error instanceof SubscriptionAuthError) {
+    throw new GraphQLError(error.message, {
+      extensions: { code: "UNAUTHENTICATED", field: error.field, rule: error.rule },
+    });
+  }
+  if (error instanceof ProposalSignError) throw new GraphQLError(error.message, { extensions: { code: error.code } });
+  throw error;
+}
+
+async function posting(solver: Solver, post: () => Promise<PostOutcome>) {
+  try {
+    return resultOf(solver, await post());
+  } catch (error) {
+    clientError(error);
+  }
+}
+
+/** The solver's notices for `party`, until `untilMs` (the subscription's expiry) or until the client leaves. */
+async function* noticesFor(solver: Solver, party: string, untilMs: number): AsyncGenerator<SolverNotice> {
+  const waiting: SolverNotice[] = [];
   let wake: (() => void) | undefined;
-  const onProposal = (deal: Deal): void => {
-    if (sameAddress(deal.members.job_creator, party) || sameAddress(deal.members.resource_provider, party)) {
-      waiting.push(deal);
+  const onNotice = (notice: SolverNotice): void => {
+    if (noticeParties(notice).some((p) => sameAddress(p, party))) {
+      waiting.push(notice);
       wake?.();
     }
   };
-  solver.on("proposal", onProposal);
+  solver.on("notice", onNotice);
   const timer = setTimeout(() => wake?.(), Math.max(0, untilMs - Date.now()));
   try {
     for (;;) {
@@ -136,12 +330,18 @@ async function* proposalsFor(solver: Solver, party: string, untilMs: number): As
     }
   } finally {
     clearTimeout(timer);
-    solver.off("proposal", onProposal);
+    solver.off("notice", onNotice);
   }
+}
+
+async function* proposalsOnly(notices: AsyncGenerator<SolverNotice>): AsyncGenerator<SolverNotice> {
+  for await (const notice of notices) if (notice.kind === "proposed") yield notice;
 }
 
 export interface SolverServerOptions {
   solver: Solver;
+  /** The solver's state, for the queries of offers and proposals in any state. */
+  state: SolverState;
   /** The solver's intake rules: its address and chain, for the parties' subscription signatures. */
   rules: IntakeRules;
   host?: string;
@@ -159,45 +359,88 @@ export interface SolverServer {
 
 /** The solver's GraphQL API on host:port (`/graphql`, and `/health`). */
 export async function serveSolver(options: SolverServerOptions): Promise<SolverServer> {
-  const { solver, logger, rules } = options;
+  const { solver, logger, rules, state } = options;
   const limits: Limits = { ...DEFAULT_LIMITS, ...(options.limits ?? {}) };
+  const subscribeNotices = (args: { party: string; expiry: number; signature: string }) => {
+    try {
+      verifyPartySubscription(rules, args.party, args.expiry, args.signature, Math.floor(Date.now() / 1000));
+    } catch (error) {
+      clientError(error);
+    }
+    return noticesFor(solver, args.party, args.expiry * 1000);
+  };
   const schema = createSchema({
     typeDefs: SOLVER_SDL,
     resolvers: {
       Query: {
         book: () => ({ jobOffers: solver.book.jobOffers, resourceOffers: solver.book.resourceOffers }),
-        proposal: (_: unknown, args: { id: string }) => {
-          const deal = solver.liveProposals.get(args.id);
-          return deal ? proposalOf(deal) : null;
+        proposal: async (_: unknown, args: { id: string }) => {
+          const stored = await state.proposal(args.id);
+          return stored ? proposalOf(stored) : null;
         },
-        proposals: (_: unknown, args: { first: number; skip: number }) => {
+        proposals: async (_: unknown, args: { party?: string | null; first: number; skip: number }) => {
           checkRange(limits, args);
-          return [...solver.liveProposals.values()].slice(args.skip, args.skip + args.first).map(proposalOf);
+          const stored = await state.proposals({ party: args.party ?? undefined, first: args.first, skip: args.skip });
+          return stored.map(proposalOf);
+        },
+        liveProposals: (_: unknown, args: { first: number; skip: number }) => {
+          checkRange(limits, args);
+          return [...solver.liveProposals.values()]
+            .slice(args.skip, args.skip + args.first)
+            .map((live) => proposalOf(liveView(live)));
+        },
+        offer: async (_: unknown, args: { id: string }) => {
+          const stored = await state.offer(args.id);
+          return stored ? offerOf(stored) : null;
+        },
+        offers: async (
+          _: unknown,
+          args: { party?: string | null; state?: OfferState | null; first: number; skip: number },
+        ) => {
+          checkRange(limits, args);
+          const stored = await state.offers({
+            party: args.party ?? undefined,
+            state: args.state ?? undefined,
+            first: args.first,
+            skip: args.skip,
+          });
+          return stored.map(offerOf);
+        },
+        decision: async (_: unknown, args: { jobOfferId: string; resourceOfferId: string }) => {
+          const [job, resource] = await Promise.all([state.offer(args.jobOfferId), state.offer(args.resourceOfferId)]);
+          if (job?.kind !== "job" || resource?.kind !== "resource") return null;
+          const outcome = await matchOffers(parseJobOffer(job.body), parseResourceOffer(resource.body));
+          return {
+            jobOfferId: job.id,
+            resourceOfferId: resource.id,
+            matched: outcome.matched,
+            rule: outcome.matched ? null : outcome.rule,
+          };
         },
       },
       Subscription: {
         myProposals: {
-          subscribe: (_: unknown, args: { party: string; expiry: number; signature: string }) => {
-            try {
-              verifyPartySubscription(rules, args.party, args.expiry, args.signature, Math.floor(Date.now() / 1000));
-            } catch (error) {
-              if (error instanceof SubscriptionAuthError) {
-                throw new GraphQLError(error.message, {
-                  extensions: { code: "UNAUTHENTICATED", field: error.field, rule: error.rule },
-                });
-              }
-              throw error;
-            }
-            return proposalsFor(solver, args.party, args.expiry * 1000);
-          },
-          resolve: (deal: Deal) => proposalOf(deal),
+          subscribe: (_: unknown, args: { party: string; expiry: number; signature: string }) =>
+            proposalsOnly(subscribeNotices(args)),
+          resolve: (notice: SolverNotice) => noticeOf(notice).proposal,
+        },
+        myNotices: {
+          subscribe: (_: unknown, args: { party: string; expiry: number; signature: string }) => subscribeNotices(args),
+          resolve: (notice: SolverNotice) => noticeOf(notice),
         },
       },
       Mutation: {
         postJobOffer: (_: unknown, args: { offer: string; signature: string }) =>
-          posting(() => solver.postJobOffer(args.offer, args.signature)),
+          posting(solver, () => solver.postJobOffer(args.offer, args.signature)),
         postResourceOffer: (_: unknown, args: { offer: string; signature: string }) =>
-          posting(() => solver.postResourceOffer(args.offer, args.signature)),
+          posting(solver, () => solver.postResourceOffer(args.offer, args.signature)),
+        signProposal: async (_: unknown, args: { id: string; party: string; signature: string }) => {
+          try {
+            return await solver.signProposal(args.id, args.party, args.signature);
+          } catch (error) {
+            clientError(error);
+          }
+        },
       },
     },
   });

@@ -326,15 +326,19 @@ export class OfferBook {
   }
 
   /**
-   * A match that came to nothing (a party did not sign in time): both offers return to the book, the resource
-   * offer first, and each may match again at once. Returns the new matches.
+   * A match that came to nothing (a party did not sign in time): the offers in `reopen` (both by default) return to
+   * the book, the resource offer first, and each may match again at once. Returns the new matches.
    */
-  release(match: BookMatch): BookMatch[] {
+  release(match: BookMatch, reopen: { job: boolean; resource: boolean } = { job: true, resource: true }): BookMatch[] {
     const again: BookMatch[] = [];
-    const resource = this.addResourceOffer(match.resourceOffer);
-    if (resource) again.push(resource);
-    const job = this.addJob(match.job);
-    if (job) again.push(job);
+    if (reopen.resource) {
+      const resource = this.addResourceOffer(match.resourceOffer);
+      if (resource) again.push(resource);
+    }
+    if (reopen.job) {
+      const job = this.addJob(match.job);
+      if (job) again.push(job);
+    }
     return again;
   }
 

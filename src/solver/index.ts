@@ -27,7 +27,32 @@ export {
   type IntakeRules,
   type OfferKind,
 } from "./intake";
-export { Solver, type PostOutcome, type SolverEvents, type SolverOptions } from "./solver";
-export { SolverState, type OfferState, type ProposalState, type StoredProposal } from "./state";
+export {
+  noticeParties,
+  ProposalSignError,
+  Solver,
+  type LiveProposal,
+  type PostOutcome,
+  type SolverEvents,
+  type SolverNotice,
+  type SolverOptions,
+} from "./solver";
+export {
+  SolverState,
+  type NewProposal,
+  type OfferState,
+  type ProposalState,
+  type StoredOffer,
+  type StoredProposal,
+} from "./state";
+export {
+  AgreementSignatureError,
+  AgreementSubmitError,
+  ClientAgreementChain,
+  type AgreementChain,
+  type AgreementSignatures,
+  type SubmittedAgreement,
+} from "./agreement";
+export { trackDealsFromIndexer } from "./tracking";
 export { serveSolver, SOLVER_SDL, type SolverServer, type SolverServerOptions } from "./api";
 export { announceSolver, findSolvers } from "./registry";

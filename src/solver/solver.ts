@@ -1,4 +1,4 @@
-// The solver: intake, the offer book and the persistent state, kept in step.
+// The solver: intake, the offer book and the persistent state, kept in step, and each proposal carried to the chain.
 //
 // Posts are handled one at a time. Each is decided on the book without changing it (resourceOfferForJob /
 // jobForResourceOffer), written to the database in one transaction, and only then applied to the book. A write
@@ -6,13 +6,24 @@
 // rebuilt from the open offers in the order they were accepted (restore, no matching: open offers never matched
 // each other), and the live proposals are kept aside. A solver killed at any point and restarted therefore loses
 // no accepted offer, and the database's unique indexes refuse a second proposal for an offer.
+//
+// A proposal carries the deadline both parties sign its EIP-712 Agreement for. Each signature is checked when it
+// arrives and stored; with both in, the solver submits agreeWithSignatures (retrying while the node is unreachable,
+// until the deadline). A restarted solver first asks the chain whether a submission it did not record went through,
+// so it never submits one deal twice. A proposal not signed in time is dropped: the offers of the parties that
+// signed return to the book, the others are withdrawn, so a party that went away cannot hold up the book.
 
 import { EventEmitter } from "node:events";
-import type { Deal, ResourceOffer } from "../model/types";
+import type { PartyRole } from "../clients/party";
+import { DEFAULTS } from "../defaults";
+import { sameAddress } from "../model/address";
+import { AccordError } from "../model/errors";
+import type { Deal, JobOffer, ResourceOffer } from "../model/types";
+import { AgreementSignatureError, AgreementSubmitError, type AgreementChain } from "./agreement";
 import { OfferBook, type BookJob, type BookMatch } from "./book";
 import { proposeDeal } from "./deal";
 import { acceptJobOffer, acceptResourceOffer, type IntakeRules } from "./intake";
-import type { SolverState } from "./state";
+import type { NewProposal, SolverState, StoredProposal } from "./state";
 
 export interface SolverOptions {
   state: SolverState;
@@ -21,6 +32,55 @@ export interface SolverOptions {
   matchTimeoutMs: number;
   /** The clock (ms); Date.now by default. */
   now?: () => number;
+  /** Where signatures are checked and agreements submitted; without it proposals are made but not closed. */
+  chain?: AgreementChain;
+  /** A proposal both parties have not signed this long after it was made is dropped (ms). */
+  signTimeoutMs?: number;
+  /** The agreement's deadline, seconds after the proposal. */
+  agreementValiditySeconds?: number;
+  /** Pause between submissions of an agreement the node did not take (ms); default 1000. */
+  retryDelayMs?: number;
+}
+
+/** A proposal the parties are signing or the solver is submitting. */
+export interface LiveProposal {
+  deal: Deal;
+  /** The offers the book gave it. */
+  match: BookMatch;
+  proposedAt: number;
+  /** The agreement's deadline (unix seconds). */
+  deadline: bigint;
+  signatures: Partial<Record<PartyRole, string>>;
+  /** "signed": both signatures in, being submitted. */
+  state: "proposed" | "signed";
+}
+
+/** What the solver tells a party about its own offers and deals. */
+export type SolverNotice =
+  | { kind: "proposed"; deal: Deal; deadline: bigint }
+  | { kind: "agreed"; deal: Deal; deadline: bigint; dealKey: string; txHash?: string }
+  | { kind: "dropped"; deal: Deal; deadline: bigint; reason: string; reopened: string[] }
+  | { kind: "failed"; deal: Deal; deadline: bigint; reason: string }
+  | { kind: "dealState"; deal: Deal; deadline: bigint; dealKey: string; state: string }
+  | { kind: "expired"; offer: JobOffer }
+  | { kind: "withdrawn"; offer: ResourceOffer; reason: string };
+
+/** The parties a notice is for. */
+export function noticeParties(notice: SolverNotice): string[] {
+  if ("deal" in notice) return [notice.deal.members.job_creator, notice.deal.members.resource_provider];
+  return [notice.kind === "expired" ? notice.offer.job_creator : notice.offer.resource_provider];
+}
+
+/** Why a signature was refused. */
+export class ProposalSignError extends AccordError {
+  override name = "ProposalSignError";
+  constructor(
+    readonly code: "NOT_FOUND" | "NOT_A_PARTY" | "BAD_SIGNATURE" | "NOT_CONFIGURED",
+    message: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super(message, options);
+  }
 }
 
 export type PostOutcome =
@@ -34,33 +94,58 @@ export type PostOutcome =
 export interface SolverEvents {
   proposal: [deal: Deal];
   expired: [offerIds: string[]];
+  notice: [notice: SolverNotice];
+  /** A submission or tracking step that failed in the background (it is retried or the proposal failed). */
+  error: [error: Error];
 }
 
 export class Solver extends EventEmitter<SolverEvents> {
   readonly book = new OfferBook();
-  /** Live proposals by deal ID, with the offers the book gave them. */
-  private readonly proposals = new Map<string, BookMatch>();
-  /** The same proposals' deals, in the order they were made. */
-  private readonly deals = new Map<string, Deal>();
+  /** Proposals being signed or submitted, by deal ID, in the order they were made. */
+  private readonly proposals = new Map<string, LiveProposal>();
   private queue: Promise<unknown> = Promise.resolve();
   private readonly now: () => number;
+  private readonly signTimeoutMs: number;
+  private readonly validitySeconds: number;
+  private closed = false;
+  /** Submissions under way, so close() can wait for them. */
+  private readonly submitting = new Set<Promise<void>>();
 
   private constructor(private readonly options: SolverOptions) {
     super();
     this.now = options.now ?? Date.now;
+    this.signTimeoutMs = options.signTimeoutMs ?? DEFAULTS.proposalSignTimeoutMs;
+    this.validitySeconds = options.agreementValiditySeconds ?? DEFAULTS.agreementValiditySeconds;
+    // Background failures are reported, never thrown at nobody.
+    this.on("error", () => {});
   }
 
-  /** The solver over its state: the book rebuilt from the open offers, the live proposals loaded. */
+  /**
+   * The solver over its state: the book rebuilt from the open offers, the live proposals loaded, and the
+   * submission of any proposal both parties had signed resumed (after asking the chain whether it went through).
+   */
   static async start(options: SolverOptions): Promise<Solver> {
     const solver = new Solver(options);
     const { jobs, resources, proposals } = await options.state.load();
     solver.restore(resources, jobs, proposals);
+    for (const live of solver.proposals.values()) if (live.state === "signed") solver.startSubmission(live, true);
     return solver;
   }
 
-  /** Live proposals (not dropped): their deals by deal ID, in the order they were made. */
-  get liveProposals(): ReadonlyMap<string, Deal> {
-    return this.deals;
+  /** Proposals being signed or submitted, by deal ID, in the order they were made. */
+  get liveProposals(): ReadonlyMap<string, LiveProposal> {
+    return this.proposals;
+  }
+
+  /** Stops submitting (what is under way finishes) and waits. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.allSettled([...this.submitting]);
+    await this.queue;
+  }
+
+  private notify(notice: SolverNotice): void {
+    this.emit("notice", notice);
   }
 
   /** Runs `fn` after every post before it: one change to the book and the database at a time. */
@@ -80,15 +165,10 @@ export class Solver extends EventEmitter<SolverEvents> {
       const job: BookJob = { offer, moduleId };
       const resourceOffer = this.book.resourceOfferForJob(job);
       const deal = resourceOffer ? await proposeDeal(offer, resourceOffer, moduleId) : undefined;
-      const proposedAt = this.now();
-      await this.options.state.recordPost({
-        kind: "job",
-        offer,
-        moduleId,
-        proposal: deal && { deal, proposedAt },
-      });
+      const proposal = deal && this.newProposal(deal);
+      await this.options.state.recordPost({ kind: "job", offer, moduleId, proposal });
       const match = this.book.addJob(job);
-      return this.outcome(offer.id, match, deal);
+      return this.outcome(offer.id, match, proposal);
     });
   }
 
@@ -102,23 +182,155 @@ export class Solver extends EventEmitter<SolverEvents> {
       const replaced = this.book.resourceOfferFor(offer.resource_provider, offer.index);
       const job = this.book.jobForResourceOffer(offer);
       const deal = job ? await proposeDeal(job.offer, offer, job.moduleId) : undefined;
+      const proposal = deal && this.newProposal(deal);
       await this.options.state.recordPost({
         kind: "resource",
         offer,
-        proposal: deal && { deal, proposedAt: this.now() },
+        proposal,
         replaced: replaced ? [replaced.id] : [],
       });
       const match = this.book.addResourceOffer(offer);
-      return this.outcome(offer.id, match, deal);
+      if (replaced) this.notify({ kind: "withdrawn", offer: replaced, reason: `replaced by ${offer.id}` });
+      return this.outcome(offer.id, match, proposal);
     });
   }
 
-  private outcome(offerId: string, match: BookMatch | undefined, deal: Deal | undefined): PostOutcome {
-    if (!match || !deal) return { status: "open", offerId };
-    this.proposals.set(deal.id, match);
-    this.deals.set(deal.id, deal);
+  private newProposal(deal: Deal): NewProposal {
+    const proposedAt = this.now();
+    return { deal, proposedAt, deadline: BigInt(Math.floor(proposedAt / 1000) + this.validitySeconds) };
+  }
+
+  private outcome(offerId: string, match: BookMatch | undefined, proposal: NewProposal | undefined): PostOutcome {
+    if (!match || !proposal) return { status: "open", offerId };
+    this.propose(match, proposal);
+    return { status: "proposed", offerId, deal: proposal.deal };
+  }
+
+  private propose(match: BookMatch, { deal, proposedAt, deadline }: NewProposal): void {
+    this.proposals.set(deal.id, { deal, match, proposedAt, deadline, signatures: {}, state: "proposed" });
     this.emit("proposal", deal);
-    return { status: "proposed", offerId, deal };
+    this.notify({ kind: "proposed", deal, deadline });
+  }
+
+  /**
+   * A party's signature over the proposal's Agreement(dealId, terms, deadline). Checked (ProposalSignError when
+   * refused) and stored; with both parties' in, the agreement is submitted. A party that is both job creator and
+   * provider signs once for both. Returns the proposal's state after it.
+   */
+  async signProposal(dealId: string, party: string, signature: string): Promise<"proposed" | "signed"> {
+    const chain = this.options.chain;
+    if (!chain) throw new ProposalSignError("NOT_CONFIGURED", "this solver does not submit agreements (no chain)");
+    const roles = (live: LiveProposal): PartyRole[] => {
+      const members = live.deal.members;
+      const out: PartyRole[] = [];
+      if (sameAddress(members.job_creator, party)) out.push("jobCreator");
+      if (sameAddress(members.resource_provider, party)) out.push("resourceProvider");
+      if (out.length === 0) {
+        throw new ProposalSignError("NOT_A_PARTY", `${party} is not a party of deal ${dealId}`);
+      }
+      return out;
+    };
+    const waiting = (): LiveProposal => {
+      const live = this.proposals.get(dealId);
+      if (!live || live.state !== "proposed") {
+        throw new ProposalSignError("NOT_FOUND", `no proposal ${dealId} is waiting for signatures`);
+      }
+      return live;
+    };
+    // The check reads the chain's domain and, for a contract party, its code: done before taking the queue.
+    const before = waiting();
+    for (const role of roles(before)) {
+      try {
+        await chain.verify(before.deal, role, before.deadline, signature);
+      } catch (error) {
+        if (error instanceof AgreementSignatureError) {
+          throw new ProposalSignError("BAD_SIGNATURE", error.message, { cause: error });
+        }
+        throw error;
+      }
+    }
+    return this.serial(async () => {
+      const live = waiting();
+      if (live !== before) throw new ProposalSignError("NOT_FOUND", `proposal ${dealId} was dropped and made again`);
+      let state: string | undefined = live.state;
+      for (const role of roles(live)) {
+        state = await this.options.state.recordSignature(dealId, role, signature);
+        if (state === undefined) throw new ProposalSignError("NOT_FOUND", `proposal ${dealId} is not waiting`);
+        live.signatures[role] = signature;
+      }
+      if (state === "signed") {
+        live.state = "signed";
+        this.startSubmission(live, false);
+      }
+      return live.state;
+    });
+  }
+
+  private startSubmission(live: LiveProposal, resumed: boolean): void {
+    const run = this.submit(live, resumed)
+      .catch((error: unknown) => {
+        this.emit("error", error as Error);
+      })
+      .finally(() => this.submitting.delete(run));
+    this.submitting.add(run);
+  }
+
+  /** Submits a signed proposal until it is on chain, refused, or out of time. */
+  private async submit(live: LiveProposal, resumed: boolean): Promise<void> {
+    const chain = this.options.chain!;
+    const { deal, deadline } = live;
+    const signatures = { jobCreator: live.signatures.jobCreator!, resourceProvider: live.signatures.resourceProvider! };
+    let checkFirst = resumed;
+    for (;;) {
+      if (checkFirst) {
+        const found = await chain.lookup(deal).catch(() => undefined);
+        if (found?.exists) return this.serial(() => this.agreed(live, found.dealKey, undefined));
+      }
+      try {
+        const { dealKey, txHash } = await chain.submit(deal, deadline, signatures);
+        return this.serial(() => this.agreed(live, dealKey, txHash));
+      } catch (error) {
+        const retry =
+          error instanceof AgreementSubmitError &&
+          !error.permanent &&
+          !this.closed &&
+          BigInt(Math.floor(this.now() / 1000)) < deadline;
+        if (this.closed) return;
+        if (retry) {
+          this.emit("error", error);
+          await new Promise((resolve) => setTimeout(resolve, this.options.retryDelayMs ?? 1000));
+          // The node may have taken the transaction before it failed to answer.
+          checkFirst = true;
+          continue;
+        }
+        // A revert may be the market refusing a deal it already holds (a submission that was not recorded).
+        const found = await chain.lookup(deal).catch(() => undefined);
+        if (found?.exists) return this.serial(() => this.agreed(live, found.dealKey, undefined));
+        const reason = (error as Error).message;
+        return this.serial(async () => {
+          await this.options.state.markFailed(deal.id, reason);
+          this.proposals.delete(deal.id);
+          this.notify({ kind: "failed", deal, deadline, reason });
+        });
+      }
+    }
+  }
+
+  private async agreed(live: LiveProposal, dealKey: string, txHash: string | undefined): Promise<void> {
+    await this.options.state.markAgreed(live.deal.id, dealKey.toLowerCase(), txHash);
+    this.proposals.delete(live.deal.id);
+    this.notify({ kind: "agreed", deal: live.deal, deadline: live.deadline, dealKey: dealKey.toLowerCase(), txHash });
+  }
+
+  /** The deal's state on chain, as the indexer reports it: recorded on the deal's container, and told to its parties. */
+  async trackDeal(dealKey: string, chainState: string): Promise<void> {
+    const dealId = await this.options.state.setChainState(dealKey, chainState);
+    if (dealId === undefined) return;
+    const stored = await this.options.state.proposal(dealId);
+    if (stored) {
+      const { deal, deadline } = stored;
+      this.notify({ kind: "dealState", deal, deadline, dealKey: dealKey.toLowerCase(), state: chainState });
+    }
   }
 
   /** Expires the job offers past the match timeout; returns their IDs. */
@@ -128,38 +340,59 @@ export class Solver extends EventEmitter<SolverEvents> {
       const due = this.book.dueJobs(now, this.options.matchTimeoutMs).map((j) => j.offer.id);
       if (due.length === 0) return [];
       await this.options.state.closeOffers(due, "expired");
-      const expired = this.book.expireJobs(now, this.options.matchTimeoutMs).map((j) => j.offer.id);
-      this.emit("expired", expired);
-      return expired;
+      const expired = this.book.expireJobs(now, this.options.matchTimeoutMs);
+      this.emit(
+        "expired",
+        expired.map((j) => j.offer.id),
+      );
+      for (const job of expired) this.notify({ kind: "expired", offer: job.offer });
+      return expired.map((j) => j.offer.id);
     });
   }
 
+  /** Drops the proposals not signed by both parties within the sign timeout; returns the proposals made again. */
+  async dropUnsigned(): Promise<Deal[]> {
+    const now = this.now();
+    const due = [...this.proposals.values()].filter(
+      (p) => p.state === "proposed" && now - p.proposedAt >= this.signTimeoutMs,
+    );
+    const again: Deal[] = [];
+    for (const p of due) again.push(...(await this.dropProposal(p.deal.id, "not signed in time")));
+    return again;
+  }
+
   /**
-   * A proposal a party did not sign in time: dropped, both offers back in the book, and whatever they match at once
-   * proposed (in the same transaction). Returns the new proposals.
+   * Drops a proposal still waiting for signatures: the offers of the parties that signed return to the book (a job
+   * offer only within its match timeout, a resource offer only if its provider posted no other for the machine since),
+   * the others are withdrawn, and whatever the returned offers match at once is proposed (in the same transaction).
+   * Returns the new proposals.
    */
-  dropProposal(dealId: string): Promise<Deal[]> {
+  dropProposal(dealId: string, reason = "dropped"): Promise<Deal[]> {
     return this.serial(async () => {
-      const match = this.proposals.get(dealId);
-      if (!match) return [];
+      const live = this.proposals.get(dealId);
+      if (!live || live.state !== "proposed") return [];
+      const { job, resourceOffer } = live.match;
+      const reopen = {
+        job:
+          live.signatures.jobCreator !== undefined &&
+          this.now() < Number(job.offer.created_at) * 1000 + this.options.matchTimeoutMs,
+        resource:
+          live.signatures.resourceProvider !== undefined &&
+          this.book.resourceOfferFor(resourceOffer.resource_provider, resourceOffer.index) === undefined,
+      };
       // Here the book changes first (what the offers match depends on it); if the write fails, the book is rebuilt
       // from the database, which still holds the proposal.
-      const again = this.book.release(match);
+      const again = this.book.release(live.match, reopen);
       this.proposals.delete(dealId);
-      this.deals.delete(dealId);
       try {
-        const deals = await Promise.all(again.map((m) => proposeDeal(m.job.offer, m.resourceOffer, m.job.moduleId)));
-        const proposedAt = this.now();
-        await this.options.state.dropProposal(
-          dealId,
-          deals.map((deal) => ({ deal, proposedAt })),
+        const proposals = await Promise.all(
+          again.map(async (m) => this.newProposal(await proposeDeal(m.job.offer, m.resourceOffer, m.job.moduleId))),
         );
-        deals.forEach((deal, i) => {
-          this.proposals.set(deal.id, again[i]);
-          this.deals.set(deal.id, deal);
-          this.emit("proposal", deal);
-        });
-        return deals;
+        const reopened = [...(reopen.job ? [job.offer.id] : []), ...(reopen.resource ? [resourceOffer.id] : [])];
+        await this.options.state.dropProposal(dealId, reopened, reason, proposals);
+        this.notify({ kind: "dropped", deal: live.deal, deadline: live.deadline, reason, reopened });
+        proposals.forEach((proposal, i) => this.propose(again[i], proposal));
+        return proposals.map((p) => p.deal);
       } catch (error) {
         await this.reload();
         throw error;
@@ -173,16 +406,21 @@ export class Solver extends EventEmitter<SolverEvents> {
     for (const id of [...this.book.resourceOfferIds()]) this.book.removeResourceOffer(id);
     for (const id of [...this.book.jobOfferIds()]) this.book.removeJobOffer(id);
     this.proposals.clear();
-    this.deals.clear();
     this.restore(resources, jobs, proposals);
   }
 
-  private restore(resources: ResourceOffer[], jobs: BookJob[], proposals: { deal: Deal; moduleId: string }[]): void {
+  private restore(resources: ResourceOffer[], jobs: BookJob[], proposals: StoredProposal[]): void {
     for (const offer of resources) this.book.restoreResourceOffer(offer);
     for (const job of jobs) this.book.restoreJob(job);
-    for (const { deal, moduleId } of proposals) {
-      this.proposals.set(deal.id, { job: { offer: deal.job_offer, moduleId }, resourceOffer: deal.resource_offer });
-      this.deals.set(deal.id, deal);
+    for (const p of proposals) {
+      this.proposals.set(p.deal.id, {
+        deal: p.deal,
+        match: { job: { offer: p.deal.job_offer, moduleId: p.moduleId }, resourceOffer: p.deal.resource_offer },
+        proposedAt: p.proposedAt,
+        deadline: p.deadline,
+        signatures: { ...p.signatures },
+        state: p.state === "signed" ? "signed" : "proposed",
+      });
     }
   }
 }

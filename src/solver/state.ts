@@ -4,13 +4,16 @@
 // Two tables, in the solver's own SQL schema:
 //   offers     every accepted offer (its canonical JSON), its state (open, matched, expired, withdrawn) and the deal
 //              that took it;
-//   proposals  every proposed deal (its canonical JSON) and its state (proposed, agreed, dropped). A partial unique
-//              index on each offer of a proposal that is not dropped makes a double booking impossible in the
-//              database itself, whatever process writes it.
+//   proposals  every proposed deal (its canonical JSON), the deadline its agreement is signed for, each party's
+//              signature as it arrives, and its state: proposed → signed (both signatures in) → agreed (on chain) or
+//              failed (the market refused it); proposed → dropped (not signed in time). Once agreed, the deal's state
+//              on chain as the indexer last reported it. A partial unique index on each offer of a proposal that is
+//              not dropped makes a double booking impossible in the database itself, whatever process writes it.
 // A post's writes (the offer, the proposal it made, the other offer's new state) commit in one transaction.
 
+import type { PartyRole } from "../clients/party";
 import { ident } from "../indexer/store/codec";
-import type { Queryable, SqlDriver } from "../indexer/store/driver";
+import type { Queryable, SqlDriver, SqlParam } from "../indexer/store/driver";
 import { getModuleId } from "../model/ids";
 import { encodeJson } from "../model/json";
 import { dealSchema, jobOfferSchema, resourceOfferSchema } from "../model/schemas";
@@ -19,7 +22,7 @@ import { parseDeal, parseJobOffer, parseResourceOffer } from "../model/validate"
 import type { OfferKind } from "./intake";
 
 export type OfferState = "open" | "matched" | "expired" | "withdrawn";
-export type ProposalState = "proposed" | "agreed" | "dropped";
+export type ProposalState = "proposed" | "signed" | "agreed" | "failed" | "dropped";
 
 export interface StoredProposal {
   deal: Deal;
@@ -28,6 +31,75 @@ export interface StoredProposal {
   state: ProposalState;
   /** When it was proposed (ms). */
   proposedAt: number;
+  /** The deadline (unix seconds) both parties sign the agreement for. */
+  deadline: bigint;
+  signatures: Partial<Record<PartyRole, string>>;
+  /** Once submitted: the market's key for the deal and the transaction. */
+  dealKey?: string;
+  txHash?: string;
+  /** Once agreed: the deal's state on chain (an AgreementState name), as last tracked. */
+  chainState?: string;
+  /** Why it was dropped or failed. */
+  reason?: string;
+}
+
+/** An accepted offer as the solver keeps it. */
+export interface StoredOffer {
+  id: string;
+  kind: OfferKind;
+  /** The offer's canonical JSON. */
+  body: string;
+  state: OfferState;
+  /** The deal that took it, if any. */
+  dealId?: string;
+}
+
+/** A proposal to record: the deal, when it was made (ms) and the deadline its agreement is signed for (s). */
+export interface NewProposal {
+  deal: Deal;
+  proposedAt: number;
+  deadline: bigint;
+}
+
+const SIGNATURE_COLUMN: Record<PartyRole, string> = {
+  jobCreator: "job_creator_signature",
+  resourceProvider: "resource_provider_signature",
+};
+
+type ProposalRow = {
+  body: string;
+  state: ProposalState;
+  proposed_at: unknown;
+  deadline: unknown;
+  job_creator_signature: string | null;
+  resource_provider_signature: string | null;
+  deal_key: string | null;
+  tx_hash: string | null;
+  chain_state: string | null;
+  reason: string | null;
+};
+
+const PROPOSAL_COLUMNS =
+  "body, state, proposed_at, deadline, job_creator_signature, resource_provider_signature, deal_key, tx_hash," +
+  " chain_state, reason";
+
+async function proposalOf(row: ProposalRow): Promise<StoredProposal> {
+  const deal = parseDeal(row.body);
+  const signatures: Partial<Record<PartyRole, string>> = {};
+  if (row.job_creator_signature) signatures.jobCreator = row.job_creator_signature;
+  if (row.resource_provider_signature) signatures.resourceProvider = row.resource_provider_signature;
+  return {
+    deal,
+    moduleId: await getModuleId(deal.job_offer.module),
+    state: row.state,
+    proposedAt: Number(row.proposed_at),
+    deadline: BigInt(String(row.deadline)),
+    signatures,
+    dealKey: row.deal_key ?? undefined,
+    txHash: row.tx_hash ?? undefined,
+    chainState: row.chain_state ?? undefined,
+    reason: row.reason ?? undefined,
+  };
 }
 
 export class SolverState {
@@ -46,6 +118,7 @@ export class SolverState {
         `CREATE TABLE IF NOT EXISTS ${s}.offers (
           id text PRIMARY KEY,
           kind text NOT NULL CHECK (kind IN ('job', 'resource')),
+          party text NOT NULL,
           body text NOT NULL,
           module_id text,
           created_at bigint NOT NULL,
@@ -55,14 +128,22 @@ export class SolverState {
         )`,
       );
       await tx.query(`CREATE INDEX IF NOT EXISTS offers_open ON ${s}.offers (seq) WHERE state = 'open'`);
+      await tx.query(`CREATE INDEX IF NOT EXISTS offers_party ON ${s}.offers (party, seq)`);
       await tx.query(
         `CREATE TABLE IF NOT EXISTS ${s}.proposals (
           id text PRIMARY KEY,
           job_offer_id text NOT NULL,
           resource_offer_id text NOT NULL,
           body text NOT NULL,
-          state text NOT NULL CHECK (state IN ('proposed', 'agreed', 'dropped')),
-          proposed_at bigint NOT NULL
+          state text NOT NULL CHECK (state IN ('proposed', 'signed', 'agreed', 'failed', 'dropped')),
+          proposed_at bigint NOT NULL,
+          deadline bigint NOT NULL,
+          job_creator_signature text,
+          resource_provider_signature text,
+          deal_key text,
+          tx_hash text,
+          chain_state text,
+          reason text
         )`,
       );
       // No offer in two live proposals: the database refuses a double booking.
@@ -101,19 +182,13 @@ export class SolverState {
       if (row.kind === "job") jobs.push({ offer: parseJobOffer(row.body), moduleId: row.module_id! });
       else resources.push(parseResourceOffer(row.body));
     }
-    const proposals = await this.driver.query<{ body: string; state: ProposalState; proposed_at: unknown }>(
-      `SELECT body, state, proposed_at FROM ${this.t("proposals")} WHERE state <> 'dropped' ORDER BY proposed_at, id`,
+    // Agreed proposals stay in the table (the deal containers) but not in memory: the book has no more to do with them.
+    const proposals = await this.driver.query<ProposalRow>(
+      `SELECT ${PROPOSAL_COLUMNS} FROM ${this.t("proposals")} WHERE state IN ('proposed', 'signed')` +
+        ` ORDER BY proposed_at, id`,
     );
     const live: StoredProposal[] = [];
-    for (const p of proposals) {
-      const deal = parseDeal(p.body);
-      live.push({
-        deal,
-        moduleId: await getModuleId(deal.job_offer.module),
-        state: p.state,
-        proposedAt: Number(p.proposed_at),
-      });
-    }
+    for (const row of proposals) live.push(await proposalOf(row));
     return { jobs, resources, proposals: live };
   }
 
@@ -125,7 +200,7 @@ export class SolverState {
     kind: OfferKind;
     offer: JobOffer | ResourceOffer;
     moduleId?: string;
-    proposal?: { deal: Deal; proposedAt: number };
+    proposal?: NewProposal;
     /** The offers that left the book without a deal (a provider's replaced offer). */
     replaced?: string[];
   }): Promise<void> {
@@ -133,11 +208,12 @@ export class SolverState {
       const { kind, offer, proposal } = post;
       const body = kind === "job" ? encodeJson(offer, jobOfferSchema) : encodeJson(offer, resourceOfferSchema);
       await tx.query(
-        `INSERT INTO ${this.t("offers")} (id, kind, body, module_id, created_at, state, deal_id)` +
-          ` VALUES ($1::text, $2::text, $3::text, $4::text, $5::text::int8, $6::text, $7::text)`,
+        `INSERT INTO ${this.t("offers")} (id, kind, party, body, module_id, created_at, state, deal_id)` +
+          ` VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text::int8, $7::text, $8::text)`,
         [
           offer.id,
           kind,
+          (kind === "job" ? (offer as JobOffer).job_creator : (offer as ResourceOffer).resource_provider).toLowerCase(),
           body,
           post.moduleId ?? null,
           String(offer.created_at),
@@ -146,7 +222,7 @@ export class SolverState {
         ],
       );
       for (const id of post.replaced ?? []) await this.setOfferState(tx, id, "withdrawn");
-      if (proposal) await this.insertProposal(tx, proposal.deal, proposal.proposedAt);
+      if (proposal) await this.insertProposal(tx, proposal);
     });
   }
 
@@ -159,34 +235,159 @@ export class SolverState {
   }
 
   /**
-   * A proposal dropped (a party did not sign in time): both offers open again, and the proposals the book made with
-   * them at once, in one transaction.
+   * A proposal dropped (not signed in time): the offers in `reopen` open again, the others withdrawn (a party that did
+   * not sign does not get its offer matched again), and the proposals the book made with the reopened offers at once,
+   * in one transaction. False when the proposal was no longer waiting for signatures (nothing changed).
    */
-  async dropProposal(dealId: string, rematched: { deal: Deal; proposedAt: number }[]): Promise<void> {
-    await this.driver.transaction(async (tx) => {
+  async dropProposal(
+    dealId: string,
+    reopen: readonly string[],
+    reason: string,
+    rematched: readonly NewProposal[],
+  ): Promise<boolean> {
+    return this.driver.transaction(async (tx) => {
       const rows = await tx.query<{ job_offer_id: string; resource_offer_id: string }>(
-        `UPDATE ${this.t("proposals")} SET state = 'dropped' WHERE id = $1::text AND state = 'proposed'` +
-          ` RETURNING job_offer_id, resource_offer_id`,
-        [dealId],
+        `UPDATE ${this.t("proposals")} SET state = 'dropped', reason = $2::text` +
+          ` WHERE id = $1::text AND state = 'proposed' RETURNING job_offer_id, resource_offer_id`,
+        [dealId, reason],
       );
-      for (const row of rows) {
-        await this.setOfferState(tx, row.job_offer_id, "open");
-        await this.setOfferState(tx, row.resource_offer_id, "open");
+      if (rows.length === 0) return false;
+      for (const id of [rows[0].job_offer_id, rows[0].resource_offer_id]) {
+        await this.setOfferState(tx, id, reopen.includes(id) ? "open" : "withdrawn");
       }
-      for (const p of rematched) await this.insertProposal(tx, p.deal, p.proposedAt);
+      for (const p of rematched) await this.insertProposal(tx, p);
+      return true;
     });
   }
 
-  /** A proposal both parties agreed to on chain. */
-  async markAgreed(dealId: string): Promise<void> {
-    await this.driver.query(`UPDATE ${this.t("proposals")} SET state = 'agreed' WHERE id = $1::text`, [dealId]);
+  /**
+   * One party's signature over the proposal's agreement. Returns the proposal's state after it: "signed" once both
+   * are in; undefined when the proposal is not waiting for signatures.
+   */
+  async recordSignature(dealId: string, role: PartyRole, signature: string): Promise<ProposalState | undefined> {
+    const column = SIGNATURE_COLUMN[role];
+    const other = SIGNATURE_COLUMN[role === "jobCreator" ? "resourceProvider" : "jobCreator"];
+    const rows = await this.driver.query<{ state: ProposalState }>(
+      `UPDATE ${this.t("proposals")} SET ${column} = $2::text,` +
+        ` state = CASE WHEN ${other} IS NOT NULL THEN 'signed' ELSE state END` +
+        ` WHERE id = $1::text AND state = 'proposed' RETURNING state`,
+      [dealId, signature],
+    );
+    return rows[0]?.state;
   }
 
-  private async insertProposal(tx: Queryable, deal: Deal, proposedAt: number): Promise<void> {
+  /** A proposal both parties agreed to on chain (submitted in `txHash`, or found on chain after a restart). */
+  async markAgreed(dealId: string, dealKey: string, txHash: string | undefined): Promise<void> {
+    await this.driver.query(
+      `UPDATE ${this.t("proposals")} SET state = 'agreed', deal_key = $2::text, tx_hash = $3::text,` +
+        ` chain_state = COALESCE(chain_state, 'DealAgreed') WHERE id = $1::text`,
+      [dealId, dealKey, txHash ?? null],
+    );
+  }
+
+  /** The market refused the agreement: the proposal failed and both offers are withdrawn, in one transaction. */
+  async markFailed(dealId: string, reason: string): Promise<void> {
+    await this.driver.transaction(async (tx) => {
+      const rows = await tx.query<{ job_offer_id: string; resource_offer_id: string }>(
+        `UPDATE ${this.t("proposals")} SET state = 'failed', reason = $2::text WHERE id = $1::text` +
+          ` RETURNING job_offer_id, resource_offer_id`,
+        [dealId, reason],
+      );
+      for (const row of rows) {
+        await this.setOfferState(tx, row.job_offer_id, "withdrawn", dealId);
+        await this.setOfferState(tx, row.resource_offer_id, "withdrawn", dealId);
+      }
+    });
+  }
+
+  /**
+   * The deal's state on chain, as the indexer reports it for `dealKey`. Returns the deal ID it belongs to when this
+   * solver agreed it and the state is new.
+   */
+  async setChainState(dealKey: string, chainState: string): Promise<string | undefined> {
+    const rows = await this.driver.query<{ id: string }>(
+      `UPDATE ${this.t("proposals")} SET chain_state = $2::text` +
+        ` WHERE deal_key = $1::text AND chain_state IS DISTINCT FROM $2::text RETURNING id`,
+      [dealKey.toLowerCase(), chainState],
+    );
+    return rows[0]?.id;
+  }
+
+  /** A proposal in any state (the deal container's source). */
+  async proposal(dealId: string): Promise<StoredProposal | undefined> {
+    const rows = await this.driver.query<ProposalRow>(
+      `SELECT ${PROPOSAL_COLUMNS} FROM ${this.t("proposals")} WHERE id = $1::text`,
+      [dealId],
+    );
+    return rows[0] ? proposalOf(rows[0]) : undefined;
+  }
+
+  /** Proposals in any state, newest first, optionally those of one party. */
+  async proposals(options: { party?: string; first: number; skip: number }): Promise<StoredProposal[]> {
+    const where = options.party
+      ? ` WHERE job_offer_id IN (SELECT id FROM ${this.t("offers")} WHERE party = $3::text)` +
+        ` OR resource_offer_id IN (SELECT id FROM ${this.t("offers")} WHERE party = $3::text)`
+      : "";
+    const params: SqlParam[] = [String(options.first), String(options.skip)];
+    if (options.party) params.push(options.party.toLowerCase());
+    const rows = await this.driver.query<ProposalRow>(
+      `SELECT ${PROPOSAL_COLUMNS} FROM ${this.t("proposals")}${where}` +
+        ` ORDER BY proposed_at DESC, id LIMIT $1::int OFFSET $2::int`,
+      params,
+    );
+    return Promise.all(rows.map(proposalOf));
+  }
+
+  /** An accepted offer, whatever its state. */
+  async offer(id: string): Promise<StoredOffer | undefined> {
+    return (await this.offers({ id, first: 1, skip: 0 }))[0];
+  }
+
+  /** Accepted offers, newest first, filtered by ID, party or state. */
+  async offers(options: {
+    id?: string;
+    party?: string;
+    state?: OfferState;
+    first: number;
+    skip: number;
+  }): Promise<StoredOffer[]> {
+    const params: SqlParam[] = [String(options.first), String(options.skip)];
+    const where: string[] = [];
+    if (options.id !== undefined) where.push(`id = $${params.push(options.id)}::text`);
+    if (options.party !== undefined) where.push(`party = $${params.push(options.party.toLowerCase())}::text`);
+    if (options.state !== undefined) where.push(`state = $${params.push(options.state)}::text`);
+    const rows = await this.driver.query<{
+      id: string;
+      kind: OfferKind;
+      body: string;
+      state: OfferState;
+      deal_id: string | null;
+    }>(
+      `SELECT id, kind, body, state, deal_id FROM ${this.t("offers")}` +
+        `${where.length > 0 ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY seq DESC LIMIT $1::int OFFSET $2::int`,
+      params,
+    );
+    return rows.map((row) => ({
+      id: row.id,
+      kind: row.kind,
+      body: row.body,
+      state: row.state,
+      dealId: row.deal_id ?? undefined,
+    }));
+  }
+
+  private async insertProposal(tx: Queryable, { deal, proposedAt, deadline }: NewProposal): Promise<void> {
     await tx.query(
-      `INSERT INTO ${this.t("proposals")} (id, job_offer_id, resource_offer_id, body, state, proposed_at)` +
-        ` VALUES ($1::text, $2::text, $3::text, $4::text, 'proposed', $5::text::int8)`,
-      [deal.id, deal.job_offer.id, deal.resource_offer.id, encodeJson(deal, dealSchema), String(proposedAt)],
+      `INSERT INTO ${this.t("proposals")} (id, job_offer_id, resource_offer_id, body, state, proposed_at, deadline)` +
+        ` VALUES ($1::text, $2::text, $3::text, $4::text, 'proposed', $5::text::int8, $6::text::int8)`,
+      [
+        deal.id,
+        deal.job_offer.id,
+        deal.resource_offer.id,
+        encodeJson(deal, dealSchema),
+        String(proposedAt),
+        String(deadline),
+      ],
     );
     await this.setOfferState(tx, deal.job_offer.id, "matched", deal.id);
     await this.setOfferState(tx, deal.resource_offer.id, "matched", deal.id);

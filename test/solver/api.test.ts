@@ -52,13 +52,9 @@ describe("solver: the GraphQL API", function () {
   beforeEach(async () => {
     dataDir = await freshPgliteDir();
     driver = await openDriver({ dataDir });
-    solver = await Solver.start({
-      state: await SolverState.open(driver),
-      rules,
-      matchTimeoutMs: 30_000,
-      now: () => NOW,
-    });
-    server = await serveSolver({ solver, rules, port: 0, logger: pino({ level: "silent" }) });
+    const state = await SolverState.open(driver);
+    solver = await Solver.start({ state, rules, matchTimeoutMs: 30_000, now: () => NOW });
+    server = await serveSolver({ solver, state, rules, port: 0, logger: pino({ level: "silent" }) });
   });
   afterEach(async () => {
     await server.close();

@@ -151,19 +151,22 @@ for (const kind of KINDS) {
       expect((await start()).book.jobOffers).to.equal(0);
     });
 
-    it("returns the offers of a dropped proposal to the book, and proposes what they match", async () => {
+    it("withdraws the offers of a proposal nobody signed, and keeps the book's other offers waiting", async () => {
       const solver = await start();
       await postResource(solver);
       const first = (await postJob(solver)) as Extract<PostOutcome, { status: "proposed" }>;
       const second = await postJob(solver, { inputs: { prompt: "waiting" } });
       expect(second.status).to.equal("open");
-      const rematched = await solver.dropProposal(first.deal.id);
-      expect(rematched.map((d) => d.job_offer.id)).to.deep.equal([second.offerId]);
-      expect([...solver.liveProposals.keys()]).to.deep.equal([rematched[0].id]);
+      const notices: string[] = [];
+      solver.on("notice", (n) => notices.push(n.kind));
+      expect(await solver.dropProposal(first.deal.id, "not signed in time")).to.deep.equal([]);
+      expect(notices).to.deep.equal(["dropped"]);
+      expect([...solver.liveProposals.keys()]).to.deep.equal([]);
       const restarted = await start();
-      expect([...restarted.liveProposals.keys()]).to.deep.equal([rematched[0].id]);
-      // The first job waits again.
-      expect(restarted.book.hasJobOffer(first.offerId)).to.equal(true);
+      expect([...restarted.liveProposals.keys()]).to.deep.equal([]);
+      expect(restarted.book.hasJobOffer(first.offerId)).to.equal(false);
+      expect(restarted.book.hasJobOffer(second.offerId)).to.equal(true);
+      expect(restarted.book.resourceOffers).to.equal(0);
     });
 
     it("refuses a second live proposal for an offer in the database itself", async () => {
@@ -185,6 +188,7 @@ for (const kind of KINDS) {
               job_offer: { ...deal.job_offer, id: String(job.id) },
             },
             proposedAt: clock,
+            deadline: 0n,
           },
         });
       } catch (error) {

@@ -2,7 +2,15 @@
 // (--data-dir, default .accord/solver-db) or PostgreSQL (--database / DATABASE_URL, its own SQL schema).
 import type { Command } from "commander";
 import { closeOnSignal, createLogger } from "../indexing";
-import { isTerminal, logFlags, resolveSolver, SOLVER_DEFAULTS, storeFlags, type SolverFlags } from "../options";
+import {
+  isTerminal,
+  logFlags,
+  resolveSolver,
+  SOLVER_DEFAULTS,
+  storeFlags,
+  type SolverFlags,
+  type SolverSettings,
+} from "../options";
 
 /** How often job offers past their match timeout are expired (ms). */
 const EXPIRY_INTERVAL_MS = 1000;
@@ -20,66 +28,120 @@ export function registerSolver(program: Command): void {
     )
     .option(
       "--deployment <file|name>",
-      "the deployment whose ServiceRegistry the solver registers in (with ACCORD_SOLVER_KEY)",
+      "the deployment whose market the solver submits agreements to and whose ServiceRegistry it registers in (with ACCORD_SOLVER_KEY)",
     )
     .option("--public-url <url>", "the URL to register (default the API's)")
+    .option("--indexer <url>", "the indexer's GraphQL API: agreed deals are tracked by its events")
+    .option(
+      "--sign-timeout <ms>",
+      `a proposal not signed by both parties this long is dropped (default ${SOLVER_DEFAULTS.signTimeoutMs})`,
+    )
     .option("--host <host>", "host of the API")
     .option("--port <port>", `port of the API (default ${SOLVER_DEFAULTS.port})`);
   storeFlags(command, { dataDir: SOLVER_DEFAULTS.dataDir });
   logFlags(command).action(async (flags: SolverFlags) => {
-    const settings = resolveSolver(flags, process.env, isTerminal());
-    const logger = createLogger(settings.log);
-    /* eslint-disable @typescript-eslint/no-require-imports -- the store and the solver only when the command runs */
-    const { openDriver } = require("../../indexer") as typeof import("../../indexer");
-    const solverModule = require("../../solver") as typeof import("../../solver");
-    const { JsonRpcClient } = require("../../indexer/sync/rpc") as typeof import("../../indexer/sync/rpc");
+    await runSolver(resolveSolver(flags, process.env, isTerminal()));
+  });
+}
+
+export async function runSolver(settings: SolverSettings): Promise<void> {
+  const logger = createLogger(settings.log);
+  /* eslint-disable @typescript-eslint/no-require-imports -- the store, the solver and ethers only when the command runs */
+  const { openDriver } = require("../../indexer") as typeof import("../../indexer");
+  const solverModule = require("../../solver") as typeof import("../../solver");
+  const { JsonRpcClient } = require("../../indexer/sync/rpc") as typeof import("../../indexer/sync/rpc");
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const chainId = settings.chainId ?? BigInt(await new JsonRpcClient(settings.rpcUrl!).call<string>("eth_chainId"));
+  const driver = await openDriver({
+    databaseUrl: settings.store.databaseUrl,
+    dataDir: settings.store.dataDir,
+    pgliteTemplate: settings.store.pgliteTemplate,
+    pgliteThread: settings.store.pgliteThread,
+  });
+  const rules = solverModule.resolveIntakeRules({ chainId, solver: settings.address });
+
+  // With its key the solver closes deals: it checks the parties' signatures and submits their agreements.
+  let chain: import("../../solver").AgreementChain | undefined;
+  let registry: import("../../clients").RegistryClient | undefined;
+  let provider: import("ethers").JsonRpcProvider | undefined;
+  if (settings.registration) {
+    /* eslint-disable @typescript-eslint/no-require-imports -- ethers and the clients only with a key */
+    const { JsonRpcProvider, NonceManager, Wallet } = require("ethers") as typeof import("ethers");
+    const { RegistryClient, SolverClient } = require("../../clients") as typeof import("../../clients");
     /* eslint-enable @typescript-eslint/no-require-imports */
-    const chainId = settings.chainId ?? BigInt(await new JsonRpcClient(settings.rpcUrl!).call<string>("eth_chainId"));
-    const driver = await openDriver({
-      databaseUrl: settings.store.databaseUrl,
-      dataDir: settings.store.dataDir,
-      pgliteTemplate: settings.store.pgliteTemplate,
-      pgliteThread: settings.store.pgliteThread,
-    });
-    const rules = solverModule.resolveIntakeRules({ chainId, solver: settings.address });
-    const solver = await solverModule.Solver.start({
-      state: await solverModule.SolverState.open(driver),
-      rules,
-      matchTimeoutMs: settings.matchTimeoutMs,
-    });
-    solver.on("proposal", (deal) =>
-      logger.info(
-        { deal: deal.id, jobOffer: deal.job_offer.id, resourceOffer: deal.resource_offer.id },
-        "deal proposed",
-      ),
-    );
-    solver.on("expired", (ids) => logger.info({ offers: ids }, "job offers expired"));
-    const server = await solverModule.serveSolver({ solver, rules, host: settings.host, port: settings.port, logger });
-    if (settings.registration) {
-      /* eslint-disable @typescript-eslint/no-require-imports -- ethers and the clients only to register */
-      const { JsonRpcProvider, Wallet } = require("ethers") as typeof import("ethers");
-      const { RegistryClient } = require("../../clients") as typeof import("../../clients");
-      /* eslint-enable @typescript-eslint/no-require-imports */
-      const signer = new Wallet(settings.registration.key, new JsonRpcProvider(settings.rpcUrl));
-      const registry = await RegistryClient.fromDeployment(signer, settings.registration.deployment);
-      const entry = await solverModule.announceSolver(registry, settings.registration.publicUrl ?? server.url);
-      logger.info({ account: entry.account, url: entry.url, roles: entry.roles }, "registered in ServiceRegistry");
+    provider = new JsonRpcProvider(settings.rpcUrl, undefined, { pollingInterval: 250 });
+    // One nonce sequence for the submissions, which may overlap.
+    const signer = new NonceManager(new Wallet(settings.registration.key, provider));
+    const client = await SolverClient.fromDeployment(signer, settings.registration.deployment);
+    chain = new solverModule.ClientAgreementChain(client);
+    registry = await RegistryClient.fromDeployment(signer, settings.registration.deployment);
+  }
+
+  const state = await solverModule.SolverState.open(driver);
+  const solver = await solverModule.Solver.start({
+    state,
+    rules,
+    chain,
+    matchTimeoutMs: settings.matchTimeoutMs,
+    signTimeoutMs: settings.signTimeoutMs,
+  });
+  solver.on("notice", (notice) => {
+    if ("deal" in notice) {
+      const { deal } = notice;
+      const fields = { deal: deal.id, jobOffer: deal.job_offer.id, resourceOffer: deal.resource_offer.id };
+      if (notice.kind === "proposed") logger.info(fields, "deal proposed");
+      else if (notice.kind === "agreed")
+        logger.info({ ...fields, dealKey: notice.dealKey, tx: notice.txHash }, "deal agreed on chain");
+      else if (notice.kind === "dropped")
+        logger.info({ ...fields, reason: notice.reason, reopened: notice.reopened }, "proposal dropped");
+      else if (notice.kind === "failed") logger.warn({ ...fields, reason: notice.reason }, "agreement failed");
+      else logger.info({ ...fields, dealKey: notice.dealKey, state: notice.state }, "deal state");
+    } else {
+      logger.info({ offer: notice.offer.id, kind: notice.kind }, `offer ${notice.kind}`);
     }
-    logger.info(
-      {
-        url: server.url,
-        chainId: chainId.toString(),
-        book: { jobs: solver.book.jobOffers, resources: solver.book.resourceOffers },
-      },
-      "solver ready",
-    );
-    const expiry = setInterval(() => {
-      solver.expire().catch((error: unknown) => logger.error({ err: error }, "expiring offers failed"));
-    }, EXPIRY_INTERVAL_MS);
-    closeOnSignal(async () => {
-      clearInterval(expiry);
-      await server.close();
-      await driver.close();
-    });
+  });
+  solver.on("error", (error) => logger.warn({ err: error }, "agreement submission"));
+  const server = await solverModule.serveSolver({
+    solver,
+    state,
+    rules,
+    host: settings.host,
+    port: settings.port,
+    logger,
+  });
+  if (registry && settings.registration) {
+    const entry = await solverModule.announceSolver(registry, settings.registration.publicUrl ?? server.url);
+    logger.info({ account: entry.account, url: entry.url, roles: entry.roles }, "registered in ServiceRegistry");
+  }
+  let tracking: { close(): void } | undefined;
+  let indexer: import("../../clients/graphql").GraphqlClient | undefined;
+  if (settings.indexerUrl) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the GraphQL client only with an indexer
+    const { GraphqlClient } = require("../../clients/graphql") as typeof import("../../clients/graphql");
+    indexer = new GraphqlClient(settings.indexerUrl);
+    tracking = solverModule.trackDealsFromIndexer(solver, indexer, settings.address, logger);
+  }
+  logger.info(
+    {
+      url: server.url,
+      chainId: chainId.toString(),
+      submits: chain !== undefined,
+      indexer: settings.indexerUrl,
+      book: { jobs: solver.book.jobOffers, resources: solver.book.resourceOffers },
+    },
+    "solver ready",
+  );
+  const tick = setInterval(() => {
+    solver.expire().catch((error: unknown) => logger.error({ err: error }, "expiring offers failed"));
+    solver.dropUnsigned().catch((error: unknown) => logger.error({ err: error }, "dropping proposals failed"));
+  }, EXPIRY_INTERVAL_MS);
+  closeOnSignal(async () => {
+    clearInterval(tick);
+    tracking?.close();
+    indexer?.close();
+    await server.close();
+    await solver.close();
+    provider?.destroy();
+    await driver.close();
   });
 }
