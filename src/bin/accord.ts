@@ -1,5 +1,6 @@
 // The `accord` command line.
 import { Command } from "commander";
+import { registerAgent } from "./commands/agent";
 import { registerDev } from "./commands/dev";
 import { registerIndex } from "./commands/index";
 import { registerServe } from "./commands/serve";
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
   registerIndex(program);
   registerServe(program);
   registerSolver(program);
+  registerAgent(program);
   return program;
 }
 

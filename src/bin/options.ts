@@ -8,6 +8,7 @@ import { DEFAULTS } from "../defaults";
 import { LOCAL_NODE_PORT } from "../devnet/local-node";
 import type { PgliteThread } from "../indexer/store/pglite";
 import { isAddress } from "../model/address";
+import { AGENT_ROLES, loadAgentConfig, parseAgentConfig, type AgentConfig, type AgentRole } from "../agents/config";
 
 /** An environment (process.env, or a test's). */
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -24,6 +25,8 @@ export const ENV_VARS = {
   heapHeadroomMiB: "ACCORD_HEAP_HEADROOM_MIB",
   /** `accord solver`: the solver account's private key (0x + 64 hex digits), to register it in ServiceRegistry */
   solverKey: "ACCORD_SOLVER_KEY",
+  /** `accord agent`: the agent account's private key (0x + 64 hex digits) */
+  agentKey: "ACCORD_AGENT_KEY",
   /** --pglite-thread: main or worker */
   pgliteThread: "ACCORD_PGLITE_THREAD",
   /** --pglite-template: a directory, or "off" */
@@ -38,8 +41,10 @@ export const DEV_DEFAULTS = {
   rpcPort: LOCAL_NODE_PORT,
   /** PGlite data directory, emptied at every start (a fresh chain every run). */
   dataDir: ".accord/dev-db",
-  /** Pause between demo deals (ms). */
-  dealIntervalMs: 1000,
+  /** The live market's state (solver and agents), emptied at every start. */
+  marketDir: ".accord/dev-market",
+  /** The market's solver API. */
+  solverPort: 4100,
 } as const;
 
 /**
@@ -410,6 +415,77 @@ export function resolveSolver(flags: SolverFlags, env: Env, terminal: boolean): 
   };
 }
 
+export type AgentFlags = LogFlags & {
+  rpc?: string;
+  deployment?: string;
+  indexer?: string;
+  solverUrl?: string;
+  config?: string;
+  dataDir?: string;
+  host?: string;
+  port?: string;
+  publicUrl?: string;
+};
+
+export type AgentSettings = {
+  role: AgentRole;
+  log: LogSettings;
+  key: string;
+  rpcUrl: string;
+  deployment: string;
+  indexerUrl: string;
+  /** The solver's API; default: the URL its account registers in ServiceRegistry. */
+  solverUrl?: string;
+  config: AgentConfig;
+  dataDir: string;
+  /** The provider's results server. */
+  host: string;
+  port: number;
+  /** The URL the provider registers for its results (default the server's). */
+  publicUrl?: string;
+};
+
+const KEY = /^0x[0-9a-fA-F]{64}$/;
+
+/** `accord agent <role>`'s settings: flags, ACCORD_AGENT_KEY and the role's config file. */
+export function resolveAgent(role: string, flags: AgentFlags, env: Env, terminal: boolean): AgentSettings {
+  if (!AGENT_ROLES.includes(role as AgentRole)) {
+    throw new Error(`the role must be one of ${AGENT_ROLES.join(", ")}; got "${role}"`);
+  }
+  const key = nonEmpty(env[ENV_VARS.agentKey]);
+  if (key === undefined || !KEY.test(key)) {
+    throw new Error(`${ENV_VARS.agentKey} must be the agent's private key (0x followed by 64 hex digits)`);
+  }
+  const rpcUrl = optionalUrl(flags.rpc, "--rpc");
+  if (!rpcUrl) throw new Error("--rpc is required");
+  const deployment = nonEmpty(flags.deployment);
+  if (!deployment) throw new Error("--deployment is required");
+  const indexerUrl = optionalUrl(flags.indexer, "--indexer");
+  if (!indexerUrl) throw new Error("--indexer (the indexer's GraphQL API) is required");
+  const configFile = nonEmpty(flags.config);
+  const config = configFile ? loadAgentConfig(role as AgentRole, configFile) : parseAgentConfig(role as AgentRole, {});
+  if (role !== "mediator" && !config.trust)
+    throw new Error(`the ${role}'s config must name "trust": { solver, mediator }`);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- ethers only to name the default directory
+  const { Wallet } = require("ethers") as typeof import("ethers");
+  const address = new Wallet(key).address.toLowerCase();
+  const { host, port } = resolveListen({ host: flags.host, port: flags.port ?? "0" });
+  return {
+    role: role as AgentRole,
+    log: resolveLog(flags, env, terminal),
+    key,
+    rpcUrl,
+    deployment,
+    indexerUrl,
+    solverUrl: optionalUrl(flags.solverUrl, "--solver-url"),
+    config,
+    dataDir: nonEmpty(flags.dataDir) ?? path.join(".accord", "agents", `${role}-${address.slice(2, 10)}`),
+    host,
+    port,
+    publicUrl: optionalUrl(flags.publicUrl, "--public-url"),
+  };
+}
+
 export type DevFlags = LogFlags & {
   host?: string;
   port?: string;
@@ -417,8 +493,8 @@ export type DevFlags = LogFlags & {
   dataDir?: string;
   pgliteTemplate?: string;
   pgliteThread?: string;
-  demo: boolean;
-  dealInterval?: string;
+  market: boolean;
+  solverPort?: string;
 };
 
 export type DevSettings = {
@@ -428,8 +504,9 @@ export type DevSettings = {
   host: string;
   rpcPort: number;
   apiPort: number;
-  demo: boolean;
-  dealIntervalMs: number;
+  market: boolean;
+  marketDir: string;
+  solverPort: number;
   heapHeadroomMiB: number;
 };
 
@@ -447,8 +524,9 @@ export function resolveDev(flags: DevFlags, env: Env, terminal: boolean): DevSet
     host,
     rpcPort: flags.port === undefined ? DEV_DEFAULTS.rpcPort : parsePort(flags.port, "--port"),
     apiPort,
-    demo: flags.demo,
-    dealIntervalMs: optionalCount(flags.dealInterval, "--deal-interval") ?? DEV_DEFAULTS.dealIntervalMs,
+    market: flags.market,
+    marketDir: DEV_DEFAULTS.marketDir,
+    solverPort: flags.solverPort === undefined ? DEV_DEFAULTS.solverPort : parsePort(flags.solverPort, "--solver-port"),
     heapHeadroomMiB: resolveHeapHeadroom(undefined, env),
   };
 }

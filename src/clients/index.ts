@@ -50,3 +50,5 @@ export {
   type ServiceEntry,
   type UpdateParams,
 } from "./registry";
+export { SerialSigner } from "./serial-signer";
+export { GraphqlClient, GraphqlRequestError, type GraphqlSubscription, type SubscribeHandlers } from "./graphql";

@@ -23,6 +23,11 @@ export type LocalProviderOptions = {
   hardfork?: string;
   /** Hardhat's per-request console logging (as `hardhat node` prints). Default off. */
   loggingEnabled?: boolean;
+  /**
+   * Also mine an (empty) block every this many ms, besides one per transaction, so block time follows the clock on an
+   * idle chain (deadlines read from the latest block pass when they should). Default off.
+   */
+  intervalMiningMs?: number;
 };
 
 /**
@@ -46,6 +51,7 @@ export async function createLocalProvider(options: LocalProviderOptions = {}): P
         chainId: options.chainId ?? LOCAL_NETWORK.chainId,
         hardfork: options.hardfork ?? LOCAL_NETWORK.hardfork,
         loggingEnabled: options.loggingEnabled ?? false,
+        ...(options.intervalMiningMs ? { mining: { auto: true, interval: options.intervalMiningMs } } : {}),
       },
     },
   });
@@ -58,9 +64,11 @@ export async function startLocalNode(
     provider?: EIP1193Provider;
     hostname?: string;
     port?: number;
+    /** For the provider made here (see LocalProviderOptions). */
+    intervalMiningMs?: number;
   } = {},
 ): Promise<LocalNode & { provider: EIP1193Provider }> {
-  const provider = options.provider ?? (await createLocalProvider());
+  const provider = options.provider ?? (await createLocalProvider({ intervalMiningMs: options.intervalMiningMs }));
   // Hardhat exports no public API for this; the internal server is what its `node` task uses.
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- a Hardhat internal without types of its own
   const { JsonRpcServer } = require("hardhat/internal/hardhat-network/jsonrpc/server") as {

@@ -1,6 +1,6 @@
-// `accord dev` (= `npm start`): a local market with live data — an in-process Hardhat network on
-// 127.0.0.1:8545 with Accord deployed, the indexer and the GraphQL API on 127.0.0.1:4000, and a demo market
-// that keeps driving deals through every path.
+// `accord dev` (= `npm start`): a live local market — an in-process Hardhat network on 127.0.0.1:8545 with Accord
+// deployed, the indexer and the GraphQL API on 127.0.0.1:4000, and the market itself (src/devnet/market.ts): the
+// solver on 127.0.0.1:4100 and nine agents, each its own `accord` process, whose decisions take deals down every path.
 //
 // It runs from the built package with its runtime dependencies only: the network is Hardhat's core provider built
 // from a fixed configuration (src/devnet/local-node.ts; no hardhat.config.ts, no plugins), the contracts are
@@ -23,8 +23,8 @@ export function registerDev(program: Command): void {
     .option("--data-dir <dir>", `PGlite data directory, emptied at start (default ${DEV_DEFAULTS.dataDir})`)
     .option("--pglite-template <dir>", 'PGlite template cluster, or "off" (as for accord index)')
     .option("--pglite-thread <thread>", "worker or main (as for accord index)")
-    .option("--no-demo", "no demo market activity")
-    .option("--deal-interval <ms>", `pause between demo deals (default ${DEV_DEFAULTS.dealIntervalMs})`);
+    .option("--no-market", "no solver and agents: the chain, the indexer and the API only")
+    .option("--solver-port <port>", `the market's solver API port (default ${DEV_DEFAULTS.solverPort})`);
   logFlags(command).action(async (flags: DevFlags) => {
     await runDev(resolveDev(flags, process.env, isTerminal()));
   });
@@ -46,6 +46,23 @@ async function assertPortFree(host: string, port: number, what: string): Promise
   });
 }
 
+/** The market's deals by state, from the indexer: what the live market has shown so far. */
+async function logDealSummary(url: string, logger: ReturnType<typeof createLogger>): Promise<void> {
+  try {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: "{ deals(first: 1000) { state } }" }),
+    });
+    const { data } = (await response.json()) as { data?: { deals: { state: string }[] } };
+    const byState: Record<string, number> = {};
+    for (const { state } of data?.deals ?? []) byState[state] = (byState[state] ?? 0) + 1;
+    logger.info({ deals: byState }, "market so far");
+  } catch (error) {
+    logger.warn({ err: error }, "deal summary failed");
+  }
+}
+
 export async function runDev(settings: DevSettings): Promise<void> {
   const logger = createLogger(settings.log);
   // Loaded here, not at the top: every `accord` command loads this module, and ethers, the TypeChain factories
@@ -53,23 +70,25 @@ export async function runDev(settings: DevSettings): Promise<void> {
   /* eslint-disable @typescript-eslint/no-require-imports -- deferred loading, see above */
   const { JsonRpcProvider, Network } = require("ethers") as typeof import("ethers");
   const { deployAccord } = require("../../deployments") as typeof import("../../deployments");
-  const { MarketActivity } = require("../../devnet/activity") as typeof import("../../devnet/activity");
+  const { startLiveMarket } = require("../../devnet/market") as typeof import("../../devnet/market");
   const { LOCAL_NETWORK, startLocalNode } =
     require("../../devnet/local-node") as typeof import("../../devnet/local-node");
   /* eslint-enable @typescript-eslint/no-require-imports */
 
   await assertPortFree(settings.host, settings.rpcPort, "JSON-RPC");
   await assertPortFree(settings.host, settings.apiPort, "GraphQL API");
+  if (settings.market) await assertPortFree(settings.host, settings.solverPort, "solver API");
 
-  const node = await startLocalNode({ hostname: settings.host, port: settings.rpcPort });
-  const stopDemo = new AbortController();
+  // A block a second besides one per transaction: the market's deadlines are read from the latest block.
+  const node = await startLocalNode({ hostname: settings.host, port: settings.rpcPort, intervalMiningMs: 1000 });
+  let market: Awaited<ReturnType<typeof startLiveMarket>> | undefined;
   let indexing: Awaited<ReturnType<typeof startIndexing>> | undefined;
   const provider = new JsonRpcProvider(node.url, Network.from(LOCAL_NETWORK.chainId), {
     staticNetwork: true,
     pollingInterval: 250,
   });
   const close = async () => {
-    stopDemo.abort();
+    await market?.close();
     await indexing?.close();
     provider.destroy();
     await node.close();
@@ -77,7 +96,7 @@ export async function runDev(settings: DevSettings): Promise<void> {
   try {
     // Hardhat's default accounts, unlocked on the node: #0 deploys (and holds the token supply).
     const signers = await provider.listAccounts();
-    const { deployment, path, token, market, registry } = await deployAccord(signers[0], {
+    const { deployment, path, token } = await deployAccord(signers[0], {
       network: "localhost",
       write: true,
     });
@@ -108,31 +127,25 @@ export async function runDev(settings: DevSettings): Promise<void> {
     );
     console.log("Hardhat's default accounts hold ETH; account #0 holds the AccordToken supply.");
 
-    if (settings.demo) {
-      const [funder, ...others] = signers;
-      const activity = new MarketActivity(
-        market,
+    if (settings.market) {
+      market = await startLiveMarket({
+        rpcUrl: node.url,
+        deploymentPath: path!,
+        indexerUrl: indexing.server!.url,
         token,
-        {
-          funder,
-          jobCreators: others.slice(0, 3),
-          resourceProviders: others.slice(3, 6),
-          solver: others[6],
-          mediators: others.slice(7, 9),
-        },
-        provider,
-        registry,
-      );
-      await activity.setup(); // tokens and allowances, and every demo account registered in the ServiceRegistry
-      console.log("demo market running: deals through every path (happy, two-step, mediation, timeouts)");
-      void activity.runForever({
-        intervalMs: settings.dealIntervalMs,
-        signal: stopDemo.signal,
-        onDeal: (path, cid, dealKey) => logger.info({ path, cid, dealKey }, "demo deal done"),
-        onError: (error) => {
-          if (!stopDemo.signal.aborted) logger.warn({ err: error }, "demo deal failed");
-        },
+        funder: signers[0],
+        dir: settings.marketDir,
+        host: settings.host,
+        solverPort: settings.solverPort,
+        logger,
+        logArgs: ["--log-level", settings.log.level, "--log-format", settings.log.format],
       });
+      console.log(`solver          ${market.solverUrl}`);
+      console.log(
+        "market running: 4 providers (one sometimes wrong, one sometimes silent), 3 job creators, 2 mediators",
+      );
+      const summary = setInterval(() => void logDealSummary(indexing!.server!.url, logger), 60_000);
+      summary.unref();
     }
   } catch (error) {
     await close().catch(() => {});

@@ -66,12 +66,12 @@ export async function runSolver(settings: SolverSettings): Promise<void> {
   let provider: import("ethers").JsonRpcProvider | undefined;
   if (settings.registration) {
     /* eslint-disable @typescript-eslint/no-require-imports -- ethers and the clients only with a key */
-    const { JsonRpcProvider, NonceManager, Wallet } = require("ethers") as typeof import("ethers");
-    const { RegistryClient, SolverClient } = require("../../clients") as typeof import("../../clients");
+    const { JsonRpcProvider, Wallet } = require("ethers") as typeof import("ethers");
+    const { RegistryClient, SerialSigner, SolverClient } = require("../../clients") as typeof import("../../clients");
     /* eslint-enable @typescript-eslint/no-require-imports */
     provider = new JsonRpcProvider(settings.rpcUrl, undefined, { pollingInterval: 250 });
-    // One nonce sequence for the submissions, which may overlap.
-    const signer = new NonceManager(new Wallet(settings.registration.key, provider));
+    // One transaction at a time, each with a fresh nonce: the submissions may overlap.
+    const signer = new SerialSigner(new Wallet(settings.registration.key, provider));
     const client = await SolverClient.fromDeployment(signer, settings.registration.deployment);
     chain = new solverModule.ClientAgreementChain(client);
     registry = await RegistryClient.fromDeployment(signer, settings.registration.deployment);

@@ -1,0 +1,62 @@
+// A signer for a service that sends from one account in several tasks at once (an agent's deals, a solver's
+// submissions): its transactions are sent one at a time, each with the account's pending nonce read from the node
+// just before it is signed. ethers' NonceManager counts nonces itself and also counts a transaction that failed before
+// it was sent (a revert found in gas estimation), after which every later one is refused as "nonce too high"; here a
+// failure costs nothing, and a nonce is only taken by a transaction the node accepted.
+
+import {
+  AbstractSigner,
+  type Provider,
+  type Signer,
+  type TransactionRequest,
+  type TransactionResponse,
+  type TypedDataDomain,
+  type TypedDataField,
+} from "ethers";
+
+export class SerialSigner extends AbstractSigner {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly signer: Signer) {
+    super(signer.provider);
+  }
+
+  getAddress(): Promise<string> {
+    return this.signer.getAddress();
+  }
+
+  connect(provider: Provider | null): SerialSigner {
+    return new SerialSigner(this.signer.connect(provider));
+  }
+
+  signTransaction(tx: TransactionRequest): Promise<string> {
+    return this.signer.signTransaction(tx);
+  }
+
+  signMessage(message: string | Uint8Array): Promise<string> {
+    return this.signer.signMessage(message);
+  }
+
+  signTypedData(
+    domain: TypedDataDomain,
+    types: Record<string, TypedDataField[]>,
+    value: Record<string, unknown>,
+  ): Promise<string> {
+    return this.signer.signTypedData(domain, types, value);
+  }
+
+  sendTransaction(tx: TransactionRequest): Promise<TransactionResponse> {
+    const send = async (): Promise<TransactionResponse> => {
+      const provider = this.signer.provider;
+      const rpc = provider as unknown as { send?: (method: string, params: unknown[]) => Promise<unknown> };
+      const nonce =
+        typeof rpc.send === "function"
+          ? Number(await rpc.send("eth_getTransactionCount", [await this.getAddress(), "pending"]))
+          : await this.signer.getNonce("pending");
+      return this.signer.sendTransaction({ ...tx, nonce });
+    };
+    const run = this.queue.then(send, send);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}

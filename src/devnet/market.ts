@@ -1,0 +1,257 @@
+// The live market `accord dev` runs: the solver and every agent as its own `accord` process, talking over HTTP to the
+// node, the indexer's API, the solver's API and the providers' results servers, on Hardhat's default accounts.
+// Four providers (one sometimes returns wrong results, one sometimes goes silent), three job creators posting a steady
+// stream of jobs on the demo modules, two mediators (one sometimes stays silent). Nothing is scripted: every deal's
+// path follows from the agents' own decisions. A process that exits is restarted (its journal carries it on).
+
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { HDNodeWallet, Mnemonic, type Signer } from "ethers";
+import type pino from "pino";
+import type { AccordToken } from "../../typechain-types";
+import { RegistryClient } from "../clients/registry";
+import { readDeployment } from "../deployments/format";
+import type { DealPricing, DealTimeouts } from "../model/types";
+import { createDemoModules } from "./modules";
+
+/** Hardhat's default mnemonic: its 20 funded accounts. */
+export const HARDHAT_MNEMONIC = "test test test test test test test test test test test junk";
+
+export function hardhatAccount(index: number): HDNodeWallet {
+  return HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(HARDHAT_MNEMONIC), `m/44'/60'/0'/0/${index}`);
+}
+
+/** How to run `accord`: the built CLI, or the TypeScript sources when this module runs from them (tests). */
+export function accordCommand(): { command: string; args: string[] } {
+  if (__filename.endsWith(".ts")) {
+    const root = path.resolve(__dirname, "..", "..");
+    return {
+      command: process.execPath,
+      args: ["-r", require.resolve("ts-node/register/transpile-only"), path.join(root, "src", "bin", "accord.ts")],
+    };
+  }
+  return { command: process.execPath, args: [path.resolve(__dirname, "..", "..", "..", "bin", "accord.js")] };
+}
+
+const TOKEN = 10n ** 18n;
+
+/** Jobs a little smaller than the demo modules' examples: a few thousand to a few tens of thousands of steps. */
+const SMALL_INPUTS: Record<string, Record<string, string>> = {
+  primes: { below: "20000" },
+  hashchain: { rounds: "2000" },
+  wordcount: { words: "5000" },
+};
+
+/** Short timeouts, so that every timeout path happens within minutes. */
+export const LIVE_TIMEOUTS: DealTimeouts = {
+  agree: { timeout: 60n, collateral: 1n },
+  submit_results: { timeout: 45n, collateral: 5n },
+  judge_results: { timeout: 30n, collateral: 5n },
+  mediate_results: { timeout: 45n, collateral: 1n },
+};
+
+export interface LiveMarketOptions {
+  rpcUrl: string;
+  deploymentPath: string;
+  indexerUrl: string;
+  token: AccordToken;
+  /** Holds the token supply; funds the parties. */
+  funder: Signer;
+  /** Where the processes keep their state (emptied at start). */
+  dir: string;
+  host: string;
+  solverPort: number;
+  logger: pino.Logger;
+  /** Passed to every process (e.g. --log-format json). */
+  logArgs: string[];
+  /** Where the processes' output goes (default: inherited). */
+  stdio?: "inherit" | "ignore";
+}
+
+export interface MarketProcess {
+  name: string;
+  address: string;
+  child(): ChildProcess | undefined;
+}
+
+export interface LiveMarket {
+  solverUrl: string;
+  processes: MarketProcess[];
+  close(): Promise<void>;
+}
+
+function amounts(p: { price: number; collateral: number; multiple: number; fee: number }): DealPricing {
+  return {
+    instruction_price: BigInt(p.price),
+    payment_collateral: BigInt(p.collateral),
+    results_collateral_multiple: BigInt(p.multiple),
+    mediation_fee: BigInt(p.fee),
+  };
+}
+
+const json = (value: unknown): string =>
+  JSON.stringify(value, (_, v: unknown) => (typeof v === "bigint" ? Number(v) : v), 2);
+
+/** Starts the solver and the agents; resolves once the solver is registered and every agent is started. */
+export async function startLiveMarket(options: LiveMarketOptions): Promise<LiveMarket> {
+  const { logger } = options;
+  fs.rmSync(options.dir, { recursive: true, force: true });
+  fs.mkdirSync(options.dir, { recursive: true });
+  const modules = await createDemoModules(path.join(options.dir, "modules"));
+
+  // Accounts: #0 deploys, #1 solves, #2-#4 create jobs, #5-#8 provide, #9-#10 mediate.
+  const solver = hardhatAccount(1);
+  const jobCreators = [2, 3, 4].map(hardhatAccount);
+  const providers = [5, 6, 7, 8].map(hardhatAccount);
+  const mediators = [9, 10].map(hardhatAccount);
+  // Providers escrow results collateral (a multiple of the job's cost), job creators the payment collateral.
+  for (const [party, amount] of [
+    ...jobCreators.map((p) => [p, 10_000_000n] as const),
+    ...providers.map((p) => [p, 100_000_000n] as const),
+  ]) {
+    await (await options.token.connect(options.funder).transfer(party.address, amount * TOKEN)).wait();
+  }
+  const trust = { solver: solver.address, mediator: mediators.map((m) => m.address) };
+
+  const { command, args: prefix } = accordCommand();
+  const processes: MarketProcess[] = [];
+  let closing = false;
+  const supervise = (name: string, address: string, args: string[], env: NodeJS.ProcessEnv): void => {
+    let current: ChildProcess | undefined;
+    const run = (): void => {
+      if (closing) return;
+      current = spawn(command, [...prefix, ...args, ...options.logArgs], {
+        env: { ...process.env, ...env, DATABASE_URL: "" },
+        stdio: options.stdio === "ignore" ? "ignore" : ["ignore", "inherit", "inherit"],
+      });
+      current.on("exit", (code, signal) => {
+        if (closing) return;
+        logger.warn({ process: name, code, signal }, "market process exited; restarting it");
+        setTimeout(run, 1000).unref();
+      });
+    };
+    run();
+    processes.push({ name, address, child: () => current });
+  };
+  const common = ["--rpc", options.rpcUrl, "--deployment", options.deploymentPath];
+
+  supervise(
+    "solver",
+    solver.address,
+    [
+      "solver",
+      ...common,
+      "--indexer",
+      options.indexerUrl,
+      "--host",
+      options.host,
+      "--port",
+      String(options.solverPort),
+      "--data-dir",
+      path.join(options.dir, "solver-db"),
+      "--sign-timeout",
+      "15000",
+    ],
+    { ACCORD_SOLVER_KEY: solver.privateKey },
+  );
+  const registry = await RegistryClient.fromDeployment(options.funder, readDeployment(options.deploymentPath));
+  const deadline = Date.now() + 60_000;
+  let solverUrl = "";
+  while (!solverUrl) {
+    const entry = await registry.getService(solver.address).catch(() => undefined);
+    if (entry?.registered && entry.roles.includes("Solver")) solverUrl = entry.url;
+    else if (Date.now() > deadline) throw new Error("the market's solver did not register within 60 s");
+    else await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+
+  const agent = (name: string, role: string, key: string, address: string, config: unknown): void => {
+    const file = path.join(options.dir, `${name}.json`);
+    fs.writeFileSync(file, json(config));
+    supervise(
+      name,
+      address,
+      [
+        "agent",
+        role,
+        ...common,
+        "--indexer",
+        options.indexerUrl,
+        "--config",
+        file,
+        "--data-dir",
+        path.join(options.dir, "agents", name),
+        "--host",
+        options.host,
+      ],
+      { ACCORD_AGENT_KEY: key },
+    );
+  };
+
+  // Providers: two machines each, their own prices; #3 sometimes returns wrong results, #4 sometimes goes silent.
+  const faults = [{}, {}, { wrongResults: 0.35 }, { silent: 0.3 }];
+  providers.forEach((wallet, i) => {
+    agent(`provider-${i + 1}`, "resource-provider", wallet.privateKey, wallet.address, {
+      trust,
+      allowFileRepos: true,
+      runTimeoutMs: 30_000,
+      faults: faults[i],
+      machines: [0, 1].map((index) => ({
+        index,
+        spec: { cpu: 4000 * (i + 1), gpu: 0, ram: 8192 },
+        pricing: amounts({ price: 1 + (i >> 1), collateral: 50_000, multiple: 2, fee: 10 }),
+        timeouts: LIVE_TIMEOUTS,
+      })),
+    });
+  });
+  // Job creators: a steady stream over the demo modules; #3 sometimes goes silent on results.
+  const policies = [{ sampleRate: 0.25 }, { sampleRate: 0.25 }, { sampleRate: 0.25, silent: 0.25 }];
+  jobCreators.forEach((wallet, i) => {
+    agent(`job-creator-${i + 1}`, "job-creator", wallet.privateKey, wallet.address, {
+      trust,
+      postIntervalMs: 4000 + 1000 * i,
+      maxInFlight: 2,
+      policy: policies[i],
+      jobs: modules.map((m, j) => ({
+        module: m.module,
+        inputs: { ...m.inputs, ...SMALL_INPUTS[m.name] },
+        spec: m.spec,
+        mode: j === 0 ? "FixedPrice" : "MarketPrice",
+        pricing: amounts({ price: 4, collateral: 50_000, multiple: 2, fee: 10 }),
+        timeouts: LIVE_TIMEOUTS,
+      })),
+    });
+  });
+  // Mediators: #2 sometimes never decides. They read the deals' documents from the solver they trust.
+  mediators.forEach((wallet, i) => {
+    agent(`mediator-${i + 1}`, "mediator", wallet.privateKey, wallet.address, {
+      trust: { solver: solver.address, mediator: [] },
+      allowFileRepos: true,
+      runTimeoutMs: 30_000,
+      policy: i === 1 ? { silent: 0.3 } : {},
+    });
+  });
+  logger.info({ solver: solverUrl, processes: processes.map((p) => p.name) }, "live market started");
+
+  return {
+    solverUrl,
+    processes,
+    close: async () => {
+      closing = true;
+      const children = processes.map((p) => p.child()).filter((c): c is ChildProcess => !!c && c.exitCode === null);
+      await Promise.all(
+        children.map(
+          (child) =>
+            new Promise<void>((resolve) => {
+              const kill = setTimeout(() => child.kill("SIGKILL"), 5000);
+              child.once("exit", () => {
+                clearTimeout(kill);
+                resolve();
+              });
+              child.kill("SIGTERM");
+            }),
+        ),
+      );
+    },
+  };
+}
