@@ -70,9 +70,13 @@ export async function recordOf(
  * Proposals the agent signed that never became deals on chain: asks the solver what became of each (after a restart
  * that missed its notices) and closes those it dropped or failed.
  */
-export async function settleProposals(runtime: AgentRuntime, solver: SolverApiClient): Promise<void> {
+export async function settleProposals(
+  runtime: AgentRuntime,
+  solver: SolverApiClient,
+  keep: (record: DealRecord) => boolean = () => false,
+): Promise<void> {
   for (const record of runtime.journal.values()) {
-    if (record.done || record.dealKey) continue;
+    if (record.done || record.dealKey || keep(record)) continue;
     const proposal = await solver.proposal(record.dealId);
     if (!proposal || proposal.state === "dropped" || proposal.state === "failed") {
       runtime.journal.update(record.dealId, { done: true, step: proposal?.state ?? "unknown" });

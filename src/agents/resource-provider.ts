@@ -142,7 +142,8 @@ export class ResourceProviderAgent {
   /** The machines with no deal under way: each gets an offer unless the solver holds an open one for it. */
   private postIdleMachines(): Promise<void> {
     return this.runtime.serial("offers", "posting offers", async () => {
-      await settleProposals(this.runtime, this.options.solver);
+      // A proposal it was away for stays open (the job creator may agree on chain): onTick closes it.
+      await settleProposals(this.runtime, this.options.solver, (r) => r.step === "absent");
       const busy = new Set<number>();
       for (const record of this.runtime.journal.values()) {
         if (!record.done) busy.add(this.runtime.dealOf(record).resource_offer.index);
@@ -216,9 +217,9 @@ export class ResourceProviderAgent {
     }
     if ((notice.kind === "dropped" || notice.kind === "failed") && deal) {
       const record = this.runtime.journal.get(deal.id);
-      // An "absent" record stays so (done): the job creator may still agree on chain, and it may come back.
-      if (record)
-        this.runtime.journal.update(deal.id, { done: true, step: record.step === "absent" ? "absent" : notice.kind });
+      // Away from a proposal, the machine stays away too: the job creator may still agree on chain (and the provider
+      // come back to it); onTick gives up after the agree timeout.
+      if (record && record.step !== "absent") this.runtime.journal.update(deal.id, { done: true, step: notice.kind });
       const posted = this.offers.get(String(deal.resource_offer.index));
       if (posted?.dealId === deal.id && !(notice.reopened ?? []).includes(deal.resource_offer.id)) {
         this.offers.delete(String(deal.resource_offer.index));
@@ -235,9 +236,9 @@ export class ResourceProviderAgent {
     const record = await recordOf(this.runtime, this.options.solver, indexed);
     if (!record) return;
     const log = this.log.child({ deal: record.dealId, dealKey: indexed.id });
+    if (record.done) return;
     // A proposal it was away for, which the job creator then agreed on chain: it may come back to it.
     if (indexed.state === "DealNegotiating" && record.step === "absent") return this.comeBack(record, log);
-    if (record.done) return;
     if (indexed.state === "DealNegotiating") await this.agreeOnChain(record, log);
     if (indexed.state === "DealAgreed") await this.runJob(record, log);
     if (FINAL_STATES.has(indexed.state)) {
@@ -249,14 +250,10 @@ export class ResourceProviderAgent {
 
   /**
    * The job creator agreed on chain on its own (the two-step path, after a proposal lapsed): the provider agrees too.
-   * For a proposal it was away for, it comes back for half of them (when the machine is still free), decided once.
+   * For a proposal it was away for (its machine kept free for it), it comes back for half of them, decided once.
    */
   private async comeBack(record: DealRecord, log: pino.Logger): Promise<void> {
-    const index = this.runtime.dealOf(record).resource_offer.index;
-    const busy = this.runtime.journal
-      .values()
-      .some((r) => !r.done && r.dealId !== record.dealId && this.runtime.dealOf(r).resource_offer.index === index);
-    const back = !busy && this.random() < 0.5;
+    const back = this.random() < 0.5;
     this.runtime.journal.update(record.dealId, { step: back ? "back" : "gone", done: !back });
     log.info(back ? "back: agreeing on chain" : "staying away (fault)");
     if (back) await this.agreeOnChain(this.runtime.journal.get(record.dealId)!, log);
@@ -323,6 +320,15 @@ export class ResourceProviderAgent {
   }
 
   private async onTick(record: DealRecord): Promise<void> {
+    if (record.step === "absent" && !record.dealKey) {
+      // Away from a proposal nobody agreed to on chain within the agree timeout (and a margin): the machine is free.
+      const agree = Number(this.runtime.dealOf(record).timeouts.agree.timeout);
+      if (Date.now() - (record.at ?? 0) > (agree + 30) * 1000) {
+        this.runtime.journal.update(record.dealId, { step: "gone", done: true });
+        await this.postIdleMachines();
+      }
+      return;
+    }
     if (record.chainState !== "ResultsSubmitted" && record.chainState !== "ResultsChecked") return;
     const deal = this.runtime.dealOf(record);
     const deadline = await this.options.client.getDealDeadline(deal);

@@ -44,6 +44,8 @@ export interface DealRecord {
   instructionCount?: string;
   /** Set once the deal is final and nothing is left to do. */
   done?: boolean;
+  /** When the agent first heard of the deal (ms). */
+  at?: number;
 }
 
 /** The states a deal ends in (the model's states that are not open). */
@@ -110,7 +112,10 @@ export class AgentRuntime {
   /** Remembers a deal (before signing or acting on it). */
   remember(deal: Deal, fields: Partial<DealRecord> = {}): DealRecord {
     const existing = this.journal.get(deal.id);
-    const record: DealRecord = { ...(existing ?? { dealId: deal.id, deal: encodeJson(deal, dealSchema) }), ...fields };
+    const record: DealRecord = {
+      ...(existing ?? { dealId: deal.id, deal: encodeJson(deal, dealSchema), at: Date.now() }),
+      ...fields,
+    };
     this.journal.put(deal.id, record);
     return record;
   }

@@ -56,3 +56,10 @@ export {
 export { trackDealsFromIndexer } from "./tracking";
 export { serveSolver, SOLVER_SDL, type SolverServer, type SolverServerOptions } from "./api";
 export { announceSolver, findSolvers } from "./registry";
+export {
+  SolverApiClient,
+  type NoticeView,
+  type PostStatus,
+  type ProposalView,
+  type SolverApiClientOptions,
+} from "./client";
