@@ -130,7 +130,7 @@ export async function startMarket(options: { signTimeoutMs?: number } = {}): Pro
     staticNetwork: true,
     pollingInterval: 100,
   });
-  closers.push(async () => provider.destroy());
+  closers.push(() => Promise.resolve(provider.destroy()));
   const deployer = new SerialSigner(hardhatAccount(0).connect(provider));
   const deploymentPath = path.join(dir, "deployment.json");
   const { deployment, token } = await deployAccord(deployer, { network: "localhost", write: { path: deploymentPath } });
@@ -158,7 +158,7 @@ export async function startMarket(options: { signTimeoutMs?: number } = {}): Pro
   await indexing.indexer.start();
   const indexerUrl = indexing.server!.url;
   const indexer = new GraphqlClient(indexerUrl);
-  closers.push(async () => indexer.close());
+  closers.push(() => Promise.resolve(indexer.close()));
 
   const solverWallet = hardhatAccount(1);
   const solverSigner = new SerialSigner(solverWallet.connect(provider));
@@ -358,7 +358,7 @@ export async function startMarket(options: { signTimeoutMs?: number } = {}): Pro
       const waiters: { msg: string; resolve: (line: Record<string, unknown>) => void }[] = [];
       let buffer = "";
       let stderr = "";
-      child.stdout!.on("data", (data: Buffer) => {
+      child.stdout.on("data", (data: Buffer) => {
         buffer += data.toString();
         let end: number;
         while ((end = buffer.indexOf("\n")) >= 0) {
@@ -377,7 +377,7 @@ export async function startMarket(options: { signTimeoutMs?: number } = {}): Pro
           }
         }
       });
-      child.stderr!.on("data", (data: Buffer) => (stderr += data.toString()));
+      child.stderr.on("data", (data: Buffer) => (stderr += data.toString()));
       const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
       const handle: AgentProcess = {
         child,
