@@ -82,6 +82,8 @@ export interface Market {
   solver: Solver;
   solverAddress: string;
   modules: DemoModule[];
+  /** The deal timeouts the in-process agents offer. */
+  timeouts: DealTimeouts;
   /** Accounts: job creators #2-#4, providers #5-#8, mediators #9-#10 (as npm start). */
   jobCreators: HDNodeWallet[];
   providers: HDNodeWallet[];
@@ -120,7 +122,8 @@ export interface AgentProcess {
 const json = (value: unknown): string =>
   JSON.stringify(value, (_, v: unknown) => (typeof v === "bigint" ? Number(v) : v), 2);
 
-export async function startMarket(options: { signTimeoutMs?: number } = {}): Promise<Market> {
+export async function startMarket(options: { signTimeoutMs?: number; timeouts?: DealTimeouts } = {}): Promise<Market> {
+  const timeouts = options.timeouts ?? TEST_TIMEOUTS;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "accord-market-"));
   const logger = pino({ level: process.env.ACCORD_TEST_LOG ?? "silent" });
   const closers: (() => Promise<void>)[] = [];
@@ -222,6 +225,7 @@ export async function startMarket(options: { signTimeoutMs?: number } = {}): Pro
     solver,
     solverAddress: solverWallet.address,
     modules,
+    timeouts,
     jobCreators,
     providers,
     mediators,
@@ -260,9 +264,7 @@ export async function startMarket(options: { signTimeoutMs?: number } = {}): Pro
         mediators: trust.mediator,
         indexerUrl,
         dataDir: path.join(dir, name),
-        machines: [
-          { index: 0, spec: { cpu: 8000, gpu: 0, ram: 8192 }, pricing: TEST_PRICING, timeouts: TEST_TIMEOUTS },
-        ],
+        machines: [{ index: 0, spec: { cpu: 8000, gpu: 0, ram: 8192 }, pricing: TEST_PRICING, timeouts }],
         executor: new ProcessExecutor({ dir: path.join(dir, name, "executor"), results, allowFileRepos: true }),
         results,
         logger: logger.child({ agent: name }),
@@ -295,7 +297,7 @@ export async function startMarket(options: { signTimeoutMs?: number } = {}): Pro
           spec: primes.spec,
           mode: "MarketPrice",
           pricing: TEST_PRICING,
-          timeouts: TEST_TIMEOUTS,
+          timeouts,
         }),
         postIntervalMs: 0,
         logger: logger.child({ agent: name }),
@@ -356,28 +358,33 @@ export async function startMarket(options: { signTimeoutMs?: number } = {}): Pro
       );
       const lines: Record<string, unknown>[] = [];
       const waiters: { msg: string; resolve: (line: Record<string, unknown>) => void }[] = [];
-      let buffer = "";
       let stderr = "";
-      child.stdout.on("data", (data: Buffer) => {
-        buffer += data.toString();
-        let end: number;
-        while ((end = buffer.indexOf("\n")) >= 0) {
-          const text = buffer.slice(0, end);
-          buffer = buffer.slice(end + 1);
-          let line: Record<string, unknown>;
-          try {
-            line = JSON.parse(text) as Record<string, unknown>;
-          } catch {
-            continue;
+      // The CLI logs JSON lines to stderr (stdout is for results).
+      const reader = (): ((data: Buffer) => void) => {
+        let buffer = "";
+        return (data) => {
+          buffer += data.toString();
+          stderr = (stderr + data.toString()).slice(-4000);
+          let end: number;
+          while ((end = buffer.indexOf("\n")) >= 0) {
+            const text = buffer.slice(0, end);
+            buffer = buffer.slice(end + 1);
+            let line: Record<string, unknown>;
+            try {
+              line = JSON.parse(text) as Record<string, unknown>;
+            } catch {
+              continue;
+            }
+            lines.push(line);
+            for (const waiter of waiters.filter((w) => w.msg === line.msg)) {
+              waiters.splice(waiters.indexOf(waiter), 1);
+              waiter.resolve(line);
+            }
           }
-          lines.push(line);
-          for (const waiter of waiters.filter((w) => w.msg === line.msg)) {
-            waiters.splice(waiters.indexOf(waiter), 1);
-            waiter.resolve(line);
-          }
-        }
-      });
-      child.stderr.on("data", (data: Buffer) => (stderr += data.toString()));
+        };
+      };
+      child.stdout.on("data", reader());
+      child.stderr.on("data", reader());
       const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
       const handle: AgentProcess = {
         child,
