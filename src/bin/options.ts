@@ -346,6 +346,7 @@ export type SolverFlags = LogFlags &
     address?: string;
     matchTimeout?: string;
     signTimeout?: string;
+    allowFileRepos?: boolean;
     deployment?: string;
     publicUrl?: string;
     indexer?: string;
@@ -363,6 +364,8 @@ export type SolverSettings = {
   address: string;
   matchTimeoutMs: number;
   signTimeoutMs: number;
+  /** Take jobs whose module is a local repository (development networks). */
+  allowFileRepos: boolean;
   /**
    * With a key, the solver submits the agreements both parties signed (paying for them) and registers `publicUrl`
    * (default its API's URL) in the deployment's ServiceRegistry.
@@ -410,6 +413,7 @@ export function resolveSolver(flags: SolverFlags, env: Env, terminal: boolean): 
     address,
     matchTimeoutMs: optionalCount(flags.matchTimeout, "--match-timeout", true) ?? SOLVER_DEFAULTS.matchTimeoutMs,
     signTimeoutMs: optionalCount(flags.signTimeout, "--sign-timeout", true) ?? SOLVER_DEFAULTS.signTimeoutMs,
+    allowFileRepos: flags.allowFileRepos === true,
     registration,
     indexerUrl: optionalUrl(flags.indexer, "--indexer"),
   };

@@ -152,6 +152,8 @@ export async function startLiveMarket(options: LiveMarketOptions): Promise<LiveM
       path.join(options.dir, "solver-db"),
       "--sign-timeout",
       "15000",
+      // The demo's modules are local repositories.
+      "--allow-file-repos",
     ],
     { ACCORD_SOLVER_KEY: solver.privateKey },
   );

@@ -11,6 +11,7 @@
 
 import { verifyTypedData, type TypedDataDomain, type TypedDataField } from "ethers";
 import { DEFAULTS } from "../defaults";
+import { checkModuleConfig } from "../executor/module";
 import { checkJobOffer, checkResourceOffer } from "../model/checks";
 import { AccordValidationError } from "../model/errors";
 import { getModuleId } from "../model/ids";
@@ -55,6 +56,8 @@ export interface IntakeRules {
   maxModules: number;
   /** At most this many template inputs a job offer carries. */
   maxInputs: number;
+  /** Take jobs whose module lives in a local repository (file://, a path): development networks only. */
+  allowFileRepos?: boolean;
 }
 
 /** The rules with the library's defaults (src/defaults.ts) for what is left out. */
@@ -148,6 +151,8 @@ export async function acceptJobOffer(
   try {
     offer = await parseJobOffer(body, { verifyId: true });
     checkJobOffer(offer);
+    // The executor's own rules: a job no provider would run (an unpinned commit, a private path) is refused here.
+    checkModuleConfig(offer.module, { allowFileRepos: rules.allowFileRepos });
   } catch (error) {
     asIntakeError("job", error);
   }

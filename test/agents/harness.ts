@@ -166,7 +166,11 @@ export async function startMarket(options: { signTimeoutMs?: number; timeouts?: 
   const solverWallet = hardhatAccount(1);
   const solverSigner = new SerialSigner(solverWallet.connect(provider));
   const driver: SqlDriver = await openDriver({ dataDir: path.join(dir, "solver-db") });
-  const rules = resolveIntakeRules({ chainId: BigInt(LOCAL_NETWORK.chainId), solver: solverWallet.address });
+  const rules = resolveIntakeRules({
+    chainId: BigInt(LOCAL_NETWORK.chainId),
+    solver: solverWallet.address,
+    allowFileRepos: true,
+  });
   const state = await SolverState.open(driver);
   const solver = await Solver.start({
     state,

@@ -18,7 +18,7 @@ import {
 import { sse } from "../helpers/sse";
 import { parseDeal } from "../../src/model";
 import { freshPgliteDir } from "../indexer/helpers/stores";
-import { jobBody, jobCreator, NOW, provider, resourceBody, rules, sign, stranger, type Json } from "./helpers";
+import { cowsay, jobBody, jobCreator, NOW, provider, resourceBody, rules, sign, stranger, type Json } from "./helpers";
 
 type GraphqlAnswer = {
   data?: Record<string, unknown> | null;
@@ -123,6 +123,21 @@ describe("solver: the GraphQL API", function () {
       },
     ],
     [
+      "an unknown module (no pinned commit)",
+      async () => {
+        const jo = await jobBody({ module: { ...cowsay, hash: "latest" } });
+        return { offer: JSON.stringify(jo), signature: await sign(jobCreator, "job", jo.id), field: "module.hash" };
+      },
+    ],
+    [
+      "a signature replayed from another offer",
+      async () => {
+        const signed = await jobBody({ inputs: { prompt: "signed" } });
+        const jo = await jobBody({ inputs: { prompt: "posted" } });
+        return { offer: JSON.stringify(jo), signature: await sign(jobCreator, "job", signed.id), field: "signature" };
+      },
+    ],
+    [
       "a negative spec",
       async () => {
         const jo = await jobBody({ spec: { gpu: 0, cpu: -5, ram: 1 } });
@@ -139,6 +154,14 @@ describe("solver: the GraphQL API", function () {
       expect(await book()).to.deep.equal({ jobOffers: 0, resourceOffers: 0 });
     });
   }
+
+  it("refuses a signature for a proposal this solver cannot submit, with its code", async () => {
+    const answer = await graphql(
+      `mutation { signProposal(id: "QmNoSuchDeal", party: "${jobCreator.address}", signature: "0x") }`,
+    );
+    expect(answer.data ?? null).to.equal(null);
+    expect(answer.errors![0].extensions).to.include({ code: "NOT_CONFIGURED" });
+  });
 
   describe("myProposals: each party hears of its own proposals only", () => {
     const SUBSCRIBE = `subscription ($party: String!, $expiry: Int!, $signature: String!) {

@@ -13,7 +13,12 @@ export const solver = "0x5555555555555555555555555555555555555555";
 export const otherSolver = "0x9999999999999999999999999999999999999999";
 export const mediator = "0xaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 export const rules = resolveIntakeRules({ chainId: CHAIN, solver });
-export const cowsay = { name: "cowsay", repo: "https://example.org/cowsay", hash: "abc", path: "t.json" };
+export const cowsay = {
+  name: "cowsay",
+  repo: "https://example.org/cowsay",
+  hash: "abc".repeat(13) + "a",
+  path: "t.json",
+};
 export const pricing = {
   instruction_price: 10,
   payment_collateral: 20,

@@ -207,6 +207,39 @@ describe("solver: offer intake", () => {
         },
       ],
       [
+        "an unknown module: a commit that is not pinned",
+        async () => {
+          const body = await jobBody({ module: { ...cowsay, hash: "main" } });
+          return {
+            field: "module.hash",
+            rule: /full commit/,
+            promise: acceptJobOffer(body, await sign(jobCreator, "job", body.id), rules, NOW),
+          };
+        },
+      ],
+      [
+        "an unknown module: a repository on the solver's machine",
+        async () => {
+          const body = await jobBody({ module: { ...cowsay, repo: "file:///etc" } });
+          return {
+            field: "module.repo",
+            rule: /file:\/\//,
+            promise: acceptJobOffer(body, await sign(jobCreator, "job", body.id), rules, NOW),
+          };
+        },
+      ],
+      [
+        "an unknown module: a template outside its repository",
+        async () => {
+          const body = await jobBody({ module: { ...cowsay, path: "../../etc/passwd" } });
+          return {
+            field: "module.path",
+            rule: /./,
+            promise: acceptJobOffer(body, await sign(jobCreator, "job", body.id), rules, NOW),
+          };
+        },
+      ],
+      [
         "malformed JSON",
         () => Promise.resolve({ field: "", rule: /./, promise: acceptJobOffer("{ not json", "0x", rules, NOW) }),
       ],

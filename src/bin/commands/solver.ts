@@ -31,6 +31,7 @@ export function registerSolver(program: Command): void {
       "the deployment whose market the solver submits agreements to and whose ServiceRegistry it registers in (with ACCORD_SOLVER_KEY)",
     )
     .option("--public-url <url>", "the URL to register (default the API's)")
+    .option("--allow-file-repos", "take jobs whose module is a local repository (development networks only)")
     .option("--indexer <url>", "the indexer's GraphQL API: agreed deals are tracked by its events")
     .option(
       "--sign-timeout <ms>",
@@ -58,7 +59,11 @@ export async function runSolver(settings: SolverSettings): Promise<void> {
     pgliteTemplate: settings.store.pgliteTemplate,
     pgliteThread: settings.store.pgliteThread,
   });
-  const rules = solverModule.resolveIntakeRules({ chainId, solver: settings.address });
+  const rules = solverModule.resolveIntakeRules({
+    chainId,
+    solver: settings.address,
+    allowFileRepos: settings.allowFileRepos,
+  });
 
   // With its key the solver closes deals: it checks the parties' signatures and submits their agreements.
   let chain: import("../../solver").AgreementChain | undefined;
