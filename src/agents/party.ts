@@ -33,7 +33,8 @@ export async function signProposal(ctx: PartyContext, notice: NoticeView): Promi
     return false;
   }
   if (!ctx.ownsOffer(deal)) {
-    log.warn("refused a proposal for an offer this agent does not stand behind");
+    // E.g. a job offer the solver returned to the book after the job creator agreed on chain elsewhere.
+    log.info("declined a proposal for an offer this agent no longer stands behind");
     return false;
   }
   ctx.runtime.remember(deal, { step: "signing" });

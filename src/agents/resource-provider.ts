@@ -23,6 +23,9 @@ import { Journal } from "./journal";
 import { recordOf, settleProposals, signProposal } from "./party";
 import { AgentRuntime, FINAL_STATES, type DealRecord, type IndexedDeal } from "./runtime";
 
+/** How long after the mediate deadline the provider leaves the claim to the job creator (s). */
+const MEDIATE_CLAIM_GRACE_SECONDS = 15n;
+
 export interface MachineConfig {
   /** The machine's index: the provider has at most one open offer per index. */
   index: number;
@@ -338,6 +341,9 @@ export class ResourceProviderAgent {
       const sent = await this.options.client.timeoutJudgeResults(deal);
       log.info({ tx: sent.hash }, "claimed timeoutJudgeResults: the job creator stayed silent");
     } else if (deadline.timeout === "mediateResults") {
+      // Everyone is refunded, so either party may claim it: the job creator does first, the provider a little later
+      // if it has not (two claims at once would have one revert).
+      if (BigInt(Math.floor(Date.now() / 1000)) <= deadline.deadline! + MEDIATE_CLAIM_GRACE_SECONDS) return;
       const sent = await this.options.client.timeoutMediateResults(deal);
       log.info({ tx: sent.hash }, "claimed timeoutMediateResults: the mediator stayed silent");
     }

@@ -2,7 +2,7 @@
 // submissions): its transactions are sent one at a time, each with the account's pending nonce read from the node
 // just before it is signed. ethers' NonceManager counts nonces itself and also counts a transaction that failed before
 // it was sent (a revert found in gas estimation), after which every later one is refused as "nonce too high"; here a
-// failure costs nothing, and a nonce is only taken by a transaction the node accepted.
+// failure costs nothing, and a nonce is only taken by a transaction the node accepted. Gas is estimated with a margin.
 
 import {
   AbstractSigner,
@@ -53,7 +53,10 @@ export class SerialSigner extends AbstractSigner {
         typeof rpc.send === "function"
           ? Number(await rpc.send("eth_getTransactionCount", [await this.getAddress(), "pending"]))
           : await this.signer.getNonce("pending");
-      return this.signer.sendTransaction({ ...tx, nonce });
+      // A fifth more gas than estimated: the estimate is exact for the state it ran on, and a transaction of this
+      // account's other tasks (or anyone's) may change what the next one costs (a storage slot set from zero).
+      const gasLimit = tx.gasLimit ?? ((await this.signer.estimateGas({ ...tx, nonce })) * 12n) / 10n;
+      return this.signer.sendTransaction({ ...tx, nonce, gasLimit });
     };
     const run = this.queue.then(send, send);
     this.queue = run.catch(() => undefined);
