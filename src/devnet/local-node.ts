@@ -24,8 +24,10 @@ export type LocalProviderOptions = {
   /** Hardhat's per-request console logging (as `hardhat node` prints). Default off. */
   loggingEnabled?: boolean;
   /**
-   * Also mine an (empty) block every this many ms, besides one per transaction, so block time follows the clock on an
-   * idle chain (deadlines read from the latest block pass when they should). Default off.
+   * Also mine an (empty) block every this many ms, besides one per transaction, and let blocks share a timestamp, so
+   * block time follows the clock: on an idle chain deadlines read from the latest block pass when they should, and a
+   * busy one (several transactions a second, a block each) does not run ahead of the clock, as it does when each block
+   * must be a second after the last. Default off.
    */
   intervalMiningMs?: number;
 };
@@ -51,7 +53,9 @@ export async function createLocalProvider(options: LocalProviderOptions = {}): P
         chainId: options.chainId ?? LOCAL_NETWORK.chainId,
         hardfork: options.hardfork ?? LOCAL_NETWORK.hardfork,
         loggingEnabled: options.loggingEnabled ?? false,
-        ...(options.intervalMiningMs ? { mining: { auto: true, interval: options.intervalMiningMs } } : {}),
+        ...(options.intervalMiningMs
+          ? { mining: { auto: true, interval: options.intervalMiningMs }, allowBlocksWithSameTimestamp: true }
+          : {}),
       },
     },
   });

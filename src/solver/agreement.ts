@@ -49,6 +49,8 @@ export interface AgreementChain {
   submit(deal: Deal, deadline: bigint, signatures: AgreementSignatures): Promise<SubmittedAgreement>;
   /** The deal's key, and whether the market holds the deal already. */
   lookup(deal: Deal): Promise<{ dealKey: string; exists: boolean }>;
+  /** The latest block's timestamp (unix seconds): the clock the agreement deadlines are checked by. */
+  time(): Promise<bigint>;
 }
 
 /** The AgreementChain of a SolverClient (its signer pays for the submissions). */
@@ -83,6 +85,10 @@ export class ClientAgreementChain implements AgreementChain {
         { cause: error },
       );
     }
+  }
+
+  time(): Promise<bigint> {
+    return this.client.latestTimestamp();
   }
 
   async lookup(deal: Deal): Promise<{ dealKey: string; exists: boolean }> {

@@ -108,6 +108,8 @@ export class Solver extends EventEmitter<SolverEvents> {
   private readonly signTimeoutMs: number;
   private readonly validitySeconds: number;
   private closed = false;
+  /** How far the chain's clock is ahead of this one (ms): agreement deadlines are the chain's time. */
+  private chainClockOffsetMs = 0;
   /** Submissions under way, so close() can wait for them. */
   private readonly submitting = new Set<Promise<void>>();
 
@@ -126,6 +128,7 @@ export class Solver extends EventEmitter<SolverEvents> {
    */
   static async start(options: SolverOptions): Promise<Solver> {
     const solver = new Solver(options);
+    await solver.syncChainClock();
     const { jobs, resources, proposals } = await options.state.load();
     solver.restore(resources, jobs, proposals);
     for (const live of solver.proposals.values()) if (live.state === "signed") solver.startSubmission(live, true);
@@ -135,6 +138,17 @@ export class Solver extends EventEmitter<SolverEvents> {
   /** Proposals being signed or submitted, by deal ID, in the order they were made. */
   get liveProposals(): ReadonlyMap<string, LiveProposal> {
     return this.proposals;
+  }
+
+  /**
+   * Reads the chain's clock (the latest block's timestamp), which the proposals' agreement deadlines are set by: a
+   * chain whose blocks run ahead of this machine's clock (or behind it) would otherwise see them expired early (or
+   * valid too long). Run it now and then (accord solver does, every second).
+   */
+  async syncChainClock(): Promise<void> {
+    if (!this.options.chain) return;
+    const chainMs = Number(await this.options.chain.time()) * 1000;
+    this.chainClockOffsetMs = chainMs - this.now();
   }
 
   /** Stops submitting (what is under way finishes) and waits. */
@@ -197,7 +211,8 @@ export class Solver extends EventEmitter<SolverEvents> {
 
   private newProposal(deal: Deal): NewProposal {
     const proposedAt = this.now();
-    return { deal, proposedAt, deadline: BigInt(Math.floor(proposedAt / 1000) + this.validitySeconds) };
+    const chainSeconds = Math.floor((proposedAt + this.chainClockOffsetMs) / 1000);
+    return { deal, proposedAt, deadline: BigInt(chainSeconds + this.validitySeconds) };
   }
 
   private outcome(offerId: string, match: BookMatch | undefined, proposal: NewProposal | undefined): PostOutcome {
@@ -294,7 +309,7 @@ export class Solver extends EventEmitter<SolverEvents> {
           error instanceof AgreementSubmitError &&
           !error.permanent &&
           !this.closed &&
-          BigInt(Math.floor(this.now() / 1000)) < deadline;
+          BigInt(Math.floor((this.now() + this.chainClockOffsetMs) / 1000)) < deadline;
         if (this.closed) return;
         if (retry) {
           this.emit("error", error);

@@ -185,6 +185,7 @@ export async function startMarket(options: { signTimeoutMs?: number; timeouts?: 
   const tick = setInterval(() => {
     void solver.expire().catch(() => {});
     void solver.dropUnsigned().catch(() => {});
+    void solver.syncChainClock().catch(() => {});
   }, 250);
   closers.push(async () => {
     clearInterval(tick);

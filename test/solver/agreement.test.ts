@@ -4,6 +4,7 @@
 
 import fs from "node:fs";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { expect } from "chai";
 import { AgreementState } from "../../src/model";
 import { getJobOfferId, getResourceOfferId } from "../../src/model/ids";
@@ -200,6 +201,7 @@ describe("solver: agreements on chain", function () {
     const dying: AgreementChain = {
       verify: (...args) => real.verify(...args),
       lookup: (deal) => real.lookup(deal),
+      time: () => real.time(),
       submit: async (...args) => {
         submissions += 1;
         await real.submit(...args);
@@ -220,6 +222,7 @@ describe("solver: agreements on chain", function () {
     const counting: AgreementChain = {
       verify: (...args) => real.verify(...args),
       lookup: (d) => real.lookup(d),
+      time: () => real.time(),
       submit: (...args) => {
         submissions += 1;
         return real.submit(...args);
@@ -238,6 +241,7 @@ describe("solver: agreements on chain", function () {
     const stalled: AgreementChain = {
       verify: (...args) => real.verify(...args),
       lookup: (deal) => real.lookup(deal),
+      time: () => real.time(),
       submit: () => new Promise(() => {}),
     };
     const first = await start(stalled);
@@ -273,6 +277,28 @@ describe("solver: agreements on chain", function () {
     expect((await state.offer(deal.job_offer.id))?.state).to.equal("withdrawn");
     expect((await state.offer(deal.resource_offer.id))?.state).to.equal("withdrawn");
     expect((await fx.solver.getDealRecord(deal)).exists).to.equal(false);
+    await solver.close();
+  });
+
+  it("sets agreement deadlines by the chain's clock, wherever the chain's clock is", async () => {
+    const solver = await start();
+    await time.increase(7200); // the chain two hours ahead of this machine
+    await solver.syncChainClock();
+    const deal = await propose(solver);
+    const chainNow = BigInt(await time.latest());
+    const deadline = deadlineOf(solver, deal);
+    expect(deadline >= chainNow + 600n - 5n && deadline <= chainNow + 600n + 5n, String(deadline - chainNow)).to.equal(
+      true,
+    );
+    // And so the agreement still goes through.
+    const agreed = waitFor(solver, "agreed");
+    await solver.signProposal(deal.id, fx.accounts.jobCreator.address, await signAs("jobCreator", solver, deal));
+    await solver.signProposal(
+      deal.id,
+      fx.accounts.resourceProvider.address,
+      await signAs("resourceProvider", solver, deal),
+    );
+    await agreed;
     await solver.close();
   });
 

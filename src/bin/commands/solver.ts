@@ -139,6 +139,7 @@ export async function runSolver(settings: SolverSettings): Promise<void> {
   const tick = setInterval(() => {
     solver.expire().catch((error: unknown) => logger.error({ err: error }, "expiring offers failed"));
     solver.dropUnsigned().catch((error: unknown) => logger.error({ err: error }, "dropping proposals failed"));
+    solver.syncChainClock().catch((error: unknown) => logger.warn({ err: error }, "reading the chain's clock failed"));
   }, EXPIRY_INTERVAL_MS);
   closeOnSignal(async () => {
     clearInterval(tick);
