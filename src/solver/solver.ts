@@ -23,7 +23,7 @@ import { AgreementSignatureError, AgreementSubmitError, type AgreementChain } fr
 import { OfferBook, type BookJob, type BookMatch } from "./book";
 import { proposeDeal } from "./deal";
 import { acceptJobOffer, acceptResourceOffer, type IntakeRules } from "./intake";
-import type { NewProposal, SolverState, StoredProposal } from "./state";
+import type { NewProposal, PostRecord, SolverState, StoredProposal } from "./state";
 
 export interface SolverOptions {
   state: SolverState;
@@ -40,6 +40,17 @@ export interface SolverOptions {
   agreementValiditySeconds?: number;
   /** Pause between submissions of an agreement the node did not take (ms); default 1000. */
   retryDelayMs?: number;
+}
+
+/** A post that passed intake, waiting for the next group commit. */
+interface QueuedPost {
+  post: { kind: "job"; job: BookJob } | { kind: "resource"; offer: ResourceOffer };
+  resolve(outcome: PostOutcome): void;
+  reject(error: unknown): void;
+}
+
+function offerOf(post: QueuedPost["post"]): JobOffer | ResourceOffer {
+  return post.kind === "job" ? post.job.offer : post.offer;
 }
 
 /** A proposal the parties are signing or the solver is submitting. */
@@ -104,6 +115,7 @@ export class Solver extends EventEmitter<SolverEvents> {
   /** Proposals being signed or submitted, by deal ID, in the order they were made. */
   private readonly proposals = new Map<string, LiveProposal>();
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly queued: QueuedPost[] = [];
   private readonly now: () => number;
   private readonly signTimeoutMs: number;
   private readonly validitySeconds: number;
@@ -170,55 +182,101 @@ export class Solver extends EventEmitter<SolverEvents> {
   }
 
   /** A job offer posted with its owner's signature (intake.ts); throws OfferIntakeError when refused. */
-  postJobOffer(body: unknown, signature: string): Promise<PostOutcome> {
-    return this.serial(async () => {
-      const { offer, moduleId } = await acceptJobOffer(body, signature, this.options.rules, this.now());
-      if (this.book.hasJobOffer(offer.id) || (await this.options.state.hasOffer(offer.id))) {
-        return { status: "duplicate", offerId: offer.id };
-      }
-      const job: BookJob = { offer, moduleId };
-      const resourceOffer = this.book.resourceOfferForJob(job);
-      const deal = resourceOffer ? await proposeDeal(offer, resourceOffer, moduleId) : undefined;
-      const proposal = deal && this.newProposal(deal);
-      await this.options.state.recordPost({ kind: "job", offer, moduleId, proposal });
-      const match = this.book.addJob(job);
-      return this.outcome(offer.id, match, proposal);
-    });
+  async postJobOffer(body: unknown, signature: string): Promise<PostOutcome> {
+    const { offer, moduleId } = await acceptJobOffer(body, signature, this.options.rules, this.now());
+    return this.enqueue({ kind: "job", job: { offer, moduleId } });
   }
 
   /** A resource offer posted with its owner's signature; replaces the provider's open offer for the machine. */
-  postResourceOffer(body: unknown, signature: string): Promise<PostOutcome> {
-    return this.serial(async () => {
-      const offer = await acceptResourceOffer(body, signature, this.options.rules, this.now());
-      if (this.book.hasResourceOffer(offer.id) || (await this.options.state.hasOffer(offer.id))) {
-        return { status: "duplicate", offerId: offer.id };
-      }
-      const replaced = this.book.resourceOfferFor(offer.resource_provider, offer.index);
-      const job = this.book.jobForResourceOffer(offer);
-      const deal = job ? await proposeDeal(job.offer, offer, job.moduleId) : undefined;
-      const proposal = deal && this.newProposal(deal);
-      await this.options.state.recordPost({
-        kind: "resource",
-        offer,
-        proposal,
-        replaced: replaced ? [replaced.id] : [],
-      });
-      const match = this.book.addResourceOffer(offer);
-      if (replaced) this.notify({ kind: "withdrawn", offer: replaced, reason: `replaced by ${offer.id}` });
-      return this.outcome(offer.id, match, proposal);
+  async postResourceOffer(body: unknown, signature: string): Promise<PostOutcome> {
+    const offer = await acceptResourceOffer(body, signature, this.options.rules, this.now());
+    return this.enqueue({ kind: "resource", offer });
+  }
+
+  /**
+   * Accepted posts wait here for the next commit. Intake (parsing, the ID, the signature) runs as posts arrive; the
+   * book and the database take them in batches (group commit): every post queued while one batch commits goes into
+   * the next, decided one by one on the book in arrival order, and written in one transaction.
+   */
+  private enqueue(post: QueuedPost["post"]): Promise<PostOutcome> {
+    return new Promise<PostOutcome>((resolve, reject) => {
+      this.queued.push({ post, resolve, reject });
+      if (this.queued.length === 1) void this.serial(() => this.commitQueued());
     });
+  }
+
+  /**
+   * Decides the queued posts on the book, in order, then writes them in one transaction. Each is applied to the book
+   * as it is decided (a later post of the batch must see it), with its inverse kept; if the write fails, the inverses
+   * run in reverse, so the book is as it was, and every post of the batch fails with the write's error.
+   */
+  private async commitQueued(): Promise<void> {
+    const batch = this.queued.splice(0);
+    if (batch.length === 0) return;
+    const outcomes: PostOutcome[] = [];
+    const records: PostRecord[] = [];
+    const made: { match: BookMatch; proposal: NewProposal }[] = [];
+    const withdrawn: ResourceOffer[] = [];
+    const undo: (() => void)[] = [];
+    try {
+      const known = await this.options.state.knownOffers(batch.map((b) => offerOf(b.post).id));
+      const seen = new Set<string>();
+      for (const { post } of batch) {
+        const offer = offerOf(post);
+        const inBook = post.kind === "job" ? this.book.hasJobOffer(offer.id) : this.book.hasResourceOffer(offer.id);
+        if (inBook || known.has(offer.id) || seen.has(offer.id)) {
+          outcomes.push({ status: "duplicate", offerId: offer.id });
+          continue;
+        }
+        seen.add(offer.id);
+        let match: BookMatch | undefined;
+        if (post.kind === "job") {
+          match = this.book.addJob(post.job);
+          undo.push(
+            match
+              ? () => this.book.restoreResourceOffer(match!.resourceOffer)
+              : () => void this.book.removeJobOffer(offer.id),
+          );
+        } else {
+          const replaced = this.book.resourceOfferFor(post.offer.resource_provider, post.offer.index);
+          match = this.book.addResourceOffer(post.offer);
+          const taken = match?.job;
+          undo.push(() => {
+            if (taken) this.book.restoreJob(taken);
+            else this.book.removeResourceOffer(offer.id);
+            if (replaced) this.book.restoreResourceOffer(replaced);
+          });
+          if (replaced) withdrawn.push(replaced);
+          records.push({ kind: "resource", offer: post.offer, replaced: replaced ? [replaced.id] : [] });
+        }
+        if (post.kind === "job") records.push({ kind: "job", offer: post.job.offer, moduleId: post.job.moduleId });
+        const record = records[records.length - 1];
+        if (match) {
+          const proposal = this.newProposal(
+            await proposeDeal(match.job.offer, match.resourceOffer, match.job.moduleId),
+          );
+          record.proposal = proposal;
+          made.push({ match, proposal });
+          outcomes.push({ status: "proposed", offerId: offer.id, deal: proposal.deal });
+        } else {
+          outcomes.push({ status: "open", offerId: offer.id });
+        }
+      }
+      await this.options.state.recordPosts(records);
+    } catch (error) {
+      for (const step of undo.reverse()) step();
+      for (const { reject } of batch) reject(error);
+      return;
+    }
+    for (const { match, proposal } of made) this.propose(match, proposal);
+    for (const offer of withdrawn) this.notify({ kind: "withdrawn", offer, reason: "replaced by a newer offer" });
+    batch.forEach(({ resolve }, i) => resolve(outcomes[i]));
   }
 
   private newProposal(deal: Deal): NewProposal {
     const proposedAt = this.now();
     const chainSeconds = Math.floor((proposedAt + this.chainClockOffsetMs) / 1000);
     return { deal, proposedAt, deadline: BigInt(chainSeconds + this.validitySeconds) };
-  }
-
-  private outcome(offerId: string, match: BookMatch | undefined, proposal: NewProposal | undefined): PostOutcome {
-    if (!match || !proposal) return { status: "open", offerId };
-    this.propose(match, proposal);
-    return { status: "proposed", offerId, deal: proposal.deal };
   }
 
   private propose(match: BookMatch, { deal, proposedAt, deadline }: NewProposal): void {

@@ -54,6 +54,16 @@ export interface StoredOffer {
   dealId?: string;
 }
 
+/** An accepted offer to record, with the proposal it made and the offers it replaced. */
+export interface PostRecord {
+  kind: OfferKind;
+  offer: JobOffer | ResourceOffer;
+  moduleId?: string;
+  proposal?: NewProposal;
+  /** The offers that left the book without a deal (a provider's replaced offer). */
+  replaced?: string[];
+}
+
 /** A proposal to record: the deal, when it was made (ms) and the deadline its agreement is signed for (s). */
 export interface NewProposal {
   deal: Deal;
@@ -192,37 +202,49 @@ export class SolverState {
     return { jobs, resources, proposals: live };
   }
 
+  /** Which of these offer IDs were ever accepted. */
+  async knownOffers(ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await this.driver.query<{ id: string }>(
+      `SELECT id FROM ${this.t("offers")} WHERE id = ANY($1::text[])`,
+      [[...ids]],
+    );
+    return new Set(rows.map((r) => r.id));
+  }
+
+  /** Records one accepted offer (see recordPosts). */
+  async recordPost(post: PostRecord): Promise<void> {
+    await this.recordPosts([post]);
+  }
+
   /**
-   * Records an accepted offer, and, when the book matched it, the proposal and the other offer's new state, in one
-   * transaction.
+   * Records accepted offers, in order, in one transaction: each offer, and, when the book matched it, the proposal and
+   * the other offer's new state, and the offers it replaced.
    */
-  async recordPost(post: {
-    kind: OfferKind;
-    offer: JobOffer | ResourceOffer;
-    moduleId?: string;
-    proposal?: NewProposal;
-    /** The offers that left the book without a deal (a provider's replaced offer). */
-    replaced?: string[];
-  }): Promise<void> {
+  async recordPosts(posts: readonly PostRecord[]): Promise<void> {
+    if (posts.length === 0) return;
     await this.driver.transaction(async (tx) => {
-      const { kind, offer, proposal } = post;
-      const body = kind === "job" ? encodeJson(offer, jobOfferSchema) : encodeJson(offer, resourceOfferSchema);
-      await tx.query(
-        `INSERT INTO ${this.t("offers")} (id, kind, party, body, module_id, created_at, state, deal_id)` +
-          ` VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text::int8, $7::text, $8::text)`,
-        [
-          offer.id,
-          kind,
-          (kind === "job" ? (offer as JobOffer).job_creator : (offer as ResourceOffer).resource_provider).toLowerCase(),
-          body,
-          post.moduleId ?? null,
-          String(offer.created_at),
-          proposal ? "matched" : "open",
-          proposal?.deal.id ?? null,
-        ],
-      );
-      for (const id of post.replaced ?? []) await this.setOfferState(tx, id, "withdrawn");
-      if (proposal) await this.insertProposal(tx, proposal);
+      for (const post of posts) {
+        const { kind, offer, proposal } = post;
+        const body = kind === "job" ? encodeJson(offer, jobOfferSchema) : encodeJson(offer, resourceOfferSchema);
+        const party = kind === "job" ? (offer as JobOffer).job_creator : (offer as ResourceOffer).resource_provider;
+        await tx.query(
+          `INSERT INTO ${this.t("offers")} (id, kind, party, body, module_id, created_at, state, deal_id)` +
+            ` VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text::int8, $7::text, $8::text)`,
+          [
+            offer.id,
+            kind,
+            party.toLowerCase(),
+            body,
+            post.moduleId ?? null,
+            String(offer.created_at),
+            proposal ? "matched" : "open",
+            proposal?.deal.id ?? null,
+          ],
+        );
+        for (const id of post.replaced ?? []) await this.setOfferState(tx, id, "withdrawn");
+        if (proposal) await this.insertProposal(tx, proposal);
+      }
     });
   }
 
