@@ -45,8 +45,8 @@ export interface SolverOptions {
 /** A post that passed intake, waiting for the next group commit. */
 interface QueuedPost {
   post: { kind: "job"; job: BookJob } | { kind: "resource"; offer: ResourceOffer };
-  resolve(outcome: PostOutcome): void;
-  reject(error: unknown): void;
+  resolve: (outcome: PostOutcome) => void;
+  reject: (error: unknown) => void;
 }
 
 function offerOf(post: QueuedPost["post"]): JobOffer | ResourceOffer {
