@@ -10,6 +10,11 @@
 //     offers sorted by the selection rule; like the reference, it loads the resource offers once per pass and
 //     never takes the one it picked out of the list.
 // Module IDs are computed once per module config before timing (the solver does it once per offer, on intake).
+//
+// Then the API half (solver-api.ts): the solver as a process of its own, through its GraphQL API over HTTP with
+// persistence (PGlite; PostgreSQL too when DATABASE_URL is set), on offers from the same generator: offers per second
+// posted and matched, and the time from posting a job offer to its proposal reaching both parties at 10,000 open
+// offers. BENCH_API=0 skips it (the api figures are then null).
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -23,6 +28,7 @@ import {
 } from "../../src/model";
 import { matchOffersWithModule, OfferBook, providerTerms, type BookJob } from "../../src/solver";
 import { seededRandom } from "../../test/model/helpers";
+import { generatorCounts, measureApi, type ApiResult } from "./solver-api";
 
 const RESOURCE_OFFERS = Number(process.env.BENCH_RESOURCE_OFFERS ?? 10_000);
 const JOB_OFFERS = Number(process.env.BENCH_JOB_OFFERS ?? 10_000);
@@ -56,7 +62,11 @@ const TIMEOUTS: DealTimeouts = {
   mediate_results: { timeout: 600n, collateral: 10n },
 };
 
-function buildBook(moduleIds: string[]): { resources: ResourceOffer[]; jobs: BookJob[] } {
+function buildBook(
+  moduleIds: string[],
+  resourceCount: number,
+  jobCount: number,
+): { resources: ResourceOffer[]; jobs: BookJob[] } {
   const rand = seededRandom(SEED); // the same book every run
   const int = (min: number, max: number): number => min + Math.floor(rand() * (max - min + 1));
   const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)];
@@ -72,7 +82,7 @@ function buildBook(moduleIds: string[]): { resources: ResourceOffer[]; jobs: Boo
     mediation_fee: gwei(1, 50),
   });
   const resources: ResourceOffer[] = [];
-  for (let i = 0; i < RESOURCE_OFFERS; i++) {
+  for (let i = 0; i < resourceCount; i++) {
     const specialModule = rand() < 0.1 ? pick(moduleIds) : undefined;
     resources.push({
       id: `ro-${i}`,
@@ -90,7 +100,7 @@ function buildBook(moduleIds: string[]): { resources: ResourceOffer[]; jobs: Boo
     });
   }
   const jobs: BookJob[] = [];
-  for (let i = 0; i < JOB_OFFERS; i++) {
+  for (let i = 0; i < jobCount; i++) {
     const m = int(0, MODULES.length - 1);
     const offer: JobOffer = {
       id: `jo-${i}`,
@@ -163,7 +173,7 @@ function reference(resources: ResourceOffer[], jobs: BookJob[]): { seconds: numb
 
 async function main(): Promise<void> {
   const moduleIds = await Promise.all(MODULES.map((m) => getModuleId(m)));
-  const { resources, jobs } = buildBook(moduleIds);
+  const { resources, jobs } = buildBook(moduleIds, RESOURCE_OFFERS, JOB_OFFERS);
   // Warm-up on a copy, so both are measured with their code optimised.
   accord(resources.slice(0, 1000), jobs.slice(0, 1000));
   const ours = accord(resources, jobs);
@@ -174,6 +184,11 @@ async function main(): Promise<void> {
   console.error(
     `reference full pass: ${base.matches} matches (double bookings included) in ${base.seconds.toFixed(1)} s, ${base.pairs} pairs`,
   );
+  let api: ApiResult | { offersPerSecond: null; proposalP99Ms: null } = { offersPerSecond: null, proposalP99Ms: null };
+  if (process.env.BENCH_API !== "0") {
+    const counts = generatorCounts();
+    api = await measureApi(buildBook(moduleIds, counts.resources, counts.jobs));
+  }
   const result = {
     machine: { cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
     book: {
@@ -192,8 +207,8 @@ async function main(): Promise<void> {
       referencePairs: base.pairs,
       ratioToReference: Math.round(base.seconds / ours.seconds),
     },
-    // Through the API with persistence (10,000 open offers): not measured yet (issue 8).
-    api: { offersPerSecond: null, proposalP99Ms: null },
+    // Through the API with persistence (solver-api.ts): PGlite's figures, and each store's.
+    api,
     targets: { bookSeconds: 1, ratioToReference: 100, offersPerSecond: 1000, proposalP99Ms: 50 },
   };
   const file = path.join(ROOT, "bench", "results", "solver.json");
