@@ -22,7 +22,6 @@ import {
 import { readBody, sendJson, sendTooLarge, yogaLogger } from "../server/http";
 import { DEFAULT_LIMITS, limitPlugins, type Limits } from "../server/limits";
 import { checkRange } from "../server/resolvers";
-import { sameAddress } from "../model/address";
 import { getDealContainer, getJobOfferContainer, getResourceOfferContainer } from "../model/containers";
 import { getAgreementState } from "../model/enums";
 import { parseJobOffer, parseResourceOffer } from "../model/validate";
@@ -309,28 +308,46 @@ async function posting(solver: Solver, post: () => Promise<PostOutcome>) {
   }
 }
 
-/** The solver's notices for `party`, until `untilMs` (the subscription's expiry) or until the client leaves. */
-async function* noticesFor(solver: Solver, party: string, untilMs: number): AsyncGenerator<SolverNotice> {
-  const waiting: SolverNotice[] = [];
-  let wake: (() => void) | undefined;
-  const onNotice = (notice: SolverNotice): void => {
-    if (noticeParties(notice).some((p) => sameAddress(p, party))) {
+/**
+ * The parties' notice streams: one listener on the solver hands each notice to the subscriptions of its parties only
+ * (by lower-cased address), so a notice costs the same whatever the number of subscribers.
+ */
+class NoticeRouter {
+  private readonly byParty = new Map<string, Set<(notice: SolverNotice) => void>>();
+
+  constructor(solver: Solver) {
+    solver.on("notice", (notice) => {
+      for (const party of new Set(noticeParties(notice).map((p) => p.toLowerCase()))) {
+        for (const deliver of this.byParty.get(party) ?? []) deliver(notice);
+      }
+    });
+  }
+
+  /** The notices for `party`, until `untilMs` (the subscription's expiry) or until the client leaves. */
+  async *stream(party: string, untilMs: number): AsyncGenerator<SolverNotice> {
+    const key = party.toLowerCase();
+    const waiting: SolverNotice[] = [];
+    let wake: (() => void) | undefined;
+    const deliver = (notice: SolverNotice): void => {
       waiting.push(notice);
       wake?.();
+    };
+    let listeners = this.byParty.get(key);
+    if (!listeners) this.byParty.set(key, (listeners = new Set()));
+    listeners.add(deliver);
+    const timer = setTimeout(() => wake?.(), Math.max(0, untilMs - Date.now()));
+    try {
+      for (;;) {
+        while (waiting.length > 0) yield waiting.shift()!;
+        if (Date.now() >= untilMs) return;
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+      }
+    } finally {
+      clearTimeout(timer);
+      listeners.delete(deliver);
+      if (listeners.size === 0) this.byParty.delete(key);
     }
-  };
-  solver.on("notice", onNotice);
-  const timer = setTimeout(() => wake?.(), Math.max(0, untilMs - Date.now()));
-  try {
-    for (;;) {
-      while (waiting.length > 0) yield waiting.shift()!;
-      if (Date.now() >= untilMs) return;
-      await new Promise<void>((resolve) => (wake = resolve));
-      wake = undefined;
-    }
-  } finally {
-    clearTimeout(timer);
-    solver.off("notice", onNotice);
   }
 }
 
@@ -361,13 +378,14 @@ export interface SolverServer {
 export async function serveSolver(options: SolverServerOptions): Promise<SolverServer> {
   const { solver, logger, rules, state } = options;
   const limits: Limits = { ...DEFAULT_LIMITS, ...(options.limits ?? {}) };
+  const router = new NoticeRouter(solver);
   const subscribeNotices = (args: { party: string; expiry: number; signature: string }) => {
     try {
       verifyPartySubscription(rules, args.party, args.expiry, args.signature, Math.floor(Date.now() / 1000));
     } catch (error) {
       clientError(error);
     }
-    return noticesFor(solver, args.party, args.expiry * 1000);
+    return router.stream(args.party, args.expiry * 1000);
   };
   const schema = createSchema({
     typeDefs: SOLVER_SDL,

@@ -208,6 +208,18 @@ describe("solver: the GraphQL API", function () {
       }
     });
 
+    it("serves many subscribers through one listener on the solver, each proposal to its parties' streams", async () => {
+      const listeners = solver.listenerCount("notice");
+      const streams = await Promise.all(Array.from({ length: 12 }, () => subscribe(provider)));
+      try {
+        expect(solver.listenerCount("notice")).to.equal(listeners);
+        const id = await propose(jobCreator, 0);
+        for (const stream of streams) expect((await stream.next()).data?.data?.myProposals.id).to.equal(id);
+      } finally {
+        for (const stream of streams) stream.close();
+      }
+    });
+
     it("refuses a subscription not signed by the party, or expired", async () => {
       for (const stream of [
         await subscribe(stranger, provider.address),
