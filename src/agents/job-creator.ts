@@ -217,8 +217,12 @@ export class JobCreatorAgent {
       if (job) this.jobs.put(job.offerId, { ...job, dealId: undefined });
       return;
     }
-    // The job is this deal's now: the solver may match the offer again, and this agent will not sign that.
+    // The job is this deal's now: out of the solver's book (it was returned there, as this agent had signed).
     if (job) this.jobs.put(job.offerId, { ...job, dealId: deal.id, closed: true });
+    await this.options.solver.withdrawOffer(deal.job_offer.id).catch((error: unknown) => {
+      // Matched again meanwhile (this agent declines that proposal) or gone: nothing to withdraw.
+      this.log.debug({ err: error, offer: deal.job_offer.id }, "the job offer could not be withdrawn");
+    });
     this.runtime.journal.update(deal.id, { step: "agreed-on-chain" });
     const sent = await this.options.client.agree(deal);
     this.log.info({ deal: deal.id, tx: sent.hash }, "the proposal lapsed: agreed on chain (two-step)");

@@ -186,6 +186,11 @@ export const SOLVER_SDL = /* GraphQL */ `
     With both parties' in, the solver submits agreeWithSignatures. Returns the proposal's state.
     """
     signProposal(id: String!, party: String!, signature: String!): ProposalState!
+    """
+    Withdraws an open offer: its owner's EIP-712 OfferPost { kind: "withdraw", offerId, solver } signature. NOT_FOUND
+    when the offer is not waiting in the book (matched, expired, withdrawn or unknown).
+    """
+    withdrawOffer(id: String!, signature: String!): Boolean!
   }
 `;
 
@@ -452,6 +457,14 @@ export async function serveSolver(options: SolverServerOptions): Promise<SolverS
           posting(solver, () => solver.postJobOffer(args.offer, args.signature)),
         postResourceOffer: (_: unknown, args: { offer: string; signature: string }) =>
           posting(solver, () => solver.postResourceOffer(args.offer, args.signature)),
+        withdrawOffer: async (_: unknown, args: { id: string; signature: string }) => {
+          try {
+            await solver.withdrawOffer(args.id, args.signature);
+            return true;
+          } catch (error) {
+            clientError(error);
+          }
+        },
         signProposal: async (_: unknown, args: { id: string; party: string; signature: string }) => {
           try {
             return await solver.signProposal(args.id, args.party, args.signature);

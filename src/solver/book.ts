@@ -159,6 +159,16 @@ export class OfferBook {
     return this.jobs.has(id);
   }
 
+  /** A waiting job offer. */
+  jobOffer(id: string): BookJob | undefined {
+    return this.jobs.get(id)?.entry.job;
+  }
+
+  /** A waiting resource offer. */
+  resourceOffer(id: string): ResourceOffer | undefined {
+    return this.resources.get(id)?.entry.offer;
+  }
+
   /**
    * A new job offer (its ID set, unique in the book): matched at once against the open resource offers by the
    * selection rule, or kept waiting. A match takes both offers out of the book.

@@ -12,6 +12,7 @@ import {
   OFFER_POST_TYPES,
   offerPost,
   offerPostDomain,
+  offerWithdrawal,
   PARTY_SUBSCRIPTION_TYPES,
 } from "./intake";
 
@@ -102,6 +103,19 @@ export class SolverApiClient {
       { id: dealId, party: await this.signer.getAddress(), signature },
     );
     return signProposal;
+  }
+
+  /** Withdraws this signer's open offer from the book. */
+  async withdrawOffer(offerId: string): Promise<void> {
+    const signature = await this.signer.signTypedData(
+      offerPostDomain(this.options.chainId),
+      OFFER_POST_TYPES,
+      offerWithdrawal(offerId, this.options.solver),
+    );
+    await this.graphql.request<{ withdrawOffer: boolean }>(
+      `mutation ($id: String!, $signature: String!) { withdrawOffer(id: $id, signature: $signature) }`,
+      { id: offerId, signature },
+    );
   }
 
   /** A proposal in any state (null if the solver never made it). */

@@ -20,6 +20,8 @@ export {
   OfferIntakeError,
   offerPost,
   offerPostDomain,
+  offerWithdrawal,
+  checkWithdrawal,
   PARTY_SUBSCRIPTION_TYPES,
   resolveIntakeRules,
   SubscriptionAuthError,

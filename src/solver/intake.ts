@@ -115,18 +115,53 @@ function checkPost(
   }
   checkSpec(kind, offer.spec);
   checkCount(kind, "trusted_parties.mediator", countOf(offer.trusted_parties.mediator), rules.maxMediators);
+  checkPostSignature(kind, kind, offer.id, owner, ownerField, signature, rules);
+}
+
+/** Throws OfferIntakeError (field "signature") unless `owner` signed OfferPost(what, offerId, this solver). */
+function checkPostSignature(
+  kind: OfferKind,
+  what: string,
+  offerId: string,
+  owner: string,
+  ownerField: string,
+  signature: string,
+  rules: IntakeRules,
+): void {
   let signer: string;
   try {
     signer = verifyTypedData(
       offerPostDomain(rules.chainId),
       OFFER_POST_TYPES,
-      offerPost(kind, offer.id, rules.solver),
+      { kind: what, offerId, solver: rules.solver },
       signature,
     );
   } catch (error) {
     fail(kind, "signature", "must be a 65-byte EIP-712 signature of the post", error);
   }
   if (!sameAddress(signer, owner)) fail(kind, "signature", `must be signed by ${ownerField} (${owner})`);
+}
+
+/**
+ * What an offer's owner signs to withdraw it from `solver`: an OfferPost of kind "withdraw". A post's signature
+ * (kind "job" or "resource") cannot stand for it, nor the other way round; replayed, it withdraws nothing more.
+ */
+export function offerWithdrawal(offerId: string, solver: string) {
+  return { kind: "withdraw", offerId, solver };
+}
+
+/** Throws OfferIntakeError (field "signature") unless the offer's owner signed its withdrawal from this solver. */
+export function checkWithdrawal(
+  offer: JobOffer | ResourceOffer,
+  kind: OfferKind,
+  signature: string,
+  rules: IntakeRules,
+): void {
+  const [owner, field] =
+    kind === "job"
+      ? [(offer as JobOffer).job_creator, "job_creator"]
+      : [(offer as ResourceOffer).resource_provider, "resource_provider"];
+  checkPostSignature(kind, "withdraw", offer.id, owner, field, signature, rules);
 }
 
 /** Whatever the parse or a reference check threw, as an intake error with its field and rule. */

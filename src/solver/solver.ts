@@ -22,7 +22,7 @@ import type { Deal, JobOffer, ResourceOffer } from "../model/types";
 import { AgreementSignatureError, AgreementSubmitError, type AgreementChain } from "./agreement";
 import { OfferBook, type BookJob, type BookMatch } from "./book";
 import { proposeDeal } from "./deal";
-import { acceptJobOffer, acceptResourceOffer, type IntakeRules } from "./intake";
+import { acceptJobOffer, acceptResourceOffer, checkWithdrawal, type IntakeRules } from "./intake";
 import type { NewProposal, PostRecord, SolverState, StoredProposal } from "./state";
 
 export interface SolverOptions {
@@ -74,12 +74,13 @@ export type SolverNotice =
   | { kind: "failed"; deal: Deal; deadline: bigint; reason: string }
   | { kind: "dealState"; deal: Deal; deadline: bigint; dealKey: string; state: string }
   | { kind: "expired"; offer: JobOffer }
-  | { kind: "withdrawn"; offer: ResourceOffer; reason: string };
+  | { kind: "withdrawn"; offer: JobOffer | ResourceOffer; reason: string };
 
 /** The parties a notice is for. */
 export function noticeParties(notice: SolverNotice): string[] {
   if ("deal" in notice) return [notice.deal.members.job_creator, notice.deal.members.resource_provider];
-  return [notice.kind === "expired" ? notice.offer.job_creator : notice.offer.resource_provider];
+  const { offer } = notice;
+  return ["job_creator" in offer ? offer.job_creator : offer.resource_provider];
 }
 
 /** Why a signature was refused. */
@@ -191,6 +192,24 @@ export class Solver extends EventEmitter<SolverEvents> {
   async postResourceOffer(body: unknown, signature: string): Promise<PostOutcome> {
     const offer = await acceptResourceOffer(body, signature, this.options.rules, this.now());
     return this.enqueue({ kind: "resource", offer });
+  }
+
+  /**
+   * An open offer withdrawn by its owner (its EIP-712 OfferPost of kind "withdraw"): out of the book and closed.
+   * Throws ProposalSignError NOT_FOUND when the offer is not waiting in the book (unknown, matched, expired or
+   * withdrawn), OfferIntakeError when the signature is not the owner's.
+   */
+  withdrawOffer(offerId: string, signature: string): Promise<void> {
+    return this.serial(async () => {
+      const job = this.book.jobOffer(offerId);
+      const resource = job ? undefined : this.book.resourceOffer(offerId);
+      if (!job && !resource) throw new ProposalSignError("NOT_FOUND", `offer ${offerId} is not open in the book`);
+      checkWithdrawal(job ? job.offer : resource!, job ? "job" : "resource", signature, this.options.rules);
+      await this.options.state.closeOffers([offerId], "withdrawn");
+      if (job) this.book.removeJobOffer(offerId);
+      else this.book.removeResourceOffer(offerId);
+      this.notify({ kind: "withdrawn", offer: job ? job.offer : resource!, reason: "withdrawn by its owner" });
+    });
   }
 
   /**

@@ -5,9 +5,18 @@
 import fs from "node:fs";
 import { expect } from "chai";
 import { openDriver, type SqlDriver } from "../../src/indexer";
-import { Solver, SolverState, type PostOutcome } from "../../src/solver";
+import {
+  OFFER_POST_TYPES,
+  OfferIntakeError,
+  offerPostDomain,
+  offerWithdrawal,
+  type ProposalSignError,
+  Solver,
+  SolverState,
+  type PostOutcome,
+} from "../../src/solver";
 import { freshPgliteDir } from "../indexer/helpers/stores";
-import { jobBody, jobCreator, NOW, provider, resourceBody, rules, sign, type Json } from "./helpers";
+import { CHAIN, jobBody, jobCreator, NOW, provider, resourceBody, rules, sign, type Json } from "./helpers";
 
 interface Kind {
   name: string;
@@ -137,6 +146,33 @@ for (const kind of KINDS) {
         driver.transaction = transaction;
       }
       expect((await postJob(solver)).status, "the failed offer is not in the book").to.equal("open");
+      expect((await start()).book.resourceOffers).to.equal(0);
+    });
+
+    it("withdraws an open offer its owner signs away, and nothing else", async () => {
+      const solver = await start();
+      const { offerId } = await postResource(solver);
+      const withdrawal = (wallet: typeof provider) =>
+        wallet.signTypedData(offerPostDomain(CHAIN), OFFER_POST_TYPES, offerWithdrawal(offerId, rules.solver));
+      const refused = async (signature: string): Promise<unknown> => {
+        try {
+          await solver.withdrawOffer(offerId, signature);
+        } catch (error) {
+          return error;
+        }
+        expect.fail("the withdrawal was taken");
+      };
+      // Another's signature, or the post's own signature, is no withdrawal.
+      expect(await refused(await withdrawal(jobCreator))).to.be.instanceOf(OfferIntakeError);
+      expect(await refused(await sign(provider, "resource", offerId))).to.be.instanceOf(OfferIntakeError);
+      expect(solver.book.hasResourceOffer(offerId)).to.equal(true);
+      const notices: string[] = [];
+      solver.on("notice", (n) => notices.push(n.kind));
+      await solver.withdrawOffer(offerId, await withdrawal(provider));
+      expect(notices).to.deep.equal(["withdrawn"]);
+      expect(solver.book.hasResourceOffer(offerId)).to.equal(false);
+      expect((await (await SolverState.open(driver, schema)).offer(offerId))?.state).to.equal("withdrawn");
+      expect(((await refused(await withdrawal(provider))) as ProposalSignError).code).to.equal("NOT_FOUND");
       expect((await start()).book.resourceOffers).to.equal(0);
     });
 
