@@ -9,7 +9,7 @@
 //
 // A bad post is refused with an OfferIntakeError naming the field and the rule; nothing of it is kept.
 
-import { verifyTypedData, type TypedDataDomain, type TypedDataField } from "ethers";
+import type { TypedDataDomain, TypedDataField } from "ethers";
 import { DEFAULTS } from "../defaults";
 import { checkModuleConfig } from "../executor/module";
 import { checkJobOffer, checkResourceOffer } from "../model/checks";
@@ -18,6 +18,7 @@ import { getModuleId } from "../model/ids";
 import type { JobOffer, MachineSpec, ResourceOffer } from "../model/types";
 import { parseJobOffer, parseResourceOffer } from "../model/validate";
 import { isAddress, sameAddress } from "../model/address";
+import { recoverTypedDataSigner } from "./recover";
 
 export const OFFER_POST_EIP712_NAME = "Accord Solver";
 export const OFFER_POST_EIP712_VERSION = "1";
@@ -130,7 +131,7 @@ function checkPostSignature(
 ): void {
   let signer: string;
   try {
-    signer = verifyTypedData(
+    signer = recoverTypedDataSigner(
       offerPostDomain(rules.chainId),
       OFFER_POST_TYPES,
       { kind: what, offerId, solver: rules.solver },
@@ -252,7 +253,7 @@ export function verifyPartySubscription(
   }
   let signer: string;
   try {
-    signer = verifyTypedData(
+    signer = recoverTypedDataSigner(
       offerPostDomain(rules.chainId),
       PARTY_SUBSCRIPTION_TYPES,
       { party, solver: rules.solver, expiry },
