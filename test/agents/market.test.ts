@@ -4,7 +4,9 @@
 // the job creator agrees on chain alone → timeoutAgree; and honest results sampled for mediation → accepted.
 
 import { expect } from "chai";
+import { GraphqlClient } from "../../src/clients";
 import { bytes32ToCid } from "../../src/model/cid";
+import { AgreementState } from "../../src/model/types";
 import { draws, startMarket, type Market } from "./harness";
 
 describe("agents: the market end to end", function () {
@@ -32,6 +34,20 @@ describe("agents: the market end to end", function () {
     expect(provider.runtime.journal.get(deal.cid)?.resultsId).to.equal(resultsId);
     expect(jobCreator.runtime.journal.get(deal.cid)?.resultsId).to.equal(resultsId);
     expect(jobCreator.runtime.journal.get(deal.cid)?.done).to.equal(true);
+    // The solver followed the deal to its end through the indexer's events: its container shows the final state.
+    const solverApi = new GraphqlClient(market.solverUrl);
+    type Tracked = { proposal: { state: string; chainState: string | null; dealKey: string; container: string } };
+    let tracked: Tracked["proposal"] | undefined;
+    for (let i = 0; i < 100 && tracked?.chainState !== "ResultsAccepted"; i++) {
+      if (i > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+      ({ proposal: tracked } = await solverApi.request<Tracked>(
+        `query ($id: String!) { proposal(id: $id) { state chainState dealKey container } }`,
+        { id: deal.cid },
+      ));
+    }
+    solverApi.close();
+    expect(tracked).to.include({ state: "agreed", chainState: "ResultsAccepted", dealKey: deal.id });
+    expect((JSON.parse(tracked!.container) as { state: number }).state).to.equal(AgreementState.ResultsAccepted);
   });
 
   it("wrong results → the job creator's check fails → mediation → rejected: the results collateral goes to the job creator", async () => {
