@@ -167,6 +167,11 @@ export function parseAgentConfig(role: AgentRole, input: unknown): AgentConfig {
   };
 }
 
+/** A config as its file's JSON text (amounts as numbers, as parseAgentConfig reads them). */
+export function formatAgentConfig(config: unknown): string {
+  return JSON.stringify(config, (_, v: unknown) => (typeof v === "bigint" ? Number(v) : v), 2);
+}
+
 /** Reads and parses a config file. */
 export function loadAgentConfig(role: AgentRole, file: string): AgentConfig {
   let text: string;

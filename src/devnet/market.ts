@@ -10,6 +10,7 @@ import path from "node:path";
 import { HDNodeWallet, Mnemonic, type Signer } from "ethers";
 import type pino from "pino";
 import type { AccordToken } from "../../typechain-types";
+import { formatAgentConfig } from "../agents/config";
 import { RegistryClient } from "../clients/registry";
 import { readDeployment } from "../deployments/format";
 import type { DealPricing, DealTimeouts } from "../model/types";
@@ -90,9 +91,6 @@ function amounts(p: { price: number; collateral: number; multiple: number; fee: 
   };
 }
 
-const json = (value: unknown): string =>
-  JSON.stringify(value, (_, v: unknown) => (typeof v === "bigint" ? Number(v) : v), 2);
-
 /** Starts the solver and the agents; resolves once the solver is registered and every agent is started. */
 export async function startLiveMarket(options: LiveMarketOptions): Promise<LiveMarket> {
   const { logger } = options;
@@ -169,7 +167,7 @@ export async function startLiveMarket(options: LiveMarketOptions): Promise<LiveM
 
   const agent = (name: string, role: string, key: string, address: string, config: unknown): void => {
     const file = path.join(options.dir, `${name}.json`);
-    fs.writeFileSync(file, json(config));
+    fs.writeFileSync(file, formatAgentConfig(config));
     supervise(
       name,
       address,

@@ -57,7 +57,7 @@ export {
 } from "./agreement";
 export { trackDealsFromIndexer } from "./tracking";
 export { serveSolver, SOLVER_SDL, type SolverServer, type SolverServerOptions } from "./api";
-export { announceSolver, findSolvers } from "./registry";
+export { announceService, announceSolver, findSolvers } from "./registry";
 export {
   SolverApiClient,
   type NoticeView,

@@ -32,13 +32,13 @@ const binding = loadBinding();
 
 /** Encoders by their types object (the solver's are constants): built once. */
 const encoders = new WeakMap<Record<string, TypedDataField[]>, TypedDataEncoder>();
-/** Domain separators by chain, name and version. */
+/** Domain separators by their fields. */
 const domains = new Map<string, string>();
 
 function digestOf(domain: TypedDataDomain, types: Record<string, TypedDataField[]>, value: Record<string, unknown>) {
   let encoder = encoders.get(types);
   if (!encoder) encoders.set(types, (encoder = TypedDataEncoder.from(types)));
-  const key = JSON.stringify(domain, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+  const key = `${String(domain.chainId)} ${domain.name} ${domain.version} ${domain.verifyingContract} ${String(domain.salt)}`;
   let separator = domains.get(key);
   if (!separator) domains.set(key, (separator = TypedDataEncoder.hashDomain(domain)));
   return keccak256(`0x1901${separator.slice(2)}${encoder.hash(value).slice(2)}`);

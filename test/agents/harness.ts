@@ -17,6 +17,7 @@ import {
   type MediatorAgentOptions,
   type ResourceProviderAgentOptions,
 } from "../../src/agents";
+import { formatAgentConfig } from "../../src/agents/config";
 import { startIndexing, type Indexing } from "../../src/bin/indexing";
 import {
   GraphqlClient,
@@ -36,6 +37,7 @@ import { openDriver, type SqlDriver } from "../../src/indexer";
 import type { DealPricing, DealTimeouts } from "../../src/model/types";
 import { ResultStore } from "../../src/results";
 import {
+  announceService,
   announceSolver,
   ClientAgreementChain,
   resolveIntakeRules,
@@ -118,9 +120,6 @@ export interface AgentProcess {
   kill9(): Promise<void>;
   stop(): Promise<void>;
 }
-
-const json = (value: unknown): string =>
-  JSON.stringify(value, (_, v: unknown) => (typeof v === "bigint" ? Number(v) : v), 2);
 
 export async function startMarket(options: { signTimeoutMs?: number; timeouts?: DealTimeouts } = {}): Promise<Market> {
   const timeouts = options.timeouts ?? TEST_TIMEOUTS;
@@ -277,9 +276,11 @@ export async function startMarket(options: { signTimeoutMs?: number; timeouts?: 
         ...overrides,
       });
       await agent.start();
-      await (
-        await RegistryClient.fromDeployment(signerOf(wallet), deployment)
-      ).register({ roles: ["ResourceProvider"], url: agent.url });
+      await announceService(
+        await RegistryClient.fromDeployment(signerOf(wallet), deployment),
+        "ResourceProvider",
+        agent.url,
+      );
       agents.push(agent);
       return agent;
     },
@@ -333,7 +334,7 @@ export async function startMarket(options: { signTimeoutMs?: number; timeouts?: 
     },
     agentConfig(name, config) {
       const file = path.join(dir, `${name}.json`);
-      fs.writeFileSync(file, json({ trust, allowFileRepos: true, ...(config as object) }));
+      fs.writeFileSync(file, formatAgentConfig({ trust, allowFileRepos: true, ...(config as object) }));
       return file;
     },
     spawnAgent(role, wallet, configFile, dataDir) {

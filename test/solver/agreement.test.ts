@@ -7,8 +7,6 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { expect } from "chai";
 import { AgreementState } from "../../src/model";
-import { getJobOfferId, getResourceOfferId } from "../../src/model/ids";
-import { parseJobOffer, parseResourceOffer } from "../../src/model/validate";
 import { openDriver, type SqlDriver } from "../../src/indexer";
 import {
   ClientAgreementChain,
@@ -27,8 +25,7 @@ import {
 import type { Deal } from "../../src/model/types";
 import { freshPgliteDir } from "../indexer/helpers/stores";
 import { clientsFixture, type ClientsFixture } from "../clients/helpers";
-
-type Json = Record<string, unknown>;
+import { jobBody, resourceBody, type Json } from "./helpers";
 
 const pricing = { instruction_price: 1, payment_collateral: 10, results_collateral_multiple: 2, mediation_fee: 1 };
 const timeouts = {
@@ -89,35 +86,24 @@ describe("solver: agreements on chain", function () {
   /** A resource offer by the fixture's provider, then a job offer that matches it: the proposal. */
   async function propose(solver: Solver): Promise<Deal> {
     nonce += 1;
-    const resource: Json = {
-      id: "",
+    const resource = await resourceBody({
       created_at: clock,
       resource_provider: fx.accounts.resourceProvider.address,
       index: nonce,
-      spec: { gpu: 0, cpu: 8000, ram: 16000 },
-      modules: [],
-      mode: "FixedPrice",
       default_pricing: pricing,
       default_timeouts: timeouts,
-      module_pricing: {},
-      module_timeouts: {},
       trusted_parties: trusted(),
-    };
-    resource.id = await getResourceOfferId(parseResourceOffer(resource));
+    });
     expect((await post(solver, "resource", fx.accounts.resourceProvider, resource)).status).to.equal("open");
-    const job: Json = {
-      id: "",
+    const job = await jobBody({
       created_at: clock,
       job_creator: fx.accounts.jobCreator.address,
-      module: { name: "m", repo: "https://example.org/m", hash: "a".repeat(40), path: "t.json" },
-      spec: { gpu: 0, cpu: 1000, ram: 512 },
       inputs: { n: String(nonce) },
       mode: "MarketPrice",
       pricing,
       timeouts,
       trusted_parties: trusted(),
-    };
-    job.id = await getJobOfferId(parseJobOffer(job));
+    });
     const outcome = await post(solver, "job", fx.accounts.jobCreator, job);
     expect(outcome.status).to.equal("proposed");
     return (outcome as Extract<PostOutcome, { status: "proposed" }>).deal;

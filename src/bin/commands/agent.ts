@@ -31,7 +31,7 @@ export async function runAgent(settings: AgentSettings): Promise<void> {
   const { JsonRpcProvider, Wallet } = require("ethers") as typeof import("ethers");
   const clients = require("../../clients") as typeof import("../../clients");
   const agents = require("../../agents") as typeof import("../../agents");
-  const { SolverApiClient } = require("../../solver/client") as typeof import("../../solver/client");
+  const { announceService, SolverApiClient } = require("../../solver") as typeof import("../../solver");
   const { ProcessExecutor } = require("../../executor") as typeof import("../../executor");
   const { ResultStore } = require("../../results") as typeof import("../../results");
   /* eslint-enable @typescript-eslint/no-require-imports */
@@ -113,11 +113,7 @@ export async function runAgent(settings: AgentSettings): Promise<void> {
     role = "Mediator";
   }
   await agent.start();
-  const entry = await registry.getService();
-  if (!entry.registered) await registry.register({ roles: [role], url });
-  else if (!entry.roles.includes(role) || (url && entry.url !== url)) {
-    await registry.update({ addRoles: [role], ...(url ? { url } : {}) });
-  }
+  await announceService(registry, role, url);
   logger.info(
     { account: wallet.address, dataDir: settings.dataDir, solver: solverUrl, url: url || undefined },
     "agent ready",
