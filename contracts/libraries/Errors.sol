@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import { AgreementState } from "../types/DataTypes.sol";
+import { PoolStatus, WorkloadStatus } from "../types/PoolTypes.sol";
 
 /// @title Errors
 /// @notice Every custom error of the Accord contracts, in one place so clients decode them from one ABI.
@@ -88,4 +89,107 @@ library Errors {
 
     /// @notice The URL is longer than the registry accepts.
     error ServiceRegistry_UrlTooLong(uint256 length, uint256 max);
+
+    /*//////////////////////////////////////////////////////////////
+                             CAPACITY POOLS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice The payment token is the zero address.
+    error CapacityPools_ZeroAddressToken();
+
+    /// @notice A farm with this ID (the provider's address and salt) already exists.
+    error CapacityPools_FarmExists(bytes32 farmId);
+
+    /// @notice No farm has this ID.
+    error CapacityPools_FarmNotFound(bytes32 farmId);
+
+    /// @notice The caller is not the farm's provider.
+    error CapacityPools_NotFarmProvider(bytes32 farmId, address caller);
+
+    /// @notice A node ID is zero.
+    error CapacityPools_ZeroNodeId();
+
+    /// @notice The node is already declared, by this farm or another.
+    error CapacityPools_NodeAlreadyDeclared(bytes32 nodeId, bytes32 farmId);
+
+    /// @notice The node is not declared by the farm it must belong to.
+    error CapacityPools_NodeNotInFarm(bytes32 nodeId, bytes32 farmId);
+
+    /// @notice A list is empty where it needs at least one element.
+    error CapacityPools_EmptyList();
+
+    /// @notice A list or a pool would exceed a bound (MAX_NODES_PER_POOL, MAX_WORKLOADS_PER_POOL, MAX_BATCH).
+    error CapacityPools_TooMany(uint256 count, uint256 max);
+
+    /// @notice The reservation was submitted after its deadline.
+    error CapacityPools_ReservationExpired(uint256 deadline);
+
+    /// @notice The customer already used or cancelled this nonce (a replayed reservation hits this).
+    error CapacityPools_NonceUsed(address customer, uint256 nonce);
+
+    /// @notice The reservation's customer is the zero address.
+    error CapacityPools_ZeroAddressCustomer();
+
+    /// @notice A signature does not come from the account it must come from.
+    error CapacityPools_InvalidSignature(address expectedSigner);
+
+    /// @notice The grace period is longer than MAX_GRACE_SECONDS.
+    error CapacityPools_GraceTooLong(uint256 graceSeconds, uint256 max);
+
+    /// @notice A top-up names a grace period: it is fixed when the pool is created.
+    error CapacityPools_GraceOnTopUp(bytes32 poolId);
+
+    /// @notice A node appears twice in a pool's creation.
+    error CapacityPools_DuplicateNode(bytes32 nodeId);
+
+    /// @notice The reservation buys nothing and adds no node.
+    error CapacityPools_EmptyReservation();
+
+    /// @notice The reservation costs more than its signer accepted.
+    error CapacityPools_CostAboveMax(uint256 cost, uint256 maxCost);
+
+    /// @notice No pool has this ID.
+    error CapacityPools_PoolNotFound(bytes32 poolId);
+
+    /// @notice The top-up names a farm other than the pool's.
+    error CapacityPools_FarmMismatch(bytes32 poolId, bytes32 farmId);
+
+    /// @notice Only the pool's owner may do this (assign workloads, add nodes).
+    error CapacityPools_NotPoolOwner(bytes32 poolId, address caller);
+
+    /// @notice The pool's grace period is over with workloads still running: close them before topping it up.
+    error CapacityPools_GraceOver(bytes32 poolId, uint256 graceEndsAt);
+
+    /// @notice The node is not one of the pool's.
+    error CapacityPools_NodeNotInPool(bytes32 poolId, bytes32 nodeId);
+
+    /// @notice The workload ID is zero.
+    error CapacityPools_ZeroWorkloadId();
+
+    /// @notice A workload with this ID exists with other parameters, or existed (IDs are never reused).
+    error CapacityPools_WorkloadExists(bytes32 workloadId);
+
+    /// @notice No workload has this ID.
+    error CapacityPools_WorkloadNotFound(bytes32 workloadId);
+
+    /// @notice The workload is not in the status the action needs.
+    error CapacityPools_InvalidWorkloadStatus(bytes32 workloadId, WorkloadStatus current);
+
+    /// @notice The caller may not act on this workload.
+    error CapacityPools_Unauthorized(bytes32 workloadId, address caller);
+
+    /// @notice Starting the workload would leave less than MIN_RUNWAY seconds before the pool runs out.
+    error CapacityPools_InsufficientRunway(bytes32 poolId, uint256 emptyAt, uint256 needed);
+
+    /// @notice The pool is not past its grace period, so its workloads are not expired.
+    error CapacityPools_NotExpired(bytes32 poolId, PoolStatus status);
+
+    /// @notice The pool still has running workloads, so its balance is not the customer's to take.
+    error CapacityPools_PoolBusy(bytes32 poolId, uint256 runningCount);
+
+    /// @notice Only the pool's beneficiary (its sponsor, else its owner) may withdraw its unconsumed balance.
+    error CapacityPools_NotBeneficiary(bytes32 poolId, address caller);
+
+    /// @notice There is nothing to withdraw.
+    error CapacityPools_NothingToWithdraw(address account);
 }

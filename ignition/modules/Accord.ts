@@ -13,8 +13,9 @@ const AccordModule = buildModule("Accord", (m) => {
   const token = m.contract("AccordToken", [deployer, initialSupply], { from: deployer });
   const market = m.contract("DealMarket", [token], { from: deployer });
   const registry = m.contract("ServiceRegistry", [], { from: deployer });
+  const pools = m.contract("CapacityPools", [token], { from: deployer });
 
-  return { token, market, registry };
+  return { token, market, registry, pools };
 });
 
 export default AccordModule;

@@ -1,12 +1,14 @@
-// Deploys the three contracts with the TypeChain factories: works with any ethers v6 signer (Hardhat's
+// Deploys the contracts with the TypeChain factories: works with any ethers v6 signer (Hardhat's
 // in-process network, a node at localhost, a live chain), and records where each contract landed.
 
 import type { ContractTransactionResponse, Provider, Signer } from "ethers";
 import {
   AccordToken__factory,
+  CapacityPools__factory,
   DealMarket__factory,
   ServiceRegistry__factory,
   type AccordToken,
+  type CapacityPools,
   type DealMarket,
   type ServiceRegistry,
 } from "../../typechain-types";
@@ -43,6 +45,7 @@ export type AccordDeploymentResult = {
   token: AccordToken;
   market: DealMarket;
   registry: ServiceRegistry;
+  pools: CapacityPools;
   deployer: Signer;
   /** The file written, when `write` was set. */
   path?: string;
@@ -68,8 +71,8 @@ async function deployed(
 }
 
 /**
- * Deploys AccordToken (the initial supply to the deployer), a DealMarket on it and a ServiceRegistry,
- * one after the other, each awaited. `target` is a Hardhat runtime environment or a signer with a
+ * Deploys AccordToken (the initial supply to the deployer), a DealMarket on it, a ServiceRegistry and
+ * CapacityPools on the same token, one after the other, each awaited. `target` is a Hardhat runtime environment or a signer with a
  * provider. Returns the connected contracts and the deployment record (written to disk if asked).
  */
 export async function deployAccord(
@@ -105,14 +108,21 @@ export async function deployAccord(
   const marketRecord = await deployed("DealMarket", market, confirmations, options.log);
   const registry = await new ServiceRegistry__factory(deployer).deploy();
   const registryRecord = await deployed("ServiceRegistry", registry, confirmations, options.log);
+  const pools = await new CapacityPools__factory(deployer).deploy(tokenRecord.address);
+  const poolsRecord = await deployed("CapacityPools", pools, confirmations, options.log);
 
   const deployment: AccordDeployment = {
     chainId: Number(chainId),
     network: networkName,
     deployedAt: new Date().toISOString(),
-    contracts: { AccordToken: tokenRecord, DealMarket: marketRecord, ServiceRegistry: registryRecord },
+    contracts: {
+      AccordToken: tokenRecord,
+      DealMarket: marketRecord,
+      ServiceRegistry: registryRecord,
+      CapacityPools: poolsRecord,
+    },
   };
-  const result: AccordDeploymentResult = { deployment, token, market, registry, deployer };
+  const result: AccordDeploymentResult = { deployment, token, market, registry, pools, deployer };
   if (options.write) {
     result.path = writeDeployment(deployment, options.write === true ? {} : options.write);
     options.log?.(`Deployment written to ${result.path}`);

@@ -5,17 +5,23 @@ import {
   AgreementState,
   PaymentDirection,
   PaymentReason,
+  PoolStatus,
   ServiceType,
+  WorkloadStatus,
   type AgreementStateName,
   type PaymentDirectionName,
   type PaymentReasonName,
+  type PoolStatusName,
   type ServiceTypeName,
+  type WorkloadStatusName,
 } from "./types";
 
 export const serviceTypeNames = Object.keys(ServiceType) as readonly ServiceTypeName[];
 export const agreementStateNames = Object.keys(AgreementState) as readonly AgreementStateName[];
 export const paymentReasonNames = Object.keys(PaymentReason) as readonly PaymentReasonName[];
 export const paymentDirectionNames = Object.keys(PaymentDirection) as readonly PaymentDirectionName[];
+export const poolStatusNames = Object.keys(PoolStatus) as readonly PoolStatusName[];
+export const workloadStatusNames = Object.keys(WorkloadStatus) as readonly WorkloadStatusName[];
 
 /** The index of `name` in `names` (an enum's members in order); UnknownEnumValueError naming `enumName` otherwise. */
 export function getTypeIndex(enumName: string, names: readonly string[], name: string): number {

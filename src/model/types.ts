@@ -239,6 +239,28 @@ export const PaymentDirection = {
 export type PaymentDirection = (typeof PaymentDirection)[keyof typeof PaymentDirection];
 export type PaymentDirectionName = keyof typeof PaymentDirection;
 
+/** A capacity pool's status (CapacityPools' `PoolStatus`; see src/pools/model.ts for what each means). */
+export const PoolStatus = {
+  Idle: 0,
+  Active: 1,
+  RunwayLow: 2,
+  Empty: 3,
+  GraceOver: 4,
+} as const;
+export type PoolStatus = (typeof PoolStatus)[keyof typeof PoolStatus];
+export type PoolStatusName = keyof typeof PoolStatus;
+
+/** A capacity pool workload's status (CapacityPools' `WorkloadStatus`). */
+export const WorkloadStatus = {
+  None: 0,
+  Assigned: 1,
+  Running: 2,
+  Removed: 3,
+  Expired: 4,
+} as const;
+export type WorkloadStatus = (typeof WorkloadStatus)[keyof typeof WorkloadStatus];
+export type WorkloadStatusName = keyof typeof WorkloadStatus;
+
 /**
  * What the encoder and the ID functions accept: the same shape with every field optional (a missing
  * string is "", a missing number 0, a missing struct its zero value, a missing slice or map nil),

@@ -35,7 +35,12 @@ function sample(): AccordDeployment {
     chainId: 31337,
     network: "unit",
     deployedAt: "2025-01-02T03:04:05.000Z",
-    contracts: { AccordToken: contract(1), DealMarket: contract(2), ServiceRegistry: contract(3) },
+    contracts: {
+      AccordToken: contract(1),
+      DealMarket: contract(2),
+      ServiceRegistry: contract(3),
+      CapacityPools: contract(4),
+    },
   };
 }
 
@@ -159,7 +164,7 @@ describe("deployments", function () {
       expect(deployment.chainId).to.equal(31337);
       expect(deployment.network).to.equal("hardhat");
       expect(result.path).to.equal(path.join(dir, "hardhat.json"));
-      for (const name of ["AccordToken", "DealMarket", "ServiceRegistry"] as const) {
+      for (const name of ["AccordToken", "DealMarket", "ServiceRegistry", "CapacityPools"] as const) {
         const record = deployment.contracts[name];
         const receipt = await hre.ethers.provider.getTransactionReceipt(record.transactionHash);
         expect(receipt?.contractAddress).to.equal(record.address);

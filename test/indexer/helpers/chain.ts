@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import hre, { ethers } from "hardhat";
 import { MaxUint256, type Signer } from "ethers";
-import type { AccordToken, DealMarket, ServiceRegistry } from "../../../typechain-types";
+import type { AccordToken, CapacityPools, DealMarket, ServiceRegistry } from "../../../typechain-types";
 import { fromAccordDeployment, type IndexerDeployment } from "../../../src/indexer";
 import { DEAL_AGREEMENT_TYPES, dealMarketDomain } from "../../../src/clients/terms";
 import { startLocalNode } from "../../../src/devnet/local-node";
@@ -26,6 +26,7 @@ export interface Accord {
   token: AccordToken;
   market: DealMarket;
   registry: ServiceRegistry;
+  pools: CapacityPools;
   deployment: IndexerDeployment;
   /** The deployment file's content, as src/deployments writes it. */
   file: Record<string, unknown>;
@@ -52,6 +53,9 @@ export async function deployAccord(options: { blacklistToken?: boolean } = {}): 
     await ethers.getContractFactory("DealMarket")
   ).deploy(await token.getAddress())) as unknown as DealMarket;
   const registry = (await (await ethers.getContractFactory("ServiceRegistry")).deploy()) as unknown as ServiceRegistry;
+  const pools = (await (
+    await ethers.getContractFactory("CapacityPools")
+  ).deploy(await token.getAddress())) as unknown as CapacityPools;
   const entry = async (c: {
     getAddress(): Promise<string>;
     deploymentTransaction(): { hash: string; wait(): Promise<{ blockNumber: number } | null> } | null;
@@ -64,6 +68,7 @@ export async function deployAccord(options: { blacklistToken?: boolean } = {}): 
     AccordToken: await entry(token),
     DealMarket: await entry(market),
     ServiceRegistry: await entry(registry),
+    CapacityPools: await entry(pools),
   };
   const chainId = Number((await ethers.provider.getNetwork()).chainId);
   const file = { chainId, network: "hardhat", deployedAt: new Date().toISOString(), contracts };
@@ -73,7 +78,7 @@ export async function deployAccord(options: { blacklistToken?: boolean } = {}): 
     await token.connect(owner).transfer(await s.getAddress(), 10n ** 26n);
     await token.connect(s).approve(await market.getAddress(), MaxUint256);
   }
-  return { token, market, registry, deployment, file, signers };
+  return { token, market, registry, pools, deployment, file, signers };
 }
 
 export interface Terms {
