@@ -10,6 +10,7 @@ import type { ContractTransactionResponse, Signer } from "ethers";
 import { DEAL_AGREEMENT_TYPES, dealMarketDomain, type OnChainDealTerms } from "../../src/clients/terms";
 import { BLOCKHASH_WINDOW, dealKey, mediatorDrawIndex } from "../../src/model";
 import { AccordToken__factory, DealMarket__factory } from "../../typechain-types";
+import { benchCapacityPools } from "./gas-pools";
 
 const { ethers, network } = hre;
 
@@ -26,7 +27,8 @@ interface Step {
 }
 
 async function main() {
-  const [deployer, jobCreator, provider, solver, mediatorA, mediatorB] = await ethers.getSigners();
+  const [deployer, jobCreator, provider, solver, mediatorA, mediatorB, customer, sponsor, farmer] =
+    await ethers.getSigners();
   const deployments: Record<string, number> = {};
   const deploy = async (name: string, args: unknown[]) => {
     const contract = await ethers.deployContract(name, args);
@@ -215,8 +217,18 @@ async function main() {
     results[name] = { total: steps.reduce((sum, s) => sum + s.gas, 0), transactions: steps };
   }
 
+  // CapacityPools from the deal scenarios' last state (they left the snapshot reverted to the start).
+  await network.provider.send("evm_revert", [snapshot]);
+  const capacityPools = await benchCapacityPools(await token.getAddress(), deployer, {
+    customer,
+    sponsor,
+    provider: farmer,
+    submitter: solver,
+  });
+  deployments.CapacityPools = capacityPools.deployGas;
+
   const contractSizes: Record<string, number> = {};
-  for (const name of ["AccordToken", "DealMarket", "ServiceRegistry"]) {
+  for (const name of ["AccordToken", "DealMarket", "ServiceRegistry", "CapacityPools"]) {
     const artifact = await hre.artifacts.readArtifact(name);
     contractSizes[name] = (artifact.deployedBytecode.length - 2) / 2;
   }
@@ -229,6 +241,7 @@ async function main() {
     happyPathRatioToAnchor: Number((happy / ANCHOR_HAPPY_PATH_GAS).toFixed(4)),
     targets: { happyPathGoal: 177_000, happyPathLimit: 265_000 },
     scenarios: results,
+    capacityPools: capacityPools.scenarios,
     deployment: deployments,
     contractSizes: { ...contractSizes, limit: 24_576 },
   };
@@ -239,6 +252,14 @@ async function main() {
   console.table(
     Object.fromEntries(
       Object.entries(results).map(([name, r]) => [
+        name,
+        { total: r.total, transactions: r.transactions.map((t) => `${t.name} ${t.gas}`).join(", ") },
+      ]),
+    ),
+  );
+  console.table(
+    Object.fromEntries(
+      Object.entries(capacityPools.scenarios).map(([name, r]) => [
         name,
         { total: r.total, transactions: r.transactions.map((t) => `${t.name} ${t.gas}`).join(", ") },
       ]),
