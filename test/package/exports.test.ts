@@ -40,6 +40,8 @@ const EXPECTED: Record<string, string[]> = {
     "AccordContractError",
     // solver
     "matchOffers",
+    // capacity pools: the unit calculator
+    "computeUnits",
     // deployments
     "loadDeployment",
     "readDeployment",
@@ -48,6 +50,7 @@ const EXPECTED: Record<string, string[]> = {
   "accord/model": ["getDeal", "getResultId", "AgreementState", "isCid", "parseResult", "mediatorDrawIndex"],
   "accord/clients": ["JobCreatorClient", "ResourceProviderClient", "SolverClient", "MediatorClient", "RegistryClient"],
   "accord/solver": ["matchOffers", "MATCH_RULES", "providerTerms", "mutualMediators"],
+  "accord/pools": ["computeUnits", "currentPool", "syncCurrentCapacity", "parseReservationData", "reservationDigest"],
   "accord/indexer": ["createIndexer", "Indexer", "openStore", "SqlStore", "loadEntitySchema", "initPgliteDataDir"],
   "accord/server": ["createServer", "createApi", "DEFAULT_LIMITS", "buildApiSdl"],
 };
