@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { registerAgent } from "./commands/agent";
 import { registerDev } from "./commands/dev";
 import { registerIndex } from "./commands/index";
+import { registerPools } from "./commands/pools";
 import { registerServe } from "./commands/serve";
 import { registerSolver } from "./commands/solver";
 
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
   registerServe(program);
   registerSolver(program);
   registerAgent(program);
+  registerPools(program);
   return program;
 }
 

@@ -27,6 +27,8 @@ export const ENV_VARS = {
   solverKey: "ACCORD_SOLVER_KEY",
   /** `accord agent`: the agent account's private key (0x + 64 hex digits) */
   agentKey: "ACCORD_AGENT_KEY",
+  /** `accord pools watch`: the farms' provider's private key (0x + 64 hex digits) */
+  providerKey: "ACCORD_PROVIDER_KEY",
   /** --pglite-thread: main or worker */
   pgliteThread: "ACCORD_PGLITE_THREAD",
   /** --pglite-template: a directory, or "off" */
@@ -488,6 +490,108 @@ export function resolveAgent(role: string, flags: AgentFlags, env: Env, terminal
     port,
     publicUrl: optionalUrl(flags.publicUrl, "--public-url"),
   };
+}
+
+/** `accord pools watch`'s own defaults (the watcher's are POOL_WATCHER_DEFAULTS, src/pools/watcher.ts). */
+export const POOLS_WATCH_DEFAULTS = {
+  /** How long one run of --decommission-command may take (ms). */
+  decommissionTimeoutMs: 60_000,
+} as const;
+
+export type PoolsWatchFlags = LogFlags & {
+  rpc?: string;
+  deployment?: string;
+  dataDir?: string;
+  /** Repeatable, or comma-separated. */
+  farm?: string[];
+  fromBlock?: string;
+  interval?: string;
+  maxRange?: string;
+  confirmations?: string;
+  retry?: string;
+  decommissionCommand?: string;
+  decommissionTimeout?: string;
+  withdrawInterval?: string;
+  withdrawTo?: string;
+};
+
+export type PoolsWatchSettings = {
+  log: LogSettings;
+  key: string;
+  rpcUrl: string;
+  deployment: string;
+  dataDir: string;
+  /** Undefined: every farm of the provider. */
+  farmIds?: string[];
+  fromBlock?: number;
+  intervalMs?: number;
+  maxBlockRange?: number;
+  confirmations?: number;
+  retryMs?: number;
+  /** A shell command run for each workload to decommission (the workload as JSON on stdin and in ACCORD_WORKLOAD). */
+  decommissionCommand?: string;
+  decommissionTimeoutMs: number;
+  /** Withdraw the earnings this often; undefined: never. */
+  withdraw?: { everyMs: number; to?: string };
+};
+
+const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
+
+/** `accord pools watch`'s settings: flags and ACCORD_PROVIDER_KEY (the watcher fills in its own defaults). */
+export function resolvePoolsWatch(flags: PoolsWatchFlags, env: Env, terminal: boolean): PoolsWatchSettings {
+  const key = nonEmpty(env[ENV_VARS.providerKey]);
+  if (key === undefined || !KEY.test(key)) {
+    throw new Error(`${ENV_VARS.providerKey} must be the provider's private key (0x followed by 64 hex digits)`);
+  }
+  const rpcUrl = optionalUrl(flags.rpc, "--rpc");
+  if (!rpcUrl) throw new Error("--rpc is required");
+  const deployment = nonEmpty(flags.deployment);
+  if (!deployment) throw new Error("--deployment is required");
+  const farms = (flags.farm ?? []).flatMap((value) => value.split(",")).map((value) => value.trim());
+  for (const farm of farms) {
+    if (!BYTES32.test(farm)) throw new Error(`--farm must be a farm ID (0x followed by 64 hex digits), got "${farm}"`);
+  }
+  const withdrawEvery = optionalCount(flags.withdrawInterval, "--withdraw-interval");
+  const withdrawTo = nonEmpty(flags.withdrawTo);
+  if (withdrawTo !== undefined && !isAddress(withdrawTo)) {
+    throw new Error(`--withdraw-to must be an address (0x followed by 40 hex digits), got "${withdrawTo}"`);
+  }
+  if (withdrawTo !== undefined && !withdrawEvery) throw new Error("--withdraw-to needs --withdraw-interval");
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- ethers only to name the default directory
+  const { Wallet } = require("ethers") as typeof import("ethers");
+  const address = new Wallet(key).address.toLowerCase();
+  return {
+    log: resolveLog(flags, env, terminal),
+    key,
+    rpcUrl,
+    deployment,
+    dataDir: nonEmpty(flags.dataDir) ?? path.join(".accord", "pools", `provider-${address.slice(2, 10)}`),
+    farmIds: farms.length === 0 ? undefined : farms.map((farm) => farm.toLowerCase()),
+    fromBlock: optionalCount(flags.fromBlock, "--from-block"),
+    intervalMs: optionalCount(flags.interval, "--interval", true),
+    maxBlockRange: optionalCount(flags.maxRange, "--max-range", true),
+    confirmations: optionalCount(flags.confirmations, "--confirmations"),
+    retryMs: optionalCount(flags.retry, "--retry"),
+    decommissionCommand: nonEmpty(flags.decommissionCommand),
+    decommissionTimeoutMs:
+      optionalCount(flags.decommissionTimeout, "--decommission-timeout", true) ??
+      POOLS_WATCH_DEFAULTS.decommissionTimeoutMs,
+    withdraw: withdrawEvery ? { everyMs: withdrawEvery, to: withdrawTo } : undefined,
+  };
+}
+
+export type PoolsStatusFlags = { rpc?: string; deployment?: string };
+
+export type PoolsStatusSettings = { poolId: string; rpcUrl: string; deployment: string };
+
+/** `accord pools status <poolId>`'s settings (no key: it only reads). */
+export function resolvePoolsStatus(poolId: string, flags: PoolsStatusFlags): PoolsStatusSettings {
+  if (!BYTES32.test(poolId)) throw new Error(`the pool ID must be 0x followed by 64 hex digits, got "${poolId}"`);
+  const rpcUrl = optionalUrl(flags.rpc, "--rpc");
+  if (!rpcUrl) throw new Error("--rpc is required");
+  const deployment = nonEmpty(flags.deployment);
+  if (!deployment) throw new Error("--deployment is required");
+  return { poolId: poolId.toLowerCase(), rpcUrl, deployment };
 }
 
 export type DevFlags = LogFlags & {

@@ -1,10 +1,11 @@
 // Revert data → typed errors. Every custom error of the Accord contracts lives in the Errors library;
-// the decoding interface also takes the market's, registry's and token's ABIs (OpenZeppelin errors such
+// the decoding interface also takes the market's, registry's, capacity pools' and token's ABIs (OpenZeppelin errors such
 // as ERC20InsufficientAllowance bubble up through SafeERC20) and the builtin Error(string) / Panic(uint256).
 
 import { Interface, isHexString, type ErrorDescription, type JsonFragment } from "ethers";
 import {
   AccordToken__factory,
+  CapacityPools__factory,
   DealMarket__factory,
   Errors__factory,
   ServiceRegistry__factory,
@@ -14,7 +15,9 @@ import {
   agreementStateNames,
   paymentDirectionNames,
   paymentReasonNames,
+  poolStatusNames,
   serviceTypeNames,
+  workloadStatusNames,
 } from "../model";
 
 type AbiParam = { name?: string; type?: string; internalType?: string };
@@ -23,6 +26,7 @@ const ERROR_ABIS: readonly (readonly JsonFragment[])[] = [
   Errors__factory.abi,
   DealMarket__factory.abi,
   ServiceRegistry__factory.abi,
+  CapacityPools__factory.abi,
   AccordToken__factory.abi,
 ];
 
@@ -55,6 +59,8 @@ const ENUM_NAMES: Record<string, readonly string[]> = {
   "enum ServiceType": serviceTypeNames,
   "enum PaymentReason": paymentReasonNames,
   "enum PaymentDirection": paymentDirectionNames,
+  "enum PoolStatus": poolStatusNames,
+  "enum WorkloadStatus": workloadStatusNames,
 };
 
 const PANIC_REASONS: Record<number, string> = {

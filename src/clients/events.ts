@@ -6,13 +6,16 @@
 import { getAddress, type Log, type TransactionReceipt } from "ethers";
 import {
   accordTokenDecoder,
+  createEventDecoder,
   dealMarketDecoder,
   serviceRegistryDecoder,
   type AccordEvent,
   type AccordTokenEvent,
+  type DecodedEventOf,
   type EventDecoder,
   type EventNamed,
 } from "../abi";
+import { capacityPoolsAbi } from "../abi/generated";
 import { mediatorDrawIndex } from "../model";
 import type { OnChainDealTerms } from "./terms";
 
@@ -29,6 +32,12 @@ export {
   type ServiceRegistryEvent,
 } from "../abi";
 
+/** A decoded event of CapacityPools (FarmCreated, PoolCreated, CapacityAdded, PoolUpdated, WorkloadStarted, …). */
+export type CapacityPoolsEvent = DecodedEventOf<typeof capacityPoolsAbi>;
+
+/** CapacityPools' event decoder, compiled from its generated ABI (src/abi/generated, the one ABI source). */
+export const capacityPoolsDecoder = createEventDecoder(capacityPoolsAbi);
+
 /** Where a log was found. */
 export type AccordEventLocation = {
   /** The emitting contract. */
@@ -40,25 +49,30 @@ export type AccordEventLocation = {
   logIndex: number;
 };
 
-/** A decoded event of an Accord contract (market, registry or token) and where it was logged; narrow on `eventName`. */
-export type AccordLog = (AccordEvent | AccordTokenEvent) & AccordEventLocation;
+/**
+ * A decoded event of an Accord contract (market, registry, capacity pools or token) and where it was logged; narrow
+ * on `eventName`.
+ */
+export type AccordLog = (AccordEvent | CapacityPoolsEvent | AccordTokenEvent) & AccordEventLocation;
 export type AccordLogName = AccordLog["eventName"];
-export type AccordLogOf<N extends AccordLogName> = EventNamed<AccordEvent | AccordTokenEvent, N> & AccordEventLocation;
+export type AccordLogOf<N extends AccordLogName> = EventNamed<AccordEvent | CapacityPoolsEvent | AccordTokenEvent, N> &
+  AccordEventLocation;
 
 /** Which contract a log comes from decides which ABI decodes it. */
-export type AccordContractAddresses = { market?: string; registry?: string; token?: string };
+export type AccordContractAddresses = { market?: string; registry?: string; pools?: string; token?: string };
 
 function decoderFor(log: Log, addresses: AccordContractAddresses): EventDecoder | undefined {
   const address = log.address.toLowerCase();
   if (addresses.market && address === addresses.market.toLowerCase()) return dealMarketDecoder;
   if (addresses.registry && address === addresses.registry.toLowerCase()) return serviceRegistryDecoder;
+  if (addresses.pools && address === addresses.pools.toLowerCase()) return capacityPoolsDecoder;
   if (addresses.token && address === addresses.token.toLowerCase()) return accordTokenDecoder;
   return undefined;
 }
 
 /**
  * Decodes one log of an Accord contract; `undefined` for other contracts' logs and events not in the ABI. A
- * market or registry log that does not decode throws AbiDecodeError (those contracts cannot emit one); the token
+ * market, registry or pools log that does not decode throws AbiDecodeError (those contracts cannot emit one); the token
  * may be any ERC20, so a token log that does not fit AccordToken's ABI is skipped.
  */
 export function decodeAccordLog(log: Log, addresses: AccordContractAddresses): AccordLog | undefined {
@@ -72,7 +86,7 @@ export function decodeAccordLog(log: Log, addresses: AccordContractAddresses): A
     throw error;
   }
   if (!decoded) return undefined;
-  const event = decoded as AccordEvent | AccordTokenEvent;
+  const event = decoded as AccordEvent | CapacityPoolsEvent | AccordTokenEvent;
   return Object.assign(event, {
     address: log.address,
     blockNumber: log.blockNumber,

@@ -52,3 +52,43 @@ export {
 } from "./registry";
 export { SerialSigner } from "./serial-signer";
 export { GraphqlClient, GraphqlRequestError, type GraphqlSubscription, type SubscribeHandlers } from "./graphql";
+export {
+  CapacityPoolsClient,
+  DEFAULT_LOG_RANGE,
+  idFromName,
+  parsePrices,
+  parseRates,
+  poolViewAt,
+  storedPoolOf,
+  toModelPool,
+  type BlockRange,
+  type CapacityPoolsClientOptions,
+  type FarmView,
+  type PoolView,
+  type PoolsFromDeploymentOptions,
+  type Prices,
+  type PricesInput,
+  type RatesInput,
+  type ResourceBalanceView,
+  type StoredPool,
+  type WorkloadView,
+} from "./pools";
+export {
+  CapacityPoolsCustomerClient,
+  randomNonce,
+  type AssignWorkloadInput,
+  type AssignWorkloadTxResult,
+  type BuildReservationOptions,
+  type PreparedReservation,
+  type ReservationDraft,
+  type ReserveOptions,
+  type ReserveTxResult,
+} from "./pools-customer";
+export {
+  CapacityPoolsProviderClient,
+  type AssignedWorkload,
+  type CreateFarmTxResult,
+  type ListAssignedWorkloadsOptions,
+  type StartWorkloadTxResult,
+  type WithdrawEarningsTxResult,
+} from "./pools-provider";

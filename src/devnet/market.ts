@@ -4,36 +4,18 @@
 // stream of jobs on the demo modules, two mediators (one sometimes stays silent). Nothing is scripted: every deal's
 // path follows from the agents' own decisions. A process that exits is restarted (its journal carries it on).
 
-import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { HDNodeWallet, Mnemonic, type Signer } from "ethers";
+import type { Signer } from "ethers";
 import type pino from "pino";
 import type { AccordToken } from "../../typechain-types";
 import { formatAgentConfig } from "../agents/config";
 import { RegistryClient } from "../clients/registry";
 import { readDeployment } from "../deployments/format";
 import type { DealPricing, DealTimeouts } from "../model/types";
+import { hardhatAccount } from "./accounts";
 import { createDemoModules } from "./modules";
-
-/** Hardhat's default mnemonic: its 20 funded accounts. */
-export const HARDHAT_MNEMONIC = "test test test test test test test test test test test junk";
-
-export function hardhatAccount(index: number): HDNodeWallet {
-  return HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(HARDHAT_MNEMONIC), `m/44'/60'/0'/0/${index}`);
-}
-
-/** How to run `accord`: the built CLI, or the TypeScript sources when this module runs from them (tests). */
-export function accordCommand(): { command: string; args: string[] } {
-  if (__filename.endsWith(".ts")) {
-    const root = path.resolve(__dirname, "..", "..");
-    return {
-      command: process.execPath,
-      args: ["-r", require.resolve("ts-node/register/transpile-only"), path.join(root, "src", "bin", "accord.ts")],
-    };
-  }
-  return { command: process.execPath, args: [path.resolve(__dirname, "..", "..", "..", "bin", "accord.js")] };
-}
+import { ProcessSupervisor, type MarketProcess } from "./supervisor";
 
 const TOKEN = 10n ** 18n;
 
@@ -68,12 +50,6 @@ export interface LiveMarketOptions {
   logArgs: string[];
   /** Where the processes' output goes (default: inherited). */
   stdio?: "inherit" | "ignore";
-}
-
-export interface MarketProcess {
-  name: string;
-  address: string;
-  child(): ChildProcess | undefined;
 }
 
 export interface LiveMarket {
@@ -112,26 +88,8 @@ export async function startLiveMarket(options: LiveMarketOptions): Promise<LiveM
   }
   const trust = { solver: solver.address, mediator: mediators.map((m) => m.address) };
 
-  const { command, args: prefix } = accordCommand();
-  const processes: MarketProcess[] = [];
-  let closing = false;
-  const supervise = (name: string, address: string, args: string[], env: NodeJS.ProcessEnv): void => {
-    let current: ChildProcess | undefined;
-    const run = (): void => {
-      if (closing) return;
-      current = spawn(command, [...prefix, ...args, ...options.logArgs], {
-        env: { ...process.env, ...env, DATABASE_URL: "" },
-        stdio: options.stdio === "ignore" ? "ignore" : ["ignore", "inherit", "inherit"],
-      });
-      current.on("exit", (code, signal) => {
-        if (closing) return;
-        logger.warn({ process: name, code, signal }, "market process exited; restarting it");
-        setTimeout(run, 1000).unref();
-      });
-    };
-    run();
-    processes.push({ name, address, child: () => current });
-  };
+  const supervisor = new ProcessSupervisor(options);
+  const supervise = supervisor.supervise.bind(supervisor);
   const common = ["--rpc", options.rpcUrl, "--deployment", options.deploymentPath];
 
   supervise(
@@ -231,27 +189,7 @@ export async function startLiveMarket(options: LiveMarketOptions): Promise<LiveM
       policy: i === 1 ? { silent: 0.3 } : {},
     });
   });
-  logger.info({ solver: solverUrl, processes: processes.map((p) => p.name) }, "live market started");
+  logger.info({ solver: solverUrl, processes: supervisor.processes.map((p) => p.name) }, "live market started");
 
-  return {
-    solverUrl,
-    processes,
-    close: async () => {
-      closing = true;
-      const children = processes.map((p) => p.child()).filter((c): c is ChildProcess => !!c && c.exitCode === null);
-      await Promise.all(
-        children.map(
-          (child) =>
-            new Promise<void>((resolve) => {
-              const kill = setTimeout(() => child.kill("SIGKILL"), 5000);
-              child.once("exit", () => {
-                clearTimeout(kill);
-                resolve();
-              });
-              child.kill("SIGTERM");
-            }),
-        ),
-      );
-    },
-  };
+  return { solverUrl, processes: supervisor.processes, close: () => supervisor.close() };
 }

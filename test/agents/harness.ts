@@ -29,7 +29,7 @@ import {
   SolverClient,
 } from "../../src/clients";
 import { deployAccord } from "../../src/deployments";
-import { accordCommand, hardhatAccount } from "../../src/devnet/market";
+import { accordCommand, hardhatAccount } from "../../src/devnet/accounts";
 import { LOCAL_NETWORK, startLocalNode, type LocalNode } from "../../src/devnet/local-node";
 import { createDemoModules, type DemoModule } from "../../src/devnet/modules";
 import { ProcessExecutor } from "../../src/executor";

@@ -5,7 +5,7 @@ import { expect } from "chai";
 import { JsonRpcProvider, Wallet } from "ethers";
 import { SerialSigner } from "../../src/clients";
 import { startLocalNode, type LocalNode } from "../../src/devnet/local-node";
-import { hardhatAccount } from "../../src/devnet/market";
+import { hardhatAccount } from "../../src/devnet/accounts";
 import { AccordToken__factory } from "../../typechain-types";
 
 describe("clients: SerialSigner", function () {
