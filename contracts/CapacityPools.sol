@@ -122,8 +122,6 @@ contract CapacityPools is ICapacityPools, PoolStore, EIP712, ReentrancyGuardTran
         bytes32 farmId = reservation.farmId;
         if (_farms[farmId].provider == address(0)) revert Errors.CapacityPools_FarmNotFound(farmId);
         _requireAtMost(reservation.nodeIds.length, MAX_NODES_PER_POOL);
-        uint256 cost = reservationCost(reservation);
-        if (cost > reservation.maxCost) revert Errors.CapacityPools_CostAboveMax(cost, reservation.maxCost);
 
         nonceUsed[customer][reservation.nonce] = true;
         Pool memory p;
@@ -135,6 +133,8 @@ contract CapacityPools is ICapacityPools, PoolStore, EIP712, ReentrancyGuardTran
             p = _loadPool(poolId);
             _topUp(poolId, p, reservation);
         }
+        uint256 cost = reservationCost(reservation);
+        if (cost > reservation.maxCost) revert Errors.CapacityPools_CostAboveMax(cost, reservation.maxCost);
         _addCapacity(p, reservation);
         _reschedule(p);
         address payer = sponsor == address(0) ? customer : sponsor;

@@ -88,9 +88,14 @@ abstract contract PoolStore is ICapacityPools {
 
     /// @dev Recomputes `emptyAt` after its rates or balances changed, except in a pool past its grace period that
     /// still has running workloads: those are expired together and cannot be revived by closing some of them.
+    /// An empty pool that the change leaves without runway stays empty as of its `emptyAt`, so its grace period
+    /// keeps running: only a change that resumes its workloads (a top-up, or removing what drained it) moves it.
     function _reschedule(Pool memory p) internal view {
-        if (p.runningCount != 0 && PoolMath.status(p, block.timestamp, LOW_RUNWAY) == PoolStatus.GraceOver) return;
-        p.emptyAt = PoolMath.emptyAt(p, block.timestamp);
+        PoolStatus status = PoolMath.status(p, block.timestamp, LOW_RUNWAY);
+        if (status == PoolStatus.GraceOver) return;
+        uint40 next = PoolMath.emptyAt(p, block.timestamp);
+        if (status == PoolStatus.Empty && next == block.timestamp) return;
+        p.emptyAt = next;
     }
 
     /// @dev Writes the pool back, logs its new state, and its status when that changed.

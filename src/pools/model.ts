@@ -87,8 +87,8 @@ export function newPool(fields: {
 
 function consume(resource: ResourceBalance, used: bigint): bigint {
   if (used === 0n) return 0n;
-  const paid = used === resource.balance ? resource.value : (resource.value * used) / resource.balance;
   if (used > resource.balance) throw new RangeError("drawn below zero: emptyAt is past the runway");
+  const paid = used === resource.balance ? resource.value : (resource.value * used) / resource.balance;
   resource.balance -= used;
   resource.value -= paid;
   return paid;
@@ -139,10 +139,16 @@ export function poolStatusAt(pool: Pool, now: bigint): PoolStatus {
   return PoolStatus.GraceOver;
 }
 
-/** Recomputes `emptyAt` after a change, except past grace with workloads running (they expire together). */
+/**
+ * Recomputes `emptyAt` after a change, except past grace with workloads running (they expire together), and in
+ * an empty pool the change leaves without runway (it stays empty as of its `emptyAt`: the grace period runs on).
+ */
 export function reschedule(pool: Pool, now: bigint): void {
-  if (pool.runningWorkloadIds.size !== 0 && poolStatusAt(pool, now) === PoolStatus.GraceOver) return;
-  pool.emptyAt = computeEmptyAt(pool, now);
+  const status = poolStatusAt(pool, now);
+  if (status === PoolStatus.GraceOver) return;
+  const next = computeEmptyAt(pool, now);
+  if (status === PoolStatus.Empty && next === now) return;
+  pool.emptyAt = next;
 }
 
 /** AllowedInPool: whether workloads on `nodeId` may draw on the pool. */

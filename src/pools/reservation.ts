@@ -107,7 +107,9 @@ function bytes32(value: string | undefined, field: string): string {
 
 function address(value: string | undefined | null, field: string): string {
   if (!isAddress(value)) fail(field, "must be a 20-byte hex address (0x followed by 40 hex digits)");
-  return getAddress(value);
+  // Any hex case is an address (EIP-55 checksums are not enforced, as everywhere in the model): getAddress would
+  // throw for a mixed-case string whose checksum does not match.
+  return getAddress(value.toLowerCase());
 }
 
 /**
@@ -126,6 +128,8 @@ export function parseReservationData(input: ReservationInput): ReservationData {
   const cus = integer(input.cus, "cus", UINT64_MAX, "CU·s");
   const sus = integer(input.sus, "sus", UINT64_MAX, "SU·s");
   const ipv4us = integer(input.ipv4us, "ipv4us", UINT64_MAX, "IPv4U·s");
+  const listed: unknown = input.nodeIds; // untrusted input may hold anything
+  if (listed !== undefined && !Array.isArray(listed)) fail("nodeIds", "must be a list of node IDs");
   const nodeIds = (input.nodeIds ?? []).map((id, i) => bytes32(id, `nodeIds[${i}]`));
   if (nodeIds.length > MAX_NODES_PER_POOL) fail("nodeIds", `may hold at most ${MAX_NODES_PER_POOL} nodes`);
   const seen = new Set<string>();
