@@ -106,7 +106,8 @@ function buildSubgraph() {
     path.join(root, "subgraph", "scripts", "prepare.js"),
     path.join(root, "subgraph", "scripts", "enums.js"),
     path.join(root, "dist", "src", "model", "enums.js"),
-    ...["DealMarket", "ServiceRegistry"].map((name) =>
+    path.join(root, "dist", "src", "pools", "model.js"),
+    ...["DealMarket", "ServiceRegistry", "CapacityPools"].map((name) =>
       path.join(root, "artifacts", "contracts", `${name}.sol`, `${name}.json`),
     ),
   ].sort();

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Writes subgraph/src/enums.ts (gitignored) from the data model's enums (src/model/enums.ts, through the built
-// dist/src/model/enums.js): the mappings' name tables, one i32 constant per member, and the state sets, so the
-// AssemblyScript has no copy of them. Run by subgraph/scripts/build.sh after the TypeScript build.
+// dist/src/model/enums.js): the mappings' name tables, one i32 constant per member, and the state sets, plus the
+// capacity pools' NEVER (src/pools/model.ts, through dist/src/pools/model.js), so the AssemblyScript has no copy of
+// them. Checks that the enums of subgraph/schema.graphql list the same members in the same order. Run by
+// subgraph/scripts/build.sh after the TypeScript build.
 "use strict";
 
 const fs = require("node:fs");
@@ -9,13 +11,58 @@ const path = require("node:path");
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const BUILT = path.join(ROOT, "dist", "src", "model", "enums.js");
+const BUILT_POOLS = path.join(ROOT, "dist", "src", "pools", "model.js");
+const SCHEMA = path.join(ROOT, "subgraph", "schema.graphql");
 const OUT = path.join(ROOT, "subgraph", "src", "enums.ts");
 
-if (!fs.existsSync(BUILT)) {
-  console.error(`enums: ${path.relative(ROOT, BUILT)} is missing: run npm run build (node scripts/build.js) first`);
-  process.exit(1);
+for (const file of [BUILT, BUILT_POOLS]) {
+  if (!fs.existsSync(file)) {
+    console.error(`enums: ${path.relative(ROOT, file)} is missing: run npm run build (node scripts/build.js) first`);
+    process.exit(1);
+  }
 }
 const model = require(BUILT);
+const pools = require(BUILT_POOLS);
+
+/** The members of `enum <name> { … }` in schema.graphql, in order (descriptions and comments left out). */
+function schemaEnum(schema, name) {
+  const body = new RegExp(`^enum\\s+${name}\\s*\\{([^}]*)\\}`, "m").exec(schema)?.[1];
+  if (body === undefined) return null;
+  const text = body
+    .replace(/"""[\s\S]*?"""/g, "")
+    .replace(/"(?:[^"\\\n]|\\.)*"/g, "")
+    .replace(/#[^\n]*/g, "");
+  return text.split(/[\s,]+/).filter(Boolean);
+}
+
+// The schema's enums are what the mappings store: a member out of order or missing would be a wrong name.
+const schema = fs.readFileSync(SCHEMA, "utf8");
+const ENUMS = {
+  AgreementState: model.agreementStateNames,
+  PaymentReason: model.paymentReasonNames,
+  PaymentDirection: model.paymentDirectionNames,
+  ServiceType: model.serviceTypeNames,
+  PoolStatus: model.poolStatusNames,
+  WorkloadStatus: model.workloadStatusNames,
+};
+for (const [name, names] of Object.entries(ENUMS)) {
+  if (!Array.isArray(names)) {
+    console.error(`enums: ${path.relative(ROOT, BUILT)} has no member names for ${name}: rebuild dist`);
+    process.exit(1);
+  }
+  const declared = schemaEnum(schema, name);
+  if (declared === null || declared.join(",") !== names.join(",")) {
+    console.error(
+      `enums: subgraph/schema.graphql's enum ${name} is ${declared ? declared.join(", ") : "missing"}; ` +
+        `the data model's is ${names.join(", ")}`,
+    );
+    process.exit(1);
+  }
+}
+if (typeof pools.NEVER !== "bigint") {
+  console.error(`enums: ${path.relative(ROOT, BUILT_POOLS)} exports no NEVER`);
+  process.exit(1);
+}
 
 /** `ResultsSubmitted` → `RESULTS_SUBMITTED`. */
 const constantCase = (name) => name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
@@ -58,6 +105,21 @@ const lines = [
     "SERVICE",
     model.serviceTypeNames,
   ),
+  ...table(
+    "PoolStatus (CapacityPools' PoolStatus), in index order.",
+    "POOL_STATUSES",
+    "POOL_STATUS",
+    model.poolStatusNames,
+  ),
+  ...table(
+    "WorkloadStatus (CapacityPools' WorkloadStatus), in index order.",
+    "WORKLOAD_STATUSES",
+    "WORKLOAD_STATUS",
+    model.workloadStatusNames,
+  ),
+  "/** A pool's emptyAt when it never empties: type(uint40).max (src/pools/model.ts NEVER). */",
+  `export const POOL_NEVER: u64 = ${pools.NEVER};`,
+  "",
   ...predicate(
     `Whether a deal in this state is still in progress (${model.openAgreementStates.join(", ")}).`,
     "isOpenState",

@@ -19,6 +19,7 @@ import {
   type Accord,
   type RpcServer,
 } from "./helpers/chain";
+import { id32, PoolDriver } from "./helpers/pools";
 import { freshPgliteDir, pglite, STORE_KINDS } from "./helpers/stores";
 
 const silent = pino({ level: "silent" });
@@ -64,12 +65,29 @@ function runChild(args: string[], env: NodeJS.ProcessEnv): Child {
 async function history(accord: Accord, deals: number): Promise<void> {
   const [, jc, rp, solver, m1] = accord.signers;
   const addrs = await Promise.all([jc, rp, solver, m1].map((s) => s.getAddress()));
+  // Capacity pools alongside the deals: a farm of the provider's; every 15 deals a pool of the job creator's with a
+  // running workload, synced a few deals later.
+  const pools = new PoolDriver(accord);
+  await pools.approve([jc]);
+  const farm = await pools.createFarm(rp, "crash farm", { cu: 1n, su: 1n, ipv4u: 1n });
+  const node = id32("crash node");
+  await pools.declareNodes(rp, farm, [node]);
+  let pool = "";
   for (let i = 0; i < deals; i++) {
     const terms = makeTerms(addrs[0], addrs[1], addrs[2], [addrs[3]], BigInt(i + 1));
     const dealId = newDealId();
     await (await accord.market.connect(jc).agree(dealId, terms)).wait();
     await (await accord.market.connect(rp).agree(dealId, terms)).wait();
     if (i % 3 === 0) await (await accord.market.connect(rp).addResult(dealId, terms, dealId, BigInt(i))).wait();
+    if (i % 15 === 0) {
+      ({ poolId: pool } = await pools.reserve({
+        customer: jc,
+        input: { farmId: farm, cus: 100_000n, nodeIds: [node] },
+      }));
+      const workload = id32(`crash workload ${i}`);
+      await pools.assign(jc, workload, pool, node, { cu: 1000n, su: 0n, ipv4u: 0n });
+      await pools.start(rp, workload);
+    } else if (i % 15 === 7) await pools.sync(solver, pool);
   }
 }
 
@@ -171,6 +189,8 @@ describe("indexer: crash safety (kill -9 a child indexer)", function () {
         try {
           expect((await store.checkpoint())!.blockNumber).to.equal(head);
           expect(await store.digest()).to.equal(expectedDigest);
+          // The deployment file's CapacityPools was indexed too.
+          expect((await store.counts()).Pool, "pool versions").to.be.greaterThan(0);
           if (kind.name === "postgres") await store.dropSchema();
         } finally {
           await store.close();

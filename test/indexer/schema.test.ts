@@ -2,6 +2,7 @@
 
 import { expect } from "chai";
 import { EntitySchemaError, loadEntitySchema, parseEntitySchema, snakeCase } from "../../src/indexer";
+import { poolStatusNames, workloadStatusNames } from "../../src/model/enums";
 
 describe("indexer schema metadata", () => {
   const model = loadEntitySchema();
@@ -16,6 +17,15 @@ describe("indexer schema metadata", () => {
       ["Payment", "payment", true, "String"],
       ["Account", "account", false, "Bytes"],
       ["Service", "service", false, "Bytes"],
+      ["Farm", "farm", false, "Bytes"],
+      ["Node", "node", true, "Bytes"],
+      ["Pool", "pool", false, "Bytes"],
+      ["Workload", "workload", false, "Bytes"],
+      ["CapacityPurchase", "capacity_purchase", true, "String"],
+      ["ReservationNonce", "reservation_nonce", true, "Bytes"],
+      ["PoolStatusChange", "pool_status_change", true, "String"],
+      ["CapacityProvider", "capacity_provider", false, "Bytes"],
+      ["PoolPayout", "pool_payout", true, "String"],
     ]);
     expect(model.enumType("AgreementState")!.values.map((v) => v.name)).to.have.length(11);
   });
@@ -63,6 +73,17 @@ describe("indexer schema metadata", () => {
     expect(deal.field("cid")).to.include({ kind: "scalar", type: "String", storage: "text", nonNull: true });
     expect(model.entity("DealStateChange")!.field("id")).to.include({ storage: "text", scalar: "ID" });
     expect(deal.field("escrow")!.description).to.match(/market holds/);
+  });
+
+  it("types the capacity pools: the model's enums, nullable emptyAt, nodes as a list that Node.pools derives from", () => {
+    expect(model.enumType("PoolStatus")!.values.map((v) => v.name)).to.deep.equal([...poolStatusNames]);
+    expect(model.enumType("WorkloadStatus")!.values.map((v) => v.name)).to.deep.equal([...workloadStatusNames]);
+    const pool = model.entity("Pool")!;
+    expect(pool.field("emptyAt")).to.include({ type: "BigInt", nonNull: false });
+    expect(pool.field("status")).to.include({ kind: "enum", type: "PoolStatus", nonNull: true });
+    expect(pool.field("nodes")).to.include({ kind: "entity", type: "Node", list: true, storage: "bytea" });
+    expect(model.entity("Node")!.field("pools")).to.include({ derivedFrom: "nodes", list: true });
+    expect(model.entity("Workload")!.field("provider")).to.include({ kind: "entity", type: "Account", nonNull: true });
   });
 
   it("has a stable fingerprint of the stored shape", () => {

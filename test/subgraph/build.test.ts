@@ -13,7 +13,7 @@ const execFileAsync = promisify(execFile);
 const ROOT = path.resolve(__dirname, "..", "..");
 const SUBGRAPH = path.join(ROOT, "subgraph");
 const BUILD_SCRIPT = path.join(SUBGRAPH, "scripts", "build.sh");
-const DATA_SOURCES = ["DealMarket", "ServiceRegistry"];
+const DATA_SOURCES = ["DealMarket", "ServiceRegistry", "CapacityPools"];
 const WASM_MAGIC = Buffer.from([0x00, 0x61, 0x73, 0x6d]);
 
 /** The entity types of a GraphQL schema: `type X @entity(...)`. */
@@ -64,8 +64,8 @@ describe("subgraph", function () {
     const sources = mappingSources();
 
     it("finds the schema's entities and the mapping sources", function () {
-      expect(entities).to.include.members(["Deal", "Account", "Service"]);
-      expect([...sources.keys()]).to.include.members(["deal-market.ts", "service-registry.ts"]);
+      expect(entities).to.include.members(["Deal", "Account", "Service", "Farm", "Node", "Pool", "Workload"]);
+      expect([...sources.keys()]).to.include.members(["deal-market.ts", "service-registry.ts", "capacity-pools.ts"]);
     });
 
     it("saves every entity type of schema.graphql in at least one mapping", function () {
