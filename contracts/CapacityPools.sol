@@ -206,6 +206,10 @@ contract CapacityPools is ICapacityPools, PoolStore, EIP712, ReentrancyGuardTran
         if (status != WorkloadStatus.Assigned) revert Errors.CapacityPools_InvalidWorkloadStatus(workloadId, status);
 
         _sync(poolId, p);
+        // Past its grace period a pool's workloads are being decommissioned: a new one must not revive them.
+        if (PoolMath.status(p, block.timestamp, LOW_RUNWAY) == PoolStatus.GraceOver) {
+            revert Errors.CapacityPools_GraceOver(poolId, PoolMath.graceEndsAt(p));
+        }
         WorkloadRates memory rates = w.rates;
         p.cuRate += rates.cu;
         p.suRate += rates.su;

@@ -88,13 +88,14 @@ abstract contract PoolStore is ICapacityPools {
 
     /// @dev Recomputes `emptyAt` after its rates or balances changed, except in a pool past its grace period that
     /// still has running workloads: those are expired together and cannot be revived by closing some of them.
-    /// An empty pool that the change leaves without runway stays empty as of its `emptyAt`, so its grace period
-    /// keeps running: only a change that resumes its workloads (a top-up, or removing what drained it) moves it.
+    /// An empty pool resumes only with more than MIN_RUNWAY seconds of runway, what a new workload needs: a change
+    /// that leaves it less stays empty as of its `emptyAt`, so its grace period keeps running (a dust top-up or a
+    /// workload assigned and removed does not buy a new grace period).
     function _reschedule(Pool memory p) internal view {
         PoolStatus status = PoolMath.status(p, block.timestamp, LOW_RUNWAY);
         if (status == PoolStatus.GraceOver) return;
         uint40 next = PoolMath.emptyAt(p, block.timestamp);
-        if (status == PoolStatus.Empty && next == block.timestamp) return;
+        if (status == PoolStatus.Empty && next <= block.timestamp + MIN_RUNWAY) return;
         p.emptyAt = next;
     }
 

@@ -12,10 +12,12 @@ import { Farm, Pool, PoolStatus, Prices, Reservation, Workload, WorkloadRates } 
 /// kept in thousandths of a unit-second, so all arithmetic is exact in integers.
 ///
 /// Drawing down is lazy, as in the reference: every change first syncs the pool (each balance −= rate × elapsed
-/// since `lastUpdated`, counted up to `emptyAt` only), then recomputes `emptyAt = now + min(balance / rate)`
-/// over the resources with a non-zero rate (never, with none). Past `emptyAt` nothing accrues: the workloads
-/// keep their place for the pool's grace period, in which a top-up resumes them all; after it anyone may close
-/// them (`closeExpiredWorkloads`) and the provider decommissions them.
+/// since `lastUpdated`, counted up to `emptyAt` only), then, when rates or balances changed, recomputes
+/// `emptyAt = now + min(balance / rate)` over the resources with a non-zero rate (never, with none). Past `emptyAt`
+/// nothing accrues: the workloads keep their place for the pool's grace period, in which a top-up that leaves more
+/// than MIN_RUNWAY of runway resumes them all (a smaller change leaves the pool empty as of its `emptyAt`, so the
+/// grace period runs on); after it anyone may close them (`closeExpiredWorkloads`) and the provider decommissions
+/// them, and `emptyAt` no longer moves until they are all closed.
 ///
 /// Funds: a reservation pulls its cost from the payer (the sponsor if there is one, else the customer) at the
 /// prices of the farm when it is submitted (capped by the signed `maxCost`). Consumption pays the farm's
@@ -197,12 +199,12 @@ interface ICapacityPools {
     /// @notice Submit a reservation signed by its customer (and its sponsor, if any): creates a pool or tops one
     /// up, pulling the cost from the payer (approve this contract first).
     /// @dev Anyone may submit. A signer that submits needs no signature of its own (pass empty bytes);
-    /// contract wallets sign with ERC-1271. Checks, in order: deadline, customer, nonce, signatures, farm, then
-    /// creation (1 to MAX_NODES_PER_POOL distinct nodes of the farm, grace ≤ MAX_GRACE_SECONDS) or top-up (the
-    /// pool's farm, no grace, not past grace with workloads running, nodes added only by the owner and within
-    /// bounds, something bought or added), then cost ≤ maxCost.
-    /// Emits {PoolCreated} and {PoolNodeAdded}s (creation), {PoolNodeAdded}s for new nodes (top-up),
-    /// {Accrued}, {CapacityAdded}, {PoolUpdated} and {PoolStatusChanged} when the status changes.
+    /// contract wallets sign with ERC-1271. Checks, in order: deadline, customer, nonce, signatures, farm, at most
+    /// MAX_NODES_PER_POOL nodes listed, then creation (at least one node, grace ≤ MAX_GRACE_SECONDS, distinct nodes
+    /// of the farm) or top-up (the pool exists, the pool's farm, no grace, not past grace with workloads running,
+    /// nodes added only by the owner, of the farm and within bounds, something bought or added), then cost ≤ maxCost.
+    /// Emits {PoolCreated} and {PoolNodeAdded}s (creation); {Accrued} and {PoolNodeAdded}s for new nodes (top-up);
+    /// {CapacityAdded}, {PoolUpdated}, and {PoolStatusChanged} when the status changes.
     /// @return poolId The pool created or topped up.
     function reserve(
         Reservation calldata reservation,
@@ -217,21 +219,23 @@ interface ICapacityPools {
     /// @notice The pool's owner assigns a workload to one of the pool's nodes. It draws nothing until the node's
     /// provider starts it.
     /// @dev Idempotent, as in the reference: assigning a live workload again with the same pool, node and rates
-    /// changes nothing. Reverts: zero ID, an ID in use with other parameters or used before
-    /// (`CapacityPools_WorkloadExists`), unknown pool, caller not the owner, node not in the pool, the pool at
+    /// changes nothing. Reverts, in order: zero ID, unknown pool, caller not the owner, an ID in use with other
+    /// parameters or used before (`CapacityPools_WorkloadExists`), node not in the pool, the pool at
     /// MAX_WORKLOADS_PER_POOL. Emits {WorkloadAssigned}.
     /// @param rates Thousandths of a CU, SU and IPv4U per second (`computeUnits` in the TypeScript model).
     function assignWorkload(bytes32 workloadId, bytes32 poolId, bytes32 nodeId, WorkloadRates calldata rates) external;
 
     /// @notice The provider of the workload's node starts it: charging starts now.
-    /// @dev Idempotent for a running workload. Only the farm's provider, for an assigned workload, and only if
-    /// the pool keeps more than MIN_RUNWAY seconds of runway with the workload's rates added
+    /// @dev Idempotent for a running workload. Only the farm's provider, for an assigned workload, not in a pool
+    /// past its grace period (`CapacityPools_GraceOver`: its workloads are being decommissioned), and only if the
+    /// pool keeps more than MIN_RUNWAY seconds of runway with the workload's rates added
     /// (`CapacityPools_InsufficientRunway`, "the pool needs additional capacity"). Emits {Accrued},
     /// {WorkloadStarted}, {PoolUpdated} and {PoolStatusChanged} when the status changes.
     function startWorkload(bytes32 workloadId) external;
 
     /// @notice The pool's owner or the farm's provider removes a workload (assigned or running).
-    /// @dev A workload that does not exist or is no longer live is a no-op, as in the reference. Emits {Accrued},
+    /// @dev A workload that does not exist is a no-op, as in the reference; so is, for the pool's owner or the
+    /// farm's provider, one no longer live (anyone else gets `CapacityPools_Unauthorized`). Emits {Accrued},
     /// {WorkloadRemoved}, {PoolUpdated} and {PoolStatusChanged} when the status changes.
     function removeWorkload(bytes32 workloadId) external;
 

@@ -141,13 +141,14 @@ export function poolStatusAt(pool: Pool, now: bigint): PoolStatus {
 
 /**
  * Recomputes `emptyAt` after a change, except past grace with workloads running (they expire together), and in
- * an empty pool the change leaves without runway (it stays empty as of its `emptyAt`: the grace period runs on).
+ * an empty pool the change leaves with no more than MIN_RUNWAY of runway (it stays empty as of its `emptyAt`: the
+ * grace period runs on; resuming needs what a new workload needs).
  */
 export function reschedule(pool: Pool, now: bigint): void {
   const status = poolStatusAt(pool, now);
   if (status === PoolStatus.GraceOver) return;
   const next = computeEmptyAt(pool, now);
-  if (status === PoolStatus.Empty && next === now) return;
+  if (status === PoolStatus.Empty && next <= now + MIN_RUNWAY) return;
   pool.emptyAt = next;
 }
 
@@ -221,14 +222,27 @@ export class InsufficientRunwayError extends Error {
   }
 }
 
+/** The pool's grace period is over: its workloads are being decommissioned, and no new one may start. */
+export class GraceOverError extends Error {
+  override name = "GraceOverError";
+  constructor(
+    readonly poolId: string,
+    readonly graceEndsAt: bigint,
+  ) {
+    super(`pool ${poolId} is past its grace period (it ended at ${graceEndsAt})`);
+  }
+}
+
 /**
- * AddWorkload (a provider starting a workload): idempotent for a running id; sync, add the rates, recompute,
- * and refuse (nothing changed) unless `now + MIN_RUNWAY < emptyAt`. Returns what the sync accrued.
+ * AddWorkload (a provider starting a workload): idempotent for a running id; sync, refuse in a pool past its grace
+ * period, add the rates, recompute, and refuse (nothing changed) unless `now + MIN_RUNWAY < emptyAt`. Returns what
+ * the sync accrued.
  */
 export function addWorkload(pool: Pool, id: string, rates: WorkloadRates, now: bigint): bigint {
   if (pool.runningWorkloadIds.has(id)) return 0n;
   const trial = clonePool(pool);
   const earned = syncCurrentCapacity(trial, now);
+  if (poolStatusAt(trial, now) === PoolStatus.GraceOver) throw new GraceOverError(pool.poolId, graceEndsAt(trial));
   trial.rates = {
     cu: trial.rates.cu + rates.cu,
     su: trial.rates.su + rates.su,

@@ -26,6 +26,7 @@ import { AbiCoder, ZeroAddress, ZeroHash, keccak256, type TypedDataDomain } from
 
 import { PoolStatus, WorkloadStatus } from "../../src/model";
 import {
+  GraceOverError,
   InsufficientRunwayError,
   MAX_BATCH,
   MAX_GRACE_SECONDS,
@@ -473,6 +474,7 @@ export class CapacityPoolsModel {
         if (error instanceof InsufficientRunwayError) {
           revert("CapacityPools_InsufficientRunway", pool.poolId, error.emptyAt, error.needed);
         }
+        if (error instanceof GraceOverError) revert("CapacityPools_GraceOver", pool.poolId, error.graceEndsAt);
         throw error;
       }
       w.status = WorkloadStatus.Running;

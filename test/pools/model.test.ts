@@ -2,6 +2,7 @@ import { expect } from "chai";
 
 import { PoolStatus } from "../../src/model";
 import {
+  GraceOverError,
   InsufficientRunwayError,
   LOW_RUNWAY,
   MILLI,
@@ -236,6 +237,18 @@ describe("pools/model", () => {
       expect(pool.emptyAt).to.equal(T0 + 10n);
       expect(poolStatusAt(pool, graceEnd + 1n)).to.equal(PoolStatus.GraceOver);
     });
+    it("resumes an empty pool only with more than MIN_RUNWAY of runway (what a new workload needs)", () => {
+      const pool = running({ cus: 10n, sus: 10n }, ONE_CU, 600n);
+      // 120 CU·s at 1 CU a second is MIN_RUNWAY exactly: the pool stays empty as of T0 + 10, nothing is drawn.
+      addCapacity(pool, { cus: MIN_RUNWAY, sus: 0n, ipv4us: 0n }, { cu: 1n, su: 1n, ipv4u: 1n }, T0 + 60n);
+      expect(pool.emptyAt).to.equal(T0 + 10n);
+      expect(poolStatusAt(pool, T0 + 60n)).to.equal(PoolStatus.Empty);
+      expect(syncCurrentCapacity(pool, T0 + 90n)).to.equal(0n);
+      // One more CU·s: 121 s, and it resumes from this top-up on.
+      addCapacity(pool, { cus: 1n, sus: 0n, ipv4us: 0n }, { cu: 1n, su: 1n, ipv4u: 1n }, T0 + 100n);
+      expect(pool.emptyAt).to.equal(T0 + 100n + MIN_RUNWAY + 1n);
+      expect(poolStatusAt(pool, T0 + 100n)).to.equal(PoolStatus.RunwayLow);
+    });
   });
 
   describe("AddWorkload", () => {
@@ -291,6 +304,14 @@ describe("pools/model", () => {
       expect(pool).to.deep.equal(before);
       // An SU rate on a pool without SU: no runway at all.
       expect(() => addWorkload(pool, "w3", { cu: 0n, su: 1n, ipv4u: 0n }, T0 + 1n)).to.throw(InsufficientRunwayError);
+    });
+    it("refuses a workload in a pool past its grace period, with nothing changed", () => {
+      const pool = running({ cus: 10n, sus: 1_000n }, ONE_CU, 5n);
+      const before = clonePool(pool);
+      expect(() => addWorkload(pool, "w2", { cu: 0n, su: 1n, ipv4u: 0n }, T0 + 16n))
+        .to.throw(GraceOverError)
+        .with.property("graceEndsAt", T0 + 15n);
+      expect(pool).to.deep.equal(before);
     });
   });
 

@@ -164,4 +164,26 @@ describe("CapacityPools grace period", () => {
       .to.emit(ctx.pools, "WorkloadExpired")
       .withArgs(ctx.workloadId, ctx.poolId, ctx.stranger.address);
   });
+  it("resumes only with more than MIN_RUNWAY of runway: a smaller top-up leaves it Empty, its grace running", async () => {
+    const ctx = await loadPoolsFixture(runningPoolFixture);
+    await at(ctx.emptyAt + 100n);
+    await ctx.pools.syncPool(ctx.poolId); // stored Empty
+    // 120 CU·s at 1 CU a second: exactly MIN_RUNWAY, not more.
+    const small = await topUp(ctx, ctx.poolId, { cus: 120n, sus: 0n, ipv4us: 0n });
+    await expect(small.tx).to.not.emit(ctx.pools, "PoolStatusChanged");
+    let p = await ctx.pools.getPool(ctx.poolId);
+    expect(p.emptyAt).to.equal(ctx.emptyAt);
+    expect(p.status).to.equal(PoolStatus.Empty);
+    expect(p.cu.balance).to.equal(120_000n);
+    // Nothing is drawn while it stays empty: one more CU·s makes 121 s, and it resumes from that top-up.
+    await at(ctx.emptyAt + 500n);
+    const more = await topUp(ctx, ctx.poolId, { cus: 1n, sus: 0n, ipv4us: 0n });
+    await expect(more.tx).to.not.emit(ctx.pools, "Accrued");
+    await expect(more.tx)
+      .to.emit(ctx.pools, "PoolStatusChanged")
+      .withArgs(ctx.poolId, PoolStatus.RunwayLow, more.at + 121n, more.at + 121n + GRACE);
+    p = await ctx.pools.getPool(ctx.poolId);
+    expect(p.emptyAt).to.equal(more.at + 121n);
+    expect(p.cu.balance).to.equal(121_000n);
+  });
 });

@@ -138,6 +138,29 @@ describe("CapacityPools.startWorkload", () => {
     });
   });
 
+  it("reverts with CapacityPools_GraceOver in a pool past its grace period, even with runway for it", async () => {
+    const ctx = await setup();
+    // A drains SU (200 s of it), B draws CU (10,000 s): the pool empties when SU runs out.
+    const { poolId } = await createPool(ctx, { cus: 10_000n, sus: 200n, ipv4us: 0n });
+    const { id: a } = await assignAndStart(ctx, poolId, { cu: 0n, su: 1_000n, ipv4u: 0n });
+    const first = (await ctx.pools.getPool(poolId)).emptyAt;
+    const { id: b } = await assignAndStart(ctx, poolId, CU_ONLY);
+    const emptyAt = (await ctx.pools.getPool(poolId)).emptyAt;
+    expect(emptyAt).to.equal(first);
+    await at(emptyAt + GRACE + 1n);
+    // Removing A leaves B, which alone has CU for thousands of seconds: the pool keeps its emptyAt (its workloads
+    // expire together), and a new CU workload must not revive it either.
+    await ctx.pools.connect(ctx.customer).removeWorkload(a);
+    const p = await ctx.pools.getPool(poolId);
+    expect([p.emptyAt, p.status, p.runningCount]).to.deep.equal([emptyAt, BigInt(PoolStatus.GraceOver), 1n]);
+    const w = await assign(ctx, poolId, CU_ONLY);
+    await expect(ctx.pools.connect(ctx.provider).startWorkload(w))
+      .to.be.revertedWithCustomError(ctx.pools, "CapacityPools_GraceOver")
+      .withArgs(poolId, emptyAt + GRACE);
+    expect((await ctx.pools.getWorkload(w)).status).to.equal(WorkloadStatus.Assigned);
+    expect((await ctx.pools.getWorkload(b)).status).to.equal(WorkloadStatus.Running);
+  });
+
   describe("when the pool keeps enough runway", () => {
     it("starts the first workload: rates, running count, emptyAt, status, events", async () => {
       const ctx = await setup();
