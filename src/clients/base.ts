@@ -80,6 +80,25 @@ export type FromDeploymentOptions = Omit<AccordClientOptions, "market" | "regist
     checkCode?: boolean;
   };
 
+/**
+ * The deployment a client's `fromDeployment` is given, loaded (a network name or file path) or checked (an object)
+ * against the signer's chain, and the client options left once the loading ones are taken out.
+ */
+export async function loadClientDeployment<O extends DeploymentPathOptions & { checkCode?: boolean }>(
+  signer: Signer,
+  deployment: AccordDeployment | string,
+  options: O,
+): Promise<{ loaded: AccordDeployment; clientOptions: Omit<O, "dir" | "checkCode"> }> {
+  if (!signer.provider) throw new AccordClientError("NO_PROVIDER", "the signer is not connected to a provider");
+  const { dir, checkCode, ...clientOptions } = options;
+  const loaded =
+    typeof deployment === "string"
+      ? await loadDeployment(deployment, { dir, provider: signer.provider, checkCode })
+      : deployment;
+  if (typeof deployment !== "string") await verifyDeployment(loaded, signer.provider, { checkCode });
+  return { loaded, clientOptions };
+}
+
 /** A client-side failure (not a revert): the signer is not the deal's party, an event is missing, … */
 export class AccordClientError extends AccordError {
   override name = "AccordClientError";
@@ -209,13 +228,7 @@ export class AccordClient {
     deployment: AccordDeployment | string,
     options: FromDeploymentOptions = {},
   ): Promise<T> {
-    if (!signer.provider) throw new AccordClientError("NO_PROVIDER", "the signer is not connected to a provider");
-    const { dir, checkCode, ...clientOptions } = options;
-    const loaded =
-      typeof deployment === "string"
-        ? await loadDeployment(deployment, { dir, provider: signer.provider, checkCode })
-        : deployment;
-    if (typeof deployment !== "string") await verifyDeployment(loaded, signer.provider, { checkCode });
+    const { loaded, clientOptions } = await loadClientDeployment(signer, deployment, options);
     const { AccordToken, DealMarket, ServiceRegistry } = loaded.contracts;
     return new this(signer, {
       fromBlock: Math.min(DealMarket.blockNumber, ServiceRegistry.blockNumber),

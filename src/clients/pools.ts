@@ -19,7 +19,7 @@ import {
   type CapacityPools,
 } from "../../typechain-types";
 import type { PoolStructOutput } from "../../typechain-types/contracts/CapacityPools";
-import { loadDeployment, verifyDeployment, type AccordDeployment, type DeploymentPathOptions } from "../deployments";
+import type { AccordDeployment, DeploymentPathOptions } from "../deployments";
 import { isAddress } from "../model/address";
 import { AccordValidationError } from "../model/errors";
 import { poolStatusNames, workloadStatusNames } from "../model/enums";
@@ -44,6 +44,7 @@ import {
 import {
   AccordClient,
   AccordClientError,
+  loadClientDeployment,
   type AccordClientOptions,
   type AllowanceMode,
   type PermitSignature,
@@ -365,13 +366,7 @@ export class CapacityPoolsClient extends AccordClient {
     deployment: AccordDeployment | string,
     options: PoolsFromDeploymentOptions = {},
   ): Promise<T> {
-    if (!signer.provider) throw new AccordClientError("NO_PROVIDER", "the signer is not connected to a provider");
-    const { dir, checkCode, ...clientOptions } = options;
-    const loaded =
-      typeof deployment === "string"
-        ? await loadDeployment(deployment, { dir, provider: signer.provider, checkCode })
-        : deployment;
-    if (typeof deployment !== "string") await verifyDeployment(loaded, signer.provider, { checkCode });
+    const { loaded, clientOptions } = await loadClientDeployment(signer, deployment, options);
     const { AccordToken, CapacityPools, DealMarket, ServiceRegistry } = loaded.contracts;
     return new this(signer, {
       fromBlock: CapacityPools.blockNumber,

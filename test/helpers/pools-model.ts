@@ -676,24 +676,7 @@ function emptyPoolView(): PoolView {
 }
 
 /** A contract `Pool` struct (typechain's output) in the model's shape, for comparing. */
-export function poolViewOf(p: {
-  owner: string;
-  lastUpdated: bigint;
-  emptyAt: bigint;
-  status: bigint;
-  sponsor: string;
-  graceSeconds: bigint;
-  nodeCount: bigint;
-  workloadCount: bigint;
-  runningCount: bigint;
-  farmId: string;
-  cuRate: bigint;
-  suRate: bigint;
-  ipv4uRate: bigint;
-  cu: { balance: bigint; value: bigint };
-  su: { balance: bigint; value: bigint };
-  ipv4u: { balance: bigint; value: bigint };
-}): PoolView {
+export function poolViewOf(p: PoolView): PoolView {
   return {
     owner: lower(p.owner),
     lastUpdated: p.lastUpdated,
