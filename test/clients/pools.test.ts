@@ -609,6 +609,18 @@ describe("clients: CapacityPools", function () {
       expect(statuses).to.deep.equal(["Active", "Active", "RunwayLow", "RunwayLow", "Empty", "Empty", "GraceOver"]);
       expect((await f.customer.poolStatus(poolId)).statusName).to.equal("GraceOver");
       expectValidation(await expectError(f.customer.getPool(poolId, { at: 1n }), AccordValidationError), "at");
+      // "Now" read a block before the pool (a block mined between the two reads): the pool as of its own update.
+      const stored = await f.customer.getStoredPool(poolId);
+      const latest = Object.getOwnPropertyDescriptor(f.customer, "latestTimestamp");
+      f.customer.latestTimestamp = () => Promise.resolve(stored!.lastUpdated - 5n);
+      try {
+        const raced = await f.customer.getPool(poolId);
+        expect(raced.now).to.equal(stored!.lastUpdated);
+        expect(raced.cu).to.deep.equal(stored!.cu);
+      } finally {
+        if (latest) Object.defineProperty(f.customer, "latestTimestamp", latest);
+        else delete (f.customer as { latestTimestamp?: unknown }).latestTimestamp;
+      }
     });
 
     it("syncPool accrues what the model predicts and emits the status changes", async function () {
