@@ -70,7 +70,7 @@ export async function benchCapacityPools(
       farmId,
       cus: 100_000n,
       sus: 100_000n,
-      nodeIds: [nodeIds[0]!],
+      nodeIds: [nodeIds[0]],
       graceSeconds: 3600n,
       maxCost: 10n ** 30n,
       nonce: ++nonce,
@@ -88,7 +88,7 @@ export async function benchCapacityPools(
     return poolId;
   };
   let workloadCounter = 0;
-  const assign = async (steps: GasStep[], poolId: string, node = nodeIds[0]!) => {
+  const assign = async (steps: GasStep[], poolId: string, node = nodeIds[0]) => {
     const workloadId = ethers.id(`workload-${++workloadCounter}`);
     await run(steps, "assignWorkload", as(customer).assignWorkload(workloadId, poolId, node, RATES));
     return workloadId;
@@ -136,7 +136,7 @@ export async function benchCapacityPools(
     },
     topUpAddingNode: async (steps) => {
       const poolId = await reserve([], "", {});
-      await reserve(steps, "reserve: top-up adding a node", { poolId, graceSeconds: 0n, nodeIds: [nodeIds[1]!] });
+      await reserve(steps, "reserve: top-up adding a node", { poolId, graceSeconds: 0n, nodeIds: [nodeIds[1]] });
     },
     workloadLifecycle: async (steps) => {
       const poolId = await reserve([], "", {});
@@ -174,7 +174,7 @@ export async function benchCapacityPools(
     syncHeavyRemove: async (steps) => {
       const { ids } = await busyPool(MAX_WORKLOADS_PER_POOL);
       await advance(600n);
-      await run(steps, `removeWorkload (${MAX_WORKLOADS_PER_POOL} running)`, as(customer).removeWorkload(ids[0]!));
+      await run(steps, `removeWorkload (${MAX_WORKLOADS_PER_POOL} running)`, as(customer).removeWorkload(ids[0]));
     },
     closeExpired: async (steps) => {
       // A pool that runs dry and outlives its grace with MAX_BATCH workloads: anyone closes them in one call.
@@ -191,12 +191,16 @@ export async function benchCapacityPools(
       const ids: string[] = [];
       for (let i = 0; i < MAX_BATCH; i++) ids.push((await busyPool(1)).poolId);
       await advance(3600n);
-      await run(steps, `withdrawEarnings (${MAX_BATCH} pools synced)`, as(provider).withdrawEarnings(providerAddress, ids));
+      await run(
+        steps,
+        `withdrawEarnings (${MAX_BATCH} pools synced)`,
+        as(provider).withdrawEarnings(providerAddress, ids),
+      );
     },
     withdrawUnconsumed: async (steps) => {
       const { poolId, ids } = await busyPool(1);
       await advance(3600n);
-      await run(steps, "removeWorkload (running)", as(customer).removeWorkload(ids[0]!));
+      await run(steps, "removeWorkload (running)", as(customer).removeWorkload(ids[0]));
       await run(steps, "withdrawUnconsumed", as(customer).withdrawUnconsumed(poolId, customerAddress));
     },
   };
