@@ -71,6 +71,7 @@ export async function runDev(settings: DevSettings): Promise<void> {
   const { JsonRpcProvider, Network } = require("ethers") as typeof import("ethers");
   const { deployAccord } = require("../../deployments") as typeof import("../../deployments");
   const { startLiveMarket } = require("../../devnet/market") as typeof import("../../devnet/market");
+  const { startPoolsMarket } = require("../../devnet/pools") as typeof import("../../devnet/pools");
   const { LOCAL_NETWORK, startLocalNode } =
     require("../../devnet/local-node") as typeof import("../../devnet/local-node");
   /* eslint-enable @typescript-eslint/no-require-imports */
@@ -82,12 +83,14 @@ export async function runDev(settings: DevSettings): Promise<void> {
   // A block a second besides one per transaction: the market's deadlines are read from the latest block.
   const node = await startLocalNode({ hostname: settings.host, port: settings.rpcPort, intervalMiningMs: 1000 });
   let market: Awaited<ReturnType<typeof startLiveMarket>> | undefined;
+  let pools: Awaited<ReturnType<typeof startPoolsMarket>> | undefined;
   let indexing: Awaited<ReturnType<typeof startIndexing>> | undefined;
   const provider = new JsonRpcProvider(node.url, Network.from(LOCAL_NETWORK.chainId), {
     staticNetwork: true,
     pollingInterval: 250,
   });
   const close = async () => {
+    await pools?.close();
     await market?.close();
     await indexing?.close();
     provider.destroy();
@@ -141,8 +144,20 @@ export async function runDev(settings: DevSettings): Promise<void> {
         logArgs: ["--log-level", settings.log.level, "--log-format", settings.log.format],
       });
       console.log(`solver          ${market.solverUrl}`);
+      pools = await startPoolsMarket({
+        rpcUrl: node.url,
+        deploymentPath: path!,
+        provider,
+        token,
+        funder: signers[0],
+        dir: settings.marketDir,
+        logger,
+        logArgs: ["--log-level", settings.log.level, "--log-format", settings.log.format],
+      });
+      console.log(`capacity farm   ${pools.farmId} (6 nodes; its watcher runs as \`accord pools watch\`)`);
       console.log(
-        "market running: 4 providers (one sometimes wrong, one sometimes silent), 3 job creators, 2 mediators",
+        "market running: 4 providers (one sometimes wrong, one sometimes silent), 3 job creators, 2 mediators; " +
+          "capacity pools: a steady one, a sponsored one, and every 8 minutes one rescued in grace and one expiring",
       );
       const summary = setInterval(() => void logDealSummary(indexing!.server!.url, logger), 60_000);
       summary.unref();
