@@ -50,7 +50,7 @@ export {
   type ServiceEntry,
   type UpdateParams,
 } from "./registry";
-export { SerialSigner } from "./serial-signer";
+export { FRESH_SLOT_HEADROOM, SerialSigner } from "./serial-signer";
 export { GraphqlClient, GraphqlRequestError, type GraphqlSubscription, type SubscribeHandlers } from "./graphql";
 export {
   CapacityPoolsClient,

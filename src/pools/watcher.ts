@@ -212,8 +212,8 @@ function sameFarms(a: CursorRecord, b: CursorRecord): boolean {
   return a.farms.length === b.farms.length && a.farms.every((farm) => b.farms.includes(farm));
 }
 
-const isContractError = (error: unknown, name: string): error is AccordContractError =>
-  error instanceof AccordContractError && error.errorName === name;
+const isContractError = (error: unknown, ...names: string[]): error is AccordContractError =>
+  error instanceof AccordContractError && names.includes(error.errorName);
 
 /*//////////////////////////////////////////////////////////////
                               THE WATCHER
@@ -588,10 +588,20 @@ export class PoolWatcher {
           );
         } else if (isContractError(error, "CapacityPools_InvalidWorkloadStatus")) {
           await this.refresh(workload.workloadId);
-        } else if (error instanceof AccordContractError) {
+        } else if (isContractError(error, "CapacityPools_Unauthorized", "CapacityPools_WorkloadNotFound")) {
+          // Not this provider's to start (or never assigned): no retry mends that.
           const record = this.state.get(key) as WorkloadRecord;
           this.put(key, { ...record, failed: true, lastError: error.message }, true);
           this.log?.error({ workloadId: workload.workloadId, err: error }, "workload cannot be started");
+        } else if (error instanceof AccordContractError) {
+          // Anything else may pass later: a pool past its grace may be closed and topped up, an estimate may have
+          // run on a state the transaction did not meet (out of gas).
+          const record = this.state.get(key) as WorkloadRecord;
+          this.put(key, { ...record, retryAt: Date.now() + retryMs, lastError: error.message }, true);
+          this.log?.warn(
+            { workloadId: workload.workloadId, err: error },
+            "starting the workload was refused; retrying later",
+          );
         } else {
           this.log?.warn({ workloadId: workload.workloadId, err: error }, "starting the workload failed; retrying");
         }

@@ -3,7 +3,7 @@
 
 import { expect } from "chai";
 import { JsonRpcProvider, Wallet } from "ethers";
-import { SerialSigner } from "../../src/clients";
+import { FRESH_SLOT_HEADROOM, SerialSigner } from "../../src/clients";
 import { startLocalNode, type LocalNode } from "../../src/devnet/local-node";
 import { hardhatAccount } from "../../src/devnet/accounts";
 import { AccordToken__factory } from "../../typechain-types";
@@ -48,5 +48,18 @@ describe("clients: SerialSigner", function () {
     expect(await token.balanceOf(to)).to.equal(1n + 2n + 3n + 5n + 6n);
     // The next transaction after all of them goes through too.
     await (await token.transfer(to, 1n)).wait();
+  });
+
+  it("gives each transaction a fifth more gas than estimated plus a fresh slot's worth", async () => {
+    const owner = new SerialSigner(hardhatAccount(0).connect(provider));
+    const token = await new AccordToken__factory(owner).deploy(await owner.getAddress(), 10n ** 24n);
+    await token.waitForDeployment();
+    const to = Wallet.createRandom().address;
+    const estimate = await token.transfer.estimateGas(to, 1n);
+    const tx = await token.transfer(to, 1n);
+    expect(tx.gasLimit).to.equal((estimate * 12n) / 10n + FRESH_SLOT_HEADROOM);
+    // A limit the caller sets is kept.
+    const fixed = await token.transfer(to, 1n, { gasLimit: 100_000n });
+    expect(fixed.gasLimit).to.equal(100_000n);
   });
 });

@@ -12,7 +12,13 @@ import { expect } from "chai";
 import hre from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { JsonRpcProvider, Network } from "ethers";
-import { CapacityPoolsCustomerClient, CapacityPoolsProviderClient, idFromName, SerialSigner } from "../../src/clients";
+import {
+  AccordContractError,
+  CapacityPoolsCustomerClient,
+  CapacityPoolsProviderClient,
+  idFromName,
+  SerialSigner,
+} from "../../src/clients";
 import { deployAccord } from "../../src/deployments";
 import { accordCommand, hardhatAccount } from "../../src/devnet/accounts";
 import { LOCAL_NETWORK, startLocalNode, type LocalNode } from "../../src/devnet/local-node";
@@ -131,6 +137,40 @@ describe("pools: the provider's watcher", function () {
     expect(third.started).to.deep.equal([hungry]);
     expect(w.workload(hungry)).to.deep.include({ chain: "Running", refusals: 1 });
     expect(w.refused()).to.deep.equal([]);
+  });
+
+  it("retries a start refused for any other reason later, and gives up only on one that is not its to start", async function () {
+    const f = await loadFixture(watcherFixture);
+    const workloadId = idFromName("flaky");
+    await f.customer.assignWorkload({ workloadId, poolId: f.poolId, nodeId: NODES[0], rates: RATES });
+    const w = watcher(f, { retryMs: 1 });
+    const real = f.provider.startWorkload.bind(f.provider);
+    // A revert without a reason (what an estimate run on an older state gives when the transaction runs out of gas).
+    f.provider.startWorkload = () =>
+      Promise.reject(
+        new AccordContractError({
+          action: "startWorkload",
+          errorName: "",
+          args: {},
+          argsList: [],
+          signature: "",
+          selector: "",
+          data: "0x",
+          description: "reverted without data (out of gas)",
+        }),
+      );
+    try {
+      const first = await w.tick();
+      expect(first.started).to.deep.equal([]);
+      expect(w.workload(workloadId)).to.deep.include({ chain: "Assigned" });
+      expect(w.workload(workloadId)?.failed).to.equal(undefined);
+      expect(w.workload(workloadId)?.retryAt).to.be.a("number");
+    } finally {
+      f.provider.startWorkload = real;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const second = await w.tick();
+    expect(second.started).to.deep.equal([workloadId]);
   });
 
   it("syncs its pools as their status moves on, then decommissions and closes the workloads after grace", async function () {
