@@ -171,6 +171,8 @@ describe("deployments", function () {
         expect(receipt?.blockNumber).to.equal(record.blockNumber);
       }
       expect(await result.market.token()).to.equal(deployment.contracts.AccordToken.address);
+      expect(await result.pools.token()).to.equal(deployment.contracts.AccordToken.address);
+      expect(await result.pools.getAddress()).to.equal(deployment.contracts.CapacityPools.address);
       const [deployer] = await hre.ethers.getSigners();
       expect(await result.token.balanceOf(deployer.address)).to.equal(DEFAULT_INITIAL_SUPPLY);
       expect(await loadDeployment("hardhat", { dir, provider: hre.ethers.provider, checkCode: true })).to.deep.equal(
@@ -195,9 +197,10 @@ describe("deployments", function () {
     });
 
     it("the Ignition module deploys the same wiring", async function () {
-      const { token, market, registry } = await hre.ignition.deploy(AccordModule);
+      const { token, market, registry, pools } = await hre.ignition.deploy(AccordModule);
       const [deployer] = await hre.ethers.getSigners();
       expect(await market.token()).to.equal(await token.getAddress());
+      expect(await pools.token()).to.equal(await token.getAddress());
       expect(await token.balanceOf(deployer.address)).to.equal(DEFAULT_INITIAL_SUPPLY);
       expect(await registry.countByRole(0)).to.equal(0n);
     });
