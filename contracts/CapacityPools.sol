@@ -73,8 +73,10 @@ contract CapacityPools is ICapacityPools, PoolStore, EIP712, ReentrancyGuardTran
     function createFarm(bytes32 salt, Prices calldata prices) external override returns (bytes32 farmId) {
         farmId = farmIdOf(msg.sender, salt);
         if (_farms[farmId].provider != address(0)) revert Errors.CapacityPools_FarmExists(farmId);
-        _farms[farmId] = Farm(msg.sender, prices);
+        uint32 maxGrace = uint32(MAX_GRACE_SECONDS);
+        _farms[farmId] = Farm(msg.sender, maxGrace, prices);
         emit FarmCreated(farmId, msg.sender, prices);
+        emit FarmGraceLimitSet(farmId, maxGrace);
     }
 
     /// @inheritdoc ICapacityPools
@@ -82,6 +84,16 @@ contract CapacityPools is ICapacityPools, PoolStore, EIP712, ReentrancyGuardTran
         _requireFarmProvider(farmId);
         _farms[farmId].prices = prices;
         emit FarmPricesSet(farmId, prices);
+    }
+
+    /// @inheritdoc ICapacityPools
+    function setFarmGraceLimit(bytes32 farmId, uint32 maxGraceSeconds) external override {
+        _requireFarmProvider(farmId);
+        if (maxGraceSeconds > MAX_GRACE_SECONDS) {
+            revert Errors.CapacityPools_GraceTooLong(maxGraceSeconds, MAX_GRACE_SECONDS);
+        }
+        _farms[farmId].maxGraceSeconds = maxGraceSeconds;
+        emit FarmGraceLimitSet(farmId, maxGraceSeconds);
     }
 
     /// @inheritdoc ICapacityPools
@@ -324,9 +336,8 @@ contract CapacityPools is ICapacityPools, PoolStore, EIP712, ReentrancyGuardTran
     function _createPool(bytes32 poolId, Reservation calldata r) private returns (Pool memory p) {
         uint256 count = r.nodeIds.length;
         if (count == 0) revert Errors.CapacityPools_EmptyList();
-        if (r.graceSeconds > MAX_GRACE_SECONDS) {
-            revert Errors.CapacityPools_GraceTooLong(r.graceSeconds, MAX_GRACE_SECONDS);
-        }
+        uint256 maxGrace = _farms[r.farmId].maxGraceSeconds;
+        if (r.graceSeconds > maxGrace) revert Errors.CapacityPools_GraceTooLong(r.graceSeconds, maxGrace);
         p.owner = r.customer;
         p.sponsor = r.sponsor;
         p.farmId = r.farmId;

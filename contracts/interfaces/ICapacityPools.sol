@@ -39,6 +39,9 @@ interface ICapacityPools {
     /// @notice A farm's prices changed; capacity bought earlier keeps the prices it was bought at.
     event FarmPricesSet(bytes32 indexed farmId, Prices prices);
 
+    /// @notice The longest grace period the farm's new pools may have (pools created earlier keep theirs).
+    event FarmGraceLimitSet(bytes32 indexed farmId, uint32 maxGraceSeconds);
+
     /// @notice A farm declared a node as its own.
     event NodeDeclared(bytes32 indexed nodeId, bytes32 indexed farmId);
 
@@ -182,8 +185,10 @@ interface ICapacityPools {
                           STATE-CHANGING FUNCTIONS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Create a farm with its prices; the caller is its provider.
-    /// @dev Emits {FarmCreated}. Reverts with `CapacityPools_FarmExists` for a salt the caller used.
+    /// @notice Create a farm with its prices; the caller is its provider. Its pools may have grace periods of up to
+    /// MAX_GRACE_SECONDS until the provider sets a lower limit (`setFarmGraceLimit`).
+    /// @dev Emits {FarmCreated} and {FarmGraceLimitSet}. Reverts with `CapacityPools_FarmExists` for a salt the caller
+    /// used.
     /// @param salt Any value; the farm's ID is `farmIdOf(msg.sender, salt)`.
     /// @return farmId The new farm's ID.
     function createFarm(bytes32 salt, Prices calldata prices) external returns (bytes32 farmId);
@@ -191,6 +196,12 @@ interface ICapacityPools {
     /// @notice Set the farm's prices for capacity bought from now on.
     /// @dev Only the farm's provider. Emits {FarmPricesSet}.
     function setFarmPrices(bytes32 farmId, Prices calldata prices) external;
+
+    /// @notice Set the longest grace period the farm's new pools may have (its workloads stay on its nodes, free,
+    /// while their pool is empty). Pools created earlier keep theirs.
+    /// @dev Only the farm's provider; at most MAX_GRACE_SECONDS (`CapacityPools_GraceTooLong`). Emits
+    /// {FarmGraceLimitSet}.
+    function setFarmGraceLimit(bytes32 farmId, uint32 maxGraceSeconds) external;
 
     /// @notice Declare nodes as the farm's. A node belongs to the first farm that declares it, for good.
     /// @dev Only the farm's provider; 1 to MAX_BATCH non-zero, undeclared IDs. Emits {NodeDeclared} for each.
@@ -200,7 +211,7 @@ interface ICapacityPools {
     /// up, pulling the cost from the payer (approve this contract first).
     /// @dev Anyone may submit. A signer that submits needs no signature of its own (pass empty bytes);
     /// contract wallets sign with ERC-1271. Checks, in order: deadline, customer, nonce, signatures, farm, at most
-    /// MAX_NODES_PER_POOL nodes listed, then creation (at least one node, grace ≤ MAX_GRACE_SECONDS, distinct nodes
+    /// MAX_NODES_PER_POOL nodes listed, then creation (at least one node, grace ≤ the farm's limit, distinct nodes
     /// of the farm) or top-up (the pool exists, the pool's farm, no grace, not past grace with workloads running,
     /// nodes added only by the owner, of the farm and within bounds, something bought or added), then cost ≤ maxCost.
     /// Emits {PoolCreated} and {PoolNodeAdded}s (creation); {Accrued} and {PoolNodeAdded}s for new nodes (top-up);

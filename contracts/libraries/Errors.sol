@@ -133,7 +133,7 @@ library Errors {
     /// @notice A signature does not come from the account it must come from.
     error CapacityPools_InvalidSignature(address expectedSigner);
 
-    /// @notice The grace period is longer than MAX_GRACE_SECONDS.
+    /// @notice The grace period is longer than the farm accepts (or than MAX_GRACE_SECONDS, for a farm's limit).
     error CapacityPools_GraceTooLong(uint256 graceSeconds, uint256 max);
 
     /// @notice A top-up names a grace period: it is fixed when the pool is created.

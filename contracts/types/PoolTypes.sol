@@ -37,8 +37,11 @@ struct Prices {
 }
 
 /// @notice A provider's farm: its nodes share its prices and are paid to its provider.
+/// @param maxGraceSeconds The longest grace period a pool of this farm may have: workloads sit on the farm's nodes
+/// for free while their pool is empty, so the provider bounds it (MAX_GRACE_SECONDS when the farm is created).
 struct Farm {
     address provider;
+    uint32 maxGraceSeconds;
     Prices prices;
 }
 

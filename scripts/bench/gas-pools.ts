@@ -58,6 +58,7 @@ export async function benchCapacityPools(
   const farmId = await pools.farmIdOf(providerAddress, ethers.ZeroHash);
   const setupSteps: GasStep[] = [];
   await run(setupSteps, "createFarm", as(provider).createFarm(ethers.ZeroHash, PRICES));
+  await run(setupSteps, "setFarmGraceLimit", as(provider).setFarmGraceLimit(farmId, 7 * 86_400));
   await run(setupSteps, `declareNodes (${MAX_BATCH})`, as(provider).declareNodes(farmId, nodeIds.slice(0, MAX_BATCH)));
   await run(setupSteps, `declareNodes (${MAX_BATCH})`, as(provider).declareNodes(farmId, nodeIds.slice(MAX_BATCH)));
 

@@ -142,6 +142,11 @@ export class CapacityPoolsCustomerClient extends CapacityPoolsClient {
     });
     const farm = await this.getFarm(checked.farmId);
     if (!farm.exists) throw new AccordValidationError("farmId", "names no farm on chain", { subject: "reservation" });
+    if (checked.graceSeconds > farm.maxGraceSeconds) {
+      throw new AccordValidationError("graceSeconds", `is longer than the farm accepts (${farm.maxGraceSeconds} s)`, {
+        subject: "reservation",
+      });
+    }
     const cost = reservationCost(checked, farm.prices);
     const maxCost = draft.maxCost === undefined ? (cost * (10_000n + slippageBps) + 9_999n) / 10_000n : checked.maxCost;
     if (maxCost < cost) {

@@ -6,7 +6,7 @@ import { AbiCoder, keccak256 } from "ethers";
 import { randomBytes } from "node:crypto";
 import { AccordValidationError } from "../model/errors";
 import type { WorkloadStatusName } from "../model/types";
-import { MAX_BATCH } from "../pools";
+import { MAX_BATCH, MAX_GRACE_SECONDS } from "../pools";
 import type { AccordTxResult } from "./events";
 import {
   addressInput,
@@ -14,6 +14,7 @@ import {
   bytes32Input,
   CapacityPoolsClient,
   parsePrices,
+  uintInput,
   type BlockRange,
   type FarmView,
   type PricesInput,
@@ -73,6 +74,21 @@ export class CapacityPoolsProviderClient extends CapacityPoolsClient {
     const id = bytes32Input(farmId, "farmId", "farm");
     const checked = parsePrices(prices);
     return this.send("setFarmPrices", (overrides) => this.pools.setFarmPrices(id, checked, overrides));
+  }
+
+  /**
+   * Sets the longest grace period the farm's new pools may have (at most MAX_GRACE_SECONDS, 30 days): their
+   * workloads stay on its nodes, free, while their pool is empty. Pools created earlier keep theirs.
+   */
+  async setFarmGraceLimit(farmId: string, maxGraceSeconds: bigint | number | string): Promise<AccordTxResult> {
+    const id = bytes32Input(farmId, "farmId", "farm");
+    const seconds = uintInput(maxGraceSeconds, "maxGraceSeconds", 32, "farm");
+    if (seconds > MAX_GRACE_SECONDS) {
+      throw new AccordValidationError("maxGraceSeconds", `must be at most ${MAX_GRACE_SECONDS} (30 days)`, {
+        subject: "farm",
+      });
+    }
+    return this.send("setFarmGraceLimit", (overrides) => this.pools.setFarmGraceLimit(id, seconds, overrides));
   }
 
   /** Declares 1 to MAX_BATCH nodes as the farm's (a node belongs to the first farm that declares it, for good). */

@@ -91,6 +91,8 @@ export type FarmView = {
   exists: boolean;
   provider: string;
   prices: Prices;
+  /** The longest grace period its new pools may have (seconds). */
+  maxGraceSeconds: bigint;
 };
 
 /** One resource of a pool: milli-unit-seconds left and the tokens paid for them. */
@@ -461,6 +463,7 @@ export class CapacityPoolsClient extends AccordClient {
       exists: farm.provider !== ZeroAddress,
       provider: getAddress(farm.provider),
       prices: { cu: farm.prices.cu, su: farm.prices.su, ipv4u: farm.prices.ipv4u },
+      maxGraceSeconds: farm.maxGraceSeconds,
     };
   }
 

@@ -84,6 +84,8 @@ export async function startPoolsMarket(options: PoolsMarketOptions): Promise<Poo
   const { farmId } = await farm.createFarm(DEV_FARM_PRICES, { salt: idFromName("accord-dev-farm") });
   const nodeIds = Array.from({ length: NODES }, (_, i) => idFromName(`accord-dev-node-${i + 1}`));
   await farm.declareNodes(farmId, nodeIds);
+  // Workloads of an empty pool sit on the farm's nodes for free: this farm grants at most an hour of grace.
+  await farm.setFarmGraceLimit(farmId, 3600n);
 
   const supervisor = new ProcessSupervisor(options);
   supervisor.supervise(

@@ -28,6 +28,7 @@ import {
   CapacityAdded as CapacityAddedEvent,
   EarningsWithdrawn as EarningsWithdrawnEvent,
   FarmCreated as FarmCreatedEvent,
+  FarmGraceLimitSet as FarmGraceLimitSetEvent,
   FarmPricesSet as FarmPricesSetEvent,
   NodeDeclared as NodeDeclaredEvent,
   NonceCancelled as NonceCancelledEvent,
@@ -183,6 +184,8 @@ export function handleFarmCreated(event: FarmCreatedEvent): void {
   farm.cuPrice = prices.cu;
   farm.suPrice = prices.su;
   farm.ipv4uPrice = prices.ipv4u;
+  // FarmGraceLimitSet follows in the same transaction with the limit the farm starts with.
+  farm.maxGraceSeconds = BigInt.zero();
   farm.nodeCount = 0;
   farm.poolCount = 0;
   farm.totalAccrued = BigInt.zero();
@@ -200,6 +203,14 @@ export function handleFarmPricesSet(event: FarmPricesSetEvent): void {
   farm.cuPrice = prices.cu;
   farm.suPrice = prices.su;
   farm.ipv4uPrice = prices.ipv4u;
+  touchFarm(farm, event);
+  farm.save();
+}
+
+export function handleFarmGraceLimitSet(event: FarmGraceLimitSetEvent): void {
+  const farm = loadFarm(event.params.farmId, event);
+  if (farm == null) return;
+  farm.maxGraceSeconds = event.params.maxGraceSeconds;
   touchFarm(farm, event);
   farm.save();
 }

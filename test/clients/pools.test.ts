@@ -156,6 +156,7 @@ describe("clients: CapacityPools", function () {
         exists: true,
         provider: f.accounts.provider.address,
         prices: { cu: 1n, su: 2n, ipv4u: 3n },
+        maxGraceSeconds: 30n * 86_400n,
       });
       expect((await f.provider.getFarm(idFromName("none"))).exists).to.equal(false);
       await expectContractError(f.provider.createFarm(PRICES, { salt }), "CapacityPools_FarmExists");
@@ -172,6 +173,24 @@ describe("clients: CapacityPools", function () {
       expect(set.get("FarmPricesSet").args.prices).to.deep.equal({ cu: 11n, su: 9n, ipv4u: 7n });
       await expectContractError(f.strangerProvider.setFarmPrices(f.farmId, PRICES), "CapacityPools_NotFarmProvider");
       await expectContractError(f.provider.setFarmPrices(idFromName("none"), PRICES), "CapacityPools_FarmNotFound");
+
+      // The farm bounds its pools' grace periods; a reservation asking for more is refused before it is signed.
+      const limited = await f.provider.setFarmGraceLimit(f.farmId, 600);
+      expect(limited.get("FarmGraceLimitSet").args).to.deep.equal({ farmId: f.farmId, maxGraceSeconds: 600n });
+      expect((await f.provider.getFarm(f.farmId)).maxGraceSeconds).to.equal(600n);
+      expectValidation(
+        await expectError(f.provider.setFarmGraceLimit(f.farmId, 30 * 86_400 + 1), AccordValidationError),
+        "maxGraceSeconds",
+      );
+      await expectContractError(f.strangerProvider.setFarmGraceLimit(f.farmId, 60), "CapacityPools_NotFarmProvider");
+      expectValidation(
+        await expectError(
+          f.customer.buildReservation({ farmId: f.farmId, cus: 1, nodeIds: [NODES[0]], graceSeconds: 601 }),
+          AccordValidationError,
+        ),
+        "graceSeconds",
+      );
+      await f.customer.buildReservation({ farmId: f.farmId, cus: 1, nodeIds: [NODES[0]], graceSeconds: 600 });
 
       const declared = await f.provider.declareNodes(f.farmId, [OTHER_NODE]);
       expect(declared.filter("NodeDeclared").map((e) => e.args)).to.deep.equal([

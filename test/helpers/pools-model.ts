@@ -73,7 +73,7 @@ function revert(name: string, ...args: unknown[]): never {
 /** A farm's prices, in token units per unit-second of each resource. */
 export type Prices = { cu: bigint; su: bigint; ipv4u: bigint };
 
-export type ModelFarm = { provider: string; prices: Prices };
+export type ModelFarm = { provider: string; prices: Prices; maxGraceSeconds: bigint };
 
 export type ModelWorkload = {
   poolId: string;
@@ -136,7 +136,7 @@ const nonceKey = (customer: string, nonce: bigint) => `${lower(customer)}:${nonc
 
 function cloneState(s: State): State {
   return {
-    farms: new Map([...s.farms].map(([k, f]) => [k, { provider: f.provider, prices: { ...f.prices } }])),
+    farms: new Map([...s.farms].map(([k, f]) => [k, { ...f, prices: { ...f.prices } }])),
     farmOfNode: new Map(s.farmOfNode),
     pools: new Map([...s.pools].map(([k, p]) => [k, clonePool(p)])),
     workloads: new Map([...s.workloads].map(([k, w]) => [k, { ...w, rates: { ...w.rates } }])),
@@ -208,11 +208,11 @@ export class CapacityPoolsModel {
     return lower(keccak256(AbiCoder.defaultAbiCoder().encode(["address", "bytes32"], [provider, salt])));
   }
 
-  getFarm(farmId: string): { provider: string; prices: Prices } {
+  getFarm(farmId: string): ModelFarm {
     const farm = this.s.farms.get(lower(farmId));
     return farm
-      ? { provider: farm.provider, prices: { ...farm.prices } }
-      : { provider: ZeroAddress, prices: { cu: 0n, su: 0n, ipv4u: 0n } };
+      ? { ...farm, prices: { ...farm.prices } }
+      : { provider: ZeroAddress, prices: { cu: 0n, su: 0n, ipv4u: 0n }, maxGraceSeconds: 0n };
   }
 
   farmOfNode(nodeId: string): string {
@@ -310,7 +310,7 @@ export class CapacityPoolsModel {
     return this.atomically(() => {
       const farmId = this.farmIdOf(sender, salt);
       if (this.s.farms.has(farmId)) revert("CapacityPools_FarmExists", farmId);
-      this.s.farms.set(farmId, { provider: lower(sender), prices: { ...prices } });
+      this.s.farms.set(farmId, { provider: lower(sender), prices: { ...prices }, maxGraceSeconds: MAX_GRACE_SECONDS });
       return farmId;
     });
   }
@@ -319,6 +319,14 @@ export class CapacityPoolsModel {
     this.atomically(() => {
       const farm = this.requireFarmProvider(sender, farmId);
       farm.prices = { ...prices };
+    });
+  }
+
+  setFarmGraceLimit(sender: string, farmId: string, maxGraceSeconds: bigint): void {
+    this.atomically(() => {
+      const farm = this.requireFarmProvider(sender, farmId);
+      if (maxGraceSeconds > MAX_GRACE_SECONDS) revert("CapacityPools_GraceTooLong", maxGraceSeconds, MAX_GRACE_SECONDS);
+      farm.maxGraceSeconds = maxGraceSeconds;
     });
   }
 
@@ -364,9 +372,8 @@ export class CapacityPoolsModel {
       if (creates) {
         // At least one node, the grace period, then each node: the farm's, and not listed twice.
         if (r.nodeIds.length === 0) revert("CapacityPools_EmptyList");
-        if (r.graceSeconds > MAX_GRACE_SECONDS) {
-          revert("CapacityPools_GraceTooLong", r.graceSeconds, MAX_GRACE_SECONDS);
-        }
+        const maxGrace = this.s.farms.get(lower(r.farmId))!.maxGraceSeconds;
+        if (r.graceSeconds > maxGrace) revert("CapacityPools_GraceTooLong", r.graceSeconds, maxGrace);
         pool = newPool({
           poolId: digest,
           owner: customer,

@@ -105,6 +105,7 @@ async function runHistory(d: PoolDriver): Promise<History> {
   const farmA = await d.createFarm(provider, "farm A", { cu: 3n, su: 2n, ipv4u: 5n });
   const farmB = await d.createFarm(other, "farm B", { cu: 1n, su: 1n, ipv4u: 1n });
   await d.send(pools.connect(provider).setFarmPrices(farmA, { cu: 4n, su: 2n, ipv4u: 6n }));
+  await d.send(pools.connect(other).setFarmGraceLimit(farmB, 7 * 86_400));
   const [n1, n2, n3, n4] = ["n1", "n2", "n3", "n4"].map(id32);
   await d.declareNodes(provider, farmA, [n1, n2, n3]);
   await d.declareNodes(other, farmB, [n4]);
@@ -279,8 +280,10 @@ describe("indexer: CapacityPools", function () {
         cuPrice: onChain.prices.cu,
         suPrice: onChain.prices.su,
         ipv4uPrice: onChain.prices.ipv4u,
+        maxGraceSeconds: onChain.maxGraceSeconds,
       });
     }
+    expect(new Set(farms.map((f) => f.maxGraceSeconds)).size, "a farm's own limit and the default").to.equal(2);
     const nodes = await all(store, "Node");
     expect(nodes.map((n) => n.id).sort()).to.deep.equal([...history.nodes].sort());
     for (const node of nodes) {

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 
-import { FARM_SALT, PRICES, deployPoolsFixture, loadPoolsFixture } from "../../helpers/pools";
+import { FARM_SALT, MAX_GRACE_SECONDS, PRICES, deployPoolsFixture, loadPoolsFixture } from "../../helpers/pools";
 
 describe("CapacityPools.createFarm", () => {
   const salt = ethers.id("farm-new");
@@ -20,10 +20,11 @@ describe("CapacityPools.createFarm", () => {
     const ctx = await loadPoolsFixture(deployPoolsFixture);
     const farmId = await ctx.pools.farmIdOf(ctx.stranger.address, salt);
     expect(await ctx.pools.connect(ctx.stranger).createFarm.staticCall(salt, prices)).to.equal(farmId);
-    await expect(ctx.pools.connect(ctx.stranger).createFarm(salt, prices))
-      .to.emit(ctx.pools, "FarmCreated")
-      .withArgs(farmId, ctx.stranger.address, [101n, 202n, 303n]);
+    const tx = await ctx.pools.connect(ctx.stranger).createFarm(salt, prices);
+    await expect(tx).to.emit(ctx.pools, "FarmCreated").withArgs(farmId, ctx.stranger.address, [101n, 202n, 303n]);
+    await expect(tx).to.emit(ctx.pools, "FarmGraceLimitSet").withArgs(farmId, MAX_GRACE_SECONDS);
     const farm = await ctx.pools.getFarm(farmId);
+    expect(farm.maxGraceSeconds).to.equal(MAX_GRACE_SECONDS);
     expect(farm.provider).to.equal(ctx.stranger.address);
     expect([farm.prices.cu, farm.prices.su, farm.prices.ipv4u]).to.deep.equal([101n, 202n, 303n]);
   });

@@ -105,6 +105,7 @@ type ReserveAction = {
 type Action =
   | { kind: "createFarm"; slot: number; prices: Prices }
   | { kind: "setFarmPrices"; slot: number; caller: Caller; prices: Prices }
+  | { kind: "setFarmGraceLimit"; slot: number; caller: Caller; seconds: bigint }
   | { kind: "declareNodes"; slot: number; caller: Caller; nodes: number[] }
   | ReserveAction
   | { kind: "cancelNonce"; actor: number; which: "next" | "used" }
@@ -268,6 +269,15 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
       slot: fc.nat({ max: 2 }),
       caller: callerArb,
       prices: pricesArb,
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("setFarmGraceLimit" as const),
+      slot: fc.nat({ max: 2 }),
+      caller: callerArb,
+      seconds: fc.constantFrom(0n, 30n, 600n, 3_600n, MAX_GRACE_SECONDS, MAX_GRACE_SECONDS + 1n),
     }),
   },
   {
@@ -749,6 +759,16 @@ describe("CapacityPools invariants (stateful property test)", function () {
           send: (o) => pools.connect(sender).setFarmPrices(farmId, a.prices, o),
         };
       }
+      case "setFarmGraceLimit": {
+        const farmId = farmIdOfSlot(run, a.slot);
+        const sender = right(a.caller, [actors[FARMS[a.slot].provider]]);
+        return {
+          label: a.kind,
+          sender,
+          predict: (model) => model.setFarmGraceLimit(sender.address, farmId, a.seconds),
+          send: (o) => pools.connect(sender).setFarmGraceLimit(farmId, a.seconds, o),
+        };
+      }
       case "declareNodes": {
         const farmId = farmIdOfSlot(run, a.slot);
         const sender = right(a.caller, [actors[FARMS[a.slot].provider]]);
@@ -1013,6 +1033,7 @@ describe("CapacityPools invariants (stateful property test)", function () {
       farms: farms.map((f) => ({
         provider: f.provider.toLowerCase(),
         prices: { cu: f.prices.cu, su: f.prices.su, ipv4u: f.prices.ipv4u },
+        maxGraceSeconds: f.maxGraceSeconds,
       })),
       farmOfNode: farmOfNode.map((f) => f.toLowerCase()),
       earnings: new Map(actors.map((a, i) => [a.address.toLowerCase(), earnings[i]])),

@@ -67,6 +67,18 @@ describe("CapacityPools.reserve (creating a pool)", () => {
     expect((await ctx.pools.getPool(created.poolId)).graceSeconds).to.equal(MAX_GRACE_SECONDS);
   });
 
+  it("reverts with CapacityPools_GraceTooLong for a grace above the farm's limit, and accepts the limit", async () => {
+    const ctx = await setup();
+    await ctx.pools.connect(ctx.provider).setFarmGraceLimit(ctx.farmId, 600n);
+    await expectRevert(ctx, makeReservation(ctx, { graceSeconds: 601n }), "CapacityPools_GraceTooLong", [601n, 600n]);
+    const created = await createPool(ctx, { graceSeconds: 600n });
+    expect((await ctx.pools.getPool(created.poolId)).graceSeconds).to.equal(600n);
+    // A farm that grants no grace at all.
+    await ctx.pools.connect(ctx.provider).setFarmGraceLimit(ctx.farmId, 0n);
+    await expectRevert(ctx, makeReservation(ctx, { graceSeconds: 1n }), "CapacityPools_GraceTooLong", [1n, 0n]);
+    expect((await ctx.pools.getPool(created.poolId)).graceSeconds, "an earlier pool keeps its grace").to.equal(600n);
+  });
+
   it("reverts with CapacityPools_NodeNotInFarm for another farm's node or an undeclared one", async () => {
     const ctx = await setup();
     for (const node of [ctx.otherNodes[0], ctx.undeclaredNode]) {
