@@ -183,8 +183,11 @@ contract CapacityPools is ICapacityPools, PoolStore, EIP712, ReentrancyGuardTran
         WorkloadRates calldata rates
     ) external override {
         if (workloadId == bytes32(0)) revert Errors.CapacityPools_ZeroWorkloadId();
-        Pool memory p = _loadPool(poolId);
-        if (msg.sender != p.owner) revert Errors.CapacityPools_NotPoolOwner(poolId, msg.sender);
+        // Only the owner and the count are needed: reading them from storage skips the pool's other slots.
+        Pool storage pool = _pools[poolId];
+        address owner = pool.owner;
+        if (owner == address(0)) revert Errors.CapacityPools_PoolNotFound(poolId);
+        if (msg.sender != owner) revert Errors.CapacityPools_NotPoolOwner(poolId, msg.sender);
         Workload storage existing = _workloads[workloadId];
         WorkloadStatus status = existing.status;
         if (status != WorkloadStatus.None) {
@@ -199,10 +202,11 @@ contract CapacityPools is ICapacityPools, PoolStore, EIP712, ReentrancyGuardTran
             revert Errors.CapacityPools_WorkloadExists(workloadId);
         }
         if (!poolHasNode[poolId][nodeId]) revert Errors.CapacityPools_NodeNotInPool(poolId, nodeId);
-        _requireAtMost(uint256(p.workloadCount) + 1, MAX_WORKLOADS_PER_POOL);
+        uint16 count = pool.workloadCount;
+        _requireAtMost(uint256(count) + 1, MAX_WORKLOADS_PER_POOL);
 
         _workloads[workloadId] = Workload(poolId, nodeId, rates, WorkloadStatus.Assigned, 0);
-        _pools[poolId].workloadCount = p.workloadCount + 1;
+        pool.workloadCount = count + 1;
         emit WorkloadAssigned(workloadId, poolId, nodeId, rates);
     }
 
