@@ -13,6 +13,9 @@ import { AGENT_ROLES, loadAgentConfig, parseAgentConfig, type AgentConfig, type 
 /** An environment (process.env, or a test's). */
 export type Env = Readonly<Record<string, string | undefined>>;
 
+/** 32 bytes in hex: a private key, a farm ID. */
+const HEX32 = /^0x[0-9a-fA-F]{64}$/;
+
 /** Every environment variable the command line reads, and the flag that overrides it. */
 export const ENV_VARS = {
   /** --log-level */
@@ -379,7 +382,7 @@ export type SolverSettings = {
 
 export function resolveSolver(flags: SolverFlags, env: Env, terminal: boolean): SolverSettings {
   const key = nonEmpty(env[ENV_VARS.solverKey]);
-  if (key !== undefined && !/^0x[0-9a-fA-F]{64}$/.test(key)) {
+  if (key !== undefined && !HEX32.test(key)) {
     throw new Error(`${ENV_VARS.solverKey} must be a private key (0x followed by 64 hex digits)`);
   }
   const rpcUrl = nonEmpty(flags.rpc);
@@ -451,15 +454,13 @@ export type AgentSettings = {
   publicUrl?: string;
 };
 
-const KEY = /^0x[0-9a-fA-F]{64}$/;
-
 /** `accord agent <role>`'s settings: flags, ACCORD_AGENT_KEY and the role's config file. */
 export function resolveAgent(role: string, flags: AgentFlags, env: Env, terminal: boolean): AgentSettings {
   if (!AGENT_ROLES.includes(role as AgentRole)) {
     throw new Error(`the role must be one of ${AGENT_ROLES.join(", ")}; got "${role}"`);
   }
   const key = nonEmpty(env[ENV_VARS.agentKey]);
-  if (key === undefined || !KEY.test(key)) {
+  if (key === undefined || !HEX32.test(key)) {
     throw new Error(`${ENV_VARS.agentKey} must be the agent's private key (0x followed by 64 hex digits)`);
   }
   const rpcUrl = optionalUrl(flags.rpc, "--rpc");
@@ -535,12 +536,10 @@ export type PoolsWatchSettings = {
   withdraw?: { everyMs: number; to?: string };
 };
 
-const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
-
 /** `accord pools watch`'s settings: flags and ACCORD_PROVIDER_KEY (the watcher fills in its own defaults). */
 export function resolvePoolsWatch(flags: PoolsWatchFlags, env: Env, terminal: boolean): PoolsWatchSettings {
   const key = nonEmpty(env[ENV_VARS.providerKey]);
-  if (key === undefined || !KEY.test(key)) {
+  if (key === undefined || !HEX32.test(key)) {
     throw new Error(`${ENV_VARS.providerKey} must be the provider's private key (0x followed by 64 hex digits)`);
   }
   const rpcUrl = optionalUrl(flags.rpc, "--rpc");
@@ -549,7 +548,7 @@ export function resolvePoolsWatch(flags: PoolsWatchFlags, env: Env, terminal: bo
   if (!deployment) throw new Error("--deployment is required");
   const farms = (flags.farm ?? []).flatMap((value) => value.split(",")).map((value) => value.trim());
   for (const farm of farms) {
-    if (!BYTES32.test(farm)) throw new Error(`--farm must be a farm ID (0x followed by 64 hex digits), got "${farm}"`);
+    if (!HEX32.test(farm)) throw new Error(`--farm must be a farm ID (0x followed by 64 hex digits), got "${farm}"`);
   }
   const withdrawEvery = optionalCount(flags.withdrawInterval, "--withdraw-interval");
   const withdrawTo = nonEmpty(flags.withdrawTo);
@@ -586,7 +585,7 @@ export type PoolsStatusSettings = { poolId: string; rpcUrl: string; deployment: 
 
 /** `accord pools status <poolId>`'s settings (no key: it only reads). */
 export function resolvePoolsStatus(poolId: string, flags: PoolsStatusFlags): PoolsStatusSettings {
-  if (!BYTES32.test(poolId)) throw new Error(`the pool ID must be 0x followed by 64 hex digits, got "${poolId}"`);
+  if (!HEX32.test(poolId)) throw new Error(`the pool ID must be 0x followed by 64 hex digits, got "${poolId}"`);
   const rpcUrl = optionalUrl(flags.rpc, "--rpc");
   if (!rpcUrl) throw new Error("--rpc is required");
   const deployment = nonEmpty(flags.deployment);

@@ -20,8 +20,8 @@ import {
 } from "../../typechain-types";
 import type { PoolStructOutput } from "../../typechain-types/contracts/CapacityPools";
 import type { AccordDeployment, DeploymentPathOptions } from "../deployments";
-import { isAddress } from "../model/address";
 import { AccordValidationError } from "../model/errors";
+import { addressInput, bytes32Input, uintInput, ZERO_BYTES32 } from "../pools/inputs";
 import { poolStatusNames, workloadStatusNames } from "../model/enums";
 import {
   WorkloadStatus,
@@ -157,50 +157,11 @@ export type BlockRange = { fromBlock?: number; toBlock?: number };
 
 type PoolsClientConstructor<T> = new (signer: Signer, options: CapacityPoolsClientOptions) => T;
 
-const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
-const ZERO_BYTES32 = `0x${"0".repeat(64)}`;
+export { addressInput, bytes32Input, uintInput } from "../pools/inputs";
 
 /*//////////////////////////////////////////////////////////////
                         INPUT CHECKS (NAMED FIELDS)
 //////////////////////////////////////////////////////////////*/
-
-/** A 32-byte hex ID, lower-cased; AccordValidationError naming `field` otherwise (and for zero unless allowed). */
-export function bytes32Input(
-  value: unknown,
-  field: string,
-  subject: string,
-  options: { allowZero?: boolean } = {},
-): string {
-  if (typeof value !== "string" || !BYTES32.test(value)) {
-    throw new AccordValidationError(field, "must be 32 bytes in hex (0x + 64 digits)", { subject });
-  }
-  const id = value.toLowerCase();
-  if (!options.allowZero && id === ZERO_BYTES32)
-    throw new AccordValidationError(field, "must not be zero", { subject });
-  return id;
-}
-
-/** A whole number in [0, 2^bits); AccordValidationError naming `field` otherwise. */
-export function uintInput(value: unknown, field: string, bits: number, subject: string): bigint {
-  let result: bigint | undefined;
-  if (value === undefined) result = 0n;
-  else if (typeof value === "bigint") result = value;
-  else if (typeof value === "number" && Number.isSafeInteger(value)) result = BigInt(value);
-  else if (typeof value === "string" && /^\d+$/.test(value.trim())) result = BigInt(value.trim());
-  const max = (1n << BigInt(bits)) - 1n;
-  if (result === undefined || result < 0n || result > max) {
-    throw new AccordValidationError(field, `must be a whole number from 0 to ${max}`, { subject });
-  }
-  return result;
-}
-
-/** A checksummed address; AccordValidationError naming `field` otherwise. */
-export function addressInput(value: unknown, field: string, subject: string): string {
-  if (!isAddress(value)) {
-    throw new AccordValidationError(field, "must be a 20-byte hex address (0x followed by 40 hex digits)", { subject });
-  }
-  return getAddress(value);
-}
 
 /** Prices checked as the contract's uint128s. */
 export function parsePrices(prices: PricesInput, field = "prices"): Prices {

@@ -1,15 +1,10 @@
 // Capacity reservations: the reference's ReservationData as CapacityPools' EIP-712 `Reservation`, checked before
 // anyone signs or submits it (errors name the field), and its digest, which is also the ID of a pool it creates.
 
-import { TypedDataEncoder, ZeroAddress, getAddress, type TypedDataDomain, type TypedDataField } from "ethers";
-import { isAddress } from "../model/address";
+import { TypedDataEncoder, ZeroAddress, type TypedDataDomain, type TypedDataField } from "ethers";
 import { AccordValidationError } from "../model/errors";
+import { addressInput, bytes32Input, uintInput, ZERO_BYTES32 } from "./inputs";
 import { MAX_GRACE_SECONDS, MAX_NODES_PER_POOL } from "./model";
-
-const UINT64_MAX = (1n << 64n) - 1n;
-const UINT32_MAX = (1n << 32n) - 1n;
-const UINT256_MAX = (1n << 256n) - 1n;
-const bytes32Pattern = /^0x[0-9a-fA-F]{64}$/;
 /** A pool ID of zero in a reservation creates a pool. */
 export const NEW_POOL = `0x${"0".repeat(64)}`;
 
@@ -89,28 +84,11 @@ function fail(field: string, rule: string): never {
   throw new AccordValidationError(field, rule, { subject: "reservation" });
 }
 
-function integer(value: bigint | number | string | undefined, field: string, max: bigint, what: string): bigint {
-  if (value === undefined) return 0n;
-  let result: bigint;
-  if (typeof value === "bigint") result = value;
-  else if (typeof value === "number" && Number.isSafeInteger(value)) result = BigInt(value);
-  else if (typeof value === "string" && /^\d+$/.test(value.trim())) result = BigInt(value.trim());
-  else fail(field, `must be a whole number (${what})`);
-  if (result < 0n || result > max) fail(field, `must be a whole number from 0 to ${max} (${what})`);
-  return result;
-}
-
-function bytes32(value: string | undefined, field: string): string {
-  if (typeof value !== "string" || !bytes32Pattern.test(value)) fail(field, "must be 32 bytes in hex (0x + 64 digits)");
-  return value.toLowerCase();
-}
-
-function address(value: string | undefined | null, field: string): string {
-  if (!isAddress(value)) fail(field, "must be a 20-byte hex address (0x followed by 40 hex digits)");
-  // Any hex case is an address (EIP-55 checksums are not enforced, as everywhere in the model): getAddress would
-  // throw for a mixed-case string whose checksum does not match.
-  return getAddress(value.toLowerCase());
-}
+const SUBJECT = "reservation";
+const integer = (value: unknown, field: string, bits: number, unit: string) =>
+  uintInput(value, field, bits, SUBJECT, unit);
+const bytes32 = (value: unknown, field: string) => bytes32Input(value, field, SUBJECT, { allowZero: true });
+const address = (value: unknown, field: string) => addressInput(value, field, SUBJECT);
 
 /**
  * Checks a reservation before it is signed: the shapes and ranges the contract takes, the rules it applies
@@ -125,20 +103,20 @@ export function parseReservationData(input: ReservationInput): ReservationData {
   if (customer === ZeroAddress) fail("customer", "must not be the zero address");
   const sponsor = input.sponsor == null ? ZeroAddress : address(input.sponsor, "sponsor");
   const farmId = bytes32(input.farmId, "farmId");
-  const cus = integer(input.cus, "cus", UINT64_MAX, "CU·s");
-  const sus = integer(input.sus, "sus", UINT64_MAX, "SU·s");
-  const ipv4us = integer(input.ipv4us, "ipv4us", UINT64_MAX, "IPv4U·s");
+  const cus = integer(input.cus, "cus", 64, "CU·s");
+  const sus = integer(input.sus, "sus", 64, "SU·s");
+  const ipv4us = integer(input.ipv4us, "ipv4us", 64, "IPv4U·s");
   const listed: unknown = input.nodeIds; // untrusted input may hold anything
   if (listed !== undefined && !Array.isArray(listed)) fail("nodeIds", "must be a list of node IDs");
   const nodeIds = (input.nodeIds ?? []).map((id, i) => bytes32(id, `nodeIds[${i}]`));
   if (nodeIds.length > MAX_NODES_PER_POOL) fail("nodeIds", `may hold at most ${MAX_NODES_PER_POOL} nodes`);
   const seen = new Set<string>();
   nodeIds.forEach((id, i) => {
-    if (/^0x0{64}$/.test(id)) fail(`nodeIds[${i}]`, "must not be zero");
+    if (id === ZERO_BYTES32) fail(`nodeIds[${i}]`, "must not be zero");
     if (seen.has(id)) fail(`nodeIds[${i}]`, "is listed twice");
     seen.add(id);
   });
-  const graceSeconds = integer(input.graceSeconds, "graceSeconds", UINT32_MAX, "seconds");
+  const graceSeconds = integer(input.graceSeconds, "graceSeconds", 32, "seconds");
   if (creates) {
     if (nodeIds.length === 0) fail("nodeIds", "must name at least one node when the reservation creates a pool");
     if (graceSeconds > MAX_GRACE_SECONDS) fail("graceSeconds", `must be at most ${MAX_GRACE_SECONDS} (30 days)`);
@@ -158,9 +136,9 @@ export function parseReservationData(input: ReservationInput): ReservationData {
     ipv4us,
     nodeIds,
     graceSeconds,
-    maxCost: integer(input.maxCost, "maxCost", UINT256_MAX, "token units"),
-    nonce: integer(input.nonce, "nonce", UINT256_MAX, "any unused number"),
-    deadline: integer(input.deadline, "deadline", UINT256_MAX, "unix seconds"),
+    maxCost: integer(input.maxCost, "maxCost", 256, "token units"),
+    nonce: integer(input.nonce, "nonce", 256, "any unused number"),
+    deadline: integer(input.deadline, "deadline", 256, "unix seconds"),
   };
 }
 

@@ -27,6 +27,7 @@ import { sameAddress } from "../model/address";
 import { AccordValidationError } from "../model/errors";
 import { poolStatusNames } from "../model/enums";
 import { PoolStatus } from "../model/types";
+import { bytes32Input } from "./inputs";
 import { MAX_BATCH, NEVER, newPool, poolStatusAt } from "./model";
 
 /*//////////////////////////////////////////////////////////////
@@ -110,12 +111,7 @@ function count(value: number | undefined, fallback: number, field: string, min: 
 export function resolvePoolWatcherOptions(options: PoolWatcherOptions): ResolvedPoolWatcherOptions {
   const subject = "pool watcher options";
   if (!options.dataDir) throw new AccordValidationError("dataDir", "is required", { subject });
-  const farmIds = options.farmIds?.map((farm, i) => {
-    if (typeof farm !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(farm)) {
-      throw new AccordValidationError(`farmIds[${i}]`, "must be 32 bytes in hex (0x + 64 digits)", { subject });
-    }
-    return farm.toLowerCase();
-  });
+  const farmIds = options.farmIds?.map((farm, i) => bytes32Input(farm, `farmIds[${i}]`, subject, { allowZero: true }));
   if (farmIds && farmIds.length === 0) throw new AccordValidationError("farmIds", "must not be empty", { subject });
   const withdraw = options.withdraw
     ? { ...options.withdraw, everyMs: count(options.withdraw.everyMs, 0, "withdraw.everyMs", 1) }

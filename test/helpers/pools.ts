@@ -33,22 +33,23 @@ import {
   reservationDigest as reservationDigestOffchain,
   type ReservationData,
 } from "../../src/pools/reservation";
-import { MILLI, NEVER } from "../../src/pools/model";
+import { MAX_BATCH, MILLI, NEVER } from "../../src/pools/model";
 
 export { PoolStatus, WorkloadStatus } from "../../src/model";
 export { MILLI, NEVER, NEW_POOL };
+/** ICapacityPools' bounds as the TypeScript model has them (the views test checks the contract agrees). */
+export {
+  LOW_RUNWAY,
+  MAX_BATCH,
+  MAX_GRACE_SECONDS,
+  MAX_NODES_PER_POOL,
+  MAX_WORKLOADS_PER_POOL,
+  MIN_RUNWAY,
+} from "../../src/pools/model";
 
 /*//////////////////////////////////////////////////////////////
                               CONSTANTS
 //////////////////////////////////////////////////////////////*/
-
-/** ICapacityPools' bounds, restated from the spec (the views test checks the contract agrees). */
-export const MAX_NODES_PER_POOL = 32;
-export const MAX_WORKLOADS_PER_POOL = 64;
-export const MAX_BATCH = 32;
-export const MAX_GRACE_SECONDS = 30n * 86_400n;
-export const MIN_RUNWAY = 120n;
-export const LOW_RUNWAY = 3_600n;
 
 export interface PricesT {
   cu: bigint;
