@@ -107,7 +107,7 @@ function buildSubgraph() {
     path.join(root, "subgraph", "scripts", "enums.js"),
     path.join(root, "dist", "src", "model", "enums.js"),
     path.join(root, "dist", "src", "pools", "model.js"),
-    ...["DealMarket", "ServiceRegistry", "CapacityPools"].map((name) =>
+    ...["DealMarket", "ServiceRegistry", "CapacityPools", "PaymentChannels"].map((name) =>
       path.join(root, "artifacts", "contracts", `${name}.sol`, `${name}.json`),
     ),
   ].sort();

@@ -192,4 +192,104 @@ library Errors {
 
     /// @notice There is nothing to withdraw.
     error CapacityPools_NothingToWithdraw(address account);
+
+    /*//////////////////////////////////////////////////////////////
+                            PAYMENT CHANNELS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice The payee is the zero address.
+    error PaymentChannels_ZeroAddressPayee();
+
+    /// @notice A channel's payee must be someone other than its payer.
+    error PaymentChannels_PayeeIsPayer(address account);
+
+    /// @notice The settle delay is outside [MIN_SETTLE_DELAY, MAX_SETTLE_DELAY].
+    error PaymentChannels_SettleDelayOutOfRange(uint32 settleDelay, uint32 min, uint32 max);
+
+    /// @notice The amount is zero.
+    error PaymentChannels_ZeroAmount();
+
+    /// @notice The payer already opened a channel with this salt (channel IDs are never reused).
+    error PaymentChannels_ChannelExists(bytes32 channelId);
+
+    /// @notice The value sent is not the amount (native coin) or not zero (ERC20).
+    error PaymentChannels_ValueMismatch(uint256 value, uint256 expected);
+
+    /// @notice No channel has this ID.
+    error PaymentChannels_ChannelNotFound(bytes32 channelId);
+
+    /// @notice The channel was collected or closed.
+    error PaymentChannels_ChannelClosed(bytes32 channelId);
+
+    /// @notice The caller is neither the channel's payer nor its payee.
+    error PaymentChannels_NotParty(bytes32 channelId, address caller);
+
+    /// @notice The channel takes no more vouchers: it is closed, or its `settlingAt` has been reached.
+    error PaymentChannels_ChannelSettled(bytes32 channelId, uint64 settlingAt);
+
+    /// @notice The secret is longer than MAX_SECRET_BYTES.
+    error PaymentChannels_SecretTooLong(uint256 length, uint256 max);
+
+    /// @notice The voucher merges more than MAX_MERGES lanes.
+    error PaymentChannels_TooManyMerges(uint256 count, uint256 max);
+
+    /// @notice The voucher is not signed by the channel's other party (`signer`).
+    error PaymentChannels_InvalidVoucherSignature(bytes32 channelId, address signer);
+
+    /// @notice The voucher is for another channel.
+    error PaymentChannels_VoucherChannelMismatch(bytes32 channelId, bytes32 voucherChannelId);
+
+    /// @notice The voucher applies only from `timeLockMin`.
+    error PaymentChannels_TimeLockMinNotReached(uint64 timeLockMin);
+
+    /// @notice The voucher applied only up to `timeLockMax`.
+    error PaymentChannels_TimeLockMaxPassed(uint64 timeLockMax);
+
+    /// @notice The secret's keccak256 is not the voucher's secret hash.
+    error PaymentChannels_SecretMismatch(bytes32 secretHash);
+
+    /// @notice The voucher's extra call failed or did not return true.
+    error PaymentChannels_ExtraCallFailed(address target);
+
+    /// @notice The lane ID is above MAX_LANE.
+    error PaymentChannels_LaneOutOfRange(uint64 lane);
+
+    /// @notice The lane exists and the voucher's nonce does not exceed its nonce.
+    error PaymentChannels_VoucherNonceTooLow(uint64 lane, uint64 laneNonce, uint64 nonce);
+
+    /// @notice A voucher cannot merge its own lane.
+    error PaymentChannels_MergeIntoOwnLane(uint64 lane);
+
+    /// @notice A merged lane must exist.
+    error PaymentChannels_MergeLaneNotFound(uint64 lane);
+
+    /// @notice A merge's nonce must exceed its lane's nonce.
+    error PaymentChannels_MergeNonceTooLow(uint64 lane, uint64 laneNonce, uint64 nonce);
+
+    /// @notice The voucher would leave the channel owing the payee less than nothing.
+    error PaymentChannels_NegativeToSend(uint256 toSend, uint256 reduction);
+
+    /// @notice The channel's balance cannot cover what it would owe the payee.
+    error PaymentChannels_InsufficientChannelFunds(bytes32 channelId, uint256 toSend, uint256 balance);
+
+    /// @notice The channel is already settling.
+    error PaymentChannels_AlreadySettling(bytes32 channelId, uint64 settlingAt);
+
+    /// @notice Nobody has settled the channel yet.
+    error PaymentChannels_NotSettling(bytes32 channelId);
+
+    /// @notice The channel can be collected only from `settlingAt`.
+    error PaymentChannels_SettlingNotDone(bytes32 channelId, uint64 settlingAt);
+
+    /// @notice The cooperative close's deadline has passed.
+    error PaymentChannels_CloseExpired(uint64 deadline);
+
+    /// @notice The cooperative close is not signed by `signer`.
+    error PaymentChannels_InvalidCloseSignature(bytes32 channelId, address signer);
+
+    /// @notice There is nothing to withdraw.
+    error PaymentChannels_NothingToWithdraw(address token, address account);
+
+    /// @notice The recipient refused the native coin.
+    error PaymentChannels_NativeTransferFailed(address to, uint256 amount);
 }

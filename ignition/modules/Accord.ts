@@ -14,8 +14,9 @@ const AccordModule = buildModule("Accord", (m) => {
   const market = m.contract("DealMarket", [token], { from: deployer });
   const registry = m.contract("ServiceRegistry", [], { from: deployer });
   const pools = m.contract("CapacityPools", [token], { from: deployer });
+  const channels = m.contract("PaymentChannels", [], { from: deployer });
 
-  return { token, market, registry, pools };
+  return { token, market, registry, pools, channels };
 });
 
 export default AccordModule;

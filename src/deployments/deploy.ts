@@ -5,10 +5,12 @@ import type { ContractTransactionResponse, Provider, Signer } from "ethers";
 import {
   AccordToken__factory,
   CapacityPools__factory,
+  PaymentChannels__factory,
   DealMarket__factory,
   ServiceRegistry__factory,
   type AccordToken,
   type CapacityPools,
+  type PaymentChannels,
   type DealMarket,
   type ServiceRegistry,
 } from "../../typechain-types";
@@ -46,6 +48,7 @@ export type AccordDeploymentResult = {
   market: DealMarket;
   registry: ServiceRegistry;
   pools: CapacityPools;
+  channels: PaymentChannels;
   deployer: Signer;
   /** The file written, when `write` was set. */
   path?: string;
@@ -72,7 +75,7 @@ async function deployed(
 
 /**
  * Deploys AccordToken (the initial supply to the deployer), a DealMarket on it, a ServiceRegistry and
- * CapacityPools on the same token, one after the other, each awaited. `target` is a Hardhat runtime environment or a signer with a
+ * CapacityPools on the same token and PaymentChannels (any token or the native coin), one after the other, each awaited. `target` is a Hardhat runtime environment or a signer with a
  * provider. Returns the connected contracts and the deployment record (written to disk if asked).
  */
 export async function deployAccord(
@@ -110,6 +113,8 @@ export async function deployAccord(
   const registryRecord = await deployed("ServiceRegistry", registry, confirmations, options.log);
   const pools = await new CapacityPools__factory(deployer).deploy(tokenRecord.address);
   const poolsRecord = await deployed("CapacityPools", pools, confirmations, options.log);
+  const channels = await new PaymentChannels__factory(deployer).deploy();
+  const channelsRecord = await deployed("PaymentChannels", channels, confirmations, options.log);
 
   const deployment: AccordDeployment = {
     chainId: Number(chainId),
@@ -120,9 +125,10 @@ export async function deployAccord(
       DealMarket: marketRecord,
       ServiceRegistry: registryRecord,
       CapacityPools: poolsRecord,
+      PaymentChannels: channelsRecord,
     },
   };
-  const result: AccordDeploymentResult = { deployment, token, market, registry, pools, deployer };
+  const result: AccordDeploymentResult = { deployment, token, market, registry, pools, channels, deployer };
   if (options.write) {
     result.path = writeDeployment(deployment, options.write === true ? {} : options.write);
     options.log?.(`Deployment written to ${result.path}`);

@@ -3,12 +3,14 @@
 import { UnknownEnumValueError } from "./errors";
 import {
   AgreementState,
+  ChannelStatus,
   PaymentDirection,
   PaymentReason,
   PoolStatus,
   ServiceType,
   WorkloadStatus,
   type AgreementStateName,
+  type ChannelStatusName,
   type PaymentDirectionName,
   type PaymentReasonName,
   type PoolStatusName,
@@ -22,6 +24,7 @@ export const paymentReasonNames = Object.keys(PaymentReason) as readonly Payment
 export const paymentDirectionNames = Object.keys(PaymentDirection) as readonly PaymentDirectionName[];
 export const poolStatusNames = Object.keys(PoolStatus) as readonly PoolStatusName[];
 export const workloadStatusNames = Object.keys(WorkloadStatus) as readonly WorkloadStatusName[];
+export const channelStatusNames = Object.keys(ChannelStatus) as readonly ChannelStatusName[];
 
 /** The index of `name` in `names` (an enum's members in order); UnknownEnumValueError naming `enumName` otherwise. */
 export function getTypeIndex(enumName: string, names: readonly string[], name: string): number {

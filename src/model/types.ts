@@ -261,6 +261,15 @@ export const WorkloadStatus = {
 export type WorkloadStatus = (typeof WorkloadStatus)[keyof typeof WorkloadStatus];
 export type WorkloadStatusName = keyof typeof WorkloadStatus;
 
+/** A payment channel's status (PaymentChannels' `ChannelStatus`; see src/channels/rules.ts). */
+export const ChannelStatus = {
+  None: 0,
+  Open: 1,
+  Closed: 2,
+} as const;
+export type ChannelStatus = (typeof ChannelStatus)[keyof typeof ChannelStatus];
+export type ChannelStatusName = keyof typeof ChannelStatus;
+
 /**
  * What the encoder and the ID functions accept: the same shape with every field optional (a missing
  * string is "", a missing number 0, a missing struct its zero value, a missing slice or map nil),

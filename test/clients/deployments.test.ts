@@ -40,6 +40,7 @@ function sample(): AccordDeployment {
       DealMarket: contract(2),
       ServiceRegistry: contract(3),
       CapacityPools: contract(4),
+      PaymentChannels: contract(5),
     },
   };
 }
@@ -164,7 +165,7 @@ describe("deployments", function () {
       expect(deployment.chainId).to.equal(31337);
       expect(deployment.network).to.equal("hardhat");
       expect(result.path).to.equal(path.join(dir, "hardhat.json"));
-      for (const name of ["AccordToken", "DealMarket", "ServiceRegistry", "CapacityPools"] as const) {
+      for (const name of ["AccordToken", "DealMarket", "ServiceRegistry", "CapacityPools", "PaymentChannels"] as const) {
         const record = deployment.contracts[name];
         const receipt = await hre.ethers.provider.getTransactionReceipt(record.transactionHash);
         expect(receipt?.contractAddress).to.equal(record.address);
@@ -173,6 +174,7 @@ describe("deployments", function () {
       expect(await result.market.token()).to.equal(deployment.contracts.AccordToken.address);
       expect(await result.pools.token()).to.equal(deployment.contracts.AccordToken.address);
       expect(await result.pools.getAddress()).to.equal(deployment.contracts.CapacityPools.address);
+      expect(await result.channels.getAddress()).to.equal(deployment.contracts.PaymentChannels.address);
       const [deployer] = await hre.ethers.getSigners();
       expect(await result.token.balanceOf(deployer.address)).to.equal(DEFAULT_INITIAL_SUPPLY);
       expect(await loadDeployment("hardhat", { dir, provider: hre.ethers.provider, checkCode: true })).to.deep.equal(

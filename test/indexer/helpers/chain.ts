@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import hre, { ethers } from "hardhat";
 import { MaxUint256, type Signer } from "ethers";
-import type { AccordToken, CapacityPools, DealMarket, ServiceRegistry } from "../../../typechain-types";
+import type { AccordToken, CapacityPools, DealMarket, PaymentChannels, ServiceRegistry } from "../../../typechain-types";
 import { fromAccordDeployment, type IndexerDeployment } from "../../../src/indexer";
 import { DEAL_AGREEMENT_TYPES, dealMarketDomain } from "../../../src/clients/terms";
 import { startLocalNode } from "../../../src/devnet/local-node";
@@ -27,6 +27,7 @@ export interface Accord {
   market: DealMarket;
   registry: ServiceRegistry;
   pools: CapacityPools;
+  channels: PaymentChannels;
   deployment: IndexerDeployment;
   /** The deployment file's content, as src/deployments writes it. */
   file: Record<string, unknown>;
@@ -56,6 +57,7 @@ export async function deployAccord(options: { blacklistToken?: boolean } = {}): 
   const pools = (await (
     await ethers.getContractFactory("CapacityPools")
   ).deploy(await token.getAddress())) as unknown as CapacityPools;
+  const channels = (await (await ethers.getContractFactory("PaymentChannels")).deploy()) as unknown as PaymentChannels;
   const entry = async (c: {
     getAddress(): Promise<string>;
     deploymentTransaction(): { hash: string; wait(): Promise<{ blockNumber: number } | null> } | null;
@@ -69,6 +71,7 @@ export async function deployAccord(options: { blacklistToken?: boolean } = {}): 
     DealMarket: await entry(market),
     ServiceRegistry: await entry(registry),
     CapacityPools: await entry(pools),
+    PaymentChannels: await entry(channels),
   };
   const chainId = Number((await ethers.provider.getNetwork()).chainId);
   const file = { chainId, network: "hardhat", deployedAt: new Date().toISOString(), contracts };
@@ -78,7 +81,7 @@ export async function deployAccord(options: { blacklistToken?: boolean } = {}): 
     await token.connect(owner).transfer(await s.getAddress(), 10n ** 26n);
     await token.connect(s).approve(await market.getAddress(), MaxUint256);
   }
-  return { token, market, registry, pools, deployment, file, signers };
+  return { token, market, registry, pools, channels, deployment, file, signers };
 }
 
 export interface Terms {
