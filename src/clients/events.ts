@@ -15,7 +15,7 @@ import {
   type EventDecoder,
   type EventNamed,
 } from "../abi";
-import { capacityPoolsAbi } from "../abi/generated";
+import { capacityPoolsAbi, paymentChannelsAbi } from "../abi/generated";
 import { mediatorDrawIndex } from "../model";
 import type { OnChainDealTerms } from "./terms";
 
@@ -38,6 +38,12 @@ export type CapacityPoolsEvent = DecodedEventOf<typeof capacityPoolsAbi>;
 /** CapacityPools' event decoder, compiled from its generated ABI (src/abi/generated, the one ABI source). */
 export const capacityPoolsDecoder = createEventDecoder(capacityPoolsAbi);
 
+/** A decoded event of PaymentChannels (ChannelOpened, VoucherRedeemed, SettleStarted, ChannelCollected, …). */
+export type PaymentChannelsEvent = DecodedEventOf<typeof paymentChannelsAbi>;
+
+/** PaymentChannels' event decoder, compiled from its generated ABI. */
+export const paymentChannelsDecoder = createEventDecoder(paymentChannelsAbi);
+
 /** Where a log was found. */
 export type AccordEventLocation = {
   /** The emitting contract. */
@@ -53,19 +59,30 @@ export type AccordEventLocation = {
  * A decoded event of an Accord contract (market, registry, capacity pools or token) and where it was logged; narrow
  * on `eventName`.
  */
-export type AccordLog = (AccordEvent | CapacityPoolsEvent | AccordTokenEvent) & AccordEventLocation;
+export type AccordLog = (AccordEvent | CapacityPoolsEvent | PaymentChannelsEvent | AccordTokenEvent) &
+  AccordEventLocation;
 export type AccordLogName = AccordLog["eventName"];
-export type AccordLogOf<N extends AccordLogName> = EventNamed<AccordEvent | CapacityPoolsEvent | AccordTokenEvent, N> &
+export type AccordLogOf<N extends AccordLogName> = EventNamed<
+  AccordEvent | CapacityPoolsEvent | PaymentChannelsEvent | AccordTokenEvent,
+  N
+> &
   AccordEventLocation;
 
 /** Which contract a log comes from decides which ABI decodes it. */
-export type AccordContractAddresses = { market?: string; registry?: string; pools?: string; token?: string };
+export type AccordContractAddresses = {
+  market?: string;
+  registry?: string;
+  pools?: string;
+  channels?: string;
+  token?: string;
+};
 
 function decoderFor(log: Log, addresses: AccordContractAddresses): EventDecoder | undefined {
   const address = log.address.toLowerCase();
   if (addresses.market && address === addresses.market.toLowerCase()) return dealMarketDecoder;
   if (addresses.registry && address === addresses.registry.toLowerCase()) return serviceRegistryDecoder;
   if (addresses.pools && address === addresses.pools.toLowerCase()) return capacityPoolsDecoder;
+  if (addresses.channels && address === addresses.channels.toLowerCase()) return paymentChannelsDecoder;
   if (addresses.token && address === addresses.token.toLowerCase()) return accordTokenDecoder;
   return undefined;
 }
@@ -86,7 +103,7 @@ export function decodeAccordLog(log: Log, addresses: AccordContractAddresses): A
     throw error;
   }
   if (!decoded) return undefined;
-  const event = decoded as AccordEvent | CapacityPoolsEvent | AccordTokenEvent;
+  const event = decoded as AccordEvent | CapacityPoolsEvent | PaymentChannelsEvent | AccordTokenEvent;
   return Object.assign(event, {
     address: log.address,
     blockNumber: log.blockNumber,

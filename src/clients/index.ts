@@ -92,3 +92,10 @@ export {
   type StartWorkloadTxResult,
   type WithdrawEarningsTxResult,
 } from "./pools-provider";
+export {
+  PaymentChannelsClient,
+  channelStateOf,
+  type ChannelView,
+  type OpenChannelInput,
+  type PaymentChannelsClientOptions,
+} from "./channels";
