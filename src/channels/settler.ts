@@ -18,10 +18,15 @@ export type ChannelSettlerOptions = {
   logRange?: number;
   /** Where progress is reported. */
   log?: (message: string) => void;
+  /**
+   * Start settling a channel ourselves once the vouchers held on it owe at least this much (default: never; the
+   * payer settles). The payer's manager then opens a new channel for its next payments.
+   */
+  settleWhenOwed?: bigint;
 };
 
 /** What one pass did. */
-export type SettlerPass = { redeemed: number; collected: number };
+export type SettlerPass = { redeemed: number; collected: number; settled?: number };
 
 export class ChannelSettler {
   readonly client: PaymentChannelsClient;
@@ -78,6 +83,23 @@ export class ChannelSettler {
     }
     this.#cursor = latest;
     const result: SettlerPass = { redeemed: 0, collected: 0 };
+    const threshold = this.options.settleWhenOwed;
+    if (threshold !== undefined) {
+      for (const { channelId, total } of open) {
+        if (total < threshold || this.#settling.has(channelId) || !this.#known.has(channelId)) continue;
+        try {
+          const sent = await this.client.settle(channelId);
+          const started = sent.events.find((event) => event.eventName === "SettleStarted");
+          if (started?.eventName === "SettleStarted") this.#settling.set(channelId, started.args.settlingAt);
+          this.options.log?.(`settler: started settling ${channelId} (owed ${total})`);
+          result.settled = (result.settled ?? 0) + 1;
+        } catch (error) {
+          // The payer settled (or closed) it first: the logs bring that in on the next pass.
+          if (!(error instanceof AccordContractError)) throw error;
+          this.options.log?.(`settler: could not settle ${channelId}: ${error.errorName}`);
+        }
+      }
+    }
     const now = await this.client.latestTimestamp();
     for (const [channelId, settlingAt] of [...this.#settling]) {
       const view = await this.client.getChannel(channelId);

@@ -306,6 +306,26 @@ describe("channel services", function () {
       await expectContractError(f.payeeClient.collect(channelId), "PaymentChannels_ChannelClosed");
     });
 
+    it("settles a channel itself once it is owed the threshold, then redeems and collects", async function () {
+      const m = await manager();
+      const s = await store();
+      const channelId = await m.ensureFunds(f.payee.address, 500n);
+      const lane = await m.allocateLane(channelId);
+      await s.receive(await m.createVoucher(channelId, lane, 99n));
+      const settler = new ChannelSettler({ store: s, settleWhenOwed: 100n });
+      expect(await settler.pass()).to.deep.equal({ redeemed: 0, collected: 0 });
+      expect((await f.payerClient.getChannel(channelId)).settlingAt).to.equal(0n);
+      await s.receive(await m.createVoucher(channelId, lane, 100n));
+      expect(await settler.pass()).to.deep.equal({ redeemed: 1, collected: 0, settled: 1 });
+      const view = await f.payerClient.getChannel(channelId);
+      expect(view.settlingAt).to.equal((await f.payerClient.latestTimestamp()) - 1n + 12n * 3600n);
+      expect(view.toSend).to.equal(100n);
+      // The payer's next payment goes to a new channel.
+      expect(await m.ensureFunds(f.payee.address, 10n)).to.not.equal(channelId);
+      await time.increase(12 * 3600);
+      expect(await settler.pass()).to.deep.equal({ redeemed: 0, collected: 1 });
+    });
+
     it("runs on its own timer and marks a channel the payer collected as finished", async function () {
       const m = await manager();
       const s = await store();
