@@ -15,6 +15,7 @@ import { addressInput, uintInput } from "../pools/inputs";
 import { InsufficientChannelFundsError, ChannelUnavailableError } from "./errors";
 import { applyVoucher, type ChannelState, type LaneState } from "./rules";
 import {
+  type CloseAuthorization,
   signedVoucherFromJson,
   signedVoucherToJson,
   type SignedVoucher,
@@ -192,6 +193,27 @@ export class PayerChannelManager {
         },
       });
       return signed;
+    });
+  }
+
+  /**
+   * Closes a channel at once with the payee's signed CloseAuthorization (VoucherStore.signClose): refused unless it
+   * asks at most what the vouchers signed on the channel owe (AccordValidationError on `close.toSend`). The payer
+   * signs the same close and submits both; the rest of the balance comes back now instead of after the settle delay.
+   */
+  closeCooperatively(close: CloseAuthorization, payeeSignature: string): Promise<void> {
+    return this.#serially(async () => {
+      const record = this.#record(close.channelId);
+      if (close.toSend > committed(record)) {
+        throw new AccordValidationError(
+          "close.toSend",
+          `asks ${close.toSend}, the vouchers signed on ${record.channelId} owe ${committed(record)}`,
+          { subject: SUBJECT },
+        );
+      }
+      const payerSignature = await this.client.signClose(close);
+      await this.client.closeCooperatively(close, payerSignature, payeeSignature);
+      this.journal.update(record.channelId, { state: "retired" });
     });
   }
 

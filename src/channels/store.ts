@@ -19,6 +19,7 @@ import {
   signedVoucherToJson,
   voucherDigest,
   voucherSigner,
+  type CloseAuthorization,
   type SignedVoucher,
   type SignedVoucherJson,
 } from "./voucher";
@@ -126,6 +127,24 @@ export class VoucherStore {
         token: record.token,
         total: BigInt(record.toSend),
       }));
+  }
+
+  /**
+   * The payee's half of a cooperative close: a CloseAuthorization paying the payee what the vouchers held owe it
+   * (the rest to the payer), signed, valid for `validitySeconds` (default 3600). The payer checks and submits it.
+   */
+  async signClose(
+    channelId: string,
+    validitySeconds = 3600n,
+  ): Promise<{ close: CloseAuthorization; signature: string }> {
+    const id = channelId.toLowerCase();
+    const record = this.journal.get(id);
+    const close: CloseAuthorization = {
+      channelId: id,
+      toSend: BigInt(record?.toSend ?? 0),
+      deadline: (await this.client.latestTimestamp()) + validitySeconds,
+    };
+    return { close, signature: await this.client.signClose(close) };
   }
 
   /** The settler's mark: nothing more to do on this channel. */

@@ -279,6 +279,32 @@ describe("channel services", function () {
     });
   });
 
+  describe("cooperative close", function () {
+    it("pays the payee what its vouchers owe and the payer the rest at once, and refuses a close asking more", async function () {
+      const m = await manager();
+      const s = await store();
+      const channelId = await m.ensureFunds(f.payee.address, 1000n);
+      const lanes = [await m.allocateLane(channelId), await m.allocateLane(channelId)];
+      await s.receive(await m.createVoucher(channelId, lanes[0], 300n));
+      await s.receive(await m.createVoucher(channelId, lanes[1], 45n));
+      const greedy = await f.payeeClient.signClose({ channelId, toSend: 346n, deadline: 2n ** 40n });
+      const refused = await expectError(
+        m.closeCooperatively({ channelId, toSend: 346n, deadline: 2n ** 40n }, greedy),
+        AccordValidationError,
+      );
+      expect(refused.field).to.equal("close.toSend");
+      const { close, signature } = await s.signClose(channelId);
+      expect(close.toSend).to.equal(345n);
+      const payee = await f.token.balanceOf(f.payee.address);
+      const payer = await f.token.balanceOf(f.payer.address);
+      await m.closeCooperatively(close, signature);
+      expect(await f.token.balanceOf(f.payee.address)).to.equal(payee + 345n);
+      expect(await f.token.balanceOf(f.payer.address)).to.equal(payer + 655n);
+      expect((await f.payerClient.getChannel(channelId)).statusName).to.equal("Closed");
+      expect(m.activeChannel(f.payee.address)).to.equal(undefined);
+    });
+  });
+
   describe("ChannelSettler", function () {
     it("redeems every lane's best voucher when the payer settles, then collects: the payee gets exactly what it holds", async function () {
       const m = await manager();
