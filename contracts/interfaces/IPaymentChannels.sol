@@ -166,7 +166,8 @@ interface IPaymentChannels {
 
     /// @notice Adds `amount` to an open channel, also while it settles; anyone may fund it.
     /// @dev The ERC20 is pulled from the caller; for the native coin send `amount` as value. What is not owed to
-    /// the payee returns to the payer. Reverts: ChannelNotFound, ChannelClosed, ZeroAmount, ValueMismatch.
+    /// the payee returns to the payer. Reverts: ChannelNotFound, ChannelClosed, ZeroAmount,
+    /// SafeCastOverflowedUintDowncast (the balance would pass 2^128 − 1), ValueMismatch.
     function fund(bytes32 channelId, uint128 amount) external payable;
 
     /// @notice Applies a voucher signed by the other party: the reference's update, with its checks in its order.

@@ -22,7 +22,8 @@ enum ChannelStatus {
 /// @param status See {ChannelStatus}.
 /// @param token The ERC20 the channel holds, or address(0) for the native coin.
 /// @param balance What the channel holds (deposits, until paid out).
-/// @param toSend What the vouchers applied so far owe the payee (at most `balance`).
+/// @param toSend What the vouchers applied so far owe the payee (at most `balance` while open); after a close, what
+/// was paid to the payee.
 struct Channel {
     address payer;
     uint64 settlingAt;

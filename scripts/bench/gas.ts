@@ -11,6 +11,7 @@ import { DEAL_AGREEMENT_TYPES, dealMarketDomain, type OnChainDealTerms } from ".
 import { BLOCKHASH_WINDOW, dealKey, mediatorDrawIndex } from "../../src/model";
 import { AccordToken__factory, DealMarket__factory } from "../../typechain-types";
 import { benchCapacityPools } from "./gas-pools";
+import { benchPaymentChannels } from "./gas-channels";
 
 const { ethers, network } = hre;
 
@@ -226,9 +227,13 @@ async function main() {
     submitter: solver,
   });
   deployments.CapacityPools = capacityPools.deployGas;
+  // PaymentChannels, on its own deployment (it restores the state it started from).
+  const [payer, payee, stranger] = (await ethers.getSigners()).slice(9, 12);
+  const paymentChannels = await benchPaymentChannels(await token.getAddress(), deployer, { payer, payee, stranger });
+  deployments.PaymentChannels = paymentChannels.deployGas;
 
   const contractSizes: Record<string, number> = {};
-  for (const name of ["AccordToken", "DealMarket", "ServiceRegistry", "CapacityPools"]) {
+  for (const name of ["AccordToken", "DealMarket", "ServiceRegistry", "CapacityPools", "PaymentChannels"]) {
     const artifact = await hre.artifacts.readArtifact(name);
     contractSizes[name] = (artifact.deployedBytecode.length - 2) / 2;
   }
@@ -242,6 +247,11 @@ async function main() {
     targets: { happyPathGoal: 177_000, happyPathLimit: 265_000 },
     scenarios: results,
     capacityPools: capacityPools.scenarios,
+    paymentChannels: {
+      gas: paymentChannels.summary,
+      bytecodeSize: paymentChannels.bytecodeSize,
+      scenarios: paymentChannels.scenarios,
+    },
     deployment: deployments,
     contractSizes: { ...contractSizes, limit: 24_576 },
   };
@@ -265,6 +275,7 @@ async function main() {
       ]),
     ),
   );
+  console.table(paymentChannels.summary);
   console.table(deployments);
   console.table(contractSizes);
   console.log(
