@@ -165,7 +165,13 @@ describe("deployments", function () {
       expect(deployment.chainId).to.equal(31337);
       expect(deployment.network).to.equal("hardhat");
       expect(result.path).to.equal(path.join(dir, "hardhat.json"));
-      for (const name of ["AccordToken", "DealMarket", "ServiceRegistry", "CapacityPools", "PaymentChannels"] as const) {
+      for (const name of [
+        "AccordToken",
+        "DealMarket",
+        "ServiceRegistry",
+        "CapacityPools",
+        "PaymentChannels",
+      ] as const) {
         const record = deployment.contracts[name];
         const receipt = await hre.ethers.provider.getTransactionReceipt(record.transactionHash);
         expect(receipt?.contractAddress).to.equal(record.address);

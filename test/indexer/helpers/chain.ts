@@ -5,7 +5,13 @@ import os from "node:os";
 import path from "node:path";
 import hre, { ethers } from "hardhat";
 import { MaxUint256, type Signer } from "ethers";
-import type { AccordToken, CapacityPools, DealMarket, PaymentChannels, ServiceRegistry } from "../../../typechain-types";
+import type {
+  AccordToken,
+  CapacityPools,
+  DealMarket,
+  PaymentChannels,
+  ServiceRegistry,
+} from "../../../typechain-types";
 import { fromAccordDeployment, type IndexerDeployment } from "../../../src/indexer";
 import { DEAL_AGREEMENT_TYPES, dealMarketDomain } from "../../../src/clients/terms";
 import { startLocalNode } from "../../../src/devnet/local-node";
