@@ -44,6 +44,7 @@ const ENUMS = {
   ServiceType: model.serviceTypeNames,
   PoolStatus: model.poolStatusNames,
   WorkloadStatus: model.workloadStatusNames,
+  ChannelStatus: model.channelStatusNames,
 };
 for (const [name, names] of Object.entries(ENUMS)) {
   if (!Array.isArray(names)) {
@@ -116,6 +117,12 @@ const lines = [
     "WORKLOAD_STATUSES",
     "WORKLOAD_STATUS",
     model.workloadStatusNames,
+  ),
+  ...table(
+    "ChannelStatus (PaymentChannels' ChannelStatus), in index order.",
+    "CHANNEL_STATUSES",
+    "CHANNEL_STATUS",
+    model.channelStatusNames,
   ),
   "/** A pool's emptyAt when it never empties: type(uint40).max (src/pools/model.ts NEVER). */",
   `export const POOL_NEVER: u64 = ${pools.NEVER};`,

@@ -26,6 +26,12 @@ describe("indexer schema metadata", () => {
       ["PoolStatusChange", "pool_status_change", true, "String"],
       ["CapacityProvider", "capacity_provider", false, "Bytes"],
       ["PoolPayout", "pool_payout", true, "String"],
+      ["PaymentChannel", "payment_channel", false, "Bytes"],
+      ["PaymentLane", "payment_lane", false, "String"],
+      ["RedeemedVoucher", "redeemed_voucher", true, "String"],
+      ["ChannelFunding", "channel_funding", true, "String"],
+      ["ChannelSettlement", "channel_settlement", true, "String"],
+      ["DeferredChannelPayout", "deferred_channel_payout", false, "Bytes"],
     ]);
     expect(model.enumType("AgreementState")!.values.map((v) => v.name)).to.have.length(11);
   });

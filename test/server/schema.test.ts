@@ -77,6 +77,18 @@ describe("server: generated schema", () => {
       "capacityProviders",
       "poolPayout",
       "poolPayouts",
+      "paymentChannel",
+      "paymentChannels",
+      "paymentLane",
+      "paymentLanes",
+      "redeemedVoucher",
+      "redeemedVouchers",
+      "channelFunding",
+      "channelFundings",
+      "channelSettlement",
+      "channelSettlements",
+      "deferredChannelPayout",
+      "deferredChannelPayouts",
       "_meta",
     ]);
     expect(pluralize("Entry")).to.equal("Entries");

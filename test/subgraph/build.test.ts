@@ -13,7 +13,7 @@ const execFileAsync = promisify(execFile);
 const ROOT = path.resolve(__dirname, "..", "..");
 const SUBGRAPH = path.join(ROOT, "subgraph");
 const BUILD_SCRIPT = path.join(SUBGRAPH, "scripts", "build.sh");
-const DATA_SOURCES = ["DealMarket", "ServiceRegistry", "CapacityPools"];
+const DATA_SOURCES = ["DealMarket", "ServiceRegistry", "CapacityPools", "PaymentChannels"];
 const WASM_MAGIC = Buffer.from([0x00, 0x61, 0x73, 0x6d]);
 
 /** The entity types of a GraphQL schema: `type X @entity(...)`. */
@@ -65,7 +65,12 @@ describe("subgraph", function () {
 
     it("finds the schema's entities and the mapping sources", function () {
       expect(entities).to.include.members(["Deal", "Account", "Service", "Farm", "Node", "Pool", "Workload"]);
-      expect([...sources.keys()]).to.include.members(["deal-market.ts", "service-registry.ts", "capacity-pools.ts"]);
+      expect([...sources.keys()]).to.include.members([
+        "deal-market.ts",
+        "service-registry.ts",
+        "capacity-pools.ts",
+        "payment-channels.ts",
+      ]);
     });
 
     it("saves every entity type of schema.graphql in at least one mapping", function () {
