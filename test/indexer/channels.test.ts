@@ -75,7 +75,8 @@ async function channelLogs(accord: Accord, receipts: TransactionReceipt[]) {
       timestamp: timestamps.get(log.blockNumber)!,
       transactionHash: lower(log.transactionHash),
     };
-    const args = parsed.args.toObject() as Record<string, unknown>;
+    // Each field is read as the entity value it becomes (bigint, string, number): `never` stands for "any of them".
+    const args = parsed.args.toObject() as Record<string, never>;
     out.push({ name: parsed.name, args, id: `${lower(log.transactionHash)}-${log.index}`, block });
   }
   return out;
@@ -169,18 +170,18 @@ function entitiesFromLogs(logs: Awaited<ReturnType<typeof channelLogs>>): Map<st
         });
         break;
       case "LaneMerged": {
-        const lane = laneKey(channelId, a.lane as bigint);
+        const lane = laneKey(channelId, a.lane);
         const record = table("PaymentLane").get(lane)!;
         update("PaymentLane", lane, {
           nonce: a.nonce,
-          mergedInto: laneKey(channelId, a.intoLane as bigint),
+          mergedInto: laneKey(channelId, a.intoLane),
           mergeCount: (record.mergeCount as number) + 1,
           ...touched(block),
         });
         break;
       }
       case "VoucherRedeemed": {
-        const lane = laneKey(channelId, a.lane as bigint);
+        const lane = laneKey(channelId, a.lane);
         const existing = table("PaymentLane").get(lane);
         table("PaymentLane").set(lane, {
           id: lane,
@@ -269,7 +270,7 @@ function entitiesFromLogs(logs: Awaited<ReturnType<typeof channelLogs>>): Map<st
       }
       case "PayoutDeferred":
       case "Withdrawn": {
-        const key = deferredKey(a.token as string, a.account as string);
+        const key = deferredKey(a.token, a.account);
         const record = table("DeferredChannelPayout").get(key) ?? {
           id: key,
           token: lower(a.token),
