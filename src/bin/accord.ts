@@ -4,6 +4,7 @@ import { registerAgent } from "./commands/agent";
 import { registerDev } from "./commands/dev";
 import { registerIndex } from "./commands/index";
 import { registerPools } from "./commands/pools";
+import { registerRetrieval } from "./commands/retrieval";
 import { registerServe } from "./commands/serve";
 import { registerSolver } from "./commands/solver";
 
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   registerSolver(program);
   registerAgent(program);
   registerPools(program);
+  registerRetrieval(program);
   return program;
 }
 

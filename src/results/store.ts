@@ -7,6 +7,8 @@
 // Results travel as CARv1 streams. importCar trusts nothing it receives: each block must hash to its CID, arrive
 // after a block that links to it (DAG order, so nothing unrelated is stored), and the whole DAG must be there at the
 // end. The root block is written last, after that check, so a failed import never leaves the root reported by has().
+// openImport takes a DAG one block at a time instead, in strict depth-first order, for a receiver that acts on each
+// block (paid retrieval pays for it, then the block is written behind); both check blocks with verify.ts.
 
 import { createReadStream } from "node:fs";
 import fs from "node:fs/promises";
@@ -15,12 +17,42 @@ import type { FsBlockstore } from "blockstore-fs" with { "resolution-mode": "imp
 import type { ImportCandidate } from "ipfs-unixfs-importer" with { "resolution-mode": "import" };
 import type { UnixFSEntry } from "ipfs-unixfs-exporter" with { "resolution-mode": "import" };
 import { AccordError } from "../model/errors";
-import { blockKey, digestMatches, linksOf, MAX_BLOCK_BYTES, parseRoot, unsupportedCid, type CID } from "./blocks";
+import { blockKey, digestMatches, linksOf, parseRoot, unsupportedCid, type CID } from "./blocks";
 import { carHeader, carSection } from "./car";
 import { ResultsImportError, ResultsNotFoundError, ResultsVerificationError } from "./errors";
 import { loadBlockstoreFs, loadCarIterator, loadExporter, loadImporter } from "./esm";
+import { DagVerifier, type Block } from "./verify";
 
-type Block = { cid: CID; bytes: Uint8Array };
+/**
+ * A DAG received block by block in depth-first order (paid retrieval: each block is verified before it is paid for,
+ * and stored behind it). See ResultStore.openImport.
+ */
+export interface BlockImport {
+  /** The DAG's root. */
+  readonly root: CID;
+  /** How many blocks were accepted (the position in the depth-first walk the next block has). */
+  readonly position: number;
+  /** Their bytes: the blocks' own bytes, not the CAR framing around them. */
+  readonly bytes: number;
+  /** True once every block of the DAG was accepted (flush() then has them all stored). */
+  readonly complete: boolean;
+  /** The CID the next block must have (undefined once complete). */
+  expected(): CID | undefined;
+  /**
+   * Verifies the next block (its CID, digest and place: exactly the next block of the walk) and queues it to be
+   * stored; returns its byte count once verified (waiting first while too much is queued). Throws
+   * ResultsVerificationError, queueing nothing, for a block that fails, and the store's error for a write that did.
+   */
+  accept(block: Block): Promise<number>;
+  /** Resolves once every block accepted is stored (throws the first write that failed). */
+  flush(): Promise<void>;
+}
+
+/** How many blocks a walk (exportCar, blocksOf, has) reads ahead of its consumer. */
+const WALK_READ_AHEAD = 16;
+
+/** Bytes of accepted blocks a BlockImport may hold while they are written: 32 MiB. */
+export const IMPORT_WRITE_BEHIND_BYTES = 32 * 1024 * 1024;
 
 export class ResultStore {
   /** Writes under way, by block: one write per block at a time (see put). */
@@ -89,10 +121,89 @@ export class ResultStore {
     const root = parseRoot(cid);
     if (!(await this.blocks.has(root))) throw new ResultsNotFoundError(cid);
     yield await carHeader(root);
-    for await (const { cid: blockCid, bytes } of this.walk(root)) {
+    for await (const block of this.blocksOf(cid)) yield carSection(block.cid, block.bytes);
+  }
+
+  /**
+   * The blocks of the DAG under `cid` in exportCar's order (depth-first, links in order, each block once), each
+   * checked against its CID as it is read. Throws ResultsNotFoundError at the first block missing or corrupt.
+   */
+  async *blocksOf(cid: string): AsyncGenerator<Block> {
+    for await (const { cid: blockCid, bytes } of this.walk(parseRoot(cid))) {
       if (bytes === undefined) throw new ResultsNotFoundError(cid, `block ${blockCid.toString()} is missing`);
-      yield carSection(blockCid, bytes);
+      yield { cid: blockCid, bytes };
     }
+  }
+
+  /**
+   * Starts (or resumes) receiving the DAG under `root` block by block in depth-first order: with `resume`, the
+   * blocks this store already holds at the start of the walk count as received (each re-read and re-checked), so a
+   * receiver restarted after a crash asks only for the rest. A block is written behind its verification, so the
+   * receiver can act on it (pay for it) while the disk catches up; at most IMPORT_WRITE_BEHIND_BYTES wait. A crash
+   * may lose the last blocks accepted, never store a wrong one; the root goes in as any other block (has() still
+   * answers false until every block under it is in).
+   */
+  async openImport(root: string, options: { resume?: boolean } = {}): Promise<BlockImport> {
+    const verifier = new DagVerifier(parseRoot(root), "dfs");
+    let position = 0;
+    let bytes = 0;
+    if (options.resume) {
+      for (let next = verifier.expected(); next !== undefined; next = verifier.expected()) {
+        const stored = await this.read(next);
+        if (stored === undefined) break;
+        await verifier.accept({ cid: next, bytes: stored });
+        position += 1;
+        bytes += stored.length;
+      }
+    }
+    const pending = new Set<Promise<void>>();
+    let pendingBytes = 0;
+    let failure: { error: unknown } | undefined;
+    const drained: (() => void)[] = [];
+    const write = (block: Block): void => {
+      const size = block.bytes.length;
+      pendingBytes += size;
+      const done: Promise<void> = this.put(block.cid, block.bytes)
+        .catch((error: unknown) => {
+          failure ??= { error };
+        })
+        .finally(() => {
+          pending.delete(done);
+          pendingBytes -= size;
+          for (const wake of drained.splice(0)) wake();
+        });
+      pending.add(done);
+    };
+    const check = (): void => {
+      if (failure !== undefined) throw failure.error;
+    };
+    return {
+      root: verifier.root,
+      get position() {
+        return position;
+      },
+      get bytes() {
+        return bytes;
+      },
+      get complete() {
+        return verifier.complete;
+      },
+      expected: () => verifier.expected(),
+      accept: async (block: Block): Promise<number> => {
+        check();
+        await verifier.accept(block);
+        position += 1;
+        bytes += block.bytes.length;
+        write(block);
+        while (pendingBytes > IMPORT_WRITE_BEHIND_BYTES) await new Promise<void>((wake) => drained.push(wake));
+        check();
+        return block.bytes.length;
+      },
+      flush: async (): Promise<void> => {
+        while (pending.size > 0) await Promise.all([...pending]);
+        check();
+      },
+    };
   }
 
   /**
@@ -127,9 +238,7 @@ export class ResultStore {
             });
 
     let rootBlock: Block | undefined;
-    // Blocks linked from a verified block and not received yet: the only ones a next block may be.
-    const wanted = new Map<string, CID>([[rootKey, expected]]);
-    const received = new Set<string>();
+    const verifier = new DagVerifier(expected, "any");
     try {
       const car = await CarBlockIterator.fromIterable(guarded());
       const roots = await car.getRoots();
@@ -140,29 +249,15 @@ export class ResultStore {
         );
       }
       for await (const block of car) {
-        const key = blockKey(block.cid);
-        if (received.has(key)) continue;
-        if (!wanted.has(key)) {
-          throw new ResultsVerificationError(
-            "unexpected-block",
-            `block ${block.cid.toString()} is not linked from an earlier block of the DAG`,
-          );
-        }
-        const links = await verifyBlock(block);
-        wanted.delete(key);
-        received.add(key);
-        for (const link of links) {
-          const linkKey = blockKey(link);
-          if (!received.has(linkKey)) wanted.set(linkKey, link);
-        }
-        if (key === rootKey) rootBlock = block;
+        if (!(await verifier.accept(block))) continue;
+        if (blockKey(block.cid) === rootKey) rootBlock = block;
         else await this.put(block.cid, block.bytes);
       }
     } catch (error) {
       throw asReadError(error);
     }
     // Blocks the CAR left out are fine if this store already holds them, with everything under them.
-    for (const cid of wanted.values()) {
+    for (const cid of verifier.missing()) {
       if (blockKey(cid) === rootKey) continue;
       if (!(await this.complete(cid))) {
         throw new ResultsVerificationError("incomplete", `block ${cid.toString()} of ${expectedRoot} is missing`);
@@ -230,17 +325,33 @@ export class ResultStore {
 
   /**
    * The DAG under `root`, depth-first and in link order, each block once; `bytes` is undefined for a block that is
-   * missing, corrupt or of a kind this store does not hold (the walk does not descend there).
+   * missing, corrupt or of a kind this store does not hold (the walk does not descend there). The next blocks of the
+   * walk (WALK_READ_AHEAD of them) are read while the consumer handles this one: the disk and the consumer work at
+   * once, and a consumer that pauses (a paid stream at a boundary) finds them ready.
    */
   private async *walk(root: CID): AsyncGenerator<{ cid: CID; bytes: Uint8Array | undefined }> {
     const seen = new Set<string>();
     const stack: CID[] = [root];
+    const ahead = new Map<string, Promise<Uint8Array | undefined>>();
+    const readAhead = (): void => {
+      for (let i = stack.length - 1; i >= 0 && ahead.size < WALK_READ_AHEAD; i--) {
+        const key = blockKey(stack[i]);
+        if (seen.has(key) || ahead.has(key)) continue;
+        const reading = this.read(stack[i]);
+        // Read ahead and never asked for (the walk stopped): not an unhandled rejection.
+        reading.catch(() => undefined);
+        ahead.set(key, reading);
+      }
+    };
     while (stack.length > 0) {
       const cid = stack.pop()!;
       const key = blockKey(cid);
       if (seen.has(key)) continue;
       seen.add(key);
-      const bytes = await this.read(cid);
+      const reading = ahead.get(key) ?? this.read(cid);
+      ahead.delete(key);
+      readAhead();
+      const bytes = await reading;
       yield { cid, bytes };
       if (bytes === undefined) continue;
       const links = await linksOf(cid, bytes);
@@ -258,27 +369,9 @@ export class ResultStore {
       if ((error as Error).name === "NotFoundError") return undefined;
       throw error;
     }
-    const bytes = Buffer.concat(chunks);
+    // One chunk (blockstore-fs reads a block whole) is the block: no copy.
+    const bytes = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
     return digestMatches(cid, bytes) ? bytes : undefined;
-  }
-}
-
-/** Checks one received block; returns its links. */
-async function verifyBlock(block: Block): Promise<CID[]> {
-  const id = block.cid.toString();
-  const unsupported = unsupportedCid(block.cid);
-  if (unsupported === "hash") throw new ResultsVerificationError("hash", `block ${id} is not addressed by sha2-256`);
-  if (unsupported === "codec") throw new ResultsVerificationError("codec", `block ${id} is neither dag-pb nor raw`);
-  if (block.bytes.length > MAX_BLOCK_BYTES) {
-    throw new ResultsVerificationError("block-too-large", `block ${id} has ${block.bytes.length} bytes`);
-  }
-  if (!digestMatches(block.cid, block.bytes)) {
-    throw new ResultsVerificationError("digest", `block ${id}'s bytes do not hash to its CID`);
-  }
-  try {
-    return await linksOf(block.cid, block.bytes);
-  } catch (error) {
-    throw new ResultsVerificationError("malformed", `block ${id} is not valid dag-pb`, { cause: error });
   }
 }
 

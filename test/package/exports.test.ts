@@ -66,6 +66,7 @@ const EXPECTED: Record<string, string[]> = {
     "parseVoucher",
     "voucherDigest",
   ],
+  "accord/retrieval": ["RetrievalClient", "RetrievalProvider", "ChannelManagerPayer", "VoucherStorePayee", "amountFor"],
   "accord/indexer": ["createIndexer", "Indexer", "openStore", "SqlStore", "loadEntitySchema", "initPgliteDataDir"],
   "accord/server": ["createServer", "createApi", "DEFAULT_LIMITS", "buildApiSdl"],
 };
