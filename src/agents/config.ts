@@ -41,6 +41,26 @@ const jobSchema = goStruct("Job", [
   ["timeouts", dealTimeoutsSchema],
 ]);
 
+/**
+ * Paid retrieval of results. A provider's ask (what a byte of results costs, unsealing, the payment intervals) and
+ * when it settles a channel itself; a job creator's cap on the price it pays per byte and the least it deposits.
+ * Token amounts as whole numbers (or decimal strings), byte counts as numbers.
+ */
+export interface RetrievalConfig {
+  pricePerByte?: bigint;
+  unsealPrice?: bigint;
+  paymentInterval?: number;
+  paymentIntervalIncrease?: number;
+  /** Provider: settle a channel once its vouchers owe this much (default never: the payer settles). */
+  settleWhenOwed?: bigint;
+  /** Job creator: the most it pays per byte; a dearer ask sends the deal to mediation unfetched. */
+  maxPricePerByte?: bigint;
+  /** Job creator: the least it deposits when it opens or tops up a channel (so one deposit serves many deals). */
+  minDeposit?: bigint;
+  /** Job creator: the settle delay of the channels it opens (seconds; default the contract's 12 hours). */
+  settleDelay?: bigint;
+}
+
 export interface AgentConfig {
   /** The solver and the mediators this agent's offers trust. */
   trust?: ServiceConfig;
@@ -55,6 +75,45 @@ export interface AgentConfig {
   maxInFlight?: number;
   jobPolicy: JobCreatorPolicy;
   mediatorPolicy: MediatorPolicy;
+  retrieval: RetrievalConfig;
+}
+
+function tokens(raw: Raw, field: string, name: string): bigint | undefined {
+  const value = raw[name];
+  if (value === undefined) return undefined;
+  if (
+    (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) ||
+    (typeof value === "string" && /^\d+$/.test(value))
+  ) {
+    return BigInt(value);
+  }
+  throw new AccordValidationError(`${field}.${name}`, "must be a whole number of token units", {
+    subject: "agent config",
+  });
+}
+
+function bytes(raw: Raw, field: string, name: string, min: number): number | undefined {
+  const value = raw[name];
+  if (value === undefined) return undefined;
+  if (!Number.isSafeInteger(value) || (value as number) < min) {
+    throw new AccordValidationError(`${field}.${name}`, `must be a whole number of bytes, at least ${min}`, {
+      subject: "agent config",
+    });
+  }
+  return value as number;
+}
+
+function parseRetrieval(raw: Raw): RetrievalConfig {
+  return {
+    pricePerByte: tokens(raw, "retrieval", "pricePerByte"),
+    unsealPrice: tokens(raw, "retrieval", "unsealPrice"),
+    paymentInterval: bytes(raw, "retrieval", "paymentInterval", 1),
+    paymentIntervalIncrease: bytes(raw, "retrieval", "paymentIntervalIncrease", 0),
+    settleWhenOwed: tokens(raw, "retrieval", "settleWhenOwed"),
+    maxPricePerByte: tokens(raw, "retrieval", "maxPricePerByte"),
+    minDeposit: tokens(raw, "retrieval", "minDeposit"),
+    settleDelay: tokens(raw, "retrieval", "settleDelay"),
+  };
 }
 
 type Raw = Record<string, unknown>;
@@ -164,6 +223,7 @@ export function parseAgentConfig(role: AgentRole, input: unknown): AgentConfig {
     maxInFlight: count(raw, "maxInFlight"),
     jobPolicy: { sampleRate: share(policy, "policy", "sampleRate"), silent: share(policy, "policy", "silent") },
     mediatorPolicy: { silent: share(policy, "policy", "silent") },
+    retrieval: parseRetrieval(object(raw.retrieval, "retrieval")),
   };
 }
 

@@ -16,6 +16,8 @@ import { bytes32ToCid } from "../model/cid";
 import { getJobOfferId } from "../model/ids";
 import type { Deal, DealPricing, DealTimeouts, JobOffer, MachineSpec, ModuleConfig, PricingMode } from "../model/types";
 import { fetchResults, type ResultStore } from "../results";
+import type { RetrievalClient } from "../retrieval";
+import { askFromJson } from "../retrieval/protocol";
 import type { NoticeView, SolverApiClient } from "../solver/client";
 import { Journal } from "./journal";
 import { recordOf, settleProposals, signProposal } from "./party";
@@ -60,6 +62,17 @@ export interface JobCreatorAgentOptions {
   dataDir: string;
   /** Where fetched results are kept. */
   results: ResultStore;
+  /**
+   * Paid retrieval: results are retrieved at the provider's ask, paid by vouchers on a channel to it (a free ask needs
+   * none). Without it they are fetched as a free CAR.
+   */
+  retrieval?: {
+    client: RetrievalClient;
+    /** The most it pays per byte; a dearer ask sends the deal to mediation unfetched. */
+    maxPricePerByte?: bigint;
+    /** The least it deposits when a channel is opened or topped up, so one deposit serves many deals. */
+    minDeposit?: bigint;
+  };
   /** The next job to post. */
   nextJob(): JobSpec;
   /** Pause between posts (ms); 0: post nothing on its own (post() only). */
@@ -272,7 +285,7 @@ export class JobCreatorAgent {
       return "check";
     }
     try {
-      await fetchResults(provider.url, resultsId, this.options.results);
+      await this.fetch(provider.url, resultsId, log);
     } catch (error) {
       log.warn(
         { err: error, resultsId, url: provider.url },
@@ -296,6 +309,25 @@ export class JobCreatorAgent {
       return "check";
     }
     return "accept";
+  }
+
+  /** The deal's results into the store: by paid retrieval at the provider's ask when configured, else a free CAR. */
+  private async fetch(url: string, resultsId: string, log: pino.Logger): Promise<void> {
+    const retrieval = this.options.retrieval;
+    if (retrieval === undefined) return fetchResults(url, resultsId, this.options.results);
+    const base = url.endsWith("/") ? url : `${url}/`;
+    const response = await fetch(new URL(`retrieval/ask/${resultsId}`, base));
+    if (response.status !== 200) throw new Error(`the provider's ask for ${resultsId} answered ${response.status}`);
+    const ask = askFromJson(await response.json());
+    if (retrieval.maxPricePerByte !== undefined && ask.pricePerByte > retrieval.maxPricePerByte) {
+      throw new Error(`the provider asks ${ask.pricePerByte} per byte, more than ${retrieval.maxPricePerByte}`);
+    }
+    const cost = ask.pricePerByte * BigInt(ask.size) + ask.unsealPrice;
+    const minDeposit = retrieval.minDeposit ?? 0n;
+    const outcome = await retrieval.client.retrieve(resultsId, url, {
+      funds: cost === 0n ? undefined : cost > minDeposit ? cost : minDeposit,
+    });
+    log.info({ resultsId, received: outcome.received, paid: outcome.paid.toString() }, "results retrieved");
   }
 
   private async onTick(record: DealRecord): Promise<void> {

@@ -18,6 +18,7 @@ import { getResourceOfferId } from "../model/ids";
 import type { Deal, DealPricing, DealTimeouts, MachineSpec, ResourceOffer } from "../model/types";
 import type { Executor } from "../executor";
 import { resultsHandler, type ResultStore } from "../results";
+import type { RetrievalProvider } from "../retrieval";
 import type { NoticeView, SolverApiClient } from "../solver/client";
 import { Journal } from "./journal";
 import { recordOf, settleProposals, signProposal } from "./party";
@@ -60,6 +61,11 @@ export interface ResourceProviderAgentOptions {
   executor: Executor;
   results: ResultStore;
   logger: pino.Logger;
+  /**
+   * Paid retrieval of the results (/retrieval/…, for vouchers on a payment channel) beside the free CAR route: job
+   * creators retrieve this way, at the provider's ask.
+   */
+  retrieval?: RetrievalProvider;
   /** The results server (GET /ipfs/<cid>?format=car); port 0 picks one. */
   host?: string;
   port?: number;
@@ -103,7 +109,10 @@ export class ResourceProviderAgent {
 
   /** Serves the results, follows the solver and the indexer, and posts an offer for every idle machine. */
   async start(): Promise<void> {
-    const handle = resultsHandler(this.options.results);
+    const free = resultsHandler(this.options.results);
+    const paid = this.options.retrieval?.handler();
+    const handle = async (req: http.IncomingMessage, res: http.ServerResponse) =>
+      (paid !== undefined && (await paid(req, res))) || free(req, res);
     this.server = http.createServer((req, res) => {
       handle(req, res)
         .then((handled) => {

@@ -147,13 +147,22 @@ export async function startLiveMarket(options: LiveMarketOptions): Promise<LiveM
   };
 
   // Providers: two machines each, their own prices; #3 sometimes returns wrong results, #4 sometimes goes silent.
+  // #1 and #2 sell their results by paid retrieval (1 KiB intervals, so the demo's small results take several
+  // vouchers) and settle a channel themselves once it owes them enough; #3 and #4 give them away (no channel).
   const faults = [{}, {}, { wrongResults: 0.35 }, { silent: 0.3 }];
+  const retrievalAsks = [
+    { pricePerByte: 1000, paymentInterval: 1024, paymentIntervalIncrease: 1024, settleWhenOwed: 40_000_000 },
+    { pricePerByte: 2000, unsealPrice: 50_000, paymentInterval: 1024, paymentIntervalIncrease: 512 },
+    {},
+    {},
+  ];
   providers.forEach((wallet, i) => {
     agent(`provider-${i + 1}`, "resource-provider", wallet.privateKey, wallet.address, {
       trust,
       allowFileRepos: true,
       runTimeoutMs: 30_000,
       faults: faults[i],
+      retrieval: retrievalAsks[i],
       machines: [0, 1].map((index) => ({
         index,
         spec: { cpu: 4000 * (i + 1), gpu: 0, ram: 8192 },
@@ -170,6 +179,8 @@ export async function startLiveMarket(options: LiveMarketOptions): Promise<LiveM
       postIntervalMs: 4000 + 1000 * i,
       maxInFlight: 2,
       policy: policies[i],
+      // Channels settle an hour after either side asks, so "settling within the hour" shows in GraphQL.
+      retrieval: { maxPricePerByte: 5000, minDeposit: 20_000_000, settleDelay: 3600 },
       jobs: modules.map((m, j) => ({
         module: m.module,
         inputs: { ...m.inputs, ...SMALL_INPUTS[m.name] },

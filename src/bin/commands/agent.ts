@@ -34,6 +34,8 @@ export async function runAgent(settings: AgentSettings): Promise<void> {
   const { announceService, SolverApiClient } = require("../../solver") as typeof import("../../solver");
   const { ProcessExecutor } = require("../../executor") as typeof import("../../executor");
   const { ResultStore } = require("../../results") as typeof import("../../results");
+  const channels = require("../../channels") as typeof import("../../channels");
+  const retrievalLib = require("../../retrieval") as typeof import("../../retrieval");
   /* eslint-enable @typescript-eslint/no-require-imports */
 
   const provider = new JsonRpcProvider(settings.rpcUrl, undefined, { pollingInterval: 250 });
@@ -64,10 +66,43 @@ export async function runAgent(settings: AgentSettings): Promise<void> {
     });
   const common = { solver, indexerUrl: settings.indexerUrl, dataDir: settings.dataDir, logger };
 
+  // Paid retrieval of results: the provider's ask and voucher store (with the settler that redeems them), the job
+  // creator's channel manager. Both on the deployment's PaymentChannels, in its token.
+  const closers: (() => Promise<void> | void)[] = [];
+  const channelsClient = () => clients.PaymentChannelsClient.fromDeployment(signer, settings.deployment, options);
+  const retrieval = config.retrieval;
+
   let agent: { start(): Promise<void>; close(): Promise<void> };
   let role: "JobCreator" | "ResourceProvider" | "Mediator";
   let url = "";
   if (settings.role === "resource-provider") {
+    const vouchers = await channels.VoucherStore.open({
+      channels: await channelsClient(),
+      dir: `${settings.dataDir}/vouchers`,
+    });
+    const settler = new channels.ChannelSettler({
+      store: vouchers,
+      settleWhenOwed: retrieval.settleWhenOwed,
+      log: (message) => logger.info(message),
+    });
+    const provider = await retrievalLib.RetrievalProvider.open({
+      store: results,
+      dir: `${settings.dataDir}/retrieval`,
+      ask: {
+        pricePerByte: retrieval.pricePerByte,
+        unsealPrice: retrieval.unsealPrice,
+        paymentInterval: retrieval.paymentInterval,
+        paymentIntervalIncrease: retrieval.paymentIntervalIncrease,
+      },
+      payee: await retrievalLib.VoucherStorePayee.open(vouchers),
+      logger,
+    });
+    settler.start();
+    closers.push(
+      () => settler.stop(),
+      () => provider.close(),
+      () => vouchers.close(),
+    );
     const rp = new agents.ResourceProviderAgent({
       ...common,
       client: await clients.ResourceProviderClient.fromDeployment(signer, settings.deployment, options),
@@ -79,6 +114,7 @@ export async function runAgent(settings: AgentSettings): Promise<void> {
       host: settings.host,
       port: settings.port,
       faults: config.faults,
+      retrieval: provider,
     });
     agent = {
       start: async () => {
@@ -90,6 +126,21 @@ export async function runAgent(settings: AgentSettings): Promise<void> {
     role = "ResourceProvider";
   } else if (settings.role === "job-creator") {
     let next = 0;
+    const manager = await channels.PayerChannelManager.open({
+      channels: await channelsClient(),
+      dir: `${settings.dataDir}/channels`,
+      settleDelay: retrieval.settleDelay,
+    });
+    const retrievals = await retrievalLib.RetrievalClient.open({
+      store: results,
+      dir: `${settings.dataDir}/retrievals`,
+      payer: new retrievalLib.ChannelManagerPayer(manager),
+      logger,
+    });
+    closers.push(
+      () => retrievals.close(),
+      () => manager.close(),
+    );
     agent = new agents.JobCreatorAgent({
       ...common,
       client: await clients.JobCreatorClient.fromDeployment(signer, settings.deployment, options),
@@ -101,6 +152,11 @@ export async function runAgent(settings: AgentSettings): Promise<void> {
       postIntervalMs: config.postIntervalMs ?? 5000,
       maxInFlight: config.maxInFlight,
       policy: config.jobPolicy,
+      retrieval: {
+        client: retrievals,
+        maxPricePerByte: retrieval.maxPricePerByte,
+        minDeposit: retrieval.minDeposit,
+      },
     });
     role = "JobCreator";
   } else {
@@ -120,6 +176,7 @@ export async function runAgent(settings: AgentSettings): Promise<void> {
   );
   closeOnSignal(async () => {
     await agent.close();
+    for (const close of closers) await close();
     await results.close();
     provider.destroy();
   });
