@@ -317,6 +317,11 @@ export class JobCreatorAgent {
     if (retrieval === undefined) return fetchResults(url, resultsId, this.options.results);
     const base = url.endsWith("/") ? url : `${url}/`;
     const response = await fetch(new URL(`retrieval/ask/${resultsId}`, base));
+    // A provider that sells nothing by retrieval (no ask: an older agent, a plain gateway) serves the CAR for free.
+    if (response.status === 404) {
+      await response.body?.cancel();
+      return fetchResults(url, resultsId, this.options.results);
+    }
     if (response.status !== 200) throw new Error(`the provider's ask for ${resultsId} answered ${response.status}`);
     const ask = askFromJson(await response.json());
     if (retrieval.maxPricePerByte !== undefined && ask.pricePerByte > retrieval.maxPricePerByte) {
