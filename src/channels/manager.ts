@@ -22,6 +22,7 @@ import {
   type SignedVoucherJson,
   type Voucher,
 } from "./voucher";
+import { KeyedQueue } from "../util/keyed-queue";
 
 /** A lane as the payer last signed it. */
 type LaneRecord = { amount: string; nonce: string; voucher: SignedVoucherJson };
@@ -54,7 +55,8 @@ const SUBJECT = "payment channel";
 export class PayerChannelManager {
   readonly token: string;
   /** One operation at a time: two retrievals to one payee must not both open a channel. */
-  #queue: Promise<unknown> = Promise.resolve();
+  // One queue for the whole manager: funding and lane allocation touch the shared balance.
+  readonly #queue = new KeyedQueue();
 
   private constructor(
     readonly client: PaymentChannelsClient,
@@ -91,7 +93,7 @@ export class PayerChannelManager {
   ensureFunds(payee: string, amount: bigint): Promise<string> {
     const who = addressInput(payee, "payee", SUBJECT);
     const needed = uintInput(amount, "amount", 128, SUBJECT, "token units");
-    return this.#serially(async () => {
+    return this.#queue.run("", async () => {
       let channelId = this.activeChannel(who);
       if (channelId !== undefined && !(await this.#stillOpen(channelId))) channelId = undefined;
       if (channelId === undefined) return this.#openChannel(who, needed === 0n ? 1n : needed);
@@ -104,12 +106,12 @@ export class PayerChannelManager {
   /** Adds `amount` to a channel of this payer. */
   async addFunds(channelId: string, amount: bigint): Promise<void> {
     this.#record(channelId);
-    await this.#serially(() => this.client.fund(channelId, amount));
+    await this.#queue.run("", () => this.client.fund(channelId, amount));
   }
 
   /** Allocates a fresh lane on the channel (one per retrieval), persisted before it is returned. */
   allocateLane(channelId: string): Promise<bigint> {
-    return this.#serially(() => {
+    return this.#queue.run("", () => {
       const record = this.#record(channelId);
       const lane = BigInt(record.nextLane);
       this.journal.update(record.channelId, { nextLane: (lane + 1n).toString() });
@@ -138,7 +140,7 @@ export class PayerChannelManager {
    */
   createVoucher(channelId: string, lane: bigint, amount: bigint): Promise<SignedVoucher> {
     const cumulative = uintInput(amount, "amount", 128, SUBJECT, "token units");
-    return this.#serially(async () => {
+    return this.#queue.run("", async () => {
       const record = this.#record(channelId);
       if (lane >= BigInt(record.nextLane)) {
         throw new AccordValidationError("lane", `lane ${lane} was not allocated on ${channelId}`, { subject: SUBJECT });
@@ -202,7 +204,7 @@ export class PayerChannelManager {
    * signs the same close and submits both; the rest of the balance comes back now instead of after the settle delay.
    */
   closeCooperatively(close: CloseAuthorization, payeeSignature: string): Promise<void> {
-    return this.#serially(async () => {
+    return this.#queue.run("", async () => {
       const record = this.#record(close.channelId);
       if (close.toSend > committed(record)) {
         throw new AccordValidationError(
@@ -253,12 +255,6 @@ export class PayerChannelManager {
     const record = this.journal.get(channelId.toLowerCase());
     if (record === undefined) throw new ChannelUnavailableError(channelId, "not a channel of this manager");
     return record;
-  }
-
-  #serially<T>(task: () => Promise<T>): Promise<T> {
-    const next = this.#queue.then(task, task);
-    this.#queue = next.catch(() => undefined);
-    return next;
   }
 }
 

@@ -23,6 +23,7 @@ import {
   type SignedVoucher,
   type SignedVoucherJson,
 } from "./voucher";
+import { KeyedQueue } from "../util/keyed-queue";
 
 /** A lane's best voucher. */
 type StoredLane = { amount: string; nonce: string; voucher: SignedVoucherJson; secret?: string };
@@ -68,7 +69,7 @@ const TRUE_WORD = AbiCoder.defaultAbiCoder().encode(["bool"], [true]);
 export class VoucherStore {
   readonly settlingMargin: bigint;
   readonly #views = new Map<string, { view: ChannelView; readAt: number }>();
-  readonly #queues = new Map<string, Promise<unknown>>();
+  readonly #queue = new KeyedQueue();
   #payee: string | undefined;
 
   private constructor(
@@ -96,7 +97,7 @@ export class VoucherStore {
    */
   receive(signed: SignedVoucher, options: { secret?: string | Uint8Array } = {}): Promise<AcceptedVoucher> {
     const channelId = signed.voucher.channelId.toLowerCase();
-    return this.#serially(channelId, () => this.#receive(channelId, signed, options.secret));
+    return this.#queue.run(channelId, () => this.#receive(channelId, signed, options.secret));
   }
 
   /** The cumulative amount of a lane's best voucher (0 when none is held). */
@@ -267,16 +268,6 @@ export class VoucherStore {
     } catch {
       return false;
     }
-  }
-
-  #serially<T>(key: string, task: () => Promise<T>): Promise<T> {
-    const next = (this.#queues.get(key) ?? Promise.resolve()).then(task, task);
-    const settled = next.catch(() => undefined);
-    this.#queues.set(key, settled);
-    void settled.then(() => {
-      if (this.#queues.get(key) === settled) this.#queues.delete(key);
-    });
-    return next;
   }
 }
 

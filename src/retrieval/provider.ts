@@ -40,6 +40,7 @@ import {
   type Proposal,
   type ProviderDealState,
 } from "./protocol";
+import { KeyedQueue } from "../util/keyed-queue";
 
 /** Where the provider reads DAGs from: a ResultStore, or anything that walks a DAG the same way. */
 export interface BlockSource {
@@ -95,8 +96,6 @@ const MAX_BODY_BYTES = 64 * 1024;
 type Live = {
   sent: number;
   stream?: { res: http.ServerResponse; wake: () => void };
-  /** One voucher or transition at a time per deal. */
-  queue: Promise<unknown>;
 };
 
 function paramsOf(record: ProviderDealRecord): DealParams {
@@ -129,6 +128,7 @@ export class RetrievalProvider extends EventEmitter<{ state: [ProviderDealEvent]
   readonly ask: DealParams;
   private readonly journal: Journal<ProviderDealRecord>;
   readonly #live = new Map<string, Live>();
+  readonly #queue = new KeyedQueue();
   /** Which deal each (channel, lane) pays: a lane pays for one deal only. */
   readonly #laneOwners = new Map<string, string>();
   readonly #sizes = new Map<string, Promise<{ size: number; blocks: number }>>();
@@ -480,7 +480,7 @@ export class RetrievalProvider extends EventEmitter<{ state: [ProviderDealEvent]
   #liveOf(record: ProviderDealRecord): Live {
     let live = this.#live.get(record.dealId);
     if (live === undefined) {
-      live = { sent: record.sent, queue: Promise.resolve() };
+      live = { sent: record.sent };
       this.#live.set(record.dealId, live);
     }
     return live;
@@ -518,16 +518,10 @@ export class RetrievalProvider extends EventEmitter<{ state: [ProviderDealEvent]
     };
   }
 
+  /** One voucher or transition at a time per deal. */
   #serially<T>(dealId: string, task: () => T | Promise<T>): Promise<T> {
-    let live = this.#live.get(dealId);
-    if (live === undefined) {
-      const record = this.journal.get(dealId);
-      live = { sent: record?.sent ?? 0, queue: Promise.resolve() };
-      this.#live.set(dealId, live);
-    }
-    const next = live.queue.then(task, task);
-    live.queue = next.catch(() => undefined);
-    return next;
+    if (!this.#live.has(dealId)) this.#live.set(dealId, { sent: this.journal.get(dealId)?.sent ?? 0 });
+    return this.#queue.run(dealId, task);
   }
 }
 
