@@ -128,6 +128,21 @@ interface IOperatorRegistry {
     /// @dev Reverts with `OperatorRegistry_NoCheckpoint` if it had none yet in this quorum.
     function stakeIndexAt(address operator, uint8 quorum, uint32 blockNumber) external view returns (uint32);
 
+    /// @notice The operator of the key of hash `keyHash` and the key's stake in a quorum at `blockNumber`, given
+    /// the operator's stake checkpoint index (one call per non-signer for `TaskManager.checkSignatures`).
+    /// @return operator address(0) if no operator ever registered the key.
+    /// @return stake 0 unless the key was the operator's key at `blockNumber` (an operator that withdrew and
+    /// registered again has a new key; the old one counts only for blocks before the new registration) and the
+    /// operator was in the quorum then.
+    /// @dev Reverts with `OperatorRegistry_WrongCheckpointIndex` as `stakeAt` does, when the key was the
+    /// operator's at `blockNumber`.
+    function keyStakeAt(
+        bytes32 keyHash,
+        uint8 quorum,
+        uint32 blockNumber,
+        uint256 index
+    ) external view returns (address operator, uint96 stake);
+
     /*//////////////////////////////////////////////////////////////
                                FUNCTIONS
     //////////////////////////////////////////////////////////////*/

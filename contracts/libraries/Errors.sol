@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import { AgreementState } from "../types/DataTypes.sol";
 import { PoolStatus, WorkloadStatus } from "../types/PoolTypes.sol";
+import { OperatorStatus, TaskStatus } from "../types/QuorumTypes.sol";
 
 /// @title Errors
 /// @notice Every custom error of the Accord contracts, in one place so clients decode them from one ABI.
@@ -292,4 +293,188 @@ library Errors {
 
     /// @notice The recipient refused the native coin.
     error PaymentChannels_NativeTransferFailed(address to, uint256 amount);
+
+    /*//////////////////////////////////////////////////////////////
+                                BLS12381
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice An EIP-2537 precompile (or SHA-256 / MODEXP under hash-to-curve) refused its input: a point off
+    /// the curve or outside the subgroup, a field element not reduced; or the chain lacks it.
+    error BLS12381_PrecompileFailed(uint256 precompile);
+
+    /// @notice An input's length is not what the operation takes (a point, a field element, a DST, an MSM's pairs).
+    error BLS12381_InvalidLength(uint256 length, uint256 expected);
+
+    /*//////////////////////////////////////////////////////////////
+                            OPERATOR REGISTRY
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice The bond token is the zero address, or a withdrawal's recipient is.
+    error OperatorRegistry_ZeroAddress();
+
+    /// @notice The minimum bond is zero: an operator with no stake would be in the aggregate key, yet could not be
+    /// named as a non-signer.
+    error OperatorRegistry_ZeroMinBond();
+
+    /// @notice The caller is already registered (Active or Unbonding).
+    error OperatorRegistry_AlreadyRegistered(address operator, OperatorStatus status);
+
+    /// @notice The bond is below the registry's minimum.
+    error OperatorRegistry_BondTooLow(uint96 bond, uint96 minBond);
+
+    /// @notice The quorum bitmap is empty.
+    error OperatorRegistry_NoQuorums();
+
+    /// @notice The quorum number is not below MAX_QUORUMS.
+    error OperatorRegistry_InvalidQuorum(uint8 quorum);
+
+    /// @notice The public key is not 256 bytes of reduced field elements, or is the point at infinity.
+    error OperatorRegistry_InvalidPublicKey();
+
+    /// @notice The key was registered before (by anyone): a key is accepted once.
+    error OperatorRegistry_KeyTaken(bytes32 keyHash);
+
+    /// @notice The proof of possession is not 128 bytes, or is not the key's signature of the registration
+    /// digest (also what a key off the curve or outside the subgroup hits).
+    error OperatorRegistry_InvalidProofOfPossession(bytes32 keyHash);
+
+    /// @notice The URL is empty.
+    error OperatorRegistry_EmptyUrl();
+
+    /// @notice The URL is longer than MAX_URL_BYTES.
+    error OperatorRegistry_UrlTooLong(uint256 length, uint256 max);
+
+    /// @notice The caller is not an Active operator.
+    error OperatorRegistry_NotActive(address operator, OperatorStatus status);
+
+    /// @notice The amount is zero.
+    error OperatorRegistry_ZeroAmount();
+
+    /// @notice The operator is already in the quorum.
+    error OperatorRegistry_AlreadyInQuorum(address operator, uint8 quorum);
+
+    /// @notice The operator is not in the quorum.
+    error OperatorRegistry_NotInQuorum(address operator, uint8 quorum);
+
+    /// @notice The operator's last quorum cannot be left (to leave every quorum, unbond).
+    error OperatorRegistry_LastQuorum(address operator, uint8 quorum);
+
+    /// @notice The caller is not an Unbonding operator.
+    error OperatorRegistry_NotUnbonding(address operator, OperatorStatus status);
+
+    /// @notice The bond unlocks only at `unbondingEndsAt`.
+    error OperatorRegistry_StillUnbonding(address operator, uint64 unbondingEndsAt);
+
+    /// @notice Checkpoint `index` is not the one in force at `blockNumber` (or does not exist).
+    error OperatorRegistry_WrongCheckpointIndex(uint32 blockNumber, uint256 index);
+
+    /// @notice There was no checkpoint at or before `blockNumber`.
+    error OperatorRegistry_NoCheckpoint(uint32 blockNumber);
+
+    /*//////////////////////////////////////////////////////////////
+                              TASK MANAGER
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice The registry is the zero address.
+    error TaskManager_ZeroAddress();
+
+    /// @notice The creator already created a task with this salt.
+    error TaskManager_TaskExists(bytes32 taskId);
+
+    /// @notice The threshold is 0 or above 100.
+    error TaskManager_InvalidThreshold(uint8 thresholdPercent);
+
+    /// @notice The response window is outside [MIN_RESPONSE_WINDOW, MAX_RESPONSE_WINDOW].
+    error TaskManager_InvalidResponseWindow(uint64 responseWindow, uint64 min, uint64 max);
+
+    /// @notice The payload is longer than MAX_PAYLOAD_BYTES.
+    error TaskManager_PayloadTooLong(uint256 length, uint256 max);
+
+    /// @notice The quorum had no stake at the reference block (a threshold of nothing would pass).
+    error TaskManager_EmptyQuorum(uint8 quorum, uint32 referenceBlock);
+
+    /// @notice No task has this ID.
+    error TaskManager_TaskNotFound(bytes32 taskId);
+
+    /// @notice The task is not Open (it was responded to or challenged).
+    error TaskManager_TaskNotOpen(bytes32 taskId, TaskStatus status);
+
+    /// @notice The task's response deadline has passed.
+    error TaskManager_DeadlinePassed(bytes32 taskId, uint64 responseDeadline);
+
+    /// @notice The response is longer than MAX_RESPONSE_BYTES.
+    error TaskManager_ResponseTooLong(uint256 length, uint256 max);
+
+    /// @notice The non-signers' keys and stake indices differ in number.
+    error TaskManager_LengthMismatch(uint256 keys, uint256 indices);
+
+    /// @notice The non-signer at `index` does not have a key hash above the previous one (unsorted or duplicate).
+    error TaskManager_UnsortedNonSigners(uint256 index);
+
+    /// @notice No operator registered the non-signer key of hash `keyHash`.
+    error TaskManager_UnknownNonSigner(bytes32 keyHash);
+
+    /// @notice The non-signer had no stake in the quorum at the reference block (or its key was not its key then).
+    error TaskManager_NonSignerNotInQuorum(address operator, bytes32 keyHash);
+
+    /// @notice The aggregate key given is not the quorum's at the reference block.
+    error TaskManager_ApkMismatch(bytes32 given, bytes32 expected);
+
+    /// @notice The signature is not 128 bytes, is the point at infinity, or does not verify.
+    error TaskManager_InvalidSignature();
+
+    /// @notice Every operator of the quorum is a non-signer: the signers' key is the point at infinity.
+    error TaskManager_NoSigners();
+
+    /// @notice The signed stake is below the task's threshold.
+    error TaskManager_BelowThreshold(uint96 signedStake, uint96 totalStake, uint8 thresholdPercent);
+
+    /// @notice The task's status is not Responded.
+    error TaskManager_NotResponded(bytes32 taskId, TaskStatus status);
+
+    /// @notice The task has no verifier: its responses cannot be checked on chain.
+    error TaskManager_NotChallengeable(bytes32 taskId);
+
+    /// @notice The challenge window closed at `closedAt`.
+    error TaskManager_ChallengeWindowOver(bytes32 taskId, uint64 closedAt);
+
+    /// @notice The payload given does not hash to the task's payload hash.
+    error TaskManager_PayloadMismatch(bytes32 taskId);
+
+    /// @notice The response given does not hash to the task's response hash.
+    error TaskManager_ResponseMismatch(bytes32 taskId);
+
+    /// @notice The verifier says the response is correct: there is nothing to challenge.
+    error TaskManager_ResponseCorrect(bytes32 taskId);
+
+    /*//////////////////////////////////////////////////////////////
+                             QUORUM MEDIATOR
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice A constructor address (market, task manager, token) or a withdrawal's recipient is zero.
+    error QuorumMediator_ZeroAddress();
+
+    /// @notice The threshold is 0 or above 100.
+    error QuorumMediator_InvalidThreshold(uint8 thresholdPercent);
+
+    /// @notice The response window is outside the task manager's bounds.
+    error QuorumMediator_InvalidResponseWindow(uint64 responseWindow);
+
+    /// @notice The market drew another mediator for this deal.
+    error QuorumMediator_NotDrawn(bytes32 dealId, address drawn);
+
+    /// @notice The deal's latest verdict task is still open or answered: a new one would race it.
+    error QuorumMediator_VerdictPending(bytes32 dealKey, bytes32 taskId, TaskStatus status);
+
+    /// @notice No verdict was asked for this deal.
+    error QuorumMediator_NoVerdictTask(bytes32 dealKey);
+
+    /// @notice The verdict task's response is not final yet (or there is none).
+    error QuorumMediator_VerdictNotFinal(bytes32 taskId);
+
+    /// @notice The task's response is neither VERDICT_ACCEPT nor VERDICT_REJECT.
+    error QuorumMediator_InvalidVerdict(bytes32 taskId, bytes32 responseHash);
+
+    /// @notice The account has no credited fees.
+    error QuorumMediator_NothingToWithdraw(address account);
 }

@@ -12,6 +12,7 @@ import { BLOCKHASH_WINDOW, dealKey, mediatorDrawIndex } from "../../src/model";
 import { AccordToken__factory, DealMarket__factory } from "../../typechain-types";
 import { benchCapacityPools } from "./gas-pools";
 import { benchPaymentChannels } from "./gas-channels";
+import { benchQuorum, printQuorumBench } from "./gas-quorum";
 
 const { ethers, network } = hre;
 
@@ -231,9 +232,22 @@ async function main() {
   const [payer, payee, stranger] = (await ethers.getSigners()).slice(9, 12);
   const paymentChannels = await benchPaymentChannels(await token.getAddress(), deployer, { payer, payee, stranger });
   deployments.PaymentChannels = paymentChannels.deployGas;
+  // Operator quorums, on their own deployments (10, 50 and 100 operators).
+  const quorum = await benchQuorum(await market.getAddress());
+  Object.assign(deployments, quorum.deployGas);
 
   const contractSizes: Record<string, number> = {};
-  for (const name of ["AccordToken", "DealMarket", "ServiceRegistry", "CapacityPools", "PaymentChannels"]) {
+  for (const name of [
+    "AccordToken",
+    "DealMarket",
+    "ServiceRegistry",
+    "CapacityPools",
+    "PaymentChannels",
+    "OperatorRegistry",
+    "TaskManager",
+    "QuorumMediator",
+    "SquareTaskVerifier",
+  ]) {
     const artifact = await hre.artifacts.readArtifact(name);
     contractSizes[name] = (artifact.deployedBytecode.length - 2) / 2;
   }
@@ -252,6 +266,7 @@ async function main() {
       bytecodeSize: paymentChannels.bytecodeSize,
       scenarios: paymentChannels.scenarios,
     },
+    quorum,
     deployment: deployments,
     contractSizes: { ...contractSizes, limit: 24_576 },
   };
@@ -276,6 +291,7 @@ async function main() {
     ),
   );
   console.table(paymentChannels.summary);
+  printQuorumBench(quorum);
   console.table(deployments);
   console.table(contractSizes);
   console.log(

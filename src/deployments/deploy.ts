@@ -8,16 +8,37 @@ import {
   PaymentChannels__factory,
   DealMarket__factory,
   ServiceRegistry__factory,
+  OperatorRegistry__factory,
+  TaskManager__factory,
+  QuorumMediator__factory,
+  SquareTaskVerifier__factory,
   type AccordToken,
   type CapacityPools,
   type PaymentChannels,
   type DealMarket,
   type ServiceRegistry,
+  type OperatorRegistry,
+  type TaskManager,
+  type QuorumMediator,
+  type SquareTaskVerifier,
 } from "../../typechain-types";
 import { writeDeployment, type AccordDeployment, type DeployedContract, type DeploymentPathOptions } from "./format";
 
 /** 1,000,000,000 tokens of 18 decimals: what the deployer receives by default. */
 export const DEFAULT_INITIAL_SUPPLY = 1_000_000_000n * 10n ** 18n;
+
+/** The least bond an operator registers with by default: 100 tokens. */
+export const DEFAULT_MIN_BOND = 100n * 10n ** 18n;
+/** Seconds from an operator's startUnbonding to its withdrawal by default: 7 days. */
+export const DEFAULT_UNBONDING_DELAY = 7n * 24n * 3600n;
+/** Seconds each drawn aggregator has before the next takes over, by default: one 12-second slot. */
+export const DEFAULT_AGGREGATOR_SLOT = 12n;
+/** Seconds a response with an on-chain verifier can be challenged, by default: 1 hour. */
+export const DEFAULT_CHALLENGE_WINDOW = 3600n;
+/** The QuorumMediator's quorum, threshold (percent of stake) and response window (seconds). */
+export const DEFAULT_MEDIATOR_QUORUM = 0;
+export const DEFAULT_MEDIATOR_THRESHOLD = 67;
+export const DEFAULT_MEDIATOR_RESPONSE_WINDOW = 600n;
 
 /** The part of a Hardhat runtime environment deployAccord uses (so this module does not load Hardhat). */
 export type HardhatLike = {
@@ -40,6 +61,14 @@ export type DeployAccordOptions = {
   write?: boolean | (DeploymentPathOptions & { path?: string });
   /** Progress messages (e.g. console.log). */
   log?: (message: string) => void;
+  /** OperatorRegistry's minimum bond (token wei). Default DEFAULT_MIN_BOND. */
+  minBond?: bigint;
+  /** OperatorRegistry's unbonding delay (seconds). Default DEFAULT_UNBONDING_DELAY. */
+  unbondingDelay?: bigint;
+  /** TaskManager's aggregator slot (seconds). Default DEFAULT_AGGREGATOR_SLOT. */
+  aggregatorSlot?: bigint;
+  /** TaskManager's challenge window (seconds). Default DEFAULT_CHALLENGE_WINDOW. */
+  challengeWindow?: bigint;
 };
 
 export type AccordDeploymentResult = {
@@ -49,6 +78,14 @@ export type AccordDeploymentResult = {
   registry: ServiceRegistry;
   pools: CapacityPools;
   channels: PaymentChannels;
+  /** The operator registry (bonds, BLS keys, quorums). */
+  operators: OperatorRegistry;
+  /** Tasks for operator quorums and their attested responses. */
+  tasks: TaskManager;
+  /** Quorum 0 as a deal mediator (threshold 67%, 10-minute response window). */
+  quorumMediator: QuorumMediator;
+  /** The example task type's on-chain checker. */
+  squareVerifier: SquareTaskVerifier;
   deployer: Signer;
   /** The file written, when `write` was set. */
   path?: string;
@@ -75,7 +112,9 @@ async function deployed(
 
 /**
  * Deploys AccordToken (the initial supply to the deployer), a DealMarket on it, a ServiceRegistry and
- * CapacityPools on the same token and PaymentChannels (any token or the native coin), one after the other, each awaited. `target` is a Hardhat runtime environment or a signer with a
+ * CapacityPools on the same token, PaymentChannels (any token or the native coin), then the operator quorums:
+ * an OperatorRegistry bonding the token, a TaskManager on it, a QuorumMediator (quorum 0 as a deal mediator) and
+ * the SquareTaskVerifier, one after the other, each awaited. `target` is a Hardhat runtime environment or a signer with a
  * provider. Returns the connected contracts and the deployment record (written to disk if asked).
  */
 export async function deployAccord(
@@ -115,6 +154,29 @@ export async function deployAccord(
   const poolsRecord = await deployed("CapacityPools", pools, confirmations, options.log);
   const channels = await new PaymentChannels__factory(deployer).deploy();
   const channelsRecord = await deployed("PaymentChannels", channels, confirmations, options.log);
+  const operators = await new OperatorRegistry__factory(deployer).deploy(
+    tokenRecord.address,
+    options.minBond ?? DEFAULT_MIN_BOND,
+    options.unbondingDelay ?? DEFAULT_UNBONDING_DELAY,
+  );
+  const operatorsRecord = await deployed("OperatorRegistry", operators, confirmations, options.log);
+  const tasks = await new TaskManager__factory(deployer).deploy(
+    operatorsRecord.address,
+    options.aggregatorSlot ?? DEFAULT_AGGREGATOR_SLOT,
+    options.challengeWindow ?? DEFAULT_CHALLENGE_WINDOW,
+  );
+  const tasksRecord = await deployed("TaskManager", tasks, confirmations, options.log);
+  const quorumMediator = await new QuorumMediator__factory(deployer).deploy(
+    marketRecord.address,
+    tasksRecord.address,
+    tokenRecord.address,
+    DEFAULT_MEDIATOR_QUORUM,
+    DEFAULT_MEDIATOR_THRESHOLD,
+    DEFAULT_MEDIATOR_RESPONSE_WINDOW,
+  );
+  const quorumMediatorRecord = await deployed("QuorumMediator", quorumMediator, confirmations, options.log);
+  const squareVerifier = await new SquareTaskVerifier__factory(deployer).deploy();
+  const squareRecord = await deployed("SquareTaskVerifier", squareVerifier, confirmations, options.log);
 
   const deployment: AccordDeployment = {
     chainId: Number(chainId),
@@ -126,9 +188,25 @@ export async function deployAccord(
       ServiceRegistry: registryRecord,
       CapacityPools: poolsRecord,
       PaymentChannels: channelsRecord,
+      OperatorRegistry: operatorsRecord,
+      TaskManager: tasksRecord,
+      QuorumMediator: quorumMediatorRecord,
+      SquareTaskVerifier: squareRecord,
     },
   };
-  const result: AccordDeploymentResult = { deployment, token, market, registry, pools, channels, deployer };
+  const result: AccordDeploymentResult = {
+    deployment,
+    token,
+    market,
+    registry,
+    pools,
+    channels,
+    operators,
+    tasks,
+    quorumMediator,
+    squareVerifier,
+    deployer,
+  };
   if (options.write) {
     result.path = writeDeployment(deployment, options.write === true ? {} : options.write);
     options.log?.(`Deployment written to ${result.path}`);

@@ -2,7 +2,9 @@
 //
 //   { "chainId": 31337, "network": "localhost", "deployedAt": "2025-01-01T00:00:00.000Z",
 //     "contracts": { "AccordToken": { "address": "0x…", "blockNumber": 1, "transactionHash": "0x…" },
-//                    "DealMarket": { … }, "ServiceRegistry": { … }, "CapacityPools": { … }, "PaymentChannels": { … } } }
+//                    "DealMarket": { … }, "ServiceRegistry": { … }, "CapacityPools": { … }, "PaymentChannels": { … },
+//                    "OperatorRegistry": { … }, "TaskManager": { … }, "QuorumMediator": { … },
+//                    "SquareTaskVerifier": { … } } }
 
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -10,7 +12,17 @@ import { getAddress, isHexString, type ContractRunner, type Provider } from "eth
 import { AccordError } from "../model";
 
 /** The contracts every deployment file names. */
-export const ACCORD_CONTRACT_NAMES = ["AccordToken", "DealMarket", "ServiceRegistry", "CapacityPools", "PaymentChannels"] as const;
+export const ACCORD_CONTRACT_NAMES = [
+  "AccordToken",
+  "DealMarket",
+  "ServiceRegistry",
+  "CapacityPools",
+  "PaymentChannels",
+  "OperatorRegistry",
+  "TaskManager",
+  "QuorumMediator",
+  "SquareTaskVerifier",
+] as const;
 export type AccordContractName = (typeof ACCORD_CONTRACT_NAMES)[number];
 
 /** Where and when one contract was deployed. */

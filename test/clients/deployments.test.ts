@@ -41,6 +41,10 @@ function sample(): AccordDeployment {
       ServiceRegistry: contract(3),
       CapacityPools: contract(4),
       PaymentChannels: contract(5),
+      OperatorRegistry: contract(6),
+      TaskManager: contract(7),
+      QuorumMediator: contract(8),
+      SquareTaskVerifier: contract(9),
     },
   };
 }
@@ -171,6 +175,10 @@ describe("deployments", function () {
         "ServiceRegistry",
         "CapacityPools",
         "PaymentChannels",
+        "OperatorRegistry",
+        "TaskManager",
+        "QuorumMediator",
+        "SquareTaskVerifier",
       ] as const) {
         const record = deployment.contracts[name];
         const receipt = await hre.ethers.provider.getTransactionReceipt(record.transactionHash);
@@ -181,6 +189,10 @@ describe("deployments", function () {
       expect(await result.pools.token()).to.equal(deployment.contracts.AccordToken.address);
       expect(await result.pools.getAddress()).to.equal(deployment.contracts.CapacityPools.address);
       expect(await result.channels.getAddress()).to.equal(deployment.contracts.PaymentChannels.address);
+      expect(await result.operators.token()).to.equal(deployment.contracts.AccordToken.address);
+      expect(await result.tasks.registry()).to.equal(deployment.contracts.OperatorRegistry.address);
+      expect(await result.quorumMediator.taskManager()).to.equal(deployment.contracts.TaskManager.address);
+      expect(await result.squareVerifier.getAddress()).to.equal(deployment.contracts.SquareTaskVerifier.address);
       const [deployer] = await hre.ethers.getSigners();
       expect(await result.token.balanceOf(deployer.address)).to.equal(DEFAULT_INITIAL_SUPPLY);
       expect(await loadDeployment("hardhat", { dir, provider: hre.ethers.provider, checkCode: true })).to.deep.equal(
