@@ -8,7 +8,8 @@ import { AgreementState } from "../model/types";
 import { AccordContractError } from "../clients/errors";
 import type { MediatorClient } from "../clients/mediator";
 import { bytes32ToCid } from "../model/cid";
-import type { Executor } from "../executor";
+import type { ExecutionResult, Executor } from "../executor";
+import type { Deal } from "../model/types";
 import type { SolverApiClient } from "../solver/client";
 import { recordOf } from "./party";
 import { AgentRuntime, FINAL_STATES, type DealRecord, type IndexedDeal } from "./runtime";
@@ -29,6 +30,20 @@ export interface MediatorAgentOptions {
   policy?: MediatorPolicy;
   random?: () => number;
   tickMs?: number;
+}
+
+/**
+ * A mediator's judgement of a deal: re-runs its job with `executor` and accepts when the results' CID and instruction
+ * count are the ones submitted. Shared with the operator quorum's deal-mediation task type (src/quorum/task-types.ts).
+ */
+export async function judgeDeal(
+  executor: Executor,
+  deal: Deal,
+  submitted: { resultsId: string; instructionCount: string | null },
+): Promise<{ verdict: "accept" | "reject"; run: ExecutionResult }> {
+  const run = await executor.run(deal.job_offer, { dealId: deal.id });
+  const same = run.resultsId === submitted.resultsId && String(run.instructionCount) === submitted.instructionCount;
+  return { verdict: same ? "accept" : "reject", run };
 }
 
 export class MediatorAgent {
@@ -76,11 +91,9 @@ export class MediatorAgent {
         step = "silent";
       } else {
         log.info({ module: deal.job_offer.module.name }, "re-running the job");
-        const run = await this.options.executor.run(deal.job_offer, { dealId: deal.id });
         const submitted = { resultsId: bytes32ToCid(indexed.resultsId!), instructionCount: indexed.instructionCount };
-        const same =
-          run.resultsId === submitted.resultsId && String(run.instructionCount) === submitted.instructionCount;
-        step = same ? "accept" : "reject";
+        const { verdict, run } = await judgeDeal(this.options.executor, deal, submitted);
+        step = verdict;
         log.info(
           {
             mine: { resultsId: run.resultsId, instructionCount: String(run.instructionCount) },

@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { registerAgent } from "./commands/agent";
 import { registerDev } from "./commands/dev";
 import { registerIndex } from "./commands/index";
+import { registerOperator } from "./commands/operator";
 import { registerPools } from "./commands/pools";
 import { registerRetrieval } from "./commands/retrieval";
 import { registerServe } from "./commands/serve";
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   registerServe(program);
   registerSolver(program);
   registerAgent(program);
+  registerOperator(program);
   registerPools(program);
   registerRetrieval(program);
   return program;

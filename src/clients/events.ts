@@ -16,6 +16,7 @@ import {
   type EventNamed,
 } from "../abi";
 import { capacityPoolsAbi, paymentChannelsAbi } from "../abi/generated";
+import { IOperatorRegistry__factory, IQuorumMediator__factory, ITaskManager__factory } from "../../typechain-types";
 import { mediatorDrawIndex } from "../model";
 import type { OnChainDealTerms } from "./terms";
 
@@ -44,6 +45,24 @@ export type PaymentChannelsEvent = DecodedEventOf<typeof paymentChannelsAbi>;
 /** PaymentChannels' event decoder, compiled from its generated ABI. */
 export const paymentChannelsDecoder = createEventDecoder(paymentChannelsAbi);
 
+/** A decoded event of OperatorRegistry (OperatorRegistered, QuorumJoined, QuorumUpdated, UnbondingStarted, …). */
+export type OperatorRegistryEvent = DecodedEventOf<typeof IOperatorRegistry__factory.abi>;
+/** OperatorRegistry's event decoder, compiled from its interface's ABI (the events are all declared there). */
+export const operatorRegistryDecoder = createEventDecoder(IOperatorRegistry__factory.abi);
+
+/** A decoded event of TaskManager (TaskCreated, TaskResponded, ResponseChallenged). */
+export type TaskManagerEvent = DecodedEventOf<typeof ITaskManager__factory.abi>;
+/** TaskManager's event decoder, compiled from its interface's ABI. */
+export const taskManagerDecoder = createEventDecoder(ITaskManager__factory.abi);
+
+/** A decoded event of QuorumMediator (VerdictRequested, VerdictApplied, Withdrawn). */
+export type QuorumMediatorEvent = DecodedEventOf<typeof IQuorumMediator__factory.abi>;
+/** QuorumMediator's event decoder, compiled from its interface's ABI. */
+export const quorumMediatorDecoder = createEventDecoder(IQuorumMediator__factory.abi);
+
+/** The decoded events of the operator-quorum contracts. */
+export type QuorumEvent = OperatorRegistryEvent | TaskManagerEvent | QuorumMediatorEvent;
+
 /** Where a log was found. */
 export type AccordEventLocation = {
   /** The emitting contract. */
@@ -59,11 +78,11 @@ export type AccordEventLocation = {
  * A decoded event of an Accord contract (market, registry, capacity pools or token) and where it was logged; narrow
  * on `eventName`.
  */
-export type AccordLog = (AccordEvent | CapacityPoolsEvent | PaymentChannelsEvent | AccordTokenEvent) &
+export type AccordLog = (AccordEvent | CapacityPoolsEvent | PaymentChannelsEvent | QuorumEvent | AccordTokenEvent) &
   AccordEventLocation;
 export type AccordLogName = AccordLog["eventName"];
 export type AccordLogOf<N extends AccordLogName> = EventNamed<
-  AccordEvent | CapacityPoolsEvent | PaymentChannelsEvent | AccordTokenEvent,
+  AccordEvent | CapacityPoolsEvent | PaymentChannelsEvent | QuorumEvent | AccordTokenEvent,
   N
 > &
   AccordEventLocation;
@@ -74,6 +93,11 @@ export type AccordContractAddresses = {
   registry?: string;
   pools?: string;
   channels?: string;
+  /** OperatorRegistry. */
+  operators?: string;
+  /** TaskManager. */
+  tasks?: string;
+  quorumMediator?: string;
   token?: string;
 };
 
@@ -83,6 +107,9 @@ function decoderFor(log: Log, addresses: AccordContractAddresses): EventDecoder 
   if (addresses.registry && address === addresses.registry.toLowerCase()) return serviceRegistryDecoder;
   if (addresses.pools && address === addresses.pools.toLowerCase()) return capacityPoolsDecoder;
   if (addresses.channels && address === addresses.channels.toLowerCase()) return paymentChannelsDecoder;
+  if (addresses.operators && address === addresses.operators.toLowerCase()) return operatorRegistryDecoder;
+  if (addresses.tasks && address === addresses.tasks.toLowerCase()) return taskManagerDecoder;
+  if (addresses.quorumMediator && address === addresses.quorumMediator.toLowerCase()) return quorumMediatorDecoder;
   if (addresses.token && address === addresses.token.toLowerCase()) return accordTokenDecoder;
   return undefined;
 }
@@ -103,7 +130,7 @@ export function decodeAccordLog(log: Log, addresses: AccordContractAddresses): A
     throw error;
   }
   if (!decoded) return undefined;
-  const event = decoded as AccordEvent | CapacityPoolsEvent | PaymentChannelsEvent | AccordTokenEvent;
+  const event = decoded as AccordEvent | CapacityPoolsEvent | PaymentChannelsEvent | QuorumEvent | AccordTokenEvent;
   return Object.assign(event, {
     address: log.address,
     blockNumber: log.blockNumber,

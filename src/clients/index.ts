@@ -99,3 +99,19 @@ export {
   type OpenChannelInput,
   type PaymentChannelsClientOptions,
 } from "./channels";
+export {
+  OperatorRegistryClient,
+  QuorumMediatorClient,
+  TaskManagerClient,
+  QUORUM_CONTRACT_NAMES,
+  keyHashOf,
+  quorumBitmapOf,
+  quorumsOfBitmap,
+  type BuiltQuorumSignature,
+  type CollectedSignature,
+  type CreateTaskInput,
+  type OperatorView,
+  type QuorumCheckpointView,
+  type QuorumClientOptions,
+  type TaskView,
+} from "./quorum";

@@ -67,6 +67,7 @@ const EXPECTED: Record<string, string[]> = {
     "voucherDigest",
   ],
   "accord/retrieval": ["RetrievalClient", "RetrievalProvider", "ChannelManagerPayer", "VoucherStorePayee", "amountFor"],
+  "accord/quorum": ["OperatorNode", "TaskManagerClient", "OperatorRegistryClient", "blsSign", "hashToG1", "aggregatorFor"],
   "accord/indexer": ["createIndexer", "Indexer", "openStore", "SqlStore", "loadEntitySchema", "initPgliteDataDir"],
   "accord/server": ["createServer", "createApi", "DEFAULT_LIMITS", "buildApiSdl"],
 };
