@@ -107,9 +107,15 @@ function buildSubgraph() {
     path.join(root, "subgraph", "scripts", "enums.js"),
     path.join(root, "dist", "src", "model", "enums.js"),
     path.join(root, "dist", "src", "pools", "model.js"),
-    ...["DealMarket", "ServiceRegistry", "CapacityPools", "PaymentChannels"].map((name) =>
-      path.join(root, "artifacts", "contracts", `${name}.sol`, `${name}.json`),
-    ),
+    ...[
+      "DealMarket",
+      "ServiceRegistry",
+      "CapacityPools",
+      "PaymentChannels",
+      "OperatorRegistry",
+      "TaskManager",
+      "QuorumMediator",
+    ].map((name) => path.join(root, "artifacts", "contracts", `${name}.sol`, `${name}.json`)),
   ].sort();
   for (const file of inputs) hash.update(file).update(fs.existsSync(file) ? fs.readFileSync(file) : "");
   const digest = hash.digest("hex");

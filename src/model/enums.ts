@@ -4,17 +4,21 @@ import { UnknownEnumValueError } from "./errors";
 import {
   AgreementState,
   ChannelStatus,
+  OperatorStatus,
   PaymentDirection,
   PaymentReason,
   PoolStatus,
   ServiceType,
+  TaskStatus,
   WorkloadStatus,
   type AgreementStateName,
   type ChannelStatusName,
+  type OperatorStatusName,
   type PaymentDirectionName,
   type PaymentReasonName,
   type PoolStatusName,
   type ServiceTypeName,
+  type TaskStatusName,
   type WorkloadStatusName,
 } from "./types";
 
@@ -25,6 +29,8 @@ export const paymentDirectionNames = Object.keys(PaymentDirection) as readonly P
 export const poolStatusNames = Object.keys(PoolStatus) as readonly PoolStatusName[];
 export const workloadStatusNames = Object.keys(WorkloadStatus) as readonly WorkloadStatusName[];
 export const channelStatusNames = Object.keys(ChannelStatus) as readonly ChannelStatusName[];
+export const operatorStatusNames = Object.keys(OperatorStatus) as readonly OperatorStatusName[];
+export const taskStatusNames = Object.keys(TaskStatus) as readonly TaskStatusName[];
 
 /** The index of `name` in `names` (an enum's members in order); UnknownEnumValueError naming `enumName` otherwise. */
 export function getTypeIndex(enumName: string, names: readonly string[], name: string): number {

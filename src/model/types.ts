@@ -271,6 +271,33 @@ export type ChannelStatus = (typeof ChannelStatus)[keyof typeof ChannelStatus];
 export type ChannelStatusName = keyof typeof ChannelStatus;
 
 /**
+ * An operator's status (OperatorRegistry's `OperatorStatus`, contracts/types/QuorumTypes.sol). Active: bonded and in
+ * its quorums; Unbonding: out of every quorum, its bond locked until `unbondingEndsAt`; Withdrawn: bond paid back.
+ */
+export const OperatorStatus = {
+  None: 0,
+  Active: 1,
+  Unbonding: 2,
+  Withdrawn: 3,
+} as const;
+export type OperatorStatus = (typeof OperatorStatus)[keyof typeof OperatorStatus];
+export type OperatorStatusName = keyof typeof OperatorStatus;
+
+/**
+ * A quorum task's status (TaskManager's `TaskStatus`). Storage never holds Expired: an Open task past its
+ * `responseDeadline` is Expired only as `taskStatus` reports it (and as the indexer's queries filter for it).
+ */
+export const TaskStatus = {
+  None: 0,
+  Open: 1,
+  Responded: 2,
+  Challenged: 3,
+  Expired: 4,
+} as const;
+export type TaskStatus = (typeof TaskStatus)[keyof typeof TaskStatus];
+export type TaskStatusName = keyof typeof TaskStatus;
+
+/**
  * What the encoder and the ID functions accept: the same shape with every field optional (a missing
  * string is "", a missing number 0, a missing struct its zero value, a missing slice or map nil),
  * uint64/int fields as `bigint` or a safe-integer `number`, and read-only arrays.

@@ -45,6 +45,8 @@ const ENUMS = {
   PoolStatus: model.poolStatusNames,
   WorkloadStatus: model.workloadStatusNames,
   ChannelStatus: model.channelStatusNames,
+  OperatorStatus: model.operatorStatusNames,
+  TaskStatus: model.taskStatusNames,
 };
 for (const [name, names] of Object.entries(ENUMS)) {
   if (!Array.isArray(names)) {
@@ -123,6 +125,18 @@ const lines = [
     "CHANNEL_STATUSES",
     "CHANNEL_STATUS",
     model.channelStatusNames,
+  ),
+  ...table(
+    "OperatorStatus (OperatorRegistry's OperatorStatus), in index order.",
+    "OPERATOR_STATUSES",
+    "OPERATOR_STATUS",
+    model.operatorStatusNames,
+  ),
+  ...table(
+    "TaskStatus (TaskManager's TaskStatus), in index order; storage never holds Expired.",
+    "TASK_STATUSES",
+    "TASK_STATUS",
+    model.taskStatusNames,
   ),
   "/** A pool's emptyAt when it never empties: type(uint40).max (src/pools/model.ts NEVER). */",
   `export const POOL_NEVER: u64 = ${pools.NEVER};`,

@@ -4,8 +4,8 @@
 //      (running `npx hardhat compile` first if an artifact is missing, or always with --compile);
 //   2. renders subgraph/subgraph.template.yaml into subgraph/subgraph.yaml with the network, addresses and
 //      start blocks of deployments/<network>.json ({chainId, network, contracts: {DealMarket: {address,
-//      blockNumber}, ServiceRegistry: {...}, CapacityPools: {...}, PaymentChannels: {...}}}), or `hardhat`, the
-//      zero address and block 0 without that file;
+//      blockNumber}, ServiceRegistry: {...}, CapacityPools: {...}, PaymentChannels: {...}, OperatorRegistry: {...},
+//      TaskManager: {...}, QuorumMediator: {...}}}), or `hardhat`, the zero address and block 0 without that file;
 //   3. checks that the manifest handles every event of the ABIs (except IGNORED_EVENTS) with its exact
 //      signature, so a contract change that the mappings miss fails here, not silently at index time.
 //
@@ -20,7 +20,15 @@ const { spawnSync } = require("node:child_process");
 
 const SUBGRAPH_DIR = path.resolve(__dirname, "..");
 const ROOT = path.resolve(SUBGRAPH_DIR, "..");
-const CONTRACTS = ["DealMarket", "ServiceRegistry", "CapacityPools", "PaymentChannels"];
+const CONTRACTS = [
+  "DealMarket",
+  "ServiceRegistry",
+  "CapacityPools",
+  "PaymentChannels",
+  "OperatorRegistry",
+  "TaskManager",
+  "QuorumMediator",
+];
 const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
 const DEFAULT_NETWORK = "hardhat";
 /** Events no entity depends on. */

@@ -32,6 +32,16 @@ describe("indexer schema metadata", () => {
       ["ChannelFunding", "channel_funding", true, "String"],
       ["ChannelSettlement", "channel_settlement", true, "String"],
       ["DeferredChannelPayout", "deferred_channel_payout", false, "Bytes"],
+      ["Operator", "operator", false, "Bytes"],
+      ["QuorumMembership", "quorum_membership", false, "String"],
+      ["Quorum", "quorum", false, "String"],
+      ["QuorumCheckpoint", "quorum_checkpoint", false, "String"],
+      ["Task", "task", false, "Bytes"],
+      ["TaskResponse", "task_response", true, "Bytes"],
+      ["Challenge", "challenge", true, "Bytes"],
+      ["QuorumVerdict", "quorum_verdict", false, "Bytes"],
+      ["BondWithdrawal", "bond_withdrawal", true, "String"],
+      ["QuorumFeeCredit", "quorum_fee_credit", false, "Bytes"],
     ]);
     expect(model.enumType("AgreementState")!.values.map((v) => v.name)).to.have.length(11);
   });

@@ -13,7 +13,15 @@ const execFileAsync = promisify(execFile);
 const ROOT = path.resolve(__dirname, "..", "..");
 const SUBGRAPH = path.join(ROOT, "subgraph");
 const BUILD_SCRIPT = path.join(SUBGRAPH, "scripts", "build.sh");
-const DATA_SOURCES = ["DealMarket", "ServiceRegistry", "CapacityPools", "PaymentChannels"];
+const DATA_SOURCES = [
+  "DealMarket",
+  "ServiceRegistry",
+  "CapacityPools",
+  "PaymentChannels",
+  "OperatorRegistry",
+  "TaskManager",
+  "QuorumMediator",
+];
 const WASM_MAGIC = Buffer.from([0x00, 0x61, 0x73, 0x6d]);
 
 /** The entity types of a GraphQL schema: `type X @entity(...)`. */
@@ -70,6 +78,9 @@ describe("subgraph", function () {
         "service-registry.ts",
         "capacity-pools.ts",
         "payment-channels.ts",
+        "operator-registry.ts",
+        "task-manager.ts",
+        "quorum-mediator.ts",
       ]);
     });
 

@@ -9,8 +9,12 @@ import type {
   AccordToken,
   CapacityPools,
   DealMarket,
+  OperatorRegistry,
   PaymentChannels,
+  QuorumMediator,
   ServiceRegistry,
+  SquareTaskVerifier,
+  TaskManager,
 } from "../../../typechain-types";
 import { fromAccordDeployment, type IndexerDeployment } from "../../../src/indexer";
 import { DEAL_AGREEMENT_TYPES, dealMarketDomain } from "../../../src/clients/terms";
@@ -34,14 +38,31 @@ export interface Accord {
   registry: ServiceRegistry;
   pools: CapacityPools;
   channels: PaymentChannels;
+  operators: OperatorRegistry;
+  tasks: TaskManager;
+  squareVerifier: SquareTaskVerifier;
+  quorumMediator: QuorumMediator;
   deployment: IndexerDeployment;
   /** The deployment file's content, as src/deployments writes it. */
   file: Record<string, unknown>;
   signers: Signer[];
 }
 
+/** The operator quorums' parameters deployAccord uses (OperatorRegistry, TaskManager, QuorumMediator). */
+export const QUORUM_PARAMETERS = {
+  minBond: 100n,
+  unbondingDelay: 3_600n,
+  aggregatorSlot: 60n,
+  challengeWindow: 3_600n,
+  mediatorQuorum: 0,
+  mediatorThresholdPercent: 60,
+  mediatorResponseWindow: 3_600n,
+} as const;
+
 /**
- * AccordToken(owner, supply), DealMarket(token), ServiceRegistry(); parties (signers 1..9) funded and approved.
+ * AccordToken(owner, supply), DealMarket(token), ServiceRegistry(), CapacityPools(token), PaymentChannels(), the
+ * operator quorums (OperatorRegistry(token), TaskManager, SquareTaskVerifier, QuorumMediator(market, tasks, token)
+ * with QUORUM_PARAMETERS); parties (signers 1..9) funded and approved.
  * `blacklistToken`: the market's token is BlacklistERC20Mock instead (transfers to a blacklisted account fail,
  * which is how payouts get deferred).
  */
@@ -64,6 +85,26 @@ export async function deployAccord(options: { blacklistToken?: boolean } = {}): 
     await ethers.getContractFactory("CapacityPools")
   ).deploy(await token.getAddress())) as unknown as CapacityPools;
   const channels = (await (await ethers.getContractFactory("PaymentChannels")).deploy()) as unknown as PaymentChannels;
+  const q = QUORUM_PARAMETERS;
+  const operators = (await (
+    await ethers.getContractFactory("OperatorRegistry")
+  ).deploy(await token.getAddress(), q.minBond, q.unbondingDelay)) as unknown as OperatorRegistry;
+  const tasks = (await (
+    await ethers.getContractFactory("TaskManager")
+  ).deploy(await operators.getAddress(), q.aggregatorSlot, q.challengeWindow)) as unknown as TaskManager;
+  const squareVerifier = (await (
+    await ethers.getContractFactory("SquareTaskVerifier")
+  ).deploy()) as unknown as SquareTaskVerifier;
+  const quorumMediator = (await (
+    await ethers.getContractFactory("QuorumMediator")
+  ).deploy(
+    await market.getAddress(),
+    await tasks.getAddress(),
+    await token.getAddress(),
+    q.mediatorQuorum,
+    q.mediatorThresholdPercent,
+    q.mediatorResponseWindow,
+  )) as unknown as QuorumMediator;
   const entry = async (c: {
     getAddress(): Promise<string>;
     deploymentTransaction(): { hash: string; wait(): Promise<{ blockNumber: number } | null> } | null;
@@ -78,6 +119,10 @@ export async function deployAccord(options: { blacklistToken?: boolean } = {}): 
     ServiceRegistry: await entry(registry),
     CapacityPools: await entry(pools),
     PaymentChannels: await entry(channels),
+    OperatorRegistry: await entry(operators),
+    TaskManager: await entry(tasks),
+    SquareTaskVerifier: await entry(squareVerifier),
+    QuorumMediator: await entry(quorumMediator),
   };
   const chainId = Number((await ethers.provider.getNetwork()).chainId);
   const file = { chainId, network: "hardhat", deployedAt: new Date().toISOString(), contracts };
@@ -87,7 +132,20 @@ export async function deployAccord(options: { blacklistToken?: boolean } = {}): 
     await token.connect(owner).transfer(await s.getAddress(), 10n ** 26n);
     await token.connect(s).approve(await market.getAddress(), MaxUint256);
   }
-  return { token, market, registry, pools, channels, deployment, file, signers };
+  return {
+    token,
+    market,
+    registry,
+    pools,
+    channels,
+    operators,
+    tasks,
+    squareVerifier,
+    quorumMediator,
+    deployment,
+    file,
+    signers,
+  };
 }
 
 export interface Terms {
