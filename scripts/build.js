@@ -105,17 +105,12 @@ function buildSubgraph() {
     path.join(root, "subgraph", "scripts", "build.sh"),
     path.join(root, "subgraph", "scripts", "prepare.js"),
     path.join(root, "subgraph", "scripts", "enums.js"),
+    path.join(root, "subgraph", "scripts", "data-sources.js"),
     path.join(root, "dist", "src", "model", "enums.js"),
     path.join(root, "dist", "src", "pools", "model.js"),
-    ...[
-      "DealMarket",
-      "ServiceRegistry",
-      "CapacityPools",
-      "PaymentChannels",
-      "OperatorRegistry",
-      "TaskManager",
-      "QuorumMediator",
-    ].map((name) => path.join(root, "artifacts", "contracts", `${name}.sol`, `${name}.json`)),
+    ...require("../subgraph/scripts/data-sources").map((name) =>
+      path.join(root, "artifacts", "contracts", `${name}.sol`, `${name}.json`),
+    ),
   ].sort();
   for (const file of inputs) hash.update(file).update(fs.existsSync(file) ? fs.readFileSync(file) : "");
   const digest = hash.digest("hex");

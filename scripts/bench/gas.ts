@@ -8,6 +8,7 @@ import path from "node:path";
 import hre from "hardhat";
 import type { ContractTransactionResponse, Signer } from "ethers";
 import { DEAL_AGREEMENT_TYPES, dealMarketDomain, type OnChainDealTerms } from "../../src/clients/terms";
+import { ACCORD_CONTRACT_NAMES } from "../../src/deployments/format";
 import { BLOCKHASH_WINDOW, dealKey, mediatorDrawIndex } from "../../src/model";
 import { AccordToken__factory, DealMarket__factory } from "../../typechain-types";
 import { benchCapacityPools } from "./gas-pools";
@@ -237,17 +238,7 @@ async function main() {
   Object.assign(deployments, quorum.deployGas);
 
   const contractSizes: Record<string, number> = {};
-  for (const name of [
-    "AccordToken",
-    "DealMarket",
-    "ServiceRegistry",
-    "CapacityPools",
-    "PaymentChannels",
-    "OperatorRegistry",
-    "TaskManager",
-    "QuorumMediator",
-    "SquareTaskVerifier",
-  ]) {
+  for (const name of ACCORD_CONTRACT_NAMES) {
     const artifact = await hre.artifacts.readArtifact(name);
     contractSizes[name] = (artifact.deployedBytecode.length - 2) / 2;
   }

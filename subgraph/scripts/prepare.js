@@ -20,15 +20,7 @@ const { spawnSync } = require("node:child_process");
 
 const SUBGRAPH_DIR = path.resolve(__dirname, "..");
 const ROOT = path.resolve(SUBGRAPH_DIR, "..");
-const CONTRACTS = [
-  "DealMarket",
-  "ServiceRegistry",
-  "CapacityPools",
-  "PaymentChannels",
-  "OperatorRegistry",
-  "TaskManager",
-  "QuorumMediator",
-];
+const CONTRACTS = require("./data-sources");
 const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
 const DEFAULT_NETWORK = "hardhat";
 /** Events no entity depends on. */
