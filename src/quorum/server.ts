@@ -3,12 +3,11 @@
 // size-limited (413), every answer is JSON, and a failure inside a handler is a 500 for that request, never a crash.
 
 import http from "node:http";
-import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
-import { readBody, sendJson, sendTooLarge } from "../server/http";
+import { readBody, listen, sendJson, sendTooLarge, type ListeningServer } from "../server/http";
 import { InboxError, type SignatureInbox } from "./inbox";
 
-export type QuorumServer = { url: string; server: http.Server; close(): Promise<void> };
+export type QuorumServer = ListeningServer;
 
 export type QuorumServerOptions = {
   inbox: SignatureInbox;
@@ -76,18 +75,5 @@ export async function serveQuorum(options: QuorumServerOptions): Promise<QuorumS
   // A slow or stuck client must not hold a socket for ever.
   server.requestTimeout = 10_000;
   server.headersTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve());
-  });
-  const { address, port } = server.address() as AddressInfo;
-  return {
-    url: `http://${address}:${port}`,
-    server,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return listen(server, options);
 }

@@ -3,14 +3,13 @@
 // /health. `accord serve-data`, the tests and the benchmark all serve through it.
 
 import http from "node:http";
-import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { resultsHandler } from "../results/http";
 import type { ResultStore } from "../results/store";
-import { sendJson } from "../server/http";
+import { listen, sendJson, type ListeningServer } from "../server/http";
 import type { RetrievalProvider } from "./provider";
 
-export type DataServer = { url: string; server: http.Server; close(): Promise<void> };
+export type DataServer = ListeningServer;
 
 export async function serveData(options: {
   provider: RetrievalProvider;
@@ -32,19 +31,5 @@ export async function serveData(options: {
       else res.destroy();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve());
-  });
-  const { address, port } = server.address() as AddressInfo;
-  return {
-    url: `http://${address}:${port}`,
-    server,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // Held streams (a deal waiting for funds) would keep close() waiting for ever.
-        server.closeAllConnections();
-      }),
-  };
+  return listen(server, options);
 }

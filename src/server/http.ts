@@ -1,7 +1,8 @@
-// Small HTTP helpers the GraphQL servers share (the indexer's API, the solver's): JSON answers and bodies read with a
-// size limit, before graphql-yoga sees them.
+// Small HTTP helpers the servers share (the indexer's API, the solver's, the data server, the operator node's): JSON
+// answers, bodies read with a size limit, and listening on a port with a close that does not wait for held sockets.
 
 import type http from "node:http";
+import type { AddressInfo } from "node:net";
 import type pino from "pino";
 
 export function sendJson(
@@ -75,5 +76,27 @@ export function yogaLogger(logger: pino.Logger) {
         { err: args.find((a) => a instanceof Error), args: args.filter((a) => !(a instanceof Error)) },
         "yoga",
       ),
+  };
+}
+
+/** A server listening on a port: its URL, and a close that also ends the connections still open. */
+export type ListeningServer = { url: string; server: http.Server; close(): Promise<void> };
+
+/** Starts `server` on `host:port` (default 127.0.0.1 and any free port); rejects if the port cannot be bound. */
+export async function listen(server: http.Server, options: { host?: string; port?: number }): Promise<ListeningServer> {
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve());
+  });
+  const { address, port } = server.address() as AddressInfo;
+  return {
+    url: `http://${address}:${port}`,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Held connections (keep-alive sockets, a retrieval stream waiting for funds) would keep close() waiting.
+        server.closeAllConnections();
+      }),
   };
 }
