@@ -715,3 +715,35 @@ export function expectedEscrow(
       return 0n;
   }
 }
+
+/*//////////////////////////////////////////////////////////////
+                                TIME
+//////////////////////////////////////////////////////////////*/
+
+export async function mined(
+  tx: ContractTransactionResponse | Promise<ContractTransactionResponse>,
+): Promise<ContractTransactionReceipt> {
+  const receipt = await (await tx).wait();
+  if (!receipt) throw new Error("no receipt");
+  return receipt;
+}
+
+export async function blockTime(receipt: ContractTransactionReceipt): Promise<bigint> {
+  const block = await ethers.provider.getBlock(receipt.blockNumber);
+  return BigInt(block!.timestamp);
+}
+
+/** The timestamp of the latest block. */
+export async function now(): Promise<bigint> {
+  return BigInt(await time.latest());
+}
+
+/** The next transaction is mined at `ts`. */
+export async function at(ts: bigint): Promise<void> {
+  await time.setNextBlockTimestamp(ts);
+}
+
+/** Mines an empty block at `ts` (views then read the chain at `ts`). */
+export async function mineAt(ts: bigint): Promise<void> {
+  await time.increaseTo(ts);
+}

@@ -34,6 +34,7 @@ import {
   type ReservationData,
 } from "../../src/pools/reservation";
 import { MAX_BATCH, MILLI, NEVER } from "../../src/pools/model";
+import { blockTime, mined } from "./fixtures";
 
 export { PoolStatus, WorkloadStatus } from "../../src/model";
 export { MILLI, NEVER, NEW_POOL };
@@ -394,33 +395,8 @@ export async function assignAndStart(
                                 TIME
 //////////////////////////////////////////////////////////////*/
 
-export async function mined(
-  tx: ContractTransactionResponse | Promise<ContractTransactionResponse>,
-): Promise<ContractTransactionReceipt> {
-  const receipt = await (await tx).wait();
-  if (!receipt) throw new Error("no receipt");
-  return receipt;
-}
-
-export async function blockTime(receipt: ContractTransactionReceipt): Promise<bigint> {
-  const block = await ethers.provider.getBlock(receipt.blockNumber);
-  return BigInt(block!.timestamp);
-}
-
-/** The timestamp of the latest block. */
-export async function now(): Promise<bigint> {
-  return BigInt(await time.latest());
-}
-
-/** The next transaction is mined at `ts`. */
-export async function at(ts: bigint): Promise<void> {
-  await time.setNextBlockTimestamp(ts);
-}
-
-/** Mines an empty block at `ts` (views then read the chain at `ts`). */
-export async function mineAt(ts: bigint): Promise<void> {
-  await time.increaseTo(ts);
-}
+// The chain-time helpers every family's tests use live in fixtures.ts.
+export { at, blockTime, mineAt, mined, now } from "./fixtures";
 
 /*//////////////////////////////////////////////////////////////
                            POOL ARITHMETIC
