@@ -73,6 +73,7 @@ enum TaskStatus {
 /// @param referenceBlock The operator set the response is checked against: the block before creation.
 /// @param createdAt Creation time: aggregator slots count from it.
 /// @param responseDeadline The last second a response is accepted.
+/// @param totalStake The quorum's stake at `referenceBlock` (known at creation, packed with the times).
 /// @param verifier The on-chain checker of responses (address(0): the task type cannot be checked on chain).
 /// @param respondedAt When the response landed (0 until then).
 /// @param payloadHash keccak256 of the payload.
@@ -80,7 +81,6 @@ enum TaskStatus {
 /// @param responseHash keccak256 of the accepted response (0 until then).
 /// @param aggregator Who submitted the accepted response.
 /// @param signedStake The stake that signed it.
-/// @param totalStake The quorum's stake at `referenceBlock`.
 struct Task {
     address creator;
     uint8 quorum;
@@ -89,6 +89,7 @@ struct Task {
     uint32 referenceBlock;
     uint64 createdAt;
     uint64 responseDeadline;
+    uint96 totalStake;
     address verifier;
     uint64 respondedAt;
     bytes32 payloadHash;
@@ -96,7 +97,6 @@ struct Task {
     bytes32 responseHash;
     address aggregator;
     uint96 signedStake;
-    uint96 totalStake;
 }
 
 /// @notice A quorum's aggregate signature over a response, with what the contract needs to check it in O(1) reads
