@@ -65,43 +65,59 @@ export class MediatorClient extends AccordClient {
     const [now, latest] = await Promise.all([this.latestTimestamp(), this.provider.getBlockNumber()]);
     const pending: PendingMediation[] = [];
     for (const key of keys) {
-      const record = await this.getDealRecord(key);
-      if (record.state !== AgreementState.ResultsChecked) continue;
-      const events = await this.getDealEvents(key);
-      const created = eventsNamed(events, "DealCreated")[0];
-      const result = eventsNamed(events, "ResultAdded").pop();
-      const request = eventsNamed(events, "MediationRequested").pop();
-      if (!created || !result || !request) continue; // created before fromBlock: not enough history to act on
-      const terms = dealTermsOf(created);
-      if (!terms.members.mediators.some((m) => sameAddress(m, me))) continue;
-      const fixed = eventsNamed(events, "MediatorDrawn").find((e) => isAfter(e, request));
-      const { mediator, mediatorIndex } = fixed
-        ? { mediator: fixed.args.mediator, mediatorIndex: Number(fixed.args.mediatorIndex) }
-        : drawnMediatorOf(request, terms);
-      if (!sameAddress(mediator, me)) continue;
-      const drawBlock = Number(request.args.drawBlock);
-      const deadline = record.updatedAt + terms.timeouts.mediateResults;
-      const expired = now > deadline;
-      if (expired && options.includeExpired === false) continue;
-      pending.push({
-        dealId: created.args.dealId,
-        dealCid: bytes32ToCid(created.args.dealId),
-        dealKey: key,
-        terms,
-        instructionCount: result.args.instructionCount,
-        mediatorIndex,
-        drawBlock,
-        drawBlockHash: request.blockHash,
-        drawFixed: fixed !== undefined,
-        drawExpired: fixed === undefined && latest + 1 - drawBlock > BLOCKHASH_WINDOW,
-        resultsId: result.args.resultsId,
-        resultsCid: bytes32ToCid(result.args.resultsId),
-        requestedAt: record.updatedAt,
-        deadline,
-        expired,
-      });
+      const mediation = await this.getPendingMediation(key, { mediator: me, now, latest });
+      if (!mediation || (mediation.expired && options.includeExpired === false)) continue;
+      pending.push(mediation);
     }
     return pending;
+  }
+
+  /**
+   * One deal's dispute, if it is still under mediation (ResultsChecked) and its draw names `mediator` (default this
+   * signer; a contract mediator such as the QuorumMediator is named by its address): what `getPendingMediations`
+   * lists for it. `now` (the latest block's timestamp) and `latest` (its number) are read when not given.
+   */
+  async getPendingMediation(
+    dealKey: string,
+    at: { mediator?: string; now?: bigint; latest?: number } = {},
+  ): Promise<PendingMediation | undefined> {
+    const key = dealKey as `0x${string}`;
+    const mediatorAddress = at.mediator ?? (await this.getAddress());
+    const record = await this.getDealRecord(key);
+    if (record.state !== AgreementState.ResultsChecked) return undefined;
+    const events = await this.getDealEvents(key);
+    const created = eventsNamed(events, "DealCreated")[0];
+    const result = eventsNamed(events, "ResultAdded").pop();
+    const request = eventsNamed(events, "MediationRequested").pop();
+    if (!created || !result || !request) return undefined; // created before fromBlock: not enough history to act on
+    const terms = dealTermsOf(created);
+    if (!terms.members.mediators.some((m) => sameAddress(m, mediatorAddress))) return undefined;
+    const fixed = eventsNamed(events, "MediatorDrawn").find((e) => isAfter(e, request));
+    const { mediator, mediatorIndex } = fixed
+      ? { mediator: fixed.args.mediator, mediatorIndex: Number(fixed.args.mediatorIndex) }
+      : drawnMediatorOf(request, terms);
+    if (!sameAddress(mediator, mediatorAddress)) return undefined;
+    const now = at.now ?? (await this.latestTimestamp());
+    const latest = at.latest ?? (await this.provider.getBlockNumber());
+    const drawBlock = Number(request.args.drawBlock);
+    const deadline = record.updatedAt + terms.timeouts.mediateResults;
+    return {
+      dealId: created.args.dealId,
+      dealCid: bytes32ToCid(created.args.dealId),
+      dealKey: key,
+      terms,
+      instructionCount: result.args.instructionCount,
+      mediatorIndex,
+      drawBlock,
+      drawBlockHash: request.blockHash,
+      drawFixed: fixed !== undefined,
+      drawExpired: fixed === undefined && latest + 1 - drawBlock > BLOCKHASH_WINDOW,
+      resultsId: result.args.resultsId,
+      resultsCid: bytes32ToCid(result.args.resultsId),
+      requestedAt: record.updatedAt,
+      deadline,
+      expired: now > deadline,
+    };
   }
 
   /**

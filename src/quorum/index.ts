@@ -1,6 +1,7 @@
 // Operator quorums off chain: the operator node (`accord operator`) and its parts: BLS12-381 signing, the drawn
 // aggregator order, the operator set by block, task types, the signature inbox and HTTP API, aggregation, the
-// encrypted key store and the state that survives a restart. The contracts' clients are in src/clients/quorum.ts.
+// encrypted key store, the state that survives a restart, and the verdict keeper that asks for and applies the
+// QuorumMediator's verdicts. The contracts' clients are in src/clients/quorum.ts.
 
 export * from "./bls";
 export * from "./aggregator-order";
@@ -12,6 +13,7 @@ export * from "./aggregator";
 export * from "./keystore";
 export * from "./state";
 export * from "./node";
+export * from "./verdicts";
 export {
   OperatorRegistryClient,
   QuorumMediatorClient,

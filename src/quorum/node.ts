@@ -3,12 +3,16 @@
 // task of its quorums with the first matching task type, signs responseDigest(taskId, keccak256(response)) with BLS
 // and keeps its response (state.ts, before the signature leaves), sends the signature to the task's current
 // aggregator and the next one (their URLs from the registry), resending to each new holder as the slots pass, and
-// aggregates when it holds the slot (aggregator.ts). Its HTTP API is server.ts; logs are pino, as the agents'.
+// aggregates when it holds the slot (aggregator.ts). With the deal-mediation task type it also runs the verdict
+// keeper (verdicts.ts): it asks for the verdicts of deals that drew the QuorumMediator and applies them, after this
+// node's own task steps in each round, so the aggregator that just landed a response applies its verdict at once.
+// Its HTTP API is server.ts; logs are pino, as the agents'.
 
 import { getAddress, getBytes, keccak256 } from "ethers";
 import type { Logger } from "pino";
 import { decodeAccordLogs, eventsNamed, type AccordLogOf } from "../clients/events";
-import type { OperatorRegistryClient, TaskManagerClient } from "../clients/quorum";
+import type { MediatorClient } from "../clients/mediator";
+import type { OperatorRegistryClient, QuorumMediatorClient, TaskManagerClient } from "../clients/quorum";
 import { AccordError } from "../model/errors";
 import { signatureTargets, aggregatorFor } from "./aggregator-order";
 import { Aggregator, type AggregatorFaults } from "./aggregator";
@@ -18,6 +22,7 @@ import { membersAt, OperatorSet } from "./operator-set";
 import { serveQuorum, type QuorumServer } from "./server";
 import { OperatorNodeState, type TaskRecord } from "./state";
 import { taskTypeFor, type QuorumTask, type TaskType } from "./task-types";
+import { VerdictKeeper } from "./verdicts";
 
 /** The node cannot run as configured (a key that is not the registered one, an unbonding operator, …). */
 export class OperatorNodeError extends AccordError {
@@ -50,6 +55,12 @@ export type OperatorNodeOptions = {
   /** Timeout of one signature POST (default 3000 ms). */
   sendTimeoutMs?: number;
   faults?: AggregatorFaults;
+  /**
+   * Run the verdict keeper (with the deal-mediation task type): the market's deals read through `market`, verdicts
+   * asked for and applied through `quorumMediator`; other nodes apply after `graceSeconds` (default two aggregator
+   * slots, at least 4 s).
+   */
+  verdicts?: { market: MediatorClient; quorumMediator: QuorumMediatorClient; graceSeconds?: number };
 };
 
 /** What GET /quorum/tasks/:taskId answers. */
@@ -71,6 +82,7 @@ export class OperatorNode {
   state!: OperatorNodeState;
   operatorSet!: OperatorSet;
   aggregator!: Aggregator;
+  verdicts: VerdictKeeper | undefined;
   server: QuorumServer | undefined;
   me = "";
   url = "";
@@ -141,6 +153,7 @@ export class OperatorNode {
     this.url = options.publicUrl ?? this.server.url;
     await this.#ensureRegistered();
     await this.operatorSet.sync();
+    if (options.verdicts) await this.#startVerdicts(options.verdicts);
     this.logger.info(
       { operator: this.me, url: this.url, quorums: options.quorums, slotSeconds: this.slotSeconds },
       "operator node started",
@@ -160,6 +173,23 @@ export class OperatorNode {
     await this.#ticking;
     await this.server?.close();
     this.state?.close();
+  }
+
+  async #startVerdicts(options: NonNullable<OperatorNodeOptions["verdicts"]>): Promise<void> {
+    const quorum = Number(await options.quorumMediator.quorumMediator.quorum());
+    const keeper = new VerdictKeeper({
+      me: this.me,
+      market: options.market,
+      quorumMediator: options.quorumMediator,
+      tasks: this.options.tasks,
+      state: this.state,
+      operators: async (block) => (await this.operatorSet.membersAt(quorum, block)).map((member) => member.operator),
+      logger: this.logger,
+      graceSeconds: options.graceSeconds ?? Math.max(4, 2 * this.slotSeconds),
+      logRange: this.options.logRange,
+    });
+    await keeper.start();
+    this.verdicts = keeper;
   }
 
   async #ensureRegistered(): Promise<void> {
@@ -199,6 +229,7 @@ export class OperatorNode {
       this.state.setScannedTo(latest);
     }
     await Promise.all(this.state.open().map((record) => this.#step(record.task.taskId)));
+    await this.verdicts?.tick(latest);
   }
 
   async #scanTasks(fromBlock: number, toBlock: number): Promise<void> {

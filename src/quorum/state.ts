@@ -3,7 +3,9 @@
 // the node's own response and signature (written before the signature leaves, so a node killed with kill -9 resumes
 // with the same response and never signs a different one), every signature collected (written before the sender is
 // answered, so an acknowledged signature is never lost), where its own signature was delivered, and the transactions
-// it submitted; beside them, how far the chain was scanned.
+// it submitted; beside them, how far the chain was scanned. With the deal-mediation task type, the verdict keeper
+// (verdicts.ts) keeps one record per deal it follows: the verdict requests and the application it sent (each written
+// before it is sent), and when it is done with the deal, so a restart neither forgets a deal nor repeats a step.
 
 import path from "node:path";
 import { Journal } from "../agents/journal";
@@ -41,23 +43,88 @@ export type TaskRecord = {
   done: boolean;
 };
 
+/** A transaction the verdict keeper sent (written before it is sent; its hash or error after). */
+export type VerdictStep = { at: number; taskId?: string; hash?: string; error?: string };
+
+/** What the verdict keeper knows and did for one deal whose mediator draw may name the QuorumMediator. */
+export type VerdictRecord = {
+  dealKey: string;
+  /** The block of the latest MediationRequested seen for the deal (a redraw moves it). */
+  drawBlock: number;
+  /** The deal's verdict task as last read (undefined until one is asked for). */
+  taskId?: string;
+  /** This node's requestVerdict transactions. */
+  requests: VerdictStep[];
+  /** This node's applyVerdict transactions. */
+  applies: VerdictStep[];
+  /** How it ended: "applied" (by this node), "applied elsewhere", "not drawn", "deadline passed", … */
+  outcome?: string;
+  done: boolean;
+};
+
 type Meta = { scannedTo: number };
 
 export class OperatorNodeState {
   private constructor(
     private readonly tasks: Journal<TaskRecord>,
     private readonly meta: Journal<Meta>,
+    private readonly verdicts: Journal<VerdictRecord>,
   ) {}
 
-  /** Opens (creating) the state in `dir` (tasks/ and meta/ journals, each locked). */
+  /** Opens (creating) the state in `dir` (tasks/, meta/ and verdicts/ journals, each locked). */
   static open(dir: string): OperatorNodeState {
-    const tasks = Journal.open<TaskRecord>(path.join(dir, "tasks"));
+    const opened: Journal<object>[] = [];
     try {
-      return new OperatorNodeState(tasks, Journal.open<Meta>(path.join(dir, "meta")));
+      const tasks = Journal.open<TaskRecord>(path.join(dir, "tasks"));
+      opened.push(tasks);
+      const meta = Journal.open<Meta>(path.join(dir, "meta"));
+      opened.push(meta);
+      const verdicts = Journal.open<VerdictRecord>(path.join(dir, "verdicts"));
+      return new OperatorNodeState(tasks, meta, verdicts);
     } catch (error) {
-      tasks.close();
+      for (const journal of opened) journal.close();
       throw error;
     }
+  }
+
+  /** The last block whose market events the verdict keeper handled (undefined: never scanned). */
+  get verdictsScannedTo(): number | undefined {
+    return this.meta.get("verdicts-cursor")?.scannedTo;
+  }
+
+  setVerdictsScannedTo(block: number): void {
+    this.meta.put("verdicts-cursor", { scannedTo: block });
+  }
+
+  verdict(dealKey: string): VerdictRecord | undefined {
+    return this.verdicts.get(dealKey.toLowerCase());
+  }
+
+  /** Deals the verdict keeper is not done with. */
+  openVerdicts(): VerdictRecord[] {
+    return this.verdicts.values().filter((record) => !record.done);
+  }
+
+  allVerdicts(): VerdictRecord[] {
+    return this.verdicts.values();
+  }
+
+  /**
+   * Follows a deal from its MediationRequested at `drawBlock`: a new record, or a known one reopened when the draw is
+   * a newer one (a redraw after an expired draw may name the QuorumMediator where the old one did not).
+   */
+  watchVerdict(dealKey: string, drawBlock: number): VerdictRecord {
+    const key = dealKey.toLowerCase();
+    const existing = this.verdicts.get(key);
+    if (existing && existing.drawBlock >= drawBlock) return existing;
+    if (existing) return this.updateVerdict(key, { drawBlock, done: false, outcome: undefined });
+    const record: VerdictRecord = { dealKey: key, drawBlock, requests: [], applies: [], done: false };
+    this.verdicts.put(key, record);
+    return record;
+  }
+
+  updateVerdict(dealKey: string, changes: Partial<VerdictRecord>): VerdictRecord {
+    return this.verdicts.update(dealKey.toLowerCase(), changes);
   }
 
   /** The last block whose TaskCreated events were handled (undefined: never scanned). */
@@ -120,5 +187,6 @@ export class OperatorNodeState {
   close(): void {
     this.tasks.close();
     this.meta.close();
+    this.verdicts.close();
   }
 }

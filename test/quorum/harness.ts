@@ -39,11 +39,22 @@ export type QuorumNet = {
   deploymentPath: string;
   slotSeconds: number;
   creator: TaskManagerClient;
+  /** Hardhat account 0: deployed Accord, holds the token supply. */
+  deployer: SerialSigner;
+  /** Sends `amount` of the token from the deployer to `address`. */
+  fund(address: string, amount: bigint): Promise<void>;
   squareVerifier: string;
   /** Operator account i (Hardhat account 1 + i) and its BLS key. */
   account(i: number): { wallet: HDNodeWallet; secretKey: BlsSecretKey };
-  /** An in-process node for operator i. */
-  node(i: number, options?: Partial<OperatorNodeOptions>): Promise<OperatorNode>;
+  /**
+   * An in-process node for operator i; `withSigner` adds options built on the node's own signer (clients that send
+   * transactions must share it: one SerialSigner per account keeps the nonces in order).
+   */
+  node(
+    i: number,
+    options?: Partial<OperatorNodeOptions>,
+    withSigner?: (signer: SerialSigner) => Promise<Partial<OperatorNodeOptions>>,
+  ): Promise<OperatorNode>;
   /** `accord operator` for operator i, as its own process. */
   spawnOperator(i: number, options?: { port?: number; faults?: AggregatorFaults; stateDir?: string }): OperatorProcess;
   /** Creates a square task for quorum 0 (verifier SquareTaskVerifier); its view once mined. */
@@ -144,12 +155,17 @@ export async function startQuorumNet(
     deploymentPath,
     slotSeconds,
     creator,
+    deployer,
+    async fund(address, amount) {
+      await (await token.connect(deployer).transfer(address, amount)).wait();
+    },
     squareVerifier,
     account,
 
-    async node(i, overrides = {}) {
+    async node(i, overrides = {}, withSigner) {
       const { wallet, secretKey } = account(i);
       const signer = new SerialSigner(wallet.connect(provider));
+      const built = withSigner ? await withSigner(signer) : {};
       const registry = await OperatorRegistryClient.fromDeployment(signer, deployment);
       const tasks = await TaskManagerClient.fromDeployment(signer, deployment);
       const node = new OperatorNode({
@@ -163,6 +179,7 @@ export async function startQuorumNet(
         logger: logger.child({ operator: i }),
         pollMs: 200,
         ...overrides,
+        ...built,
       });
       await node.start();
       nodes.push(node);

@@ -1,8 +1,9 @@
 // `accord operator`: an operator node for the account of ACCORD_OPERATOR_KEY, with its BLS key from an EIP-2335
 // keystore (--keystore, password in the variable --password-env names, default ACCORD_OPERATOR_PASSWORD). It
 // registers its operator if needed (bond, quorums, its URL), answers the tasks of its quorums (square tasks always;
-// deal mediation with --solver-url, re-running jobs as the mediator agent does), sends its signature to each task's
-// aggregators and aggregates in its own slots. Its state lives in --state-dir; killed and restarted it resumes.
+// deal mediation with --solver-url, re-running jobs as the mediator agent does, and then also asking for and applying
+// the QuorumMediator's verdicts: src/quorum/verdicts.ts), sends its signature to each task's aggregators and
+// aggregates in its own slots. Its state lives in --state-dir; killed and restarted it resumes.
 // `accord operator keygen --out <file>` writes a new keystore.
 import type { Command } from "commander";
 import { Option } from "commander";
@@ -31,6 +32,7 @@ type OperatorFlags = LogFlags & {
   poll?: string;
   aggregate?: boolean;
   solverUrl?: string;
+  allowFileRepos?: boolean;
   faultSubmitDelay?: string;
   faultCorruptAggregate?: boolean;
 };
@@ -52,6 +54,8 @@ export type OperatorSettings = {
   pollMs: number;
   aggregate: boolean;
   solverUrl?: string;
+  /** Deal mediation: run jobs whose module is a file:// or local repository (development networks). */
+  allowFileRepos: boolean;
   faults: { submitDelayMs?: number; corruptAggregate?: boolean };
   log: ReturnType<typeof resolveLog>;
 };
@@ -86,6 +90,7 @@ export function resolveOperator(flags: OperatorFlags, env: Env, terminal: boolea
     pollMs: flags.poll === undefined ? 1000 : parseCount(flags.poll, "--poll", true),
     aggregate: flags.aggregate !== false,
     solverUrl: flags.solverUrl,
+    allowFileRepos: flags.allowFileRepos === true,
     faults: {
       submitDelayMs:
         flags.faultSubmitDelay === undefined ? undefined : parseCount(flags.faultSubmitDelay, "--fault-submit-delay"),
@@ -114,6 +119,7 @@ export function registerOperator(program: Command): void {
     .option("--poll <ms>", "chain polling interval (default 1000)")
     .option("--no-aggregate", "never submit responses (collect and forward signatures only)")
     .option("--solver-url <url>", "the solver's API: enables deal-mediation tasks (their deals' documents)")
+    .option("--allow-file-repos", "deal mediation: run modules from file:// and local repositories (dev networks)")
     .addOption(new Option("--fault-submit-delay <ms>", "test: wait before submitting an aggregate").hideHelp())
     .addOption(new Option("--fault-corrupt-aggregate", "test: submit a wrong aggregate").hideHelp());
   logFlags(command).action(async (flags: OperatorFlags) => {
@@ -162,7 +168,14 @@ export async function runOperator(settings: OperatorSettings): Promise<void> {
     quorum.squareTaskType({ verifier: tasks.options.squareVerifier }),
   ];
   const closers: (() => Promise<void> | void)[] = [];
-  if (settings.solverUrl) taskTypes.unshift(await dealMediationType(settings, signer, tasks, closers));
+  let verdicts: import("../../quorum").OperatorNodeOptions["verdicts"];
+  if (settings.solverUrl) {
+    const market = await clients.MediatorClient.fromDeployment(signer, settings.deployment, options);
+    taskTypes.unshift(await dealMediationType(settings, signer, tasks, market, closers));
+    // Whoever judges the deals also drives them: verdicts asked for and applied (the aggregator is credited the fee).
+    const quorumMediator = await clients.QuorumMediatorClient.fromDeployment(signer, settings.deployment, options);
+    verdicts = { market, quorumMediator };
+  }
   const node = new quorum.OperatorNode({
     registry,
     tasks,
@@ -178,6 +191,7 @@ export async function runOperator(settings: OperatorSettings): Promise<void> {
     pollMs: settings.pollMs,
     aggregate: settings.aggregate,
     faults: settings.faults,
+    verdicts,
   });
   closeOnSignal(async () => {
     await node.close();
@@ -191,10 +205,10 @@ async function dealMediationType(
   settings: OperatorSettings,
   signer: import("ethers").Signer,
   tasks: import("../../clients").TaskManagerClient,
+  market: import("../../clients").MediatorClient,
   closers: (() => Promise<void> | void)[],
 ): Promise<import("../../quorum").TaskType> {
   /* eslint-disable @typescript-eslint/no-require-imports -- the market's pieces only for deal mediation */
-  const clients = require("../../clients") as typeof import("../../clients");
   const quorum = require("../../quorum") as typeof import("../../quorum");
   const { SolverApiClient } = require("../../solver") as typeof import("../../solver");
   const { verifyProposedDeal } = require("../../solver/deal") as typeof import("../../solver/deal");
@@ -203,7 +217,6 @@ async function dealMediationType(
   /* eslint-enable @typescript-eslint/no-require-imports */
   const mediator = tasks.options.quorumMediator;
   if (!mediator) throw new Error("--solver-url: the deployment has no QuorumMediator");
-  const market = await clients.MediatorClient.fromDeployment(signer, settings.deployment);
   const chainId = (await signer.provider!.getNetwork()).chainId;
   const solver = new SolverApiClient(settings.solverUrl!, signer, { solver: await signer.getAddress(), chainId });
   const stateDir = settings.stateDir ?? ".accord/operators/mediation";
@@ -211,7 +224,7 @@ async function dealMediationType(
   closers.push(() => solver.close());
   return quorum.dealMediationTaskType({
     quorumMediator: mediator,
-    executor: new ProcessExecutor({ dir: `${stateDir}/executor`, results }),
+    executor: new ProcessExecutor({ dir: `${stateDir}/executor`, results, allowFileRepos: settings.allowFileRepos }),
     loadDeal: async (cid) => {
       const proposal = await solver.proposal(cid);
       if (!proposal) return undefined;
