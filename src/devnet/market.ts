@@ -1,19 +1,27 @@
 // The live market `accord dev` runs: the solver and every agent as its own `accord` process, talking over HTTP to the
 // node, the indexer's API, the solver's API and the providers' results servers, on Hardhat's default accounts.
 // Four providers (one sometimes returns wrong results, one sometimes goes silent), three job creators posting a steady
-// stream of jobs on the demo modules, two mediators (one sometimes stays silent). Nothing is scripted: every deal's
-// path follows from the agents' own decisions. A process that exits is restarted (its journal carries it on).
+// stream of jobs on the demo modules, two mediators (one sometimes stays silent) and an operator quorum: four
+// `accord operator` nodes in quorum 0 that judge the deals whose draw names the QuorumMediator (the parties trust it
+// beside the two mediators) and, every 30 s, a square task so the quorum always has work. Nothing is scripted: every
+// deal's path follows from the agents' own decisions. A process that exits is restarted (its journal carries it on).
 
 import fs from "node:fs";
 import path from "node:path";
-import type { Signer } from "ethers";
+import { JsonRpcProvider, Network, parseEther, randomBytes, type Signer } from "ethers";
 import type pino from "pino";
 import type { AccordToken } from "../../typechain-types";
 import { formatAgentConfig } from "../agents/config";
+import { TaskManagerClient } from "../clients/quorum";
 import { RegistryClient } from "../clients/registry";
+import { SerialSigner } from "../clients/serial-signer";
 import { readDeployment } from "../deployments/format";
 import type { DealPricing, DealTimeouts } from "../model/types";
+import { encryptKeystore, writeKeystore } from "../quorum/keystore";
+import { randomBlsSecretKey } from "../quorum/bls";
+import { squarePayload } from "../quorum/task-types";
 import { hardhatAccount } from "./accounts";
+import { LOCAL_NETWORK } from "./local-node";
 import { createDemoModules } from "./modules";
 import { ProcessSupervisor, type MarketProcess } from "./supervisor";
 
@@ -33,6 +41,20 @@ export const LIVE_TIMEOUTS: DealTimeouts = {
   judge_results: { timeout: 30n, collateral: 5n },
   mediate_results: { timeout: 45n, collateral: 1n },
 };
+
+/** TaskManager's aggregator slot on the dev network (what `accord dev` deploys with): a silent aggregator is
+ * replaced within seconds, well inside the deals' 45-second mediate timeout. */
+export const DEV_AGGREGATOR_SLOT = 4n;
+
+/** How often the market's task creator asks the quorum for a square. */
+const SQUARE_TASK_INTERVAL_MS = 30_000;
+
+/** The operators' bond (the dev deployment's minimum, 100 tokens) and what they are funded with. */
+const OPERATOR_FUNDS = 1_000n * TOKEN;
+
+/** The devnet keystores' password; scrypt made cheap (2^14), so four nodes start in well under a second each. */
+const OPERATOR_PASSWORD = "accord dev operator";
+const DEV_SCRYPT = { n: 16384, r: 8, p: 1 };
 
 export interface LiveMarketOptions {
   rpcUrl: string;
@@ -86,7 +108,10 @@ export async function startLiveMarket(options: LiveMarketOptions): Promise<LiveM
   ]) {
     await (await options.token.connect(options.funder).transfer(party.address, amount * TOKEN)).wait();
   }
-  const trust = { solver: solver.address, mediator: mediators.map((m) => m.address) };
+  const deployment = readDeployment(options.deploymentPath);
+  // The QuorumMediator beside the two human mediators: a deal that names all three draws it a third of the time.
+  const quorumMediator = deployment.contracts.QuorumMediator.address;
+  const trust = { solver: solver.address, mediator: [...mediators.map((m) => m.address), quorumMediator] };
 
   const supervisor = new ProcessSupervisor(options);
   const supervise = supervisor.supervise.bind(supervisor);
@@ -113,7 +138,7 @@ export async function startLiveMarket(options: LiveMarketOptions): Promise<LiveM
     ],
     { ACCORD_SOLVER_KEY: solver.privateKey },
   );
-  const registry = await RegistryClient.fromDeployment(options.funder, readDeployment(options.deploymentPath));
+  const registry = await RegistryClient.fromDeployment(options.funder, deployment);
   const deadline = Date.now() + 60_000;
   let solverUrl = "";
   while (!solverUrl) {
@@ -200,7 +225,114 @@ export async function startLiveMarket(options: LiveMarketOptions): Promise<LiveM
       policy: i === 1 ? { silent: 0.3 } : {},
     });
   });
+  await startOperators(options, supervise, common, solverUrl);
+  const squares = await startSquareTasks(options, deployment.contracts.SquareTaskVerifier.address);
   logger.info({ solver: solverUrl, processes: supervisor.processes.map((p) => p.name) }, "live market started");
 
-  return { solverUrl, processes: supervisor.processes, close: () => supervisor.close() };
+  return {
+    solverUrl,
+    processes: supervisor.processes,
+    close: async () => {
+      await squares.close();
+      await supervisor.close();
+    },
+  };
+}
+
+/**
+ * The operator quorum: accounts #17-#20 (the last of Hardhat's 20 funded accounts, and #20 from the same mnemonic,
+ * given ETH here), each funded with the token for its bond, a BLS keystore generated into the market's directory, and
+ * an `accord operator` in quorum 0 judging deals (--solver-url: the deals' documents; the demo's modules are local
+ * repositories) and applying the QuorumMediator's verdicts.
+ */
+async function startOperators(
+  options: LiveMarketOptions,
+  supervise: ProcessSupervisor["supervise"],
+  common: string[],
+  solverUrl: string,
+): Promise<void> {
+  const operators = [17, 18, 19, 20].map(hardhatAccount);
+  const funder = options.funder;
+  for (const wallet of operators) {
+    await (await options.token.connect(funder).transfer(wallet.address, OPERATOR_FUNDS)).wait();
+    const eth = await funder.provider!.getBalance(wallet.address);
+    if (eth < parseEther("10"))
+      await (await funder.sendTransaction({ to: wallet.address, value: parseEther("100") })).wait();
+  }
+  const dir = path.join(options.dir, "operators");
+  fs.mkdirSync(dir, { recursive: true });
+  operators.forEach((wallet, i) => {
+    const name = `operator-${i + 1}`;
+    const keystore = path.join(dir, `${name}.keystore.json`);
+    writeKeystore(keystore, encryptKeystore(randomBlsSecretKey(), OPERATOR_PASSWORD, { scrypt: DEV_SCRYPT }));
+    supervise(
+      name,
+      wallet.address,
+      [
+        "operator",
+        ...common,
+        "--keystore",
+        keystore,
+        "--host",
+        options.host,
+        "--quorums",
+        "0",
+        "--state-dir",
+        path.join(dir, name),
+        "--solver-url",
+        solverUrl,
+        "--allow-file-repos",
+      ],
+      { ACCORD_OPERATOR_KEY: wallet.privateKey, ACCORD_OPERATOR_PASSWORD: OPERATOR_PASSWORD },
+    );
+  });
+}
+
+/**
+ * Every 30 s, a square task for quorum 0 (checkable on chain by the SquareTaskVerifier), created by account #21 (given
+ * ETH here; no other process sends from it), so GraphQL always shows tasks with responses.
+ */
+async function startSquareTasks(
+  options: LiveMarketOptions,
+  squareVerifier: string,
+): Promise<{ close(): Promise<void> }> {
+  const creator = hardhatAccount(21);
+  await (await options.funder.sendTransaction({ to: creator.address, value: parseEther("100") })).wait();
+  const provider = new JsonRpcProvider(options.rpcUrl, Network.from(LOCAL_NETWORK.chainId), {
+    staticNetwork: true,
+    pollingInterval: 250,
+  });
+  const tasks = await TaskManagerClient.fromDeployment(
+    new SerialSigner(creator.connect(provider)),
+    options.deploymentPath,
+  );
+  let running: Promise<void> | undefined;
+  const create = async () => {
+    // Small numbers, so the squares read well in GraphQL.
+    const n = BigInt(randomBytes(2).reduce((a, b) => a * 256 + b, 0));
+    try {
+      const { taskId } = await tasks.createTask({
+        quorum: 0,
+        thresholdPercent: 67,
+        responseWindow: 60,
+        payload: squarePayload(n),
+        verifier: squareVerifier,
+      });
+      options.logger.debug({ taskId, n: String(n) }, "square task created");
+    } catch (error) {
+      // Before the operators have registered, the quorum is empty (TaskManager_EmptyQuorum): the next one will do.
+      options.logger.debug({ err: error }, "square task not created");
+    }
+  };
+  const timer = setInterval(() => {
+    if (!running) running = create().finally(() => (running = undefined));
+  }, SQUARE_TASK_INTERVAL_MS);
+  timer.unref();
+  return {
+    async close() {
+      clearInterval(timer);
+      await running;
+      provider.destroy();
+    },
+  };
 }

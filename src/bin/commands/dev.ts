@@ -1,6 +1,7 @@
 // `accord dev` (= `npm start`): a live local market — an in-process Hardhat network on 127.0.0.1:8545 with Accord
 // deployed, the indexer and the GraphQL API on 127.0.0.1:4000, and the market itself (src/devnet/market.ts): the
-// solver on 127.0.0.1:4100 and nine agents, each its own `accord` process, whose decisions take deals down every path.
+// solver on 127.0.0.1:4100, nine agents and four operator nodes, each its own `accord` process, whose decisions take
+// deals down every path.
 //
 // It runs from the built package with its runtime dependencies only: the network is Hardhat's core provider built
 // from a fixed configuration (src/devnet/local-node.ts; no hardhat.config.ts, no plugins), the contracts are
@@ -70,7 +71,8 @@ export async function runDev(settings: DevSettings): Promise<void> {
   /* eslint-disable @typescript-eslint/no-require-imports -- deferred loading, see above */
   const { JsonRpcProvider, Network } = require("ethers") as typeof import("ethers");
   const { deployAccord } = require("../../deployments") as typeof import("../../deployments");
-  const { startLiveMarket } = require("../../devnet/market") as typeof import("../../devnet/market");
+  const { DEV_AGGREGATOR_SLOT, startLiveMarket } =
+    require("../../devnet/market") as typeof import("../../devnet/market");
   const { startPoolsMarket } = require("../../devnet/pools") as typeof import("../../devnet/pools");
   const { LOCAL_NETWORK, startLocalNode } =
     require("../../devnet/local-node") as typeof import("../../devnet/local-node");
@@ -102,6 +104,8 @@ export async function runDev(settings: DevSettings): Promise<void> {
     const { deployment, path, token } = await deployAccord(signers[0], {
       network: "localhost",
       write: true,
+      // Short aggregator slots: the market's operator quorum answers (and replaces a silent aggregator) in seconds.
+      aggregatorSlot: DEV_AGGREGATOR_SLOT,
     });
 
     // A fresh chain every run: start from a fresh index too (the lock file of a killed run is taken over).
@@ -156,7 +160,8 @@ export async function runDev(settings: DevSettings): Promise<void> {
       });
       console.log(`capacity farm   ${pools.farmId} (6 nodes; its watcher runs as \`accord pools watch\`)`);
       console.log(
-        "market running: 4 providers (one sometimes wrong, one sometimes silent), 3 job creators, 2 mediators; " +
+        "market running: 4 providers (one sometimes wrong, one sometimes silent), 3 job creators, 2 mediators " +
+          "and a quorum of 4 operators (the QuorumMediator, a square task every 30 s); " +
           "capacity pools: a steady one, a sponsored one, and every 8 minutes one rescued in grace and one expiring",
       );
       const summary = setInterval(() => void logDealSummary(indexing!.server!.url, logger), 60_000);
