@@ -8,12 +8,15 @@
 //       drawn aggregator, its checks, the aggregate and the respondToTask transaction;
 //   (b) failover: the same with the task's first aggregator down (its node stopped before the task is created, the
 //       salt drawn so that it is first), BENCH_QUORUM_FAILOVERS times (default 5): the next one in the order
-//       submits when its slot begins, so this is about one slot plus (a).
+//       submits when its slot begins, so this is about one slot plus (a);
+//   (c) gas, in the same run on Hardhat's in-process network (scripts/bench/gas-quorum.ts, what bench:gas reports):
+//       the signature check alone with 10 signers, the whole respondToTask with 10 operators, gas per non-signer.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { AbiCoder, hexlify, keccak256, randomBytes } from "ethers";
 import { TaskManagerClient } from "../../src/clients";
+import { benchQuorum, QUORUM_TARGETS } from "./gas-quorum";
 import { aggregatorOrder, type OperatorNode } from "../../src/quorum";
 import { startQuorumNet, sleep } from "../../test/quorum/harness";
 
@@ -30,6 +33,16 @@ function percentile(values: number[], p: number): number {
 }
 
 async function main(): Promise<void> {
+  const gasBench = await benchQuorum();
+  const gas = {
+    check10: gasBench.checkSignatures["10 operators, 0 non-signers"],
+    respond10: gasBench.respondToTask["10 operators, 0 non-signers"],
+    perNonSigner: gasBench.marginalPerNonSigner,
+    targets: {
+      check10: QUORUM_TARGETS.checkWith10Signers,
+      respond10Below: QUORUM_TARGETS.respondToTaskWith10Operators,
+    },
+  };
   const net = await startQuorumNet({ aggregatorSlot: SLOT, operators: OPERATORS, intervalMiningMs: 250 });
   const nodes: OperatorNode[] = [];
   try {
@@ -113,6 +126,7 @@ async function main(): Promise<void> {
           "whole-second timestamp (up to a second before the receipt); with the first aggregator down its " +
           "verifications are not done, which is why it can come out below p50Ms.",
       ],
+      gas,
       latency: {
         p50Ms: percentile(latencies, 50),
         p90Ms: percentile(latencies, 90),
@@ -127,7 +141,7 @@ async function main(): Promise<void> {
     };
     fs.mkdirSync(path.dirname(OUT), { recursive: true });
     fs.writeFileSync(OUT, `${JSON.stringify(result, null, 2)}\n`);
-    console.log(JSON.stringify(result.latency));
+    console.log(JSON.stringify({ gas: result.gas, latency: result.latency }));
   } finally {
     for (const node of nodes) await node.close().catch(() => {});
     await net.close();
