@@ -58,6 +58,15 @@ const EXPECTED: Record<string, string[]> = {
   ],
   "accord/solver": ["matchOffers", "MATCH_RULES", "providerTerms", "mutualMediators"],
   "accord/pools": ["computeUnits", "currentPool", "syncCurrentCapacity", "parseReservationData", "reservationDigest"],
+  "accord/onboarding": [
+    "parseMachineProfile",
+    "getMachineProfileId",
+    "machineOnChainFields",
+    "checkOnboarding",
+    "parseNvidiaSmiCsv",
+    "parseCpuInfo",
+    "probe",
+  ],
   "accord/channels": [
     "PayerChannelManager",
     "VoucherStore",
@@ -67,7 +76,14 @@ const EXPECTED: Record<string, string[]> = {
     "voucherDigest",
   ],
   "accord/retrieval": ["RetrievalClient", "RetrievalProvider", "ChannelManagerPayer", "VoucherStorePayee", "amountFor"],
-  "accord/quorum": ["OperatorNode", "TaskManagerClient", "OperatorRegistryClient", "blsSign", "hashToG1", "aggregatorFor"],
+  "accord/quorum": [
+    "OperatorNode",
+    "TaskManagerClient",
+    "OperatorRegistryClient",
+    "blsSign",
+    "hashToG1",
+    "aggregatorFor",
+  ],
   "accord/indexer": ["createIndexer", "Indexer", "openStore", "SqlStore", "loadEntitySchema", "initPgliteDataDir"],
   "accord/server": ["createServer", "createApi", "DEFAULT_LIMITS", "buildApiSdl"],
 };
