@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import { AgreementState } from "../types/DataTypes.sol";
+import { JobStatus, MachineStatus } from "../types/EscrowTypes.sol";
 import { PoolStatus, WorkloadStatus } from "../types/PoolTypes.sol";
 import { OperatorStatus, TaskStatus } from "../types/QuorumTypes.sol";
 
@@ -477,4 +478,135 @@ library Errors {
 
     /// @notice The account has no credited fees.
     error QuorumMediator_NothingToWithdraw(address account);
+
+    /*//////////////////////////////////////////////////////////////
+                            MACHINE REGISTRY
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice The caller already registered a machine with this salt (or it was removed: IDs are never reused).
+    error MachineRegistry_MachineExists(bytes32 machineId);
+
+    /// @notice No active machine has this ID (never registered, or removed).
+    error MachineRegistry_MachineNotFound(bytes32 machineId, MachineStatus status);
+
+    /// @notice The caller is not the machine's provider.
+    error MachineRegistry_NotProvider(bytes32 machineId, address caller);
+
+    /// @notice The profile digest is zero.
+    error MachineRegistry_ZeroProfile();
+
+    /// @notice The machine declares no CPU cores, no CPU clock or no memory.
+    error MachineRegistry_ZeroCapacity(uint32 cpuCores, uint32 cpuMhz, uint32 memoryMb);
+
+    /// @notice A GPU count without VRAM, or VRAM without a GPU.
+    error MachineRegistry_GpuMismatch(uint16 gpuCount, uint32 maxGpuVramMb);
+
+    /// @notice The onboarded CPU is not between 10% and 90% (inclusive) of the machine's.
+    error MachineRegistry_CpuShareOutOfRange(uint32 onboardedCpuMhz, uint32 cpuMhz);
+
+    /// @notice The onboarded memory is not between 10% and 90% (inclusive) of the machine's.
+    error MachineRegistry_MemoryShareOutOfRange(uint32 onboardedMemoryMb, uint32 memoryMb);
+
+    /*//////////////////////////////////////////////////////////////
+                               JOB ESCROW
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice A constructor address (token, registry) or a withdrawal's recipient is zero.
+    error JobEscrow_ZeroAddress();
+
+    /// @notice A constructor window (acceptance timeout, attestation window) is 0 or above MAX_WINDOW.
+    error JobEscrow_InvalidWindow(uint64 window, uint64 max);
+
+    /// @notice The requester already opened a job with this salt.
+    error JobEscrow_JobExists(bytes32 jobId);
+
+    /// @notice No job has this ID.
+    error JobEscrow_JobNotFound(bytes32 jobId);
+
+    /// @notice The machine is not registered, removed, or not available.
+    error JobEscrow_MachineUnavailable(bytes32 machineId);
+
+    /// @notice The time limit is 0 or above MAX_TIME_LIMIT.
+    error JobEscrow_InvalidTimeLimit(uint32 timeLimit, uint32 max);
+
+    /// @notice maxPrice is zero.
+    error JobEscrow_ZeroMaxPrice();
+
+    /// @notice The oracle set is neither a key set (1..MAX_ORACLES strictly increasing non-zero signers, threshold
+    /// 1..n, no contract) nor an oracle contract alone (no signers, threshold 0).
+    error JobEscrow_InvalidOracleSet();
+
+    /// @notice The job is not in the state the action needs.
+    error JobEscrow_InvalidState(bytes32 jobId, JobStatus current);
+
+    /// @notice The caller is not the party allowed to take this action.
+    error JobEscrow_Unauthorized(bytes32 jobId, address caller);
+
+    /// @notice The step's deadline has passed.
+    error JobEscrow_DeadlinePassed(bytes32 jobId, uint256 deadline);
+
+    /// @notice The step's deadline has not passed yet.
+    error JobEscrow_DeadlineNotPassed(bytes32 jobId, uint256 deadline);
+
+    /// @notice The job has not completed: not reported and its time limit not over.
+    error JobEscrow_NotCompleted(bytes32 jobId, uint256 completesAt);
+
+    /// @notice The run time exceeds the job's time limit.
+    error JobEscrow_RunTooLong(bytes32 jobId, uint64 runSeconds, uint32 timeLimit);
+
+    /// @notice The outcome is above 10000 basis points.
+    error JobEscrow_InvalidBps(uint16 bps);
+
+    /// @notice The oracle set given does not hash to the job's.
+    error JobEscrow_OracleSetMismatch(bytes32 jobId, bytes32 given, bytes32 expected);
+
+    /// @notice The job's oracle set is an oracle contract (use `attestByOracle`), or a key set (`attest`).
+    error JobEscrow_WrongOracleKind(bytes32 jobId);
+
+    /// @notice The signature at position `position` names a signer index not above the previous one (a duplicate
+    /// or out of order) or beyond the set.
+    error JobEscrow_InvalidSignerIndex(uint256 position, uint8 index);
+
+    /// @notice The signature at position `position` is not a valid signature of `signer`.
+    error JobEscrow_InvalidSignature(uint256 position, address signer);
+
+    /// @notice Fewer valid signatures than the set's threshold.
+    error JobEscrow_NotEnoughSignatures(uint256 count, uint8 threshold);
+
+    /// @notice The account has no deferred payouts.
+    error JobEscrow_NothingToWithdraw(address account);
+
+    /*//////////////////////////////////////////////////////////////
+                            QUORUM JOB ORACLE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice A constructor address (escrow, task manager) is zero.
+    error QuorumJobOracle_ZeroAddress();
+
+    /// @notice The threshold is 0 or above 100.
+    error QuorumJobOracle_InvalidThreshold(uint8 thresholdPercent);
+
+    /// @notice The response window is outside the task manager's bounds.
+    error QuorumJobOracle_InvalidResponseWindow(uint64 responseWindow);
+
+    /// @notice The job's oracle set is not this contract.
+    error QuorumJobOracle_NotJobOracle(bytes32 jobId);
+
+    /// @notice The job cannot be attested now (not completed, already settled, or its attestation window closed).
+    error QuorumJobOracle_NotAttestable(bytes32 jobId, JobStatus status);
+
+    /// @notice The job's latest attestation task is still open or answered: a new one would race it.
+    error QuorumJobOracle_AttestationPending(bytes32 jobId, bytes32 taskId, TaskStatus status);
+
+    /// @notice No attestation was asked for this job.
+    error QuorumJobOracle_NoAttestationTask(bytes32 jobId);
+
+    /// @notice The attestation task's response is not final yet (or there is none).
+    error QuorumJobOracle_AttestationNotFinal(bytes32 taskId);
+
+    /// @notice The response given does not hash to the task's response hash.
+    error QuorumJobOracle_ResponseMismatch(bytes32 taskId);
+
+    /// @notice The response is not abi.encode(uint16 bps, uint64 runSeconds).
+    error QuorumJobOracle_InvalidResponse(bytes32 taskId);
 }

@@ -1,13 +1,19 @@
 // `npx hardhat ignition deploy ignition/modules/Accord.ts [--network localhost]`
 // Parameters (ignition/parameters.json or --parameters): { "Accord": { "initialSupply": "1000…", "minBond": "…",
-// "unbondingDelay": "…", "aggregatorSlot": "…", "challengeWindow": "…" } }.
+// "unbondingDelay": "…", "aggregatorSlot": "…", "challengeWindow": "…", "acceptanceTimeout": "…",
+// "attestationWindow": "…" } }.
 // scripts/deploy.ts deploys the same contracts without Ignition and writes deployments/<network>.json.
 
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 import {
+  DEFAULT_ACCEPTANCE_TIMEOUT,
   DEFAULT_AGGREGATOR_SLOT,
+  DEFAULT_ATTESTATION_WINDOW,
   DEFAULT_CHALLENGE_WINDOW,
   DEFAULT_INITIAL_SUPPLY,
+  DEFAULT_JOB_ORACLE_QUORUM,
+  DEFAULT_JOB_ORACLE_RESPONSE_WINDOW,
+  DEFAULT_JOB_ORACLE_THRESHOLD,
   DEFAULT_MEDIATOR_QUORUM,
   DEFAULT_MEDIATOR_RESPONSE_WINDOW,
   DEFAULT_MEDIATOR_THRESHOLD,
@@ -22,6 +28,8 @@ const AccordModule = buildModule("Accord", (m) => {
   const unbondingDelay = m.getParameter("unbondingDelay", DEFAULT_UNBONDING_DELAY);
   const aggregatorSlot = m.getParameter("aggregatorSlot", DEFAULT_AGGREGATOR_SLOT);
   const challengeWindow = m.getParameter("challengeWindow", DEFAULT_CHALLENGE_WINDOW);
+  const acceptanceTimeout = m.getParameter("acceptanceTimeout", DEFAULT_ACCEPTANCE_TIMEOUT);
+  const attestationWindow = m.getParameter("attestationWindow", DEFAULT_ATTESTATION_WINDOW);
 
   // The deployer receives the initial supply and owns the token's mint right.
   const token = m.contract("AccordToken", [deployer, initialSupply], { from: deployer });
@@ -38,8 +46,31 @@ const AccordModule = buildModule("Accord", (m) => {
     { from: deployer },
   );
   const squareVerifier = m.contract("SquareTaskVerifier", [], { from: deployer });
+  // Provider onboarding: machines, the job escrow on the market's token, quorum 0 as a job oracle (67%, 10 minutes).
+  const machines = m.contract("MachineRegistry", [], { from: deployer });
+  const jobEscrow = m.contract("JobEscrow", [token, machines, acceptanceTimeout, attestationWindow], {
+    from: deployer,
+  });
+  const jobOracle = m.contract(
+    "QuorumJobOracle",
+    [jobEscrow, tasks, DEFAULT_JOB_ORACLE_QUORUM, DEFAULT_JOB_ORACLE_THRESHOLD, DEFAULT_JOB_ORACLE_RESPONSE_WINDOW],
+    { from: deployer },
+  );
 
-  return { token, market, registry, pools, channels, operators, tasks, quorumMediator, squareVerifier };
+  return {
+    token,
+    market,
+    registry,
+    pools,
+    channels,
+    operators,
+    tasks,
+    quorumMediator,
+    squareVerifier,
+    machines,
+    jobEscrow,
+    jobOracle,
+  };
 });
 
 export default AccordModule;

@@ -14,6 +14,7 @@ import { AccordToken__factory, DealMarket__factory } from "../../typechain-types
 import { benchCapacityPools } from "./gas-pools";
 import { benchPaymentChannels } from "./gas-channels";
 import { benchQuorum, printQuorumBench } from "./gas-quorum";
+import { benchEscrow } from "./gas-escrow";
 
 const { ethers, network } = hre;
 
@@ -236,6 +237,14 @@ async function main() {
   // Operator quorums, on their own deployments (10, 50 and 100 operators).
   const quorum = await benchQuorum(await market.getAddress());
   Object.assign(deployments, quorum.deployGas);
+  // Provider onboarding and the job escrow, on their own deployment (it restores the state it started from).
+  const [escrowProvider, escrowRequester, escrowStranger] = (await ethers.getSigners()).slice(12, 15);
+  const escrow = await benchEscrow(await token.getAddress(), deployer, {
+    provider: escrowProvider,
+    requester: escrowRequester,
+    stranger: escrowStranger,
+  });
+  Object.assign(deployments, escrow.deployGas);
 
   const contractSizes: Record<string, number> = {};
   for (const name of ACCORD_CONTRACT_NAMES) {
@@ -258,6 +267,7 @@ async function main() {
       scenarios: paymentChannels.scenarios,
     },
     quorum,
+    escrow: { gas: escrow.summary, bytecodeSize: escrow.bytecodeSize, scenarios: escrow.scenarios },
     deployment: deployments,
     contractSizes: { ...contractSizes, limit: 24_576 },
   };
@@ -283,6 +293,7 @@ async function main() {
   );
   console.table(paymentChannels.summary);
   printQuorumBench(quorum);
+  console.table(escrow.summary);
   console.table(deployments);
   console.table(contractSizes);
   console.log(

@@ -12,6 +12,9 @@ import {
   TaskManager__factory,
   QuorumMediator__factory,
   SquareTaskVerifier__factory,
+  MachineRegistry__factory,
+  JobEscrow__factory,
+  QuorumJobOracle__factory,
   type AccordToken,
   type CapacityPools,
   type PaymentChannels,
@@ -21,6 +24,9 @@ import {
   type TaskManager,
   type QuorumMediator,
   type SquareTaskVerifier,
+  type MachineRegistry,
+  type JobEscrow,
+  type QuorumJobOracle,
 } from "../../typechain-types";
 import { writeDeployment, type AccordDeployment, type DeployedContract, type DeploymentPathOptions } from "./format";
 
@@ -39,6 +45,14 @@ export const DEFAULT_CHALLENGE_WINDOW = 3600n;
 export const DEFAULT_MEDIATOR_QUORUM = 0;
 export const DEFAULT_MEDIATOR_THRESHOLD = 67;
 export const DEFAULT_MEDIATOR_RESPONSE_WINDOW = 600n;
+/** JobEscrow's acceptance timeout (seconds after opening the provider has to accept): 1 hour. */
+export const DEFAULT_ACCEPTANCE_TIMEOUT = 3600n;
+/** JobEscrow's attestation window (seconds after completion the oracles have to attest): 1 day. */
+export const DEFAULT_ATTESTATION_WINDOW = 24n * 3600n;
+/** The QuorumJobOracle's quorum, threshold (percent of stake) and response window (seconds). */
+export const DEFAULT_JOB_ORACLE_QUORUM = 0;
+export const DEFAULT_JOB_ORACLE_THRESHOLD = 67;
+export const DEFAULT_JOB_ORACLE_RESPONSE_WINDOW = 600n;
 
 /** The part of a Hardhat runtime environment deployAccord uses (so this module does not load Hardhat). */
 export type HardhatLike = {
@@ -69,6 +83,10 @@ export type DeployAccordOptions = {
   aggregatorSlot?: bigint;
   /** TaskManager's challenge window (seconds). Default DEFAULT_CHALLENGE_WINDOW. */
   challengeWindow?: bigint;
+  /** JobEscrow's acceptance timeout (seconds). Default DEFAULT_ACCEPTANCE_TIMEOUT. */
+  acceptanceTimeout?: bigint;
+  /** JobEscrow's attestation window (seconds). Default DEFAULT_ATTESTATION_WINDOW. */
+  attestationWindow?: bigint;
 };
 
 export type AccordDeploymentResult = {
@@ -86,6 +104,12 @@ export type AccordDeploymentResult = {
   quorumMediator: QuorumMediator;
   /** The example task type's on-chain checker. */
   squareVerifier: SquareTaskVerifier;
+  /** Providers' machines (profile digests, the fields people filter by, price per minute). */
+  machines: MachineRegistry;
+  /** Time-priced jobs on those machines, attested by m-of-n oracle keys or the operator quorum. */
+  jobEscrow: JobEscrow;
+  /** Quorum 0 as a job oracle (threshold 67%, 10-minute response window). */
+  jobOracle: QuorumJobOracle;
   deployer: Signer;
   /** The file written, when `write` was set. */
   path?: string;
@@ -114,7 +138,8 @@ async function deployed(
  * Deploys AccordToken (the initial supply to the deployer), a DealMarket on it, a ServiceRegistry and
  * CapacityPools on the same token, PaymentChannels (any token or the native coin), then the operator quorums:
  * an OperatorRegistry bonding the token, a TaskManager on it, a QuorumMediator (quorum 0 as a deal mediator) and
- * the SquareTaskVerifier, one after the other, each awaited. `target` is a Hardhat runtime environment or a signer with a
+ * the SquareTaskVerifier, then provider onboarding: a MachineRegistry, a JobEscrow on the token and it, and a
+ * QuorumJobOracle (quorum 0 of the TaskManager as a job oracle), one after the other, each awaited. `target` is a Hardhat runtime environment or a signer with a
  * provider. Returns the connected contracts and the deployment record (written to disk if asked).
  */
 export async function deployAccord(
@@ -177,6 +202,23 @@ export async function deployAccord(
   const quorumMediatorRecord = await deployed("QuorumMediator", quorumMediator, confirmations, options.log);
   const squareVerifier = await new SquareTaskVerifier__factory(deployer).deploy();
   const squareRecord = await deployed("SquareTaskVerifier", squareVerifier, confirmations, options.log);
+  const machines = await new MachineRegistry__factory(deployer).deploy();
+  const machinesRecord = await deployed("MachineRegistry", machines, confirmations, options.log);
+  const jobEscrow = await new JobEscrow__factory(deployer).deploy(
+    tokenRecord.address,
+    machinesRecord.address,
+    options.acceptanceTimeout ?? DEFAULT_ACCEPTANCE_TIMEOUT,
+    options.attestationWindow ?? DEFAULT_ATTESTATION_WINDOW,
+  );
+  const jobEscrowRecord = await deployed("JobEscrow", jobEscrow, confirmations, options.log);
+  const jobOracle = await new QuorumJobOracle__factory(deployer).deploy(
+    jobEscrowRecord.address,
+    tasksRecord.address,
+    DEFAULT_JOB_ORACLE_QUORUM,
+    DEFAULT_JOB_ORACLE_THRESHOLD,
+    DEFAULT_JOB_ORACLE_RESPONSE_WINDOW,
+  );
+  const jobOracleRecord = await deployed("QuorumJobOracle", jobOracle, confirmations, options.log);
 
   const deployment: AccordDeployment = {
     chainId: Number(chainId),
@@ -192,6 +234,9 @@ export async function deployAccord(
       TaskManager: tasksRecord,
       QuorumMediator: quorumMediatorRecord,
       SquareTaskVerifier: squareRecord,
+      MachineRegistry: machinesRecord,
+      JobEscrow: jobEscrowRecord,
+      QuorumJobOracle: jobOracleRecord,
     },
   };
   const result: AccordDeploymentResult = {
@@ -205,6 +250,9 @@ export async function deployAccord(
     tasks,
     quorumMediator,
     squareVerifier,
+    machines,
+    jobEscrow,
+    jobOracle,
     deployer,
   };
   if (options.write) {

@@ -4,7 +4,8 @@
 //     "contracts": { "AccordToken": { "address": "0x…", "blockNumber": 1, "transactionHash": "0x…" },
 //                    "DealMarket": { … }, "ServiceRegistry": { … }, "CapacityPools": { … }, "PaymentChannels": { … },
 //                    "OperatorRegistry": { … }, "TaskManager": { … }, "QuorumMediator": { … },
-//                    "SquareTaskVerifier": { … } } }
+//                    "SquareTaskVerifier": { … }, "MachineRegistry": { … }, "JobEscrow": { … },
+//                    "QuorumJobOracle": { … } } }
 
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -22,6 +23,9 @@ export const ACCORD_CONTRACT_NAMES = [
   "TaskManager",
   "QuorumMediator",
   "SquareTaskVerifier",
+  "MachineRegistry",
+  "JobEscrow",
+  "QuorumJobOracle",
 ] as const;
 export type AccordContractName = (typeof ACCORD_CONTRACT_NAMES)[number];
 

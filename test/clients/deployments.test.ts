@@ -27,9 +27,9 @@ import { clientsFixture, expectError } from "./helpers";
 
 function sample(): AccordDeployment {
   const contract = (n: number) => ({
-    address: `0x${String(n).repeat(40)}`,
+    address: `0x${String(n).repeat(40).slice(0, 40)}`,
     blockNumber: n,
-    transactionHash: `0x${String(n).repeat(64)}`,
+    transactionHash: `0x${String(n).repeat(64).slice(0, 64)}`,
   });
   return {
     chainId: 31337,
@@ -45,6 +45,9 @@ function sample(): AccordDeployment {
       TaskManager: contract(7),
       QuorumMediator: contract(8),
       SquareTaskVerifier: contract(9),
+      MachineRegistry: contract(10),
+      JobEscrow: contract(11),
+      QuorumJobOracle: contract(12),
     },
   };
 }
@@ -179,6 +182,9 @@ describe("deployments", function () {
         "TaskManager",
         "QuorumMediator",
         "SquareTaskVerifier",
+        "MachineRegistry",
+        "JobEscrow",
+        "QuorumJobOracle",
       ] as const) {
         const record = deployment.contracts[name];
         const receipt = await hre.ethers.provider.getTransactionReceipt(record.transactionHash);
@@ -193,6 +199,16 @@ describe("deployments", function () {
       expect(await result.tasks.registry()).to.equal(deployment.contracts.OperatorRegistry.address);
       expect(await result.quorumMediator.taskManager()).to.equal(deployment.contracts.TaskManager.address);
       expect(await result.squareVerifier.getAddress()).to.equal(deployment.contracts.SquareTaskVerifier.address);
+      expect(await result.machines.getAddress()).to.equal(deployment.contracts.MachineRegistry.address);
+      expect(await result.jobEscrow.token()).to.equal(deployment.contracts.AccordToken.address);
+      expect(await result.jobEscrow.registry()).to.equal(deployment.contracts.MachineRegistry.address);
+      expect(await result.jobEscrow.acceptanceTimeout()).to.equal(3600n);
+      expect(await result.jobEscrow.attestationWindow()).to.equal(86_400n);
+      expect(await result.jobOracle.escrow()).to.equal(deployment.contracts.JobEscrow.address);
+      expect(await result.jobOracle.taskManager()).to.equal(deployment.contracts.TaskManager.address);
+      expect(await result.jobOracle.quorum()).to.equal(0n);
+      expect(await result.jobOracle.thresholdPercent()).to.equal(67n);
+      expect(await result.jobOracle.responseWindow()).to.equal(600n);
       const [deployer] = await hre.ethers.getSigners();
       expect(await result.token.balanceOf(deployer.address)).to.equal(DEFAULT_INITIAL_SUPPLY);
       expect(await loadDeployment("hardhat", { dir, provider: hre.ethers.provider, checkCode: true })).to.deep.equal(

@@ -9,8 +9,11 @@ import type {
   AccordToken,
   CapacityPools,
   DealMarket,
+  JobEscrow,
+  MachineRegistry,
   OperatorRegistry,
   PaymentChannels,
+  QuorumJobOracle,
   QuorumMediator,
   ServiceRegistry,
   SquareTaskVerifier,
@@ -42,6 +45,9 @@ export interface Accord {
   tasks: TaskManager;
   squareVerifier: SquareTaskVerifier;
   quorumMediator: QuorumMediator;
+  machines: MachineRegistry;
+  jobEscrow: JobEscrow;
+  jobOracle: QuorumJobOracle;
   deployment: IndexerDeployment;
   /** The deployment file's content, as src/deployments writes it. */
   file: Record<string, unknown>;
@@ -62,7 +68,8 @@ export const QUORUM_PARAMETERS = {
 /**
  * AccordToken(owner, supply), DealMarket(token), ServiceRegistry(), CapacityPools(token), PaymentChannels(), the
  * operator quorums (OperatorRegistry(token), TaskManager, SquareTaskVerifier, QuorumMediator(market, tasks, token)
- * with QUORUM_PARAMETERS); parties (signers 1..9) funded and approved.
+ * with QUORUM_PARAMETERS), provider onboarding (MachineRegistry, JobEscrow(token, machines, 1 h, 1 day),
+ * QuorumJobOracle(escrow, tasks, 0, 67, 10 min)); parties (signers 1..9) funded and approved.
  * `blacklistToken`: the market's token is BlacklistERC20Mock instead (transfers to a blacklisted account fail,
  * which is how payouts get deferred).
  */
@@ -105,6 +112,13 @@ export async function deployAccord(options: { blacklistToken?: boolean } = {}): 
     q.mediatorThresholdPercent,
     q.mediatorResponseWindow,
   )) as unknown as QuorumMediator;
+  const machines = (await (await ethers.getContractFactory("MachineRegistry")).deploy()) as unknown as MachineRegistry;
+  const jobEscrow = (await (
+    await ethers.getContractFactory("JobEscrow")
+  ).deploy(await token.getAddress(), await machines.getAddress(), 3_600n, 86_400n)) as unknown as JobEscrow;
+  const jobOracle = (await (
+    await ethers.getContractFactory("QuorumJobOracle")
+  ).deploy(await jobEscrow.getAddress(), await tasks.getAddress(), 0, 67, 600n)) as unknown as QuorumJobOracle;
   const entry = async (c: {
     getAddress(): Promise<string>;
     deploymentTransaction(): { hash: string; wait(): Promise<{ blockNumber: number } | null> } | null;
@@ -123,6 +137,9 @@ export async function deployAccord(options: { blacklistToken?: boolean } = {}): 
     TaskManager: await entry(tasks),
     SquareTaskVerifier: await entry(squareVerifier),
     QuorumMediator: await entry(quorumMediator),
+    MachineRegistry: await entry(machines),
+    JobEscrow: await entry(jobEscrow),
+    QuorumJobOracle: await entry(jobOracle),
   };
   const chainId = Number((await ethers.provider.getNetwork()).chainId);
   const file = { chainId, network: "hardhat", deployedAt: new Date().toISOString(), contracts };
@@ -142,6 +159,9 @@ export async function deployAccord(options: { blacklistToken?: boolean } = {}): 
     tasks,
     squareVerifier,
     quorumMediator,
+    machines,
+    jobEscrow,
+    jobOracle,
     deployment,
     file,
     signers,
