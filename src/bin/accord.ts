@@ -5,6 +5,7 @@ import { registerDev } from "./commands/dev";
 import { registerIndex } from "./commands/index";
 import { registerOperator } from "./commands/operator";
 import { registerPools } from "./commands/pools";
+import { registerProvider } from "./commands/provider";
 import { registerRetrieval } from "./commands/retrieval";
 import { registerServe } from "./commands/serve";
 import { registerSolver } from "./commands/solver";
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerAgent(program);
   registerOperator(program);
   registerPools(program);
+  registerProvider(program);
   registerRetrieval(program);
   return program;
 }

@@ -115,3 +115,12 @@ export {
   type QuorumClientOptions,
   type TaskView,
 } from "./quorum";
+export {
+  MachineRegistryClient,
+  machineSpecOf,
+  type MachineRegistryClientOptions,
+  type MachineSpecView,
+  type MachineView,
+  type RegisterMachineTxResult,
+  type UpdateMachineTxResult,
+} from "./machines";
