@@ -15,7 +15,13 @@ import {
   type EventDecoder,
   type EventNamed,
 } from "../abi";
-import { capacityPoolsAbi, paymentChannelsAbi } from "../abi/generated";
+import {
+  capacityPoolsAbi,
+  jobEscrowAbi,
+  machineRegistryAbi,
+  paymentChannelsAbi,
+  quorumJobOracleAbi,
+} from "../abi/generated";
 import { IOperatorRegistry__factory, IQuorumMediator__factory, ITaskManager__factory } from "../../typechain-types";
 import { mediatorDrawIndex } from "../model";
 import type { OnChainDealTerms } from "./terms";
@@ -63,6 +69,28 @@ export const quorumMediatorDecoder = createEventDecoder(IQuorumMediator__factory
 /** The decoded events of the operator-quorum contracts. */
 export type QuorumEvent = OperatorRegistryEvent | TaskManagerEvent | QuorumMediatorEvent;
 
+/** A decoded event of MachineRegistry (MachineRegistered, MachineUpdated, MachineAvailabilitySet, MachineRemoved). */
+export type MachineRegistryEvent = DecodedEventOf<typeof machineRegistryAbi>;
+/** MachineRegistry's event decoder, compiled from its generated ABI. */
+export const machineRegistryDecoder = createEventDecoder(machineRegistryAbi);
+
+/** A decoded event of JobEscrow (JobOpened, JobAccepted, JobCompleted, JobAttested, JobRefunded, …). */
+export type JobEscrowEvent = DecodedEventOf<typeof jobEscrowAbi>;
+/** JobEscrow's event decoder, compiled from its generated ABI. */
+export const jobEscrowDecoder = createEventDecoder(jobEscrowAbi);
+
+/** A decoded event of QuorumJobOracle (AttestationRequested, AttestationApplied). */
+export type QuorumJobOracleEvent = DecodedEventOf<typeof quorumJobOracleAbi>;
+/** QuorumJobOracle's event decoder, compiled from its generated ABI. */
+export const quorumJobOracleDecoder = createEventDecoder(quorumJobOracleAbi);
+
+/** The decoded events of provider onboarding and job escrow. */
+export type EscrowEvent = MachineRegistryEvent | JobEscrowEvent | QuorumJobOracleEvent;
+
+/** Every decoded event of an Accord contract. */
+type AnyAccordEvent =
+  AccordEvent | CapacityPoolsEvent | PaymentChannelsEvent | QuorumEvent | EscrowEvent | AccordTokenEvent;
+
 /** Where a log was found. */
 export type AccordEventLocation = {
   /** The emitting contract. */
@@ -75,17 +103,12 @@ export type AccordEventLocation = {
 };
 
 /**
- * A decoded event of an Accord contract (market, registry, capacity pools or token) and where it was logged; narrow
+ * A decoded event of an Accord contract (any family, or the token) and where it was logged; narrow
  * on `eventName`.
  */
-export type AccordLog = (AccordEvent | CapacityPoolsEvent | PaymentChannelsEvent | QuorumEvent | AccordTokenEvent) &
-  AccordEventLocation;
+export type AccordLog = AnyAccordEvent & AccordEventLocation;
 export type AccordLogName = AccordLog["eventName"];
-export type AccordLogOf<N extends AccordLogName> = EventNamed<
-  AccordEvent | CapacityPoolsEvent | PaymentChannelsEvent | QuorumEvent | AccordTokenEvent,
-  N
-> &
-  AccordEventLocation;
+export type AccordLogOf<N extends AccordLogName> = EventNamed<AnyAccordEvent, N> & AccordEventLocation;
 
 /** Which contract a log comes from decides which ABI decodes it. */
 export type AccordContractAddresses = {
@@ -98,6 +121,12 @@ export type AccordContractAddresses = {
   /** TaskManager. */
   tasks?: string;
   quorumMediator?: string;
+  /** MachineRegistry. */
+  machines?: string;
+  /** JobEscrow. */
+  escrow?: string;
+  /** QuorumJobOracle. */
+  jobOracle?: string;
   token?: string;
 };
 
@@ -110,6 +139,9 @@ function decoderFor(log: Log, addresses: AccordContractAddresses): EventDecoder 
   if (addresses.operators && address === addresses.operators.toLowerCase()) return operatorRegistryDecoder;
   if (addresses.tasks && address === addresses.tasks.toLowerCase()) return taskManagerDecoder;
   if (addresses.quorumMediator && address === addresses.quorumMediator.toLowerCase()) return quorumMediatorDecoder;
+  if (addresses.machines && address === addresses.machines.toLowerCase()) return machineRegistryDecoder;
+  if (addresses.escrow && address === addresses.escrow.toLowerCase()) return jobEscrowDecoder;
+  if (addresses.jobOracle && address === addresses.jobOracle.toLowerCase()) return quorumJobOracleDecoder;
   if (addresses.token && address === addresses.token.toLowerCase()) return accordTokenDecoder;
   return undefined;
 }
@@ -130,7 +162,7 @@ export function decodeAccordLog(log: Log, addresses: AccordContractAddresses): A
     throw error;
   }
   if (!decoded) return undefined;
-  const event = decoded as AccordEvent | CapacityPoolsEvent | PaymentChannelsEvent | QuorumEvent | AccordTokenEvent;
+  const event = decoded as AnyAccordEvent;
   return Object.assign(event, {
     address: log.address,
     blockNumber: log.blockNumber,

@@ -3,12 +3,14 @@
 // and reads a machine's record. Reverts are AccordContractError naming the custom error (MachineRegistry_…); bad
 // arguments are AccordValidationError naming the field, thrown before anything is sent.
 
-import { AbiCoder, keccak256, randomBytes, hexlify, type Signer } from "ethers";
+import { AbiCoder, keccak256, randomBytes, hexlify, type Signer, type TransactionReceipt } from "ethers";
 import { IMachineRegistry__factory, type IMachineRegistry } from "../../typechain-types";
 import type { MachineSpecStruct } from "../../typechain-types/contracts/interfaces/IMachineRegistry";
 import type { AccordDeployment } from "../deployments";
 import { bytes32ToCid } from "../model/cid";
+import { machineStatusNames } from "../model/enums";
 import { AccordValidationError } from "../model/errors";
+import type { MachineStatusName } from "../model/types";
 import { machineOnChainFields, parseMachineProfile, type MachineProfile } from "../onboarding/profile";
 import { addressInput, bytes32Input, uintInput } from "../pools/inputs";
 import {
@@ -18,14 +20,10 @@ import {
   type AccordClientOptions,
   type FromDeploymentOptions,
 } from "./base";
-import type { AccordTxResult } from "./events";
+import { decodeAccordLogs, type AccordLog, type AccordTxResult } from "./events";
 
 /** The deployment name of the registry. */
 export const MACHINE_REGISTRY_CONTRACT_NAME = "MachineRegistry";
-
-/** MachineStatus (contracts/types/EscrowTypes.sol), by index. */
-export const MACHINE_STATUS_NAMES = ["None", "Active", "Removed"] as const;
-export type MachineStatusName = (typeof MACHINE_STATUS_NAMES)[number];
 
 export type MachineRegistryClientOptions = AccordClientOptions & {
   /** MachineRegistry address. */
@@ -154,7 +152,7 @@ export class MachineRegistryClient extends AccordClient {
       provider: raw.provider,
       updatedAt: raw.updatedAt,
       status,
-      statusName: MACHINE_STATUS_NAMES[status] ?? "None",
+      statusName: machineStatusNames[status] ?? "None",
       spec: {
         profile: spec.profile,
         profileCid: spec.profile === ZERO_BYTES32 ? null : bytes32ToCid(spec.profile),
@@ -186,7 +184,7 @@ export class MachineRegistryClient extends AccordClient {
         : bytes32Input(options.salt, "salt", SUBJECT, { allowZero: true });
     const { profileCid, ...spec } = await machineSpecOf(profile, options.available ?? true);
     const result = await this.send("register", (overrides) => this.machines.register(salt, spec, overrides));
-    const machineId = this.#eventArg(result, "MachineRegistered", "machineId") ?? (await this.machineIdOf(salt));
+    const machineId = result.get("MachineRegistered").args.machineId;
     return Object.assign(result, { machineId, salt, profileCid });
   }
 
@@ -217,14 +215,8 @@ export class MachineRegistryClient extends AccordClient {
     return this.send("remove", (overrides) => this.machines.remove(id, overrides));
   }
 
-  /** An argument of the registry's event in the transaction's receipt (the shared decoder may not know it). */
-  #eventArg(result: AccordTxResult, event: string, arg: string): string | undefined {
-    const address = this.options.machines?.toLowerCase();
-    for (const log of result.receipt.logs) {
-      if (log.address.toLowerCase() !== address) continue;
-      const parsed = this.machines.interface.parseLog(log);
-      if (parsed?.name === event) return String(parsed.args.getValue(arg));
-    }
-    return undefined;
+  /** Decodes the registry's events among a receipt's logs. */
+  override decodeLogs(logs: TransactionReceipt["logs"]): AccordLog[] {
+    return decodeAccordLogs(logs, { machines: this.options.machines });
   }
 }

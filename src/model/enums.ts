@@ -4,19 +4,25 @@ import { UnknownEnumValueError } from "./errors";
 import {
   AgreementState,
   ChannelStatus,
+  JobStatus,
+  MachineStatus,
   OperatorStatus,
   PaymentDirection,
   PaymentReason,
   PoolStatus,
+  RefundReason,
   ServiceType,
   TaskStatus,
   WorkloadStatus,
   type AgreementStateName,
   type ChannelStatusName,
+  type JobStatusName,
+  type MachineStatusName,
   type OperatorStatusName,
   type PaymentDirectionName,
   type PaymentReasonName,
   type PoolStatusName,
+  type RefundReasonName,
   type ServiceTypeName,
   type TaskStatusName,
   type WorkloadStatusName,
@@ -31,6 +37,9 @@ export const workloadStatusNames = Object.keys(WorkloadStatus) as readonly Workl
 export const channelStatusNames = Object.keys(ChannelStatus) as readonly ChannelStatusName[];
 export const operatorStatusNames = Object.keys(OperatorStatus) as readonly OperatorStatusName[];
 export const taskStatusNames = Object.keys(TaskStatus) as readonly TaskStatusName[];
+export const machineStatusNames = Object.keys(MachineStatus) as readonly MachineStatusName[];
+export const jobStatusNames = Object.keys(JobStatus) as readonly JobStatusName[];
+export const refundReasonNames = Object.keys(RefundReason) as readonly RefundReasonName[];
 
 /** The index of `name` in `names` (an enum's members in order); UnknownEnumValueError naming `enumName` otherwise. */
 export function getTypeIndex(enumName: string, names: readonly string[], name: string): number {

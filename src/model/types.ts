@@ -298,6 +298,41 @@ export type TaskStatus = (typeof TaskStatus)[keyof typeof TaskStatus];
 export type TaskStatusName = keyof typeof TaskStatus;
 
 /**
+ * A machine's status (MachineRegistry's `MachineStatus`, contracts/types/EscrowTypes.sol). Removed is a tombstone:
+ * the ID is never registered again.
+ */
+export const MachineStatus = {
+  None: 0,
+  Active: 1,
+  Removed: 2,
+} as const;
+export type MachineStatus = (typeof MachineStatus)[keyof typeof MachineStatus];
+export type MachineStatusName = keyof typeof MachineStatus;
+
+/**
+ * An escrowed job's status (JobEscrow's `JobStatus`). A job stays Accepted past its time limit until the provider
+ * reports or someone attests; it counts as completed from `JobEscrow.completionTime` on (its window runs from then).
+ */
+export const JobStatus = {
+  None: 0,
+  Open: 1,
+  Accepted: 2,
+  Completed: 3,
+  Attested: 4,
+  Refunded: 5,
+} as const;
+export type JobStatus = (typeof JobStatus)[keyof typeof JobStatus];
+export type JobStatusName = keyof typeof JobStatus;
+
+/** Why an escrowed job was refunded in full (JobEscrow's `RefundReason`). */
+export const RefundReason = {
+  Unaccepted: 0,
+  Unattested: 1,
+} as const;
+export type RefundReason = (typeof RefundReason)[keyof typeof RefundReason];
+export type RefundReasonName = keyof typeof RefundReason;
+
+/**
  * What the encoder and the ID functions accept: the same shape with every field optional (a missing
  * string is "", a missing number 0, a missing struct its zero value, a missing slice or map nil),
  * uint64/int fields as `bigint` or a safe-integer `number`, and read-only arrays.
