@@ -49,6 +49,7 @@ import {
   type SolverServer,
 } from "../../src/solver";
 import type { IndexedDeal } from "../../src/agents";
+import { collectJsonLines } from "../helpers/json-lines";
 
 const TOKEN = 10n ** 18n;
 
@@ -362,57 +363,12 @@ export async function startMarket(options: { signTimeoutMs?: number; timeouts?: 
         ],
         { env: { ...process.env, ACCORD_AGENT_KEY: wallet.privateKey }, stdio: ["ignore", "pipe", "pipe"] },
       );
-      const lines: Record<string, unknown>[] = [];
-      const waiters: { msg: string; resolve: (line: Record<string, unknown>) => void }[] = [];
-      let stderr = "";
-      // The CLI logs JSON lines to stderr (stdout is for results).
-      const reader = (): ((data: Buffer) => void) => {
-        let buffer = "";
-        return (data) => {
-          buffer += data.toString();
-          stderr = (stderr + data.toString()).slice(-4000);
-          let end: number;
-          while ((end = buffer.indexOf("\n")) >= 0) {
-            const text = buffer.slice(0, end);
-            buffer = buffer.slice(end + 1);
-            let line: Record<string, unknown>;
-            try {
-              line = JSON.parse(text) as Record<string, unknown>;
-            } catch {
-              continue;
-            }
-            lines.push(line);
-            for (const waiter of waiters.filter((w) => w.msg === line.msg)) {
-              waiters.splice(waiters.indexOf(waiter), 1);
-              waiter.resolve(line);
-            }
-          }
-        };
-      };
-      child.stdout.on("data", reader());
-      child.stderr.on("data", reader());
+      const output = collectJsonLines(child, role);
       const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
       const handle: AgentProcess = {
         child,
-        logs: () => lines,
-        waitForLog(msg, timeoutMs = 60_000) {
-          const seen = lines.find((l) => l.msg === msg);
-          if (seen) return Promise.resolve(seen);
-          return new Promise((resolve, reject) => {
-            const timer = setTimeout(
-              () =>
-                reject(new Error(`no "${msg}" from ${role} within ${timeoutMs} ms; stderr: ${stderr.slice(-2000)}`)),
-              timeoutMs,
-            );
-            waiters.push({
-              msg,
-              resolve: (line) => {
-                clearTimeout(timer);
-                resolve(line);
-              },
-            });
-          });
-        },
+        logs: () => output.lines,
+        waitForLog: (msg, timeoutMs = 60_000) => output.waitFor((line) => line.msg === msg, timeoutMs),
         async kill9() {
           child.kill("SIGKILL");
           await exited;

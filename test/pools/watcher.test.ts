@@ -31,6 +31,7 @@ import {
   type DecommissionRequest,
   type PoolWatcherOptions,
 } from "../../src/pools/watcher";
+import { collectJsonLines } from "../helpers/json-lines";
 
 const FUNDS = 10n ** 24n;
 const PRICES = { cu: 10n, su: 8n, ipv4u: 6n };
@@ -402,33 +403,17 @@ describe("pools: `accord pools watch` killed with kill -9 and restarted", functi
       { env: { ...process.env, ACCORD_PROVIDER_KEY: key }, stdio: ["ignore", "pipe", "pipe"] },
     );
     children.push(child);
-    const lines: Record<string, unknown>[] = [];
-    let buffer = "";
-    let tail = "";
-    const read = (data: Buffer) => {
-      buffer += data.toString();
-      tail = (tail + data.toString()).slice(-4000);
-      let end: number;
-      while ((end = buffer.indexOf("\n")) >= 0) {
-        const text = buffer.slice(0, end);
-        buffer = buffer.slice(end + 1);
-        try {
-          lines.push(JSON.parse(text) as Record<string, unknown>);
-        } catch {
-          // not a log line
-        }
-      }
-    };
-    child.stdout.on("data", read);
-    child.stderr.on("data", read);
+    const output = collectJsonLines(child, "accord pools watch");
+    const lines = output.lines;
+    const tail = output.tail;
     return {
       child,
       lines,
       async waitFor(msg, n = 1) {
         const until = Date.now() + 30_000;
         while (lines.filter((l) => l.msg === msg).length < n) {
-          if (child.exitCode !== null) throw new Error(`accord pools watch exited (${child.exitCode}): ${tail}`);
-          if (Date.now() > until) throw new Error(`no ${n}× "${msg}" within 30 s: ${tail}`);
+          if (child.exitCode !== null) throw new Error(`accord pools watch exited (${child.exitCode}): ${tail()}`);
+          if (Date.now() > until) throw new Error(`no ${n}× "${msg}" within 30 s: ${tail()}`);
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
       },

@@ -26,6 +26,7 @@ import {
   type BlsSecretKey,
   type OperatorNodeOptions,
 } from "../../src/quorum";
+import { collectJsonLines } from "../helpers/json-lines";
 
 const TOKEN = 10n ** 18n;
 export const BOND = 100n * TOKEN;
@@ -225,37 +226,7 @@ export async function startQuorumNet(
         env: { ...process.env, ACCORD_OPERATOR_KEY: wallet.privateKey, ACCORD_OPERATOR_PASSWORD: PASSWORD },
         stdio: ["ignore", "pipe", "pipe"],
       });
-      const lines: Record<string, unknown>[] = [];
-      const waiters: {
-        test: (line: Record<string, unknown>) => boolean;
-        resolve: (line: Record<string, unknown>) => void;
-      }[] = [];
-      let tail = "";
-      const reader = () => {
-        let buffer = "";
-        return (data: Buffer) => {
-          buffer += data.toString();
-          tail = (tail + data.toString()).slice(-4000);
-          let end: number;
-          while ((end = buffer.indexOf("\n")) >= 0) {
-            const text = buffer.slice(0, end);
-            buffer = buffer.slice(end + 1);
-            let line: Record<string, unknown>;
-            try {
-              line = JSON.parse(text) as Record<string, unknown>;
-            } catch {
-              continue;
-            }
-            lines.push(line);
-            for (const waiter of waiters.filter((w) => w.test(line))) {
-              waiters.splice(waiters.indexOf(waiter), 1);
-              waiter.resolve(line);
-            }
-          }
-        };
-      };
-      child.stdout.on("data", reader());
-      child.stderr.on("data", reader());
+      const output = collectJsonLines(child, `operator ${i}`);
       const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
       const handle: OperatorProcess = {
         child,
@@ -263,32 +234,9 @@ export async function startQuorumNet(
         url: `http://127.0.0.1:${port}`,
         port,
         stateDir,
-        logs: () => lines,
-        waitForLog(msg, timeoutMs = 60_000, where = () => true) {
-          const test = (line: Record<string, unknown>) => line.msg === msg && where(line);
-          const seen = lines.find(test);
-          if (seen) return Promise.resolve(seen);
-          return new Promise((resolve, reject) => {
-            const timer = setTimeout(
-              () =>
-                reject(
-                  new Error(`no "${msg}" from operator ${i} within ${timeoutMs} ms; output: ${tail.slice(-2000)}`),
-                ),
-              timeoutMs,
-            );
-            void exited.then(() => {
-              clearTimeout(timer);
-              reject(new Error(`operator ${i} exited before "${msg}"; output: ${tail.slice(-2000)}`));
-            });
-            waiters.push({
-              test,
-              resolve: (line) => {
-                clearTimeout(timer);
-                resolve(line);
-              },
-            });
-          });
-        },
+        logs: () => output.lines,
+        waitForLog: (msg, timeoutMs = 60_000, where = () => true) =>
+          output.waitFor((line) => line.msg === msg && where(line), timeoutMs),
         async kill9() {
           if (child.exitCode !== null || child.signalCode !== null) return;
           child.kill("SIGKILL");

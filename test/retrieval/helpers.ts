@@ -26,6 +26,7 @@ import {
   type RetrievalProviderOptions,
 } from "../../src/retrieval";
 import { serveData, type DataServer } from "../../src/retrieval/server";
+import { collectJsonLines, type LogLine } from "../helpers/json-lines";
 
 export const TOKEN = 10n ** 18n;
 
@@ -221,7 +222,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-export type LogLine = Record<string, unknown>;
+export type { LogLine };
 
 export type AccordProcess = {
   child: ChildProcess;
@@ -241,59 +242,13 @@ export function spawnAccord(args: string[], env: Record<string, string> = {}): A
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  const lines: LogLine[] = [];
-  const waiters: { match: (line: LogLine) => boolean; resolve: (line: LogLine) => void }[] = [];
-  let tail = "";
-  const reader = () => {
-    let buffer = "";
-    return (data: Buffer) => {
-      buffer += data.toString();
-      tail = (tail + data.toString()).slice(-4000);
-      let end: number;
-      while ((end = buffer.indexOf("\n")) >= 0) {
-        const text = buffer.slice(0, end);
-        buffer = buffer.slice(end + 1);
-        let line: LogLine;
-        try {
-          line = JSON.parse(text) as LogLine;
-        } catch {
-          continue;
-        }
-        lines.push(line);
-        for (const waiter of waiters.filter((w) => w.match(line))) {
-          waiters.splice(waiters.indexOf(waiter), 1);
-          waiter.resolve(line);
-        }
-      }
-    };
-  };
-  child.stdout.on("data", reader());
-  child.stderr.on("data", reader());
+  const output = collectJsonLines(child, `accord ${args[0]}`);
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   return {
     child,
-    lines,
+    lines: output.lines,
     exited,
-    waitFor(match, timeoutMs = 60_000) {
-      const seen = lines.find(match);
-      if (seen) return Promise.resolve(seen);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`no matching line from accord ${args[0]} in ${timeoutMs} ms; output: ${tail}`)),
-          timeoutMs,
-        );
-        void exited.then(() =>
-          setTimeout(() => reject(new Error(`accord ${args[0]} exited; output: ${tail}`)), 50).unref(),
-        );
-        waiters.push({
-          match,
-          resolve: (line) => {
-            clearTimeout(timer);
-            resolve(line);
-          },
-        });
-      });
-    },
+    waitFor: (match, timeoutMs = 60_000) => output.waitFor(match, timeoutMs),
     async kill9() {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
       await exited;
