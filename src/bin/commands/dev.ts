@@ -74,6 +74,7 @@ export async function runDev(settings: DevSettings): Promise<void> {
   const { DEV_AGGREGATOR_SLOT, startLiveMarket } =
     require("../../devnet/market") as typeof import("../../devnet/market");
   const { startPoolsMarket } = require("../../devnet/pools") as typeof import("../../devnet/pools");
+  const { startEscrowMarket } = require("../../devnet/escrow") as typeof import("../../devnet/escrow");
   const { LOCAL_NETWORK, startLocalNode } =
     require("../../devnet/local-node") as typeof import("../../devnet/local-node");
   /* eslint-enable @typescript-eslint/no-require-imports */
@@ -86,12 +87,14 @@ export async function runDev(settings: DevSettings): Promise<void> {
   const node = await startLocalNode({ hostname: settings.host, port: settings.rpcPort, intervalMiningMs: 1000 });
   let market: Awaited<ReturnType<typeof startLiveMarket>> | undefined;
   let pools: Awaited<ReturnType<typeof startPoolsMarket>> | undefined;
+  let escrow: Awaited<ReturnType<typeof startEscrowMarket>> | undefined;
   let indexing: Awaited<ReturnType<typeof startIndexing>> | undefined;
   const provider = new JsonRpcProvider(node.url, Network.from(LOCAL_NETWORK.chainId), {
     staticNetwork: true,
     pollingInterval: 250,
   });
   const close = async () => {
+    await escrow?.close();
     await pools?.close();
     await market?.close();
     await indexing?.close();
@@ -159,10 +162,18 @@ export async function runDev(settings: DevSettings): Promise<void> {
         logArgs: ["--log-level", settings.log.level, "--log-format", settings.log.format],
       });
       console.log(`capacity farm   ${pools.farmId} (6 nodes; its watcher runs as \`accord pools watch\`)`);
+      escrow = await startEscrowMarket({
+        deploymentPath: path!,
+        provider,
+        funder: signers[0],
+        logger,
+      });
+      for (const machine of escrow.machines) console.log(`machine         ${machine.machineId} ${machine.name}`);
       console.log(
         "market running: 4 providers (one sometimes wrong, one sometimes silent), 3 job creators, 2 mediators " +
           "and a quorum of 4 operators (the QuorumMediator, a square task every 30 s); " +
-          "capacity pools: a steady one, a sponsored one, and every 8 minutes one rescued in grace and one expiring",
+          "capacity pools: a steady one, a sponsored one, and every 8 minutes one rescued in grace and one expiring; " +
+          `${escrow.machines.length} machines onboarded in the MachineRegistry`,
       );
       const summary = setInterval(() => void logDealSummary(indexing!.server!.url, logger), 60_000);
       summary.unref();
