@@ -9,4 +9,7 @@ module.exports = [
   "OperatorRegistry",
   "TaskManager",
   "QuorumMediator",
+  "MachineRegistry",
+  "JobEscrow",
+  "QuorumJobOracle",
 ];

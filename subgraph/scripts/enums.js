@@ -47,6 +47,9 @@ const ENUMS = {
   ChannelStatus: model.channelStatusNames,
   OperatorStatus: model.operatorStatusNames,
   TaskStatus: model.taskStatusNames,
+  MachineStatus: model.machineStatusNames,
+  JobStatus: model.jobStatusNames,
+  RefundReason: model.refundReasonNames,
 };
 for (const [name, names] of Object.entries(ENUMS)) {
   if (!Array.isArray(names)) {
@@ -137,6 +140,19 @@ const lines = [
     "TASK_STATUSES",
     "TASK_STATUS",
     model.taskStatusNames,
+  ),
+  ...table(
+    "MachineStatus (MachineRegistry's MachineStatus), in index order.",
+    "MACHINE_STATUSES",
+    "MACHINE_STATUS",
+    model.machineStatusNames,
+  ),
+  ...table("JobStatus (JobEscrow's JobStatus), in index order.", "JOB_STATUSES", "JOB_STATUS", model.jobStatusNames),
+  ...table(
+    "RefundReason (JobEscrow's RefundReason), in index order.",
+    "REFUND_REASONS",
+    "REFUND_REASON",
+    model.refundReasonNames,
   ),
   "/** A pool's emptyAt when it never empties: type(uint40).max (src/pools/model.ts NEVER). */",
   `export const POOL_NEVER: u64 = ${pools.NEVER};`,

@@ -5,7 +5,7 @@
 //   2. renders subgraph/subgraph.template.yaml into subgraph/subgraph.yaml with the network, addresses and
 //      start blocks of deployments/<network>.json ({chainId, network, contracts: {DealMarket: {address,
 //      blockNumber}, ServiceRegistry: {...}, CapacityPools: {...}, PaymentChannels: {...}, OperatorRegistry: {...},
-//      TaskManager: {...}, QuorumMediator: {...}}}), or `hardhat`, the zero address and block 0 without that file;
+//      TaskManager: {...}, QuorumMediator: {...}, MachineRegistry: {...}, JobEscrow: {...}, QuorumJobOracle: {...}}}), or `hardhat`, the zero address and block 0 without that file;
 //   3. checks that the manifest handles every event of the ABIs (except IGNORED_EVENTS) with its exact
 //      signature, so a contract change that the mappings miss fails here, not silently at index time.
 //

@@ -42,6 +42,12 @@ describe("indexer schema metadata", () => {
       ["QuorumVerdict", "quorum_verdict", false, "Bytes"],
       ["BondWithdrawal", "bond_withdrawal", true, "String"],
       ["QuorumFeeCredit", "quorum_fee_credit", false, "Bytes"],
+      ["Machine", "machine", false, "Bytes"],
+      ["MachineChange", "machine_change", true, "String"],
+      ["OracleSet", "oracle_set", true, "Bytes"],
+      ["EscrowJob", "escrow_job", false, "Bytes"],
+      ["QuorumAttestationRequest", "quorum_attestation_request", false, "Bytes"],
+      ["EscrowAccount", "escrow_account", false, "Bytes"],
     ]);
     expect(model.enumType("AgreementState")!.values.map((v) => v.name)).to.have.length(11);
   });

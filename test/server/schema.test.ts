@@ -109,6 +109,18 @@ describe("server: generated schema", () => {
       "bondWithdrawals",
       "quorumFeeCredit",
       "quorumFeeCredits",
+      "machine",
+      "machines",
+      "machineChange",
+      "machineChanges",
+      "oracleSet",
+      "oracleSets",
+      "escrowJob",
+      "escrowJobs",
+      "quorumAttestationRequest",
+      "quorumAttestationRequests",
+      "escrowAccount",
+      "escrowAccounts",
       "_meta",
     ]);
     expect(pluralize("Entry")).to.equal("Entries");
@@ -187,6 +199,19 @@ describe("server: generated schema", () => {
     expect(filterType("Deal", "mediators_contains")).to.equal("[Bytes!]");
     expect(keysOf("Service", "roles")).to.deep.equal(list.map((s) => `roles${s}`));
     expect(filterType("Service", "roles")).to.equal("[ServiceType!]");
+    // What "machines with a GPU of at least 24 GB VRAM under price P, available now" filters by.
+    expect(keysOf("Machine", "maxGpuVramMb")).to.deep.equal(ordered.map((s) => `maxGpuVramMb${s}`));
+    expect(filterType("Machine", "maxGpuVramMb_gte")).to.equal("Int");
+    expect(keysOf("Machine", "pricePerMinute")).to.deep.equal(ordered.map((s) => `pricePerMinute${s}`));
+    expect(filterType("Machine", "pricePerMinute_lt")).to.equal("BigInt");
+    expect(keysOf("Machine", "available")).to.deep.equal([
+      "available",
+      "available_not",
+      "available_in",
+      "available_not_in",
+    ]);
+    expect(filterType("Machine", "status_in")).to.equal("[MachineStatus!]");
+    expect(filterType("EscrowJob", "refundReason")).to.equal("RefundReason");
     const string = [
       ...ordered,
       "_contains",

@@ -21,6 +21,9 @@ const DATA_SOURCES = [
   "OperatorRegistry",
   "TaskManager",
   "QuorumMediator",
+  "MachineRegistry",
+  "JobEscrow",
+  "QuorumJobOracle",
 ];
 const WASM_MAGIC = Buffer.from([0x00, 0x61, 0x73, 0x6d]);
 
@@ -81,6 +84,9 @@ describe("subgraph", function () {
         "operator-registry.ts",
         "task-manager.ts",
         "quorum-mediator.ts",
+        "machine-registry.ts",
+        "job-escrow.ts",
+        "quorum-job-oracle.ts",
       ]);
     });
 
