@@ -21,14 +21,22 @@ import {
   MaxUint256,
   TypedDataEncoder,
   Wallet,
-  ZeroAddress,
   type BaseWallet,
   type ContractTransactionReceipt,
   type ContractTransactionResponse,
-  type TypedDataDomain,
 } from "ethers";
 
 import type { BlacklistERC20Mock, JobEscrow, MachineRegistry } from "../../typechain-types";
+import {
+  ATTESTATION_TYPES,
+  contractOracleSet,
+  jobEscrowDomain,
+  keyOracleSet,
+  MAX_ORACLES as ESCROW_MAX_ORACLES,
+  quoteJob,
+  type JobQuote,
+  type OracleSet,
+} from "../../src/escrow";
 
 /*//////////////////////////////////////////////////////////////
                               CONSTANTS
@@ -42,7 +50,7 @@ export const RefundReason = { Unaccepted: 0n, Unattested: 1n } as const;
 /** The deployment's windows (src/deployments/deploy.ts uses the same). */
 export const ACCEPTANCE_TIMEOUT = 3600n;
 export const ATTESTATION_WINDOW = 24n * 3600n;
-export const MAX_ORACLES = 16;
+export const MAX_ORACLES = ESCROW_MAX_ORACLES;
 export const MAX_TIME_LIMIT = 30n * 24n * 3600n;
 export const MAX_BPS = 10_000n;
 /** A job's default time limit and maxPrice; the default machine's price per minute. */
@@ -52,13 +60,7 @@ export const PRICE_PER_MINUTE = 10n ** 16n;
 /** What the requester holds (and has approved to the escrow). */
 export const FUNDING = 10n ** 24n;
 
-export const ATTESTATION_TYPES = {
-  Attestation: [
-    { name: "jobId", type: "bytes32" },
-    { name: "bps", type: "uint16" },
-    { name: "runSeconds", type: "uint64" },
-  ],
-};
+export { ATTESTATION_TYPES };
 
 /*//////////////////////////////////////////////////////////////
                                 TYPES
@@ -79,12 +81,7 @@ export interface MachineSpec {
   available: boolean;
 }
 
-/** `OracleSet` as the contract takes it. */
-export interface OracleSet {
-  signers: string[];
-  threshold: number;
-  oracleContract: string;
-}
+export type { OracleSet };
 
 /** `Attestation` as the contract takes it. */
 export interface Attestation {
@@ -141,18 +138,9 @@ export function oracleWallets(count: number, label = "oracle"): Wallet[] {
   );
 }
 
-/** An m-of-n key set of `signers` (addresses or wallets), sorted. */
-export function keySet(signers: ReadonlyArray<string | { address: string }>, threshold: number): OracleSet {
-  const addresses = signers
-    .map((signer) => (typeof signer === "string" ? signer : signer.address))
-    .sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
-  return { signers: addresses, threshold, oracleContract: ZeroAddress };
-}
-
-/** The set that is the oracle contract `address` alone. */
-export function contractSet(address: string): OracleSet {
-  return { signers: [], threshold: 0, oracleContract: address };
-}
+/** An m-of-n key set of `signers` (addresses or wallets), sorted; the set that is an oracle contract alone. */
+export const keySet = keyOracleSet;
+export const contractSet = contractOracleSet;
 
 /*//////////////////////////////////////////////////////////////
                               FIXTURES
@@ -294,13 +282,11 @@ export async function completedJob(
   return job;
 }
 
-export function escrowDomain(chainId: bigint, escrow: string): TypedDataDomain {
-  return { name: "Accord JobEscrow", version: "1", chainId, verifyingContract: escrow };
-}
+export const escrowDomain = jobEscrowDomain;
 
 /** The EIP-712 digest of an attestation, computed off chain. */
 export function attestationDigestOf(chainId: bigint, escrow: string, attestation: Attestation): string {
-  return TypedDataEncoder.hash(escrowDomain(chainId, escrow), ATTESTATION_TYPES, attestation);
+  return TypedDataEncoder.hash(jobEscrowDomain(chainId, escrow), ATTESTATION_TYPES, attestation);
 }
 
 /**
@@ -320,7 +306,7 @@ export async function signAttestation(
       .map((address) => byAddress.get(address))
       .filter((wallet): wallet is Wallet => wallet !== undefined)
       .slice(0, oracle.threshold);
-  const domain = escrowDomain(ctx.chainId, ctx.escrowAddress);
+  const domain = jobEscrowDomain(ctx.chainId, ctx.escrowAddress);
   const signatures: OracleSignature[] = [];
   for (const wallet of chosen) {
     const index = oracle.signers.indexOf(wallet.address);
@@ -329,17 +315,9 @@ export async function signAttestation(
   return signatures.sort((a, b) => a.index - b.index);
 }
 
-/** What an outcome pays (the contract's `quote`): cost, payout, refund. */
-export function quoteOf(
-  maxPrice: bigint,
-  pricePerMinute: bigint,
-  runSeconds: bigint,
-  bps: bigint,
-): { cost: bigint; payout: bigint; refund: bigint } {
-  let cost = (pricePerMinute * runSeconds) / 60n;
-  if (cost > maxPrice) cost = maxPrice;
-  const payout = (cost * bps) / MAX_BPS;
-  return { cost, payout, refund: maxPrice - payout };
+/** What an outcome pays (src/escrow's quoteJob, the contract's `quote`), positionally: cost, payout, refund. */
+export function quoteOf(maxPrice: bigint, pricePerMinute: bigint, runSeconds: bigint, bps: bigint): JobQuote {
+  return quoteJob({ maxPrice, pricePerMinute, runSeconds, bps });
 }
 
 /*//////////////////////////////////////////////////////////////

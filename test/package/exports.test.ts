@@ -67,6 +67,17 @@ const EXPECTED: Record<string, string[]> = {
     "parseCpuInfo",
     "probe",
   ],
+  "accord/escrow": [
+    "keyOracleSet",
+    "hashOracleSet",
+    "jobEscrowDomain",
+    "signAttestation",
+    "orderSignatures",
+    "quoteJob",
+    "decideOutcome",
+    "signJobReport",
+    "OUTCOMES",
+  ],
   "accord/channels": [
     "PayerChannelManager",
     "VoucherStore",
