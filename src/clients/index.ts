@@ -124,3 +124,16 @@ export {
   type RegisterMachineTxResult,
   type UpdateMachineTxResult,
 } from "./machines";
+export {
+  JobEscrowClient,
+  JobProviderClient,
+  JobRequesterClient,
+  JOB_ESCROW_CONTRACT_NAME,
+  QUORUM_JOB_ORACLE_CONTRACT_NAME,
+  decodeQuorumAttestationPayload,
+  encodeQuorumAttestationResponse,
+  type JobEscrowClientOptions,
+  type JobView,
+  type OpenJobInput,
+  type OpenJobTxResult,
+} from "./escrow";

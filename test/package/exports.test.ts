@@ -55,6 +55,8 @@ const EXPECTED: Record<string, string[]> = {
     "MediatorClient",
     "RegistryClient",
     "PaymentChannelsClient",
+    "JobRequesterClient",
+    "JobProviderClient",
   ],
   "accord/solver": ["matchOffers", "MATCH_RULES", "providerTerms", "mutualMediators"],
   "accord/pools": ["computeUnits", "currentPool", "syncCurrentCapacity", "parseReservationData", "reservationDigest"],

@@ -1,74 +1,24 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import { AbiCoder, MaxUint256, ZeroAddress, keccak256 } from "ethers";
+import { AbiCoder, ZeroAddress, keccak256 } from "ethers";
 
 import {
-  ACCEPTANCE_TIMEOUT,
   ATTESTATION_WINDOW,
   JobStatus,
-  MACHINE_SALT,
   MAX_PRICE,
   PRICE_PER_MINUTE,
   TIME_LIMIT,
   contractSet,
   keySet,
-  makeSpec,
   oracleWallets,
   quoteOf,
 } from "../../helpers/escrow";
-import { TaskStatus, mine, quorumFixtureOf, send, signTaskResponse, type TaskHandle } from "../../helpers/quorum";
+import { TaskStatus, send, signTaskResponse, type TaskHandle } from "../../helpers/quorum";
+import { WINDOW, oracleFixture } from "../../helpers/job-oracle";
 
 const coder = AbiCoder.defaultAbiCoder();
-const WINDOW = 600n;
 const response = (bps: bigint | number, runSeconds: bigint) => coder.encode(["uint16", "uint64"], [bps, runSeconds]);
-
-async function oracleFixture() {
-  const quorum = await quorumFixtureOf(3);
-  const [, , provider, requester] = await ethers.getSigners();
-  const registry = await ethers.deployContract("MachineRegistry");
-  const escrow = await ethers.deployContract("JobEscrow", [
-    quorum.tokenAddress,
-    await registry.getAddress(),
-    ACCEPTANCE_TIMEOUT,
-    ATTESTATION_WINDOW,
-  ]);
-  const escrowAddress = await escrow.getAddress();
-  const oracle = await ethers.deployContract("QuorumJobOracle", [escrowAddress, quorum.tasksAddress, 0, 67, WINDOW]);
-  const oracleAddress = await oracle.getAddress();
-  await send(quorum.token.connect(quorum.deployer).mint(requester.address, 10n ** 24n));
-  await send(quorum.token.connect(requester).approve(escrowAddress, MaxUint256));
-  await send(registry.connect(provider).register(MACHINE_SALT, makeSpec()));
-  const machineId = await registry.machineId(provider.address, MACHINE_SALT);
-  let counter = 0;
-  const openJob = async (set = contractSet(oracleAddress)) => {
-    const salt = ethers.id(`job-${counter++}`);
-    await send(escrow.connect(requester).open(salt, machineId, TIME_LIMIT, MAX_PRICE, set));
-    return escrow.jobId(requester.address, salt);
-  };
-  const completedJob = async (runSeconds = 600n) => {
-    const jobId = await openJob();
-    await send(escrow.connect(provider).accept(jobId));
-    await send(escrow.connect(provider).reportCompletion(jobId, runSeconds));
-    return jobId;
-  };
-  const jobId = await completedJob();
-  await mine();
-  return {
-    quorum,
-    provider,
-    requester,
-    registry,
-    escrow,
-    escrowAddress,
-    oracle,
-    oracleAddress,
-    machineId,
-    jobId,
-    openJob,
-    completedJob,
-  };
-}
 
 describe("QuorumJobOracle", () => {
   const setup = () => loadFixture(oracleFixture);
