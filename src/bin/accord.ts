@@ -4,6 +4,7 @@ import { registerAgent } from "./commands/agent";
 import { registerDev } from "./commands/dev";
 import { registerIndex } from "./commands/index";
 import { registerOperator } from "./commands/operator";
+import { registerOracle } from "./commands/oracle";
 import { registerPools } from "./commands/pools";
 import { registerProvider } from "./commands/provider";
 import { registerRetrieval } from "./commands/retrieval";
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerSolver(program);
   registerAgent(program);
   registerOperator(program);
+  registerOracle(program);
   registerPools(program);
   registerProvider(program);
   registerRetrieval(program);

@@ -7,7 +7,7 @@
 // Reverts are AccordContractError naming the custom error (JobEscrow_…, QuorumJobOracle_…); bad arguments are
 // AccordValidationError naming the field, thrown before anything is sent.
 
-import { AbiCoder, hexlify, randomBytes, type Signer, type TransactionReceipt } from "ethers";
+import { hexlify, randomBytes, type Signer, type TransactionReceipt } from "ethers";
 import {
   IERC20__factory,
   IJobEscrow__factory,
@@ -18,6 +18,7 @@ import {
 } from "../../typechain-types";
 import type { AccordDeployment } from "../deployments";
 import {
+  encodeJobAttestationResponse,
   hashOracleSet,
   isContractOracleSet,
   jobEscrowDomain,
@@ -92,7 +93,6 @@ export type OpenJobInput = {
 export type OpenJobTxResult = AccordTxResult & { jobId: string; salt: string; oracleHash: string };
 
 const SUBJECT = "job";
-const coder = AbiCoder.defaultAbiCoder();
 
 type EscrowClientConstructor<T> = new (signer: Signer, options: JobEscrowClientOptions) => T;
 
@@ -299,39 +299,23 @@ export class JobEscrowClient extends AccordClient {
     return Object.assign(result, { taskId: result.get("AttestationRequested").args.taskId });
   }
 
-  /** Applies the quorum's final response (its outcome) to the job (anyone may call). */
-  async applyQuorumAttestation(jobId: string, outcome: Pick<Attestation, "bps" | "runSeconds">): Promise<AccordTxResult> {
+  /**
+   * Applies the quorum's final response to the job (anyone may call): the outcome it answered, or the response bytes
+   * as its TaskResponded event carries them.
+   */
+  async applyQuorumAttestation(
+    jobId: string,
+    response: Pick<Attestation, "bps" | "runSeconds"> | string,
+  ): Promise<AccordTxResult> {
     const id = bytes32Input(jobId, "jobId", SUBJECT);
-    const response = encodeQuorumAttestationResponse(outcome);
-    return this.send("applyAttestation", (overrides) => this.jobOracle.applyAttestation(id, response, overrides));
+    const bytes = typeof response === "string" ? response : encodeJobAttestationResponse(response);
+    return this.send("applyAttestation", (overrides) => this.jobOracle.applyAttestation(id, bytes, overrides));
   }
 
   /** Decodes the escrow's and the job oracle's events among a receipt's logs (and the token's). */
   override decodeLogs(logs: TransactionReceipt["logs"]): AccordLog[] {
     return decodeAccordLogs(logs, { escrow: this.options.escrow, jobOracle: this.options.jobOracle });
   }
-}
-
-/** The job oracle task's response: abi.encode(uint16 bps, uint64 runSeconds). */
-export function encodeQuorumAttestationResponse(outcome: Pick<Attestation, "bps" | "runSeconds">): string {
-  const bps = uintInput(outcome.bps, "bps", 16, "attestation", "basis points");
-  const runSeconds = uintInput(outcome.runSeconds, "runSeconds", 64, "attestation", "seconds");
-  return coder.encode(["uint16", "uint64"], [bps, runSeconds]);
-}
-
-/** The job oracle task's payload: abi.encode(jobId, machineId, requester, provider, reportedRunSeconds). */
-export function decodeQuorumAttestationPayload(payload: string): {
-  jobId: string;
-  machineId: string;
-  requester: string;
-  provider: string;
-  reportedRunSeconds: bigint;
-} {
-  const [jobId, machineId, requester, provider, reportedRunSeconds] = coder.decode(
-    ["bytes32", "bytes32", "address", "address", "uint64"],
-    payload,
-  ) as unknown as [string, string, string, string, bigint];
-  return { jobId, machineId, requester, provider, reportedRunSeconds };
 }
 
 /** The requester: opens jobs, locking `maxPrice` (approving it to the escrow first when needed). */

@@ -130,8 +130,6 @@ export {
   JobRequesterClient,
   JOB_ESCROW_CONTRACT_NAME,
   QUORUM_JOB_ORACLE_CONTRACT_NAME,
-  decodeQuorumAttestationPayload,
-  encodeQuorumAttestationResponse,
   type JobEscrowClientOptions,
   type JobView,
   type OpenJobInput,

@@ -7,3 +7,4 @@ export * from "./attestation";
 export * from "./payout";
 export * from "./report";
 export * from "./policy";
+export * from "./quorum";

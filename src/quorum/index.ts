@@ -27,3 +27,4 @@ export {
   type QuorumClientOptions,
   type TaskView,
 } from "../clients/quorum";
+export * from "./job-attestation";

@@ -3,15 +3,11 @@
 import { expect } from "chai";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 
-import {
-  encodeQuorumAttestationResponse,
-  JobEscrowClient,
-  JobProviderClient,
-  JobRequesterClient,
-} from "../../src/clients/escrow";
+import { JobEscrowClient, JobProviderClient, JobRequesterClient } from "../../src/clients/escrow";
 import { AccordContractError } from "../../src/clients/errors";
 import {
   contractOracleSet,
+  encodeJobAttestationResponse,
   keyOracleSet,
   OUTCOMES,
   reportSigner,
@@ -205,7 +201,7 @@ describe("escrow clients", () => {
     expect(await client.quorumAttestationTask(ctx.jobId)).to.deep.equal({ taskId: requested.taskId, attempts: 1 });
     await reverted(client.requestQuorumAttestation(ctx.jobId), "QuorumJobOracle_AttestationPending");
     const outcome = { bps: OUTCOMES.distribute50, runSeconds: 600n };
-    const body = encodeQuorumAttestationResponse(outcome);
+    const body = encodeJobAttestationResponse(outcome);
     const task = await ctx.quorum.tasks.getTask(requested.taskId);
     const handle = {
       taskId: requested.taskId,

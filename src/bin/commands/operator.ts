@@ -8,7 +8,7 @@
 import type { Command } from "commander";
 import { Option } from "commander";
 import { closeOnSignal, createLogger } from "../indexing";
-import { isTerminal, logFlags, parseCount, resolveLog, type Env, type LogFlags } from "../options";
+import { isTerminal, logFlags, optionalUrl, parseCount, resolveLog, type Env, type LogFlags } from "../options";
 
 /** The environment variables `accord operator` reads. */
 export const OPERATOR_ENV = {
@@ -32,6 +32,7 @@ type OperatorFlags = LogFlags & {
   poll?: string;
   aggregate?: boolean;
   solverUrl?: string;
+  jobReportUrl?: string;
   allowFileRepos?: boolean;
   faultSubmitDelay?: string;
   faultCorruptAggregate?: boolean;
@@ -54,6 +55,8 @@ export type OperatorSettings = {
   pollMs: number;
   aggregate: boolean;
   solverUrl?: string;
+  /** Job attestation (QuorumJobOracle's tasks): where the providers' signed reports are kept (oracles' APIs). */
+  jobReportUrls: string[];
   /** Deal mediation: run jobs whose module is a file:// or local repository (development networks). */
   allowFileRepos: boolean;
   faults: { submitDelayMs?: number; corruptAggregate?: boolean };
@@ -90,6 +93,11 @@ export function resolveOperator(flags: OperatorFlags, env: Env, terminal: boolea
     pollMs: flags.poll === undefined ? 1000 : parseCount(flags.poll, "--poll", true),
     aggregate: flags.aggregate !== false,
     solverUrl: flags.solverUrl,
+    jobReportUrls: (flags.jobReportUrl ?? "")
+      .split(",")
+      .map((url) => url.trim())
+      .filter((url) => url !== "")
+      .map((url) => optionalUrl(url, "--job-report-url")!),
     allowFileRepos: flags.allowFileRepos === true,
     faults: {
       submitDelayMs:
@@ -119,6 +127,10 @@ export function registerOperator(program: Command): void {
     .option("--poll <ms>", "chain polling interval (default 1000)")
     .option("--no-aggregate", "never submit responses (collect and forward signatures only)")
     .option("--solver-url <url>", "the solver's API: enables deal-mediation tasks (their deals' documents)")
+    .option(
+      "--job-report-url <list>",
+      "oracles keeping providers' job reports, comma-separated: enables job-attestation tasks (QuorumJobOracle)",
+    )
     .option("--allow-file-repos", "deal mediation: run modules from file:// and local repositories (dev networks)")
     .addOption(new Option("--fault-submit-delay <ms>", "test: wait before submitting an aggregate").hideHelp())
     .addOption(new Option("--fault-corrupt-aggregate", "test: submit a wrong aggregate").hideHelp());
@@ -175,6 +187,22 @@ export async function runOperator(settings: OperatorSettings): Promise<void> {
     // Whoever judges the deals also drives them: verdicts asked for and applied (the aggregator is credited the fee).
     const quorumMediator = await clients.QuorumMediatorClient.fromDeployment(signer, settings.deployment, options);
     verdicts = { market, quorumMediator };
+  }
+  if (settings.jobReportUrls.length > 0) {
+    /* eslint-disable @typescript-eslint/no-require-imports -- the escrow's pieces only for job attestation */
+    const { JobEscrowClient } = require("../../clients/escrow") as typeof import("../../clients/escrow");
+    const { fetchJobReport } = require("../../oracle") as typeof import("../../oracle");
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    const escrow = await JobEscrowClient.fromDeployment(signer, settings.deployment);
+    if (!escrow.options.jobOracle) throw new Error("--job-report-url: the deployment has no QuorumJobOracle");
+    taskTypes.unshift(
+      quorum.jobAttestationTaskType({
+        jobOracle: escrow.options.jobOracle,
+        domain: await escrow.domain(),
+        jobFacts: (jobId) => escrow.jobFacts(jobId),
+        loadReport: (jobId) => fetchJobReport(settings.jobReportUrls, jobId),
+      }),
+    );
   }
   const node = new quorum.OperatorNode({
     registry,
