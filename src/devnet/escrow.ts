@@ -1,4 +1,4 @@
-// Provider onboarding in `accord dev`'s live market: two providers register machines in the MachineRegistry from
+// Provider onboarding and escrowed jobs in `accord dev`'s live market (the jobs: escrow-jobs.ts): two providers register machines in the MachineRegistry from
 // profiles (src/onboarding): the machine `accord dev` itself runs on, probed as `accord provider onboard` probes it,
 // and two GPU machines described by hand (so GraphQL's GPU and VRAM filters have something to find on a machine
 // without GPUs; their names say they are described, not probed). Every few minutes one GPU machine goes off the market
@@ -10,7 +10,9 @@ import type pino from "pino";
 import { MachineRegistryClient } from "../clients/machines";
 import { SerialSigner } from "../clients/serial-signer";
 import { buildMachineProfile, probe, type MachineProfile, type SpecInfo } from "../onboarding";
+import type { AccordToken } from "../../typechain-types";
 import { hardhatAccount } from "./accounts";
+import { startEscrowJobs } from "./escrow-jobs";
 
 const MB = 1n << 20n;
 const GB = 1n << 30n;
@@ -19,11 +21,20 @@ const TOKEN = 10n ** 18n;
 const CHANGE_MS = 3 * 60_000;
 
 export interface EscrowMarketOptions {
+  rpcUrl: string;
   deploymentPath: string;
   provider: JsonRpcProvider;
-  /** Holds ETH; funds the accounts. */
+  token: AccordToken;
+  /** Holds ETH and the token supply; funds the accounts. */
   funder: Signer;
+  /** Where the oracles keep their journals. */
+  dir: string;
+  host: string;
+  /** The oracles' API ports (escrow-jobs.ts's ORACLE_ACCOUNTS, in order). */
+  oraclePorts: number[];
   logger: pino.Logger;
+  /** Passed to the oracle processes (e.g. --log-format json). */
+  logArgs: string[];
 }
 
 export interface OnboardedMachine {
@@ -36,6 +47,8 @@ export interface OnboardedMachine {
 
 export interface EscrowMarket {
   machines: OnboardedMachine[];
+  /** The `accord oracle` processes' URLs. */
+  oracleUrls: string[];
   close(): Promise<void>;
 }
 
@@ -121,19 +134,26 @@ async function marketProfiles(): Promise<{ account: number; profile: MachineProf
  */
 export async function startEscrowMarket(options: EscrowMarketOptions): Promise<EscrowMarket> {
   const { logger } = options;
+  // One SerialSigner per account: the machines' changes and the escrowed jobs send from the same accounts.
+  const signers = new Map<number, SerialSigner>();
   const clients = new Map<number, MachineRegistryClient>();
-  const clientOf = async (account: number): Promise<MachineRegistryClient> => {
-    let client = clients.get(account);
-    if (!client) {
+  const signerOf = async (account: number): Promise<SerialSigner> => {
+    let signer = signers.get(account);
+    if (!signer) {
       const wallet = hardhatAccount(account);
       const eth = await options.provider.getBalance(wallet.address);
       if (eth < parseEther("10")) {
         await (await options.funder.sendTransaction({ to: wallet.address, value: parseEther("100") })).wait();
       }
-      client = await MachineRegistryClient.fromDeployment(
-        new SerialSigner(wallet.connect(options.provider)),
-        options.deploymentPath,
-      );
+      signer = new SerialSigner(wallet.connect(options.provider));
+      signers.set(account, signer);
+    }
+    return signer;
+  };
+  const clientOf = async (account: number): Promise<MachineRegistryClient> => {
+    let client = clients.get(account);
+    if (!client) {
+      client = await MachineRegistryClient.fromDeployment(await signerOf(account), options.deploymentPath);
       clients.set(account, client);
     }
     return client;
@@ -184,7 +204,25 @@ export async function startEscrowMarket(options: EscrowMarketOptions): Promise<E
   }, CHANGE_MS);
   timer.unref();
 
+  // Jobs run on the local machine: it never leaves the market.
+  const local = machines[0];
+  const jobs = await startEscrowJobs({
+    rpcUrl: options.rpcUrl,
+    deploymentPath: options.deploymentPath,
+    provider: options.provider,
+    token: options.token,
+    funder: options.funder,
+    machineId: local.machineId,
+    providerSigner: await signerOf(local.account),
+    dir: options.dir,
+    oraclePorts: options.oraclePorts,
+    host: options.host,
+    logger,
+    logArgs: options.logArgs,
+  });
+
   return {
+    oracleUrls: jobs.oracleUrls,
     machines: machines.map(({ machineId, name, provider, profileCid, pricePerMinute }) => ({
       machineId,
       name,
@@ -194,6 +232,7 @@ export async function startEscrowMarket(options: EscrowMarketOptions): Promise<E
     })),
     async close() {
       clearInterval(timer);
+      await jobs.close();
       await running;
     },
   };

@@ -72,6 +72,8 @@ export interface LiveMarketOptions {
   logArgs: string[];
   /** Where the processes' output goes (default: inherited). */
   stdio?: "inherit" | "ignore";
+  /** The oracles keeping providers' job reports: the operators answer job-attestation tasks from them. */
+  jobReportUrls?: string[];
 }
 
 export interface LiveMarket {
@@ -282,6 +284,7 @@ async function startOperators(
         "--solver-url",
         solverUrl,
         "--allow-file-repos",
+        ...(options.jobReportUrls?.length ? ["--job-report-url", options.jobReportUrls.join(",")] : []),
       ],
       { ACCORD_OPERATOR_KEY: wallet.privateKey, ACCORD_OPERATOR_PASSWORD: OPERATOR_PASSWORD },
     );

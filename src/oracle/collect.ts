@@ -46,7 +46,7 @@ async function ask(url: string, report: SignedJobReport, timeoutMs: number): Pro
       signal: AbortSignal.timeout(timeoutMs),
     });
     const body = (await response.json()) as RecordJson & { error?: string };
-    if (response.status === 202) return { url, ok: false, status: 202, error: "the job's oracle is a contract" };
+    if (response.status === 202) return { url, ok: false, status: 202, error: "kept: the job's oracle is a contract" };
     if (!response.ok) return { url, ok: false, status: response.status, error: body.error ?? response.statusText };
     return {
       url,
@@ -61,6 +61,18 @@ async function ask(url: string, report: SignedJobReport, timeoutMs: number): Pro
 }
 
 /**
+ * Sends `report` to every oracle in `urls`: each one's attestation, or why it gave none (status 202: it kept the
+ * report of a job whose oracle is a contract, for the operator quorum to read).
+ */
+export function postReport(
+  urls: readonly string[],
+  report: SignedJobReport,
+  options: { timeoutMs?: number } = {},
+): Promise<OracleAnswer[]> {
+  return Promise.all(urls.map((url) => ask(url, report, options.timeoutMs ?? 10_000)));
+}
+
+/**
  * Sends `report` to every oracle in `urls` and returns the outcome at least `threshold` of them signed, with their
  * signatures (the escrow client's `attest` places them by index). AttestationNotCollectedError when no outcome
  * reaches the threshold, with every answer.
@@ -71,7 +83,7 @@ export async function collectAttestation(
   threshold: number,
   options: { timeoutMs?: number } = {},
 ): Promise<CollectedAttestation> {
-  const answers = await Promise.all(urls.map((url) => ask(url, report, options.timeoutMs ?? 10_000)));
+  const answers = await postReport(urls, report, options);
   const groups = new Map<string, { attestation: Attestation; signatures: string[] }>();
   for (const answer of answers) {
     if (!answer.ok) continue;

@@ -47,6 +47,18 @@ async function assertPortFree(host: string, port: number, what: string): Promise
   });
 }
 
+/** A port free on `host` now (for the market's oracles, whose URLs the operators are started with). */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once("error", reject);
+    probe.listen(0, host, () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
 /** The market's deals by state, from the indexer: what the live market has shown so far. */
 async function logDealSummary(url: string, logger: ReturnType<typeof createLogger>): Promise<void> {
   try {
@@ -75,6 +87,8 @@ export async function runDev(settings: DevSettings): Promise<void> {
     require("../../devnet/market") as typeof import("../../devnet/market");
   const { startPoolsMarket } = require("../../devnet/pools") as typeof import("../../devnet/pools");
   const { startEscrowMarket } = require("../../devnet/escrow") as typeof import("../../devnet/escrow");
+  const { DEV_ACCEPTANCE_TIMEOUT, DEV_ATTESTATION_WINDOW, ORACLE_ACCOUNTS } =
+    require("../../devnet/escrow-jobs") as typeof import("../../devnet/escrow-jobs");
   const { LOCAL_NETWORK, startLocalNode } =
     require("../../devnet/local-node") as typeof import("../../devnet/local-node");
   /* eslint-enable @typescript-eslint/no-require-imports */
@@ -109,6 +123,8 @@ export async function runDev(settings: DevSettings): Promise<void> {
       write: true,
       // Short aggregator slots: the market's operator quorum answers (and replaces a silent aggregator) in seconds.
       aggregatorSlot: DEV_AGGREGATOR_SLOT,
+      acceptanceTimeout: DEV_ACCEPTANCE_TIMEOUT,
+      attestationWindow: DEV_ATTESTATION_WINDOW,
     });
 
     // A fresh chain every run: start from a fresh index too (the lock file of a killed run is taken over).
@@ -138,7 +154,11 @@ export async function runDev(settings: DevSettings): Promise<void> {
     console.log("Hardhat's default accounts hold ETH; account #0 holds the AccordToken supply.");
 
     if (settings.market) {
+      const oraclePorts: number[] = [];
+      for (const _ of ORACLE_ACCOUNTS) oraclePorts.push(await freePort(settings.host));
+      const oracleUrls = oraclePorts.map((port) => `http://${settings.host}:${port}`);
       market = await startLiveMarket({
+        jobReportUrls: oracleUrls,
         rpcUrl: node.url,
         deploymentPath: path!,
         indexerUrl: indexing.server!.url,
@@ -163,17 +183,25 @@ export async function runDev(settings: DevSettings): Promise<void> {
       });
       console.log(`capacity farm   ${pools.farmId} (6 nodes; its watcher runs as \`accord pools watch\`)`);
       escrow = await startEscrowMarket({
+        rpcUrl: node.url,
         deploymentPath: path!,
         provider,
+        token,
         funder: signers[0],
+        dir: settings.marketDir,
+        host: settings.host,
+        oraclePorts,
         logger,
+        logArgs: ["--log-level", settings.log.level, "--log-format", settings.log.format],
       });
       for (const machine of escrow.machines) console.log(`machine         ${machine.machineId} ${machine.name}`);
+      for (const url of escrow.oracleUrls) console.log(`oracle          ${url}`);
       console.log(
         "market running: 4 providers (one sometimes wrong, one sometimes silent), 3 job creators, 2 mediators " +
           "and a quorum of 4 operators (the QuorumMediator, a square task every 30 s); " +
           "capacity pools: a steady one, a sponsored one, and every 8 minutes one rescued in grace and one expiring; " +
-          `${escrow.machines.length} machines onboarded in the MachineRegistry`,
+          `${escrow.machines.length} machines onboarded in the MachineRegistry; escrowed jobs every 40 s with every ` +
+          "outcome (10000, 0, 7500, 5000 attested 2-of-3 by 3 oracles, one by the operator quorum, and both refunds)",
       );
       const summary = setInterval(() => void logDealSummary(indexing!.server!.url, logger), 60_000);
       summary.unref();
