@@ -80,6 +80,7 @@ const EXPECTED: Record<string, string[]> = {
     "signJobReport",
     "OUTCOMES",
   ],
+  "accord/oracle": ["JobOracle", "serveOracle", "collectAttestation", "postReport", "fetchJobReport", "settleByQuorum"],
   "accord/channels": [
     "PayerChannelManager",
     "VoucherStore",
