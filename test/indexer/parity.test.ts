@@ -15,6 +15,7 @@ import { deployAccord, headBlock, startRpcServer, type Accord, type RpcServer } 
 import { cid, expectedEntities, STATES, type Expected } from "./helpers/expected";
 import { runScenario, type ScenarioResult } from "./helpers/scenario";
 import { pglite, STORE_KINDS } from "./helpers/stores";
+import { graphqlData } from "./helpers/graphql";
 
 const silent = pino({ level: "silent" });
 
@@ -177,16 +178,7 @@ describe("indexer: entity parity with the contracts", function () {
   it("serves both records of a squatted deal ID over GraphQL, by key and under their CID, never mixed", async () => {
     const server: AccordServer = await createServer({ store, port: 0, logger: silent });
     try {
-      const gql = async (query: string, variables: Record<string, unknown> = {}) => {
-        const response = await fetch(server.url, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ query, variables }),
-        });
-        const body = (await response.json()) as { data?: Record<string, unknown>; errors?: unknown[] };
-        expect(body.errors, JSON.stringify(body.errors)).to.equal(undefined);
-        return body.data!;
-      };
+      const gql = (query: string, variables: Record<string, unknown> = {}) => graphqlData(server.url, query, variables);
       const fields = `id cid dealId state jobCreator { id } resourceProvider { id } escrow mediator
         stateChanges(orderBy: id) { id state }
         payments(orderBy: id) { id amount payee reason direction account { id } }

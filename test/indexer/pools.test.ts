@@ -26,6 +26,7 @@ import {
 } from "./helpers/chain";
 import { id32, PoolDriver } from "./helpers/pools";
 import { pglite, STORE_KINDS } from "./helpers/stores";
+import { graphqlData } from "./helpers/graphql";
 
 const silent = pino({ level: "silent" });
 const ZERO = "0x0000000000000000000000000000000000000000";
@@ -577,16 +578,7 @@ describe("indexer: CapacityPools", function () {
 
   describe("over GraphQL", () => {
     let server: AccordServer;
-    const gql = async (query: string, variables: Record<string, unknown> = {}) => {
-      const response = await fetch(server.url, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ query, variables }),
-      });
-      const body = (await response.json()) as { data?: Record<string, unknown>; errors?: unknown[] };
-      expect(body.errors, JSON.stringify(body.errors)).to.equal(undefined);
-      return body.data!;
-    };
+    const gql = (query: string, variables: Record<string, unknown> = {}) => graphqlData(server.url, query, variables);
 
     before(async () => {
       server = await createServer({ store, port: 0, logger: silent });

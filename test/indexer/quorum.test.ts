@@ -30,6 +30,7 @@ import {
 } from "./helpers/chain";
 import { QuorumDriver } from "./helpers/quorum";
 import { pglite } from "./helpers/stores";
+import { graphqlData } from "./helpers/graphql";
 
 const silent = pino({ level: "silent" });
 const ZERO = "0x0000000000000000000000000000000000000000";
@@ -432,16 +433,7 @@ describe("indexer: operator quorums", function () {
 
   describe("over GraphQL", () => {
     let server: AccordServer;
-    const gql = async (query: string, variables: Record<string, unknown> = {}) => {
-      const response = await fetch(server.url, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ query, variables }),
-      });
-      const body = (await response.json()) as { data?: Record<string, unknown>; errors?: unknown[] };
-      expect(body.errors, JSON.stringify(body.errors)).to.equal(undefined);
-      return body.data!;
-    };
+    const gql = (query: string, variables: Record<string, unknown> = {}) => graphqlData(server.url, query, variables);
 
     before(async () => {
       server = await createServer({ store, port: 0, logger: silent });
