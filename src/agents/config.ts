@@ -14,6 +14,7 @@ import {
   serviceConfigSchema,
 } from "../model/schemas";
 import { decodeWithSchema } from "../model/validate";
+import { bytes32Input } from "../pools/inputs";
 import type { ServiceConfig } from "../model/types";
 import type { JobCreatorPolicy, JobSpec } from "./job-creator";
 import type { MediatorPolicy } from "./mediator";
@@ -168,6 +169,9 @@ function decodePart<T>(part: unknown, schema: Parameters<typeof decodeWithSchema
 export function parseAgentConfig(role: AgentRole, input: unknown): AgentConfig {
   const raw = object(input, "");
   const machines = list(raw.machines, "machines").map((m, i) => {
+    // machine_id (the onboarded machine the offers name, a MachineRegistry ID) is the agent's, not the offer's: it is
+    // taken out before the offer's parts are decoded with the data model's schema.
+    const { machine_id: machineId, ...offerParts } = object(m, `machines[${i}]`);
     const decoded = decodePart<{
       index: number;
       spec: MachineConfig["spec"];
@@ -176,11 +180,7 @@ export function parseAgentConfig(role: AgentRole, input: unknown): AgentConfig {
       timeouts: MachineConfig["timeouts"];
       module_pricing: MachineConfig["modulePricing"] | null;
       module_timeouts: MachineConfig["moduleTimeouts"] | null;
-    }>(
-      { modules: [], module_pricing: {}, module_timeouts: {}, ...object(m, `machines[${i}]`) },
-      machineSchema,
-      `machines[${i}]`,
-    );
+    }>({ modules: [], module_pricing: {}, module_timeouts: {}, ...offerParts }, machineSchema, `machines[${i}]`);
     return {
       index: decoded.index,
       spec: decoded.spec,
@@ -189,6 +189,9 @@ export function parseAgentConfig(role: AgentRole, input: unknown): AgentConfig {
       timeouts: decoded.timeouts,
       modulePricing: decoded.module_pricing ?? {},
       moduleTimeouts: decoded.module_timeouts ?? {},
+      ...(machineId === undefined
+        ? {}
+        : { machineId: bytes32Input(machineId, `machines[${i}].machine_id`, "agent config") }),
     };
   });
   const jobs = list(raw.jobs, "jobs").map((j, i) => {

@@ -37,6 +37,8 @@ export interface MachineConfig {
   timeouts: DealTimeouts;
   modulePricing?: Record<string, DealPricing>;
   moduleTimeouts?: Record<string, DealTimeouts>;
+  /** The onboarded machine (its MachineRegistry ID) its offers name: the solver checks them against it. */
+  machineId?: string;
 }
 
 export interface ProviderFaults {
@@ -193,8 +195,11 @@ export class ResourceProviderAgent {
     };
     offer.id = await getResourceOfferId(offer);
     this.offers.put(String(machine.index), { index: machine.index, offerId: offer.id });
-    const { status } = await this.options.solver.postResourceOffer(offer);
-    this.log.info({ offer: offer.id, machine: machine.index, status }, "resource offer posted");
+    const { status } = await this.options.solver.postResourceOffer(offer, { machineId: machine.machineId });
+    this.log.info(
+      { offer: offer.id, machine: machine.index, machineId: machine.machineId, status },
+      "resource offer posted",
+    );
   }
 
   private ownsOffer(deal: Deal): boolean {

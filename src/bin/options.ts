@@ -376,6 +376,11 @@ export type SolverSettings = {
    * (default its API's URL) in the deployment's ServiceRegistry.
    */
   registration?: { key: string; deployment: string; publicUrl?: string };
+  /**
+   * The deployment (with rpcUrl): when it has a MachineRegistry, the solver reads onboarded machines there (offers
+   * naming one are checked against it) and follows its events.
+   */
+  deployment?: string;
   /** The indexer's GraphQL API, whose deal events the solver tracks its agreed deals by. */
   indexerUrl?: string;
 };
@@ -405,6 +410,9 @@ export function resolveSolver(flags: SolverFlags, env: Env, terminal: boolean): 
   if (keyAddress !== undefined && address.toLowerCase() !== keyAddress.toLowerCase()) {
     throw new Error(`--address ${address} is not the address of ${ENV_VARS.solverKey} (${keyAddress})`);
   }
+  if (deployment !== undefined && rpcUrl === undefined) {
+    throw new Error("--deployment needs --rpc (the chain its contracts are read on)");
+  }
   const chainId = nonEmpty(flags.chainId);
   if (chainId === undefined && rpcUrl === undefined) throw new Error("--chain-id or --rpc (to read it) is required");
   const { host, port } = resolveListen({ host: flags.host, port: flags.port ?? String(SOLVER_DEFAULTS.port) });
@@ -420,6 +428,7 @@ export function resolveSolver(flags: SolverFlags, env: Env, terminal: boolean): 
     signTimeoutMs: optionalCount(flags.signTimeout, "--sign-timeout", true) ?? SOLVER_DEFAULTS.signTimeoutMs,
     allowFileRepos: flags.allowFileRepos === true,
     registration,
+    deployment,
     indexerUrl: optionalUrl(flags.indexer, "--indexer"),
   };
 }

@@ -3,8 +3,9 @@
 // set of protections serve both, and the proposals a party waits for fit a subscription (next).
 //
 // An offer is posted as its JSON text (the data model's, which its ID is computed over: uint64 amounts stay exact)
-// with its owner's EIP-712 signature (intake.ts). A refused post is a GraphQL error with code BAD_OFFER naming the
-// field and the rule; nothing of it is kept.
+// with its owner's EIP-712 signature (intake.ts); a resource offer may name its onboarded machine (machineId: the
+// post is then signed as a MachineOfferPost). A refused post is a GraphQL error with code BAD_OFFER naming the field
+// and the rule; nothing of it is kept.
 
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -94,6 +95,8 @@ export const SOLVER_SDL = /* GraphQL */ `
     state: OfferState!
     "The deal that took it, if any."
     dealId: String
+    "A resource offer's onboarded machine (its MachineRegistry ID, bytes32 hex), if the post named one."
+    machineId: String
     "The offer as the data model's JSON."
     offer: String!
     "The reference's JobOfferContainer or ResourceOfferContainer as JSON."
@@ -179,8 +182,13 @@ export const SOLVER_SDL = /* GraphQL */ `
   type Mutation {
     "A job offer (its JSON) with its job creator's EIP-712 OfferPost signature."
     postJobOffer(offer: String!, signature: String!): PostResult!
-    "A resource offer (its JSON) with its provider's EIP-712 OfferPost signature."
-    postResourceOffer(offer: String!, signature: String!): PostResult!
+    """
+    A resource offer (its JSON) with its provider's EIP-712 OfferPost signature; or, naming the onboarded machine it
+    offers (machineId, a MachineRegistry ID), its MachineOfferPost { offerId, machineId, solver } signature. The
+    machine must be Active, the provider's, available, hold the offer's spec in its onboarded share, and have no other
+    open offer.
+    """
+    postResourceOffer(offer: String!, signature: String!, machineId: String): PostResult!
     """
     A party's EIP-712 signature over the proposal's Agreement(dealId, terms, deadline) on the DealMarket's domain.
     With both parties' in, the solver submits agreeWithSignatures. Returns the proposal's state.
@@ -243,6 +251,7 @@ function offerOf(stored: StoredOffer) {
     kind: stored.kind,
     state: stored.state,
     dealId: stored.dealId ?? null,
+    machineId: stored.machineId ?? null,
     offer: stored.body,
     container,
   };
@@ -455,8 +464,8 @@ export async function serveSolver(options: SolverServerOptions): Promise<SolverS
       Mutation: {
         postJobOffer: (_: unknown, args: { offer: string; signature: string }) =>
           posting(solver, () => solver.postJobOffer(args.offer, args.signature)),
-        postResourceOffer: (_: unknown, args: { offer: string; signature: string }) =>
-          posting(solver, () => solver.postResourceOffer(args.offer, args.signature)),
+        postResourceOffer: (_: unknown, args: { offer: string; signature: string; machineId?: string | null }) =>
+          posting(solver, () => solver.postResourceOffer(args.offer, args.signature, args.machineId)),
         withdrawOffer: async (_: unknown, args: { id: string; signature: string }) => {
           try {
             await solver.withdrawOffer(args.id, args.signature);

@@ -14,8 +14,11 @@
 //   - a resource offer goes to the oldest waiting job offer it matches (jobs are served oldest first);
 //   - a resource offer is in at most one open deal, a job offer too: a matched pair leaves the book at once, in
 //     the same synchronous step, so no two matches can take the same offer.
+// A resource offer posted naming its onboarded machine (a MachineRegistry ID: post metadata, not part of the offer)
+// carries it in the book, and the book knows the open offer of each such machine: the solver refuses a second one.
 
 import type { JobOffer, ResourceOffer } from "../model/types";
+import type { OfferMachine } from "./intake";
 import { matchOffersWithModule, providerTerms } from "./match";
 
 /** A job offer as the book keeps it: with its module's ID (computed once, on intake). */
@@ -27,6 +30,8 @@ export interface BookJob {
 export interface BookMatch {
   job: BookJob;
   resourceOffer: ResourceOffer;
+  /** The onboarded machine the resource offer was posted for, if it named one. */
+  machine?: OfferMachine;
 }
 
 /** Oldest first: created_at, then ID. */
@@ -103,6 +108,7 @@ interface ResourceEntry {
   id: string;
   /** Instruction price at the default pricing. */
   price: bigint;
+  machine?: OfferMachine;
 }
 
 interface ResourceBucket {
@@ -139,6 +145,8 @@ export class OfferBook {
   private readonly jobsByAge = new SortedList<JobEntry>(olderFirst);
   /** The open resource offer of each (provider, index): a provider holds one per machine. */
   private readonly machines = new Map<string, string>();
+  /** The open resource offer of each onboarded machine (MachineRegistry ID) an offer named. */
+  private readonly onboarded = new Map<string, string>();
   private readonly jobBuckets = new Map<string, SortedList<JobEntry>>();
 
   /** Open resource offers (not in a deal). */
@@ -174,10 +182,10 @@ export class OfferBook {
    * selection rule, or kept waiting. A match takes both offers out of the book.
    */
   addJob(job: BookJob): BookMatch | undefined {
-    const offer = this.pickResource(job);
-    if (offer) {
-      this.removeResourceOffer(offer.id);
-      return { job, resourceOffer: offer };
+    const entry = this.pickResource(job);
+    if (entry) {
+      this.removeResourceOffer(entry.id);
+      return { job, resourceOffer: entry.offer, ...(entry.machine ? { machine: entry.machine } : {}) };
     }
     this.restoreJob(job);
     return undefined;
@@ -185,7 +193,7 @@ export class OfferBook {
 
   /** The resource offer addJob(job) would take now, without changing the book. */
   resourceOfferForJob(job: BookJob): ResourceOffer | undefined {
-    return this.pickResource(job);
+    return this.pickResource(job)?.offer;
   }
 
   /** The waiting job offer addResourceOffer(offer) would give it to now, without changing the book. */
@@ -216,14 +224,14 @@ export class OfferBook {
    * A new resource offer (its ID set, unique in the book): given to the oldest waiting job offer it matches, or
    * kept open. A match takes both offers out of the book.
    */
-  addResourceOffer(offer: ResourceOffer): BookMatch | undefined {
+  addResourceOffer(offer: ResourceOffer, machine?: OfferMachine): BookMatch | undefined {
     this.vacateMachine(offer);
     const taker = this.jobForResourceOffer(offer);
     if (taker) {
       this.removeJobOffer(taker.offer.id);
-      return { job: taker, resourceOffer: offer };
+      return { job: taker, resourceOffer: offer, ...(machine ? { machine } : {}) };
     }
-    this.restoreResourceOffer(offer);
+    this.restoreResourceOffer(offer, machine);
     return undefined;
   }
 
@@ -233,10 +241,13 @@ export class OfferBook {
     if (previous !== undefined && previous !== offer.id) this.removeResourceOffer(previous);
   }
 
-  /** Puts a resource offer in the book without matching it (restoring a book whose offers did not match). */
-  restoreResourceOffer(offer: ResourceOffer): void {
+  /**
+   * Puts a resource offer in the book without matching it (restoring a book whose offers did not match). The solver
+   * checks first that no other open offer holds `machine` (resourceOfferOnMachine): the book keeps the latest.
+   */
+  restoreResourceOffer(offer: ResourceOffer, machine?: OfferMachine): void {
     this.vacateMachine(offer);
-    const machine = machineKey(offer);
+    const slot = machineKey(offer);
     const keys = distinctKeys(offer.trusted_parties.solver, offer.trusted_parties.mediator);
     const entry: ResourceEntry = {
       open: true,
@@ -244,10 +255,12 @@ export class OfferBook {
       created_at: offer.created_at,
       id: offer.id,
       price: offer.default_pricing.instruction_price,
+      machine,
     };
     const modulePriced = offer.module_pricing !== null && Object.keys(offer.module_pricing).length > 0;
     this.resources.set(entry.id, { entry, keys });
-    this.machines.set(machine, entry.id);
+    this.machines.set(slot, entry.id);
+    if (entry.machine) this.onboarded.set(entry.machine.id, entry.id);
     for (const key of keys) {
       let bucket = this.resourceBuckets.get(key);
       if (!bucket) {
@@ -271,6 +284,8 @@ export class OfferBook {
     this.resources.delete(id);
     const machine = machineKey(held.entry.offer);
     if (this.machines.get(machine) === id) this.machines.delete(machine);
+    const onboarded = held.entry.machine?.id;
+    if (onboarded !== undefined && this.onboarded.get(onboarded) === id) this.onboarded.delete(onboarded);
     held.entry.open = false;
     for (const key of held.keys) {
       const bucket = this.resourceBuckets.get(key)!;
@@ -302,6 +317,18 @@ export class OfferBook {
   resourceOfferFor(provider: string, index: number): ResourceOffer | undefined {
     const id = this.machines.get(`${provider.toLowerCase()} ${index}`);
     return id === undefined ? undefined : this.resources.get(id)?.entry.offer;
+  }
+
+  /** The open resource offer posted for an onboarded machine (its MachineRegistry ID, lower-case), if any. */
+  resourceOfferOnMachine(machineId: string): { offer: ResourceOffer; machine: OfferMachine } | undefined {
+    const id = this.onboarded.get(machineId);
+    const entry = id === undefined ? undefined : this.resources.get(id)?.entry;
+    return entry?.machine ? { offer: entry.offer, machine: entry.machine } : undefined;
+  }
+
+  /** The onboarded machine an open resource offer was posted for, if it named one. */
+  machineOf(offerId: string): OfferMachine | undefined {
+    return this.resources.get(offerId)?.entry.machine;
   }
 
   /**
@@ -342,7 +369,7 @@ export class OfferBook {
   release(match: BookMatch, reopen: { job: boolean; resource: boolean } = { job: true, resource: true }): BookMatch[] {
     const again: BookMatch[] = [];
     if (reopen.resource) {
-      const resource = this.addResourceOffer(match.resourceOffer);
+      const resource = this.addResourceOffer(match.resourceOffer, match.machine);
       if (resource) again.push(resource);
     }
     if (reopen.job) {
@@ -353,7 +380,7 @@ export class OfferBook {
   }
 
   /** The resource offer the selection rule gives `job`, if any matches. */
-  private pickResource(job: BookJob): ResourceOffer | undefined {
+  private pickResource(job: BookJob): ResourceEntry | undefined {
     const keys = distinctKeys(job.offer.trusted_parties.solver, job.offer.trusted_parties.mediator);
     const buckets = keys.map((k) => this.resourceBuckets.get(k)).filter((b) => b !== undefined);
     const matches = (entry: ResourceEntry): boolean =>
@@ -363,7 +390,7 @@ export class OfferBook {
         buckets.map((b) => b.byAge.items),
         olderFirst,
         matches,
-      )?.offer;
+      );
     }
     // MarketPrice: the cheapest at the provider's terms for the job's module, ties to the oldest. In price order,
     // the first offer that matches is the cheapest and oldest of those priced at their defaults.
@@ -387,6 +414,6 @@ export class OfferBook {
         }
       }
     }
-    return best?.offer;
+    return best;
   }
 }

@@ -1,5 +1,6 @@
-// The solver's API as a party uses it: posts its offers signed (EIP-712 OfferPost), signs its proposals' agreements
-// over, and hears of its own offers and deals (myNotices, its PartySubscription signature renewed before it expires).
+// The solver's API as a party uses it: posts its offers signed (EIP-712 OfferPost, or MachineOfferPost for a resource
+// offer naming its onboarded machine), signs its proposals' agreements over, and hears of its own offers and deals
+// (myNotices, its PartySubscription signature renewed before it expires).
 
 import type { Signer } from "ethers";
 import { GraphqlClient, type GraphqlSubscription } from "../clients/graphql";
@@ -8,6 +9,8 @@ import { jobOfferSchema, resourceOfferSchema } from "../model/schemas";
 import type { Deal, JobOffer, ResourceOffer } from "../model/types";
 import { parseDeal } from "../model/validate";
 import {
+  MACHINE_OFFER_POST_TYPES,
+  machineOfferPost,
   MAX_SUBSCRIPTION_SECONDS,
   OFFER_POST_TYPES,
   offerPost,
@@ -86,12 +89,23 @@ export class SolverApiClient {
     return postJobOffer;
   }
 
-  /** Posts a resource offer (with its ID) signed by this client's signer (its provider). */
-  async postResourceOffer(offer: ResourceOffer): Promise<PostStatus> {
-    const signature = await this.postSignature("resource", offer.id);
+  /**
+   * Posts a resource offer (with its ID) signed by this client's signer (its provider): as an OfferPost, or, naming
+   * its onboarded machine (`machineId`, a MachineRegistry ID), as a MachineOfferPost.
+   */
+  async postResourceOffer(offer: ResourceOffer, options: { machineId?: string } = {}): Promise<PostStatus> {
+    const { machineId } = options;
+    const signature =
+      machineId === undefined
+        ? await this.postSignature("resource", offer.id)
+        : await this.signer.signTypedData(
+            offerPostDomain(this.options.chainId),
+            MACHINE_OFFER_POST_TYPES,
+            machineOfferPost(offer.id, machineId, this.options.solver),
+          );
     const { postResourceOffer } = await this.graphql.request<{ postResourceOffer: PostStatus }>(
-      `mutation ($offer: String!, $signature: String!) { postResourceOffer(offer: $offer, signature: $signature) { status offerId } }`,
-      { offer: encodeJson(offer, resourceOfferSchema), signature },
+      `mutation ($offer: String!, $signature: String!, $machineId: String) { postResourceOffer(offer: $offer, signature: $signature, machineId: $machineId) { status offerId } }`,
+      { offer: encodeJson(offer, resourceOfferSchema), signature, machineId: machineId ?? null },
     );
     return postResourceOffer;
   }

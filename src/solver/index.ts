@@ -15,7 +15,13 @@ export {
 } from "./match";
 export {
   acceptJobOffer,
+  acceptMachineResourceOffer,
   acceptResourceOffer,
+  checkOfferMachine,
+  MACHINE_OFFER_POST_TYPES,
+  machineChangeOf,
+  machineOfferPost,
+  NO_MACHINE_SOURCE,
   OFFER_POST_TYPES,
   OfferIntakeError,
   offerPost,
@@ -27,7 +33,10 @@ export {
   SubscriptionAuthError,
   verifyPartySubscription,
   type IntakeRules,
+  type MachineSource,
   type OfferKind,
+  type OfferMachine,
+  type OnboardedMachine,
 } from "./intake";
 export {
   noticeParties,
@@ -55,7 +64,7 @@ export {
   type AgreementSignatures,
   type SubmittedAgreement,
 } from "./agreement";
-export { trackDealsFromIndexer } from "./tracking";
+export { trackDealsFromIndexer, trackMachinesFromChain, type MachineEventFeed } from "./tracking";
 export { serveSolver, SOLVER_SDL, type SolverServer, type SolverServerOptions } from "./api";
 export { announceService, announceSolver, findSolvers } from "./registry";
 export {

@@ -12,6 +12,14 @@
 // until the deadline). A restarted solver first asks the chain whether a submission it did not record went through,
 // so it never submits one deal twice. A proposal not signed in time is dropped: the offers of the parties that
 // signed return to the book, the others are withdrawn, so a party that went away cannot hold up the book.
+//
+// A resource offer may name its onboarded machine (intake.ts checks it against MachineRegistry through the
+// MachineSource): at most one open offer per machine, refused at the commit (the book decides, one post at a time,
+// so two concurrent posts for one machine cannot both get in) and by a unique index in the database. The offer stands
+// only while its machine does: machineChanged (fed MachineRegistry's events, tracking.ts) re-reads the machine and
+// withdraws the offer once the machine was updated, made unavailable or removed; a restarted solver re-reads every
+// open machine offer's machine the same way (what changed while it was down), and a dropped proposal returns its
+// resource offer to the book only if its machine still holds it.
 
 import { EventEmitter } from "node:events";
 import type { PartyRole } from "../clients/party";
@@ -22,7 +30,18 @@ import type { Deal, JobOffer, ResourceOffer } from "../model/types";
 import { AgreementSignatureError, AgreementSubmitError, type AgreementChain } from "./agreement";
 import { OfferBook, type BookJob, type BookMatch } from "./book";
 import { proposeDeal } from "./deal";
-import { acceptJobOffer, acceptResourceOffer, checkWithdrawal, type IntakeRules } from "./intake";
+import {
+  acceptJobOffer,
+  acceptMachineResourceOffer,
+  acceptResourceOffer,
+  checkWithdrawal,
+  machineChangeOf,
+  NO_MACHINE_SOURCE,
+  OfferIntakeError,
+  type IntakeRules,
+  type MachineSource,
+  type OfferMachine,
+} from "./intake";
 import type { NewProposal, PostRecord, SolverState, StoredProposal } from "./state";
 
 export interface SolverOptions {
@@ -40,11 +59,16 @@ export interface SolverOptions {
   agreementValiditySeconds?: number;
   /** Pause between submissions of an agreement the node did not take (ms); default 1000. */
   retryDelayMs?: number;
+  /**
+   * Where onboarded machines are read (MachineRegistryClient); without it a post naming a machine is refused, and
+   * open offers naming one (from a run that had it) are withdrawn on start.
+   */
+  machines?: MachineSource;
 }
 
 /** A post that passed intake, waiting for the next group commit. */
 interface QueuedPost {
-  post: { kind: "job"; job: BookJob } | { kind: "resource"; offer: ResourceOffer };
+  post: { kind: "job"; job: BookJob } | { kind: "resource"; offer: ResourceOffer; machine?: OfferMachine };
   resolve: (outcome: PostOutcome) => void;
   reject: (error: unknown) => void;
 }
@@ -144,8 +168,53 @@ export class Solver extends EventEmitter<SolverEvents> {
     await solver.syncChainClock();
     const { jobs, resources, proposals } = await options.state.load();
     solver.restore(resources, jobs, proposals);
+    await solver.reconcileMachines();
     for (const live of solver.proposals.values()) if (live.state === "signed") solver.startSubmission(live, true);
     return solver;
+  }
+
+  /**
+   * The open offers naming a machine, each re-read against the machine (machineChangeOf): what changed on chain while
+   * the solver was down takes the offer out, as machineChanged would have.
+   */
+  private async reconcileMachines(): Promise<void> {
+    const held: { offer: ResourceOffer; machine: OfferMachine }[] = [];
+    for (const id of this.book.resourceOfferIds()) {
+      const machine = this.book.machineOf(id);
+      if (machine) held.push({ offer: this.book.resourceOffer(id)!, machine });
+    }
+    const reasons = await Promise.all(held.map(({ offer, machine }) => this.machineChange(offer, machine)));
+    for (const [i, { offer }] of held.entries()) if (reasons[i]) await this.withdrawOpen(offer, reasons[i]);
+  }
+
+  /** Why an open offer no longer stands on its machine (re-read now), or undefined. */
+  private async machineChange(offer: ResourceOffer, machine: OfferMachine): Promise<string | undefined> {
+    if (!this.options.machines) return `machine ${machine.id} cannot be followed: ${NO_MACHINE_SOURCE}`;
+    return machineChangeOf(offer, machine, await this.options.machines.getMachine(machine.id));
+  }
+
+  /** An open offer out of the book and closed as withdrawn, and its owner told why. */
+  private async withdrawOpen(offer: JobOffer | ResourceOffer, reason: string): Promise<void> {
+    await this.options.state.closeOffers([offer.id], "withdrawn");
+    if ("job_creator" in offer) this.book.removeJobOffer(offer.id);
+    else this.book.removeResourceOffer(offer.id);
+    this.notify({ kind: "withdrawn", offer, reason });
+  }
+
+  /**
+   * A machine changed on chain (a MachineRegistry event named it): its open offer, if any, is re-read against it and
+   * withdrawn when it no longer stands (updated, unavailable, removed). An event about an older change (the machine
+   * as the offer was accepted on) changes nothing. Returns whether an offer was withdrawn.
+   */
+  machineChanged(machineId: string): Promise<boolean> {
+    return this.serial(async () => {
+      const open = this.book.resourceOfferOnMachine(machineId.toLowerCase());
+      if (!open) return false;
+      const reason = await this.machineChange(open.offer, open.machine);
+      if (reason === undefined) return false;
+      await this.withdrawOpen(open.offer, reason);
+      return true;
+    });
   }
 
   /** Proposals being signed or submitted, by deal ID, in the order they were made. */
@@ -188,10 +257,18 @@ export class Solver extends EventEmitter<SolverEvents> {
     return this.enqueue({ kind: "job", job: { offer, moduleId } });
   }
 
-  /** A resource offer posted with its owner's signature; replaces the provider's open offer for the machine. */
-  async postResourceOffer(body: unknown, signature: string): Promise<PostOutcome> {
-    const offer = await acceptResourceOffer(body, signature, this.options.rules, this.now());
-    return this.enqueue({ kind: "resource", offer });
+  /**
+   * A resource offer posted with its owner's signature; replaces the provider's open offer for the machine index.
+   * With `machineId` (its onboarded machine; the signature a MachineOfferPost) the machine must hold it and have no
+   * other open offer: OfferIntakeError (field machineId) otherwise.
+   */
+  async postResourceOffer(body: unknown, signature: string, machineId?: string | null): Promise<PostOutcome> {
+    const { rules, machines } = this.options;
+    if (machineId === undefined || machineId === null) {
+      return this.enqueue({ kind: "resource", offer: await acceptResourceOffer(body, signature, rules, this.now()) });
+    }
+    const accepted = await acceptMachineResourceOffer(body, machineId, signature, rules, machines, this.now());
+    return this.enqueue({ kind: "resource", ...accepted });
   }
 
   /**
@@ -205,10 +282,7 @@ export class Solver extends EventEmitter<SolverEvents> {
       const resource = job ? undefined : this.book.resourceOffer(offerId);
       if (!job && !resource) throw new ProposalSignError("NOT_FOUND", `offer ${offerId} is not open in the book`);
       checkWithdrawal(job ? job.offer : resource!, job ? "job" : "resource", signature, this.options.rules);
-      await this.options.state.closeOffers([offerId], "withdrawn");
-      if (job) this.book.removeJobOffer(offerId);
-      else this.book.removeResourceOffer(offerId);
-      this.notify({ kind: "withdrawn", offer: job ? job.offer : resource!, reason: "withdrawn by its owner" });
+      await this.withdrawOpen(job ? job.offer : resource!, "withdrawn by its owner");
     });
   }
 
@@ -232,7 +306,8 @@ export class Solver extends EventEmitter<SolverEvents> {
   private async commitQueued(): Promise<void> {
     const batch = this.queued.splice(0);
     if (batch.length === 0) return;
-    const outcomes: PostOutcome[] = [];
+    // A post refused here (its machine has an open offer) fails alone; the rest of the batch goes on.
+    const outcomes: (PostOutcome | OfferIntakeError)[] = [];
     const records: PostRecord[] = [];
     const made: { match: BookMatch; proposal: NewProposal }[] = [];
     const withdrawn: ResourceOffer[] = [];
@@ -247,26 +322,41 @@ export class Solver extends EventEmitter<SolverEvents> {
           outcomes.push({ status: "duplicate", offerId: offer.id });
           continue;
         }
+        const taken = post.kind === "resource" && post.machine && this.book.resourceOfferOnMachine(post.machine.id);
+        if (taken) {
+          outcomes.push(
+            new OfferIntakeError("machineId", `must not be a machine with an open offer (${taken.offer.id})`, {
+              subject: "resource offer",
+            }),
+          );
+          continue;
+        }
         seen.add(offer.id);
         let match: BookMatch | undefined;
         if (post.kind === "job") {
           match = this.book.addJob(post.job);
           undo.push(
             match
-              ? () => this.book.restoreResourceOffer(match!.resourceOffer)
+              ? () => this.book.restoreResourceOffer(match!.resourceOffer, match!.machine)
               : () => void this.book.removeJobOffer(offer.id),
           );
         } else {
           const replaced = this.book.resourceOfferFor(post.offer.resource_provider, post.offer.index);
-          match = this.book.addResourceOffer(post.offer);
-          const taken = match?.job;
+          const replacedMachine = replaced && this.book.machineOf(replaced.id);
+          match = this.book.addResourceOffer(post.offer, post.machine);
+          const job = match?.job;
           undo.push(() => {
-            if (taken) this.book.restoreJob(taken);
+            if (job) this.book.restoreJob(job);
             else this.book.removeResourceOffer(offer.id);
-            if (replaced) this.book.restoreResourceOffer(replaced);
+            if (replaced) this.book.restoreResourceOffer(replaced, replacedMachine);
           });
           if (replaced) withdrawn.push(replaced);
-          records.push({ kind: "resource", offer: post.offer, replaced: replaced ? [replaced.id] : [] });
+          records.push({
+            kind: "resource",
+            offer: post.offer,
+            replaced: replaced ? [replaced.id] : [],
+            ...(post.machine ? { machine: post.machine } : {}),
+          });
         }
         if (post.kind === "job") records.push({ kind: "job", offer: post.job.offer, moduleId: post.job.moduleId });
         const record = records[records.length - 1];
@@ -289,7 +379,11 @@ export class Solver extends EventEmitter<SolverEvents> {
     }
     for (const { match, proposal } of made) this.propose(match, proposal);
     for (const offer of withdrawn) this.notify({ kind: "withdrawn", offer, reason: "replaced by a newer offer" });
-    batch.forEach(({ resolve }, i) => resolve(outcomes[i]));
+    batch.forEach(({ resolve, reject }, i) => {
+      const outcome = outcomes[i];
+      if (outcome instanceof OfferIntakeError) reject(outcome);
+      else resolve(outcome);
+    });
   }
 
   private newProposal(deal: Deal): NewProposal {
@@ -470,7 +564,8 @@ export class Solver extends EventEmitter<SolverEvents> {
           this.now() < Number(job.offer.created_at) * 1000 + this.options.matchTimeoutMs,
         resource:
           live.signatures.resourceProvider !== undefined &&
-          this.book.resourceOfferFor(resourceOffer.resource_provider, resourceOffer.index) === undefined,
+          this.book.resourceOfferFor(resourceOffer.resource_provider, resourceOffer.index) === undefined &&
+          (await this.machineStillHolds(resourceOffer, live.match.machine)),
       };
       // Here the book changes first (what the offers match depends on it); if the write fails, the book is rebuilt
       // from the database, which still holds the proposal.
@@ -492,6 +587,22 @@ export class Solver extends EventEmitter<SolverEvents> {
     });
   }
 
+  /**
+   * Whether a resource offer leaving a proposal may return to the book as far as its machine goes: it named none, or
+   * the machine has no other open offer (posted while this one was in the proposal) and still holds it unchanged. A
+   * machine that cannot be read now keeps the offer out (withdrawn) rather than back unchecked.
+   */
+  private async machineStillHolds(offer: ResourceOffer, machine: OfferMachine | undefined): Promise<boolean> {
+    if (!machine) return true;
+    if (this.book.resourceOfferOnMachine(machine.id)) return false;
+    try {
+      return (await this.machineChange(offer, machine)) === undefined;
+    } catch (error) {
+      this.emit("error", error as Error);
+      return false;
+    }
+  }
+
   /** The book and the proposals rebuilt from the database. */
   private async reload(): Promise<void> {
     const { jobs, resources, proposals } = await this.options.state.load();
@@ -501,13 +612,21 @@ export class Solver extends EventEmitter<SolverEvents> {
     this.restore(resources, jobs, proposals);
   }
 
-  private restore(resources: ResourceOffer[], jobs: BookJob[], proposals: StoredProposal[]): void {
-    for (const offer of resources) this.book.restoreResourceOffer(offer);
+  private restore(
+    resources: { offer: ResourceOffer; machine?: OfferMachine }[],
+    jobs: BookJob[],
+    proposals: StoredProposal[],
+  ): void {
+    for (const { offer, machine } of resources) this.book.restoreResourceOffer(offer, machine);
     for (const job of jobs) this.book.restoreJob(job);
     for (const p of proposals) {
       this.proposals.set(p.deal.id, {
         deal: p.deal,
-        match: { job: { offer: p.deal.job_offer, moduleId: p.moduleId }, resourceOffer: p.deal.resource_offer },
+        match: {
+          job: { offer: p.deal.job_offer, moduleId: p.moduleId },
+          resourceOffer: p.deal.resource_offer,
+          ...(p.machine ? { machine: p.machine } : {}),
+        },
         proposedAt: p.proposedAt,
         deadline: p.deadline,
         signatures: { ...p.signatures },

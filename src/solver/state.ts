@@ -3,7 +3,9 @@
 //
 // Two tables, in the solver's own SQL schema:
 //   offers     every accepted offer (its canonical JSON), its state (open, matched, expired, withdrawn) and the deal
-//              that took it;
+//              that took it; for a resource offer posted naming its onboarded machine, the machine's MachineRegistry
+//              ID and its record's updatedAt when the offer was accepted (a partial unique index allows one open
+//              offer per machine, whatever process writes);
 //   proposals  every proposed deal (its canonical JSON), the deadline its agreement is signed for, each party's
 //              signature as it arrives, and its state: proposed → signed (both signatures in) → agreed (on chain) or
 //              failed (the market refused it); proposed → dropped (not signed in time). Once agreed, the deal's state
@@ -19,7 +21,7 @@ import { encodeJson } from "../model/json";
 import { dealSchema, jobOfferSchema, resourceOfferSchema } from "../model/schemas";
 import type { Deal, JobOffer, ResourceOffer } from "../model/types";
 import { parseDeal, parseJobOffer, parseResourceOffer } from "../model/validate";
-import type { OfferKind } from "./intake";
+import type { OfferKind, OfferMachine } from "./intake";
 
 export type OfferState = "open" | "matched" | "expired" | "withdrawn";
 export type ProposalState = "proposed" | "signed" | "agreed" | "failed" | "dropped";
@@ -41,6 +43,8 @@ export interface StoredProposal {
   chainState?: string;
   /** Why it was dropped or failed. */
   reason?: string;
+  /** The onboarded machine its resource offer was posted for (set by load only). */
+  machine?: OfferMachine;
 }
 
 /** An accepted offer as the solver keeps it. */
@@ -52,6 +56,8 @@ export interface StoredOffer {
   state: OfferState;
   /** The deal that took it, if any. */
   dealId?: string;
+  /** A resource offer's onboarded machine (its MachineRegistry ID), if the post named one. */
+  machineId?: string;
 }
 
 /** An accepted offer to record, with the proposal it made and the offers it replaced. */
@@ -62,6 +68,8 @@ export interface PostRecord {
   proposal?: NewProposal;
   /** The offers that left the book without a deal (a provider's replaced offer). */
   replaced?: string[];
+  /** A resource offer's onboarded machine, as read when it was accepted. */
+  machine?: OfferMachine;
 }
 
 /** A proposal to record: the deal, when it was made (ms) and the deadline its agreement is signed for (s). */
@@ -89,9 +97,25 @@ type ProposalRow = {
   reason: string | null;
 };
 
-const PROPOSAL_COLUMNS =
-  "body, state, proposed_at, deadline, job_creator_signature, resource_provider_signature, deal_key, tx_hash," +
-  " chain_state, reason";
+/** An offer's machine columns, as an OfferMachine (undefined when the post named no machine). */
+function machineOf(row: { machine_id: string | null; machine_updated_at: unknown }): OfferMachine | undefined {
+  if (row.machine_id === null) return undefined;
+  return { id: row.machine_id, updatedAt: BigInt(String(row.machine_updated_at)) };
+}
+
+const PROPOSAL_COLUMN_NAMES = [
+  "body",
+  "state",
+  "proposed_at",
+  "deadline",
+  "job_creator_signature",
+  "resource_provider_signature",
+  "deal_key",
+  "tx_hash",
+  "chain_state",
+  "reason",
+] as const;
+const PROPOSAL_COLUMNS = PROPOSAL_COLUMN_NAMES.join(", ");
 
 async function proposalOf(row: ProposalRow): Promise<StoredProposal> {
   const deal = parseDeal(row.body);
@@ -137,7 +161,17 @@ export class SolverState {
           seq bigserial NOT NULL
         )`,
       );
+      // Columns added after the table's first version: ADD COLUMN IF NOT EXISTS brings a database made before them up
+      // to date (its offers named no machine: NULL) and does nothing on one made since.
+      await tx.query(`ALTER TABLE ${s}.offers ADD COLUMN IF NOT EXISTS machine_id text`);
+      await tx.query(`ALTER TABLE ${s}.offers ADD COLUMN IF NOT EXISTS machine_updated_at bigint`);
       await tx.query(`CREATE INDEX IF NOT EXISTS offers_open ON ${s}.offers (seq) WHERE state = 'open'`);
+      // One open offer per onboarded machine: two posts naming one machine cannot both be open, even if the book's
+      // check were bypassed (another process on the same database).
+      await tx.query(
+        `CREATE UNIQUE INDEX IF NOT EXISTS offers_machine_open ON ${s}.offers (machine_id)` +
+          ` WHERE state = 'open' AND machine_id IS NOT NULL`,
+      );
       await tx.query(`CREATE INDEX IF NOT EXISTS offers_party ON ${s}.offers (party, seq)`);
       await tx.query(
         `CREATE TABLE IF NOT EXISTS ${s}.proposals (
@@ -177,28 +211,37 @@ export class SolverState {
     return rows.length > 0;
   }
 
-  /** The open offers, in the order they were accepted, and the live proposals. */
+  /** The open offers, in the order they were accepted (resource offers with their machines), and the live proposals. */
   async load(): Promise<{
     jobs: { offer: JobOffer; moduleId: string }[];
-    resources: ResourceOffer[];
+    resources: { offer: ResourceOffer; machine?: OfferMachine }[];
     proposals: StoredProposal[];
   }> {
-    const offers = await this.driver.query<{ kind: OfferKind; body: string; module_id: string | null }>(
-      `SELECT kind, body, module_id FROM ${this.t("offers")} WHERE state = 'open' ORDER BY seq`,
+    const offers = await this.driver.query<{
+      kind: OfferKind;
+      body: string;
+      module_id: string | null;
+      machine_id: string | null;
+      machine_updated_at: unknown;
+    }>(
+      `SELECT kind, body, module_id, machine_id, machine_updated_at FROM ${this.t("offers")}` +
+        ` WHERE state = 'open' ORDER BY seq`,
     );
     const jobs: { offer: JobOffer; moduleId: string }[] = [];
-    const resources: ResourceOffer[] = [];
+    const resources: { offer: ResourceOffer; machine?: OfferMachine }[] = [];
     for (const row of offers) {
       if (row.kind === "job") jobs.push({ offer: parseJobOffer(row.body), moduleId: row.module_id! });
-      else resources.push(parseResourceOffer(row.body));
+      else resources.push({ offer: parseResourceOffer(row.body), machine: machineOf(row) });
     }
     // Agreed proposals stay in the table (the deal containers) but not in memory: the book has no more to do with them.
-    const proposals = await this.driver.query<ProposalRow>(
-      `SELECT ${PROPOSAL_COLUMNS} FROM ${this.t("proposals")} WHERE state IN ('proposed', 'signed')` +
-        ` ORDER BY proposed_at, id`,
+    // Each with its resource offer's machine: a dropped proposal returns the offer to the book with it.
+    const proposals = await this.driver.query<ProposalRow & { machine_id: string | null; machine_updated_at: unknown }>(
+      `SELECT ${PROPOSAL_COLUMN_NAMES.map((c) => `p.${c}`).join(", ")}, o.machine_id, o.machine_updated_at` +
+        ` FROM ${this.t("proposals")} AS p LEFT JOIN ${this.t("offers")} AS o ON o.id = p.resource_offer_id` +
+        ` WHERE p.state IN ('proposed', 'signed') ORDER BY p.proposed_at, p.id`,
     );
     const live: StoredProposal[] = [];
-    for (const row of proposals) live.push(await proposalOf(row));
+    for (const row of proposals) live.push({ ...(await proposalOf(row)), machine: machineOf(row) });
     return { jobs, resources, proposals: live };
   }
 
@@ -225,13 +268,17 @@ export class SolverState {
     if (posts.length === 0) return;
     // A batch is a few statements whatever its size (arrays through unnest), not a few per post: at hundreds of
     // posts a second the statements were a quarter of the solver's time on PGlite (bench:solver).
-    const columns: { [name in "id" | "kind" | "party" | "body" | "module" | "created"]: (string | null)[] } = {
+    const columns: {
+      [name in "id" | "kind" | "party" | "body" | "module" | "created" | "machine" | "machineAt"]: (string | null)[];
+    } = {
       id: [],
       kind: [],
       party: [],
       body: [],
       module: [],
       created: [],
+      machine: [],
+      machineAt: [],
     };
     const withdrawn: string[] = [];
     const proposals: NewProposal[] = [];
@@ -244,18 +291,20 @@ export class SolverState {
       columns.body.push(kind === "job" ? encodeJson(offer, jobOfferSchema) : encodeJson(offer, resourceOfferSchema));
       columns.module.push(post.moduleId ?? null);
       columns.created.push(String(offer.created_at));
+      columns.machine.push(post.machine?.id ?? null);
+      columns.machineAt.push(post.machine ? String(post.machine.updatedAt) : null);
       withdrawn.push(...(post.replaced ?? []));
       if (post.proposal) proposals.push(post.proposal);
     }
+    // Each new offer is inserted in the state the batch leaves it in (replaced or matched by a later post of the same
+    // batch, else open), and the offers accepted before close first: the unique index on open machines is checked
+    // row by row, so a machine's offer that left the book in this batch must not be open while its successor goes in.
+    const replaced = new Set(withdrawn);
+    const dealOf = new Map<string, string>();
+    for (const p of proposals) for (const o of [p.deal.job_offer, p.deal.resource_offer]) dealOf.set(o.id, p.deal.id);
+    const states = columns.id.map((id) => (replaced.has(id!) ? "withdrawn" : dealOf.has(id!) ? "matched" : "open"));
+    const deals = columns.id.map((id) => dealOf.get(id!) ?? null);
     await this.driver.transaction(async (tx) => {
-      // In the posts' order (ORDER BY n), which is the order the book is restored in (seq).
-      await tx.query(
-        `INSERT INTO ${this.t("offers")} (id, kind, party, body, module_id, created_at, state)` +
-          ` SELECT id, kind, party, body, module_id, created_at::int8, 'open'` +
-          ` FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])` +
-          ` WITH ORDINALITY AS t(id, kind, party, body, module_id, created_at, n) ORDER BY n`,
-        [columns.id, columns.kind, columns.party, columns.body, columns.module, columns.created],
-      );
       if (withdrawn.length > 0) {
         await tx.query(
           `UPDATE ${this.t("offers")} SET state = 'withdrawn', deal_id = NULL WHERE id = ANY($1::text[])`,
@@ -263,6 +312,28 @@ export class SolverState {
         );
       }
       await this.insertProposals(tx, proposals);
+      // In the posts' order (ORDER BY n), which is the order the book is restored in (seq).
+      await tx.query(
+        `INSERT INTO ${this.t("offers")}` +
+          ` (id, kind, party, body, module_id, created_at, machine_id, machine_updated_at, state, deal_id)` +
+          ` SELECT id, kind, party, body, module_id, created_at::int8, machine_id, machine_updated_at::int8, state,` +
+          ` deal_id FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],` +
+          ` $8::text[], $9::text[], $10::text[]) WITH ORDINALITY` +
+          ` AS t(id, kind, party, body, module_id, created_at, machine_id, machine_updated_at, state, deal_id, n)` +
+          ` ORDER BY n`,
+        [
+          columns.id,
+          columns.kind,
+          columns.party,
+          columns.body,
+          columns.module,
+          columns.created,
+          columns.machine,
+          columns.machineAt,
+          states,
+          deals,
+        ],
+      );
     });
   }
 
@@ -402,8 +473,9 @@ export class SolverState {
       body: string;
       state: OfferState;
       deal_id: string | null;
+      machine_id: string | null;
     }>(
-      `SELECT id, kind, body, state, deal_id FROM ${this.t("offers")}` +
+      `SELECT id, kind, body, state, deal_id, machine_id FROM ${this.t("offers")}` +
         `${where.length > 0 ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY seq DESC LIMIT $1::int OFFSET $2::int`,
       params,
     );
@@ -413,6 +485,7 @@ export class SolverState {
       body: row.body,
       state: row.state,
       dealId: row.deal_id ?? undefined,
+      machineId: row.machine_id ?? undefined,
     }));
   }
 

@@ -1,5 +1,7 @@
 // `accord solver`: the offer book and solver, with its GraphQL API (src/solver/api.ts), its state in PGlite
-// (--data-dir, default .accord/solver-db) or PostgreSQL (--database / DATABASE_URL, its own SQL schema).
+// (--data-dir, default .accord/solver-db) or PostgreSQL (--database / DATABASE_URL, its own SQL schema). With a
+// deployment that has a MachineRegistry (--deployment and --rpc), it reads onboarded machines there: resource offers
+// may name theirs, and leave the book when it changes (its events, followed from the chain).
 import type { Command } from "commander";
 import { closeOnSignal, createLogger } from "../indexing";
 import {
@@ -28,7 +30,7 @@ export function registerSolver(program: Command): void {
     )
     .option(
       "--deployment <file|name>",
-      "the deployment whose market the solver submits agreements to and whose ServiceRegistry it registers in (with ACCORD_SOLVER_KEY)",
+      "the deployment whose MachineRegistry offers may name machines of (with --rpc), whose market the solver submits agreements to and whose ServiceRegistry it registers in (with ACCORD_SOLVER_KEY)",
     )
     .option("--public-url <url>", "the URL to register (default the API's)")
     .option("--allow-file-repos", "take jobs whose module is a local repository (development networks only)")
@@ -69,17 +71,45 @@ export async function runSolver(settings: SolverSettings): Promise<void> {
   let chain: import("../../solver").AgreementChain | undefined;
   let registry: import("../../clients").RegistryClient | undefined;
   let provider: import("ethers").JsonRpcProvider | undefined;
-  if (settings.registration) {
+  let signer: import("ethers").Signer | undefined;
+  if (settings.deployment && settings.rpcUrl) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- ethers only with a chain to read
+    const { JsonRpcProvider } = require("ethers") as typeof import("ethers");
+    provider = new JsonRpcProvider(settings.rpcUrl, undefined, { pollingInterval: 250 });
+  }
+  if (settings.registration && provider) {
     /* eslint-disable @typescript-eslint/no-require-imports -- ethers and the clients only with a key */
-    const { JsonRpcProvider, Wallet } = require("ethers") as typeof import("ethers");
+    const { Wallet } = require("ethers") as typeof import("ethers");
     const { RegistryClient, SerialSigner, SolverClient } = require("../../clients") as typeof import("../../clients");
     /* eslint-enable @typescript-eslint/no-require-imports */
-    provider = new JsonRpcProvider(settings.rpcUrl, undefined, { pollingInterval: 250 });
     // One transaction at a time, each with a fresh nonce: the submissions may overlap.
-    const signer = new SerialSigner(new Wallet(settings.registration.key, provider));
+    signer = new SerialSigner(new Wallet(settings.registration.key, provider));
     const client = await SolverClient.fromDeployment(signer, settings.registration.deployment);
     chain = new solverModule.ClientAgreementChain(client);
     registry = await RegistryClient.fromDeployment(signer, settings.registration.deployment);
+  }
+
+  // The deployment's MachineRegistry, if it has one: where offers' machines are read (no key needed to read).
+  let machines: { client: import("../../clients/machines").MachineRegistryClient; fromBlock: number } | undefined;
+  if (settings.deployment && provider) {
+    /* eslint-disable @typescript-eslint/no-require-imports -- the deployment and the registry client only here */
+    const { VoidSigner } = require("ethers") as typeof import("ethers");
+    const { loadDeployment } = require("../../deployments") as typeof import("../../deployments");
+    const machinesModule = require("../../clients/machines") as typeof import("../../clients/machines");
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    const deployment = await loadDeployment(settings.deployment, { provider });
+    if (deployment.contracts[machinesModule.MACHINE_REGISTRY_CONTRACT_NAME]) {
+      // Read before the solver's start-up reconciliation (which re-reads every open offer's machine at this block or a
+      // later one): the event feed takes over from the next block, so no change falls between the two.
+      const fromBlock = (await provider.getBlockNumber()) + 1;
+      const client = await machinesModule.MachineRegistryClient.fromDeployment(
+        signer ?? new VoidSigner(settings.address, provider),
+        deployment,
+      );
+      machines = { client, fromBlock };
+    } else {
+      logger.info({ deployment: settings.deployment }, "the deployment has no MachineRegistry: offers name no machine");
+    }
   }
 
   const state = await solverModule.SolverState.open(driver);
@@ -89,7 +119,13 @@ export async function runSolver(settings: SolverSettings): Promise<void> {
     chain,
     matchTimeoutMs: settings.matchTimeoutMs,
     signTimeoutMs: settings.signTimeoutMs,
+    machines: machines?.client,
   });
+  const machineFeed =
+    machines &&
+    solverModule.trackMachinesFromChain(solver, provider!, machines.client.options.machines!, logger, {
+      fromBlock: machines.fromBlock,
+    });
   solver.on("notice", (notice) => {
     if ("deal" in notice) {
       const { deal } = notice;
@@ -131,6 +167,7 @@ export async function runSolver(settings: SolverSettings): Promise<void> {
       url: server.url,
       chainId: chainId.toString(),
       submits: chain !== undefined,
+      machines: machines?.client.options.machines,
       indexer: settings.indexerUrl,
       book: { jobs: solver.book.jobOffers, resources: solver.book.resourceOffers },
     },
@@ -144,6 +181,7 @@ export async function runSolver(settings: SolverSettings): Promise<void> {
   closeOnSignal(async () => {
     clearInterval(tick);
     tracking?.close();
+    machineFeed?.close();
     indexer?.close();
     await server.close();
     await solver.close();
