@@ -4,9 +4,9 @@
 // /oracle/health. Bodies are size-limited (413), every answer is JSON, a refusal names the field, and a failure
 // inside a handler is a 500 for that request, never a crash.
 
-import http from "node:http";
+import type http from "node:http";
 import type { Logger } from "pino";
-import { listen, readBody, sendJson, sendTooLarge, type ListeningServer } from "../server/http";
+import { jsonApiServer, listen, readJsonBody, sendJson, type ListeningServer } from "../server/http";
 import { OracleRefusedError, type JobOracle } from "./oracle";
 
 export type OracleServerOptions = {
@@ -24,27 +24,14 @@ const ATTESTATION_PATH = /^\/oracle\/attestations\/(0x[0-9a-fA-F]{64})$/;
 export async function serveOracle(options: OracleServerOptions): Promise<ListeningServer> {
   const { oracle, logger } = options;
   const maxBodyBytes = options.maxBodyBytes ?? 16 * 1024;
-  const server = http.createServer((req, res) => {
-    void handle(req, res).catch((error: unknown) => {
-      logger?.error({ err: error }, "oracle request failed");
-      if (!res.headersSent) sendJson(res, 500, { error: "internal error" });
-      else res.destroy();
-    });
-  });
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = (req.url ?? "/").split("?")[0];
     if (url === "/oracle/reports") {
       if (req.method !== "POST") return sendJson(res, 405, { error: "use POST" }, { allow: "POST" });
-      const body = await readBody(req, maxBodyBytes);
-      if (body === "aborted") return;
-      if (body === null) return sendTooLarge(res, maxBodyBytes);
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(body.toString("utf8"));
-      } catch {
-        return sendJson(res, 400, { error: "(body): not JSON", field: "(body)" });
-      }
+      const body = await readJsonBody(req, res, maxBodyBytes);
+      if (!body) return;
+      const parsed = body.value;
       try {
         const outcome = await oracle.submitReport(parsed);
         if (outcome.kind === "relayed") {
@@ -94,7 +81,5 @@ export async function serveOracle(options: OracleServerOptions): Promise<Listeni
     return sendJson(res, 404, { error: "not found" });
   }
 
-  server.requestTimeout = 10_000;
-  server.headersTimeout = 5_000;
-  return listen(server, options);
+  return listen(jsonApiServer(handle, { logger, what: "oracle" }), options);
 }

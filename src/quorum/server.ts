@@ -2,9 +2,9 @@
 // (the inbox, inbox.ts), GET /quorum/tasks/:taskId (what this node knows of a task), GET /quorum/health. Bodies are
 // size-limited (413), every answer is JSON, and a failure inside a handler is a 500 for that request, never a crash.
 
-import http from "node:http";
+import type http from "node:http";
 import type { Logger } from "pino";
-import { readBody, listen, sendJson, sendTooLarge, type ListeningServer } from "../server/http";
+import { jsonApiServer, listen, readJsonBody, sendJson, type ListeningServer } from "../server/http";
 import { InboxError, type SignatureInbox } from "./inbox";
 
 export type QuorumServer = ListeningServer;
@@ -26,27 +26,14 @@ const TASK_PATH = /^\/quorum\/tasks\/(0x[0-9a-fA-F]{64})$/;
 
 export async function serveQuorum(options: QuorumServerOptions): Promise<QuorumServer> {
   const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024;
-  const server = http.createServer((req, res) => {
-    void handle(req, res).catch((error: unknown) => {
-      options.logger?.error({ err: error }, "quorum request failed");
-      if (!res.headersSent) sendJson(res, 500, { error: "internal error" });
-      else res.destroy();
-    });
-  });
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = (req.url ?? "/").split("?")[0];
     if (url === "/quorum/signatures") {
       if (req.method !== "POST") return sendJson(res, 405, { error: "use POST" }, { allow: "POST" });
-      const body = await readBody(req, maxBodyBytes);
-      if (body === "aborted") return;
-      if (body === null) return sendTooLarge(res, maxBodyBytes);
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(body.toString("utf8"));
-      } catch {
-        return sendJson(res, 400, { error: "(body): not JSON", field: "(body)" });
-      }
+      const body = await readJsonBody(req, res, maxBodyBytes);
+      if (!body) return;
+      const parsed = body.value;
       try {
         const answer = await options.inbox.receive(parsed);
         return sendJson(res, 200, answer);
@@ -72,8 +59,5 @@ export async function serveQuorum(options: QuorumServerOptions): Promise<QuorumS
     return sendJson(res, 404, { error: "not found" });
   }
 
-  // A slow or stuck client must not hold a socket for ever.
-  server.requestTimeout = 10_000;
-  server.headersTimeout = 5_000;
-  return listen(server, options);
+  return listen(jsonApiServer(handle, { logger: options.logger, what: "quorum" }), options);
 }

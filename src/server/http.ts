@@ -1,7 +1,7 @@
 // Small HTTP helpers the servers share (the indexer's API, the solver's, the data server, the operator node's): JSON
 // answers, bodies read with a size limit, and listening on a port with a close that does not wait for held sockets.
 
-import type http from "node:http";
+import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type pino from "pino";
 
@@ -63,6 +63,49 @@ export function sendTooLarge(res: http.ServerResponse, maxBodyBytes: number): vo
     { connection: "close" },
   );
   res.on("finish", () => res.socket?.destroy());
+}
+
+/**
+ * A request's JSON body, or undefined once the request is answered: 413 over `maxBodyBytes`, 400 (field "(body)") for
+ * a body that is not JSON, nothing for a client that went away.
+ */
+export async function readJsonBody(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  maxBodyBytes: number,
+): Promise<{ value: unknown } | undefined> {
+  const body = await readBody(req, maxBodyBytes);
+  if (body === "aborted") return undefined;
+  if (body === null) {
+    sendTooLarge(res, maxBodyBytes);
+    return undefined;
+  }
+  try {
+    return { value: JSON.parse(body.toString("utf8")) as unknown };
+  } catch {
+    sendJson(res, 400, { error: "(body): not JSON", field: "(body)" });
+    return undefined;
+  }
+}
+
+/**
+ * An HTTP server of JSON answers running `handle` per request: a failure inside it is logged and becomes a 500 for
+ * that request (or ends a response already started), never a crash; a slow or stuck client cannot hold a socket.
+ */
+export function jsonApiServer(
+  handle: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>,
+  options: { logger?: pino.Logger; what: string },
+): http.Server {
+  const server = http.createServer((req, res) => {
+    void handle(req, res).catch((error: unknown) => {
+      options.logger?.error({ err: error }, `${options.what} request failed`);
+      if (!res.headersSent) sendJson(res, 500, { error: "internal error" });
+      else res.destroy();
+    });
+  });
+  server.requestTimeout = 10_000;
+  server.headersTimeout = 5_000;
+  return server;
 }
 
 /** graphql-yoga's logger on pino (errors as `err`). */
