@@ -166,6 +166,11 @@ export async function startEscrowJobs(
     }
   }
 
+  /** Resolves once a block's time is past `timestamp` (or the market closes). */
+  async function chainPast(timestamp: bigint): Promise<void> {
+    while (!closing && (await requester.latestTimestamp()) <= timestamp) await sleep(1000);
+  }
+
   async function runScenario(scenario: Scenario): Promise<void> {
     const oracle: OracleSet = scenario.oracle === "quorum" ? quorumSet : keySet;
     const timeLimit = scenario.run === "timeout" ? 8 : 600;
@@ -173,7 +178,9 @@ export async function startEscrowJobs(
     const log = logger.child({ jobId, scenario: scenario.name });
     log.info("escrowed job opened");
     if (scenario.accept === false) {
-      await sleep(Number(DEV_ACCEPTANCE_TIMEOUT + 5n) * 1000);
+      // The chain's clock decides, not ours: wait until the block time is past the acceptance deadline.
+      const { openedAt } = await requester.getJob(jobId);
+      await chainPast(openedAt + (await requester.escrow.acceptanceTimeout()));
       const refunded = await requester.refundUnaccepted(jobId);
       log.info({ amount: String(refunded.get("JobRefunded").args.amount) }, "escrowed job refunded: never accepted");
       return;
@@ -184,13 +191,13 @@ export async function startEscrowJobs(
     if (scenario.run === "timeout") {
       // Past its time limit the job counts as completed at acceptedAt + timeLimit; nothing is reported on chain.
       runSeconds = BigInt(timeLimit);
-      const facts = await provider.jobFacts(jobId);
-      while ((await provider.latestTimestamp()) <= facts.completesAt) await sleep(1000);
+      await chainPast((await provider.jobFacts(jobId)).completesAt);
     } else {
       await provider.reportCompletion(jobId, runSeconds);
     }
     if (scenario.attest === false) {
-      await sleep(Number(DEV_ATTESTATION_WINDOW + 5n) * 1000);
+      const { completesAt } = await requester.jobFacts(jobId);
+      await chainPast(completesAt + (await requester.escrow.attestationWindow()));
       await requester.refundUnattested(jobId);
       log.info("escrowed job refunded: never attested");
       return;
