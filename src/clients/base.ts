@@ -29,6 +29,7 @@ import {
   type AgreementStateName,
   type ConvertAmountOptions,
 } from "../model";
+import { AccordValidationError } from "../model/errors";
 import { decodeContractError, type AccordContractError } from "./errors";
 import {
   AccordTxResult,
@@ -404,6 +405,35 @@ export class AccordClient {
     }
     const value = mode === "unlimited" ? MaxUint256 : amount;
     return this.send("approve", (overrides) => token.approve(spender, value, overrides));
+  }
+
+  /**
+   * Approves `spender` (a contract that takes no permits, named `contract` in the error) to pull `amount` of the ERC20
+   * at `token` from the signer, unless its allowance already covers it or mode is "none": the amount ("exact") or
+   * 2^256 − 1 ("unlimited"); "permit" is refused (AccordValidationError, field "allowance"). The transaction, if any.
+   */
+  protected async approveShortfall(
+    token: string,
+    spender: string,
+    amount: bigint,
+    mode: AllowanceMode,
+    where: { contract: string; subject: string },
+  ): Promise<AccordTxResult | undefined> {
+    if (mode === "none" || amount === 0n) return undefined;
+    if (mode === "permit") {
+      throw new AccordValidationError(
+        "allowance",
+        `permits are not taken by ${where.contract}: use exact or unlimited`,
+        {
+          subject: where.subject,
+        },
+      );
+    }
+    const erc20 = AccordToken__factory.connect(token, this.signer);
+    const owner = await this.getAddress();
+    if ((await this.read("allowance", () => erc20.allowance(owner, spender))) >= amount) return undefined;
+    const value = mode === "unlimited" ? MaxUint256 : amount;
+    return this.send("approve", (overrides) => erc20.approve(spender, value, overrides));
   }
 
   /**

@@ -7,13 +7,12 @@ import {
   getAddress,
   hexlify,
   keccak256,
-  MaxUint256,
   randomBytes,
   type Signer,
   type TransactionReceipt,
   type TypedDataDomain,
 } from "ethers";
-import { AccordToken__factory, PaymentChannels__factory, type PaymentChannels } from "../../typechain-types";
+import { PaymentChannels__factory, type PaymentChannels } from "../../typechain-types";
 import type { AccordDeployment } from "../deployments";
 import { NATIVE_TOKEN } from "../channels/constants";
 import type { ChannelState, LaneState } from "../channels/rules";
@@ -315,18 +314,11 @@ export class PaymentChannelsClient extends AccordClient {
 
   /** Approves PaymentChannels to pull `amount` of an ERC20 when the allowance is short (nothing for the coin). */
   async #ensureDeposit(token: string, amount: bigint, mode: AllowanceMode = this.allowanceMode): Promise<void> {
-    if (token === NATIVE_TOKEN || mode === "none") return;
-    if (mode === "permit") {
-      throw new AccordValidationError("allowance", "permits are not taken by PaymentChannels: use exact or unlimited", {
-        subject: SUBJECT,
-      });
-    }
-    const erc20 = AccordToken__factory.connect(token, this.signer);
-    const spender = await this.channels.getAddress();
-    const owner = await this.getAddress();
-    if ((await this.read("allowance", () => erc20.allowance(owner, spender))) >= amount) return;
-    const value = mode === "unlimited" ? MaxUint256 : amount;
-    await this.send("approve", (overrides) => erc20.approve(spender, value, overrides));
+    if (token === NATIVE_TOKEN) return;
+    await this.approveShortfall(token, await this.channels.getAddress(), amount, mode, {
+      contract: "PaymentChannels",
+      subject: SUBJECT,
+    });
   }
 }
 

@@ -343,19 +343,11 @@ export class JobRequesterClient extends JobEscrowClient {
 
   /** Approves the escrow for `amount` unless it already may pull that much (mode "none": never). */
   async #ensureEscrowAllowance(amount: bigint): Promise<AccordTxResult | undefined> {
-    if (this.allowanceMode === "none") return undefined;
-    const token = await this.paymentToken();
-    const owner = await this.getAddress();
-    const spender = await this.escrow.getAddress();
-    const current = await this.read("allowance", () => token.allowance(owner, spender));
-    if (current >= amount) return undefined;
-    if (this.allowanceMode === "permit") {
-      throw new AccordValidationError("allowance", "permit is not supported for the escrow: use exact or unlimited", {
-        subject: SUBJECT,
-      });
-    }
-    const value = this.allowanceMode === "unlimited" ? 2n ** 256n - 1n : amount;
-    return this.send("approve", (overrides) => token.approve(spender, value, overrides));
+    const token = await (await this.paymentToken()).getAddress();
+    return this.approveShortfall(token, await this.escrow.getAddress(), amount, this.allowanceMode, {
+      contract: "JobEscrow",
+      subject: SUBJECT,
+    });
   }
 }
 

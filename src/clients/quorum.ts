@@ -12,13 +12,11 @@ import {
   hexlify,
   isHexString,
   keccak256,
-  MaxUint256,
   randomBytes,
   type Signer,
   type TransactionReceipt,
 } from "ethers";
 import {
-  AccordToken__factory,
   IOperatorRegistry__factory,
   IQuorumMediator__factory,
   ITaskManager__factory,
@@ -429,23 +427,13 @@ export class OperatorRegistryClient extends QuorumContractsClient {
   }
 
   async #ensureBondAllowance(amount: bigint, mode: AllowanceMode = this.allowanceMode): Promise<void> {
+    // The token is read only when an approval may be needed.
     if (mode === "none" || amount === 0n) return;
-    if (mode === "permit") {
-      throw new AccordValidationError(
-        "allowance",
-        "permits are not taken by OperatorRegistry: use exact or unlimited",
-        {
-          subject: OPERATOR_SUBJECT,
-        },
-      );
-    }
     const tokenAddress = await this.read("token", () => this.operators.token());
-    const erc20 = AccordToken__factory.connect(tokenAddress, this.signer);
-    const spender = await this.operators.getAddress();
-    const owner = await this.getAddress();
-    if ((await this.read("allowance", () => erc20.allowance(owner, spender))) >= amount) return;
-    const value = mode === "unlimited" ? MaxUint256 : amount;
-    await this.send("approve", (overrides) => erc20.approve(spender, value, overrides));
+    await this.approveShortfall(tokenAddress, await this.operators.getAddress(), amount, mode, {
+      contract: "OperatorRegistry",
+      subject: OPERATOR_SUBJECT,
+    });
   }
 }
 

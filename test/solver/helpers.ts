@@ -1,8 +1,16 @@
 // Signed offer posts for the solver's tests: offers with their IDs, and their owners' EIP-712 signatures.
 
+import { expect } from "chai";
 import { Wallet } from "ethers";
 import { getJobOfferId, getResourceOfferId, parseJobOffer, parseResourceOffer } from "../../src/model";
-import { OFFER_POST_TYPES, offerPost, offerPostDomain, resolveIntakeRules, type OfferKind } from "../../src/solver";
+import {
+  OFFER_POST_TYPES,
+  OfferIntakeError,
+  offerPost,
+  offerPostDomain,
+  resolveIntakeRules,
+  type OfferKind,
+} from "../../src/solver";
 
 export const NOW = 1_750_000_000_000;
 export const CHAIN = 31337n;
@@ -91,3 +99,14 @@ export const timeoutsOf = (t: number) => ({
   judge_results: { timeout: t, collateral: 3 },
   mediate_results: { timeout: t, collateral: 4 },
 });
+
+/** The OfferIntakeError a refused post rejects with (the test fails if it is accepted or fails otherwise). */
+export async function refusal(promise: Promise<unknown>): Promise<OfferIntakeError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).to.be.instanceOf(OfferIntakeError);
+    return error as OfferIntakeError;
+  }
+  throw new Error("expected the post to be refused");
+}

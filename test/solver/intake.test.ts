@@ -4,7 +4,7 @@
 
 import { expect } from "chai";
 import { getModuleId } from "../../src/model";
-import { acceptJobOffer, acceptResourceOffer, OfferIntakeError } from "../../src/solver";
+import { acceptJobOffer, acceptResourceOffer } from "../../src/solver";
 import {
   cowsay,
   jobBody,
@@ -20,17 +20,8 @@ import {
   solver,
   stranger,
   type Json,
+  refusal,
 } from "./helpers";
-
-async function refusal(promise: Promise<unknown>): Promise<OfferIntakeError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).to.be.instanceOf(OfferIntakeError);
-    return error as OfferIntakeError;
-  }
-  throw new Error("expected the post to be refused");
-}
 
 describe("solver: offer intake", () => {
   it("accepts a job offer signed by its job creator, with its module's ID", async () => {

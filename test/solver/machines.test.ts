@@ -48,6 +48,7 @@ import {
   sign,
   solver as solverAddress,
   type Json,
+  refusal,
 } from "./helpers";
 
 const silent = pino({ level: "silent" });
@@ -67,16 +68,6 @@ const CPU_SHARE = 2592;
 const RAM_SHARE = 8192;
 const GPU_SHARE = 2000;
 const FITS = { gpu: GPU_SHARE, cpu: CPU_SHARE, ram: RAM_SHARE };
-
-async function refusal(promise: Promise<unknown>): Promise<OfferIntakeError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).to.be.instanceOf(OfferIntakeError);
-    return error as OfferIntakeError;
-  }
-  throw new Error("expected the post to be refused");
-}
 
 /** The AgreementChain of a solver whose proposals are signed but never submitted (only one party signs here). */
 const signingOnly = (clock: () => number): AgreementChain => ({
