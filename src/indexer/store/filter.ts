@@ -18,6 +18,7 @@ import { qualified } from "./ddl";
 import {
   InvalidFilterValueError,
   QueryArgumentError,
+  StoreError,
   UnknownEntityError,
   UnknownFieldError,
   UnknownOperatorError,
@@ -89,6 +90,15 @@ class Params {
   }
   int(n: number): string {
     return `(${this.add(String(n))}::text)::int8`;
+  }
+  /**
+   * A row count (LIMIT/OFFSET, checked by checkQueryRange) as a constant rather than a parameter: with the count in
+   * the text, the plan cache's generic plan of a prepared read (prepared.ts) costs what its custom plans do and is
+   * kept, where an unknown LIMIT made PostgreSQL re-plan every run (payments of a deal: 278 vs 182 µs on PGlite).
+   */
+  count(n: number): string {
+    if (!Number.isSafeInteger(n) || n < 0) throw new StoreError(`a row count must be a non-negative integer, got ${n}`);
+    return String(n);
   }
 }
 
@@ -519,7 +529,7 @@ function compileFindLinked(
       ` FROM ${t.table(entity)} AS ${alias}` +
       ` WHERE ${t.visible(alias)} AND ${where}` +
       ` ORDER BY ${order.join(", ")}` +
-      ` LIMIT ${t.params.int(first)} OFFSET ${t.params.int(skip)}`;
+      ` LIMIT ${t.params.count(first)} OFFSET ${t.params.count(skip)}`;
     return perParent(sql);
   }
   // As of a block (the API pins every read to one, usually the latest checkpoint): the versions visible at B are
@@ -527,7 +537,7 @@ function compileFindLinked(
   // `block_to IS NULL OR block_to > B`, so the first can use the `block_to IS NULL` partial indexes (in the
   // filter's and order's column order) and the second the block_to index (at the latest block it is empty);
   // each returns its first skip + first rows in order, and the union is ordered and cut again.
-  const top = t.params.int(first + skip);
+  const top = t.params.count(first + skip);
   const ord = orderExpr !== undefined ? `, ${orderExpr} AS _ord` : "";
   const branch = (visible: string): string =>
     `(SELECT ${selectColumns(entity, alias, columns)}${t.existsColumns(alias, exists)}${ord} FROM ${t.table(entity)} AS ${alias}` +
@@ -539,7 +549,7 @@ function compileFindLinked(
     ` FROM (${branch(`${alias}.block_to IS NULL`)}` +
     ` UNION ALL ${branch(`${alias}.block_to > ${block}`)}) AS u` +
     ` ORDER BY ${outerOrder.join(", ")}` +
-    ` LIMIT ${t.params.int(first)} OFFSET ${t.params.int(skip)}`;
+    ` LIMIT ${t.params.count(first)} OFFSET ${t.params.count(skip)}`;
   return perParent(sql);
 }
 

@@ -202,12 +202,14 @@ function serveRequests(data: ThreadData): void {
     return open.tx;
   };
 
+  let ops: ReturnType<typeof pgliteOperations> | undefined;
+  const operations = (db: PGliteType) => (ops ??= pgliteOperations(db));
+
   const handle = async (request: Request, db: PGliteType): Promise<unknown> => {
     switch (request.op) {
-      case "query": {
-        const on = request.tx === undefined ? db : txOf(request.tx);
-        return (await on.query(request.sql, request.params as unknown[] | undefined)).rows;
-      }
+      case "query":
+        if (request.tx === undefined) return operations(db).query(request.sql, request.params);
+        return (await txOf(request.tx).query(request.sql, request.params as unknown[] | undefined)).rows;
       case "copyIn":
         await copyIn(txOf(request.tx), request.table, request.columns, request.data);
         return undefined;
@@ -215,7 +217,7 @@ function serveRequests(data: ThreadData): void {
         await (request.tx === undefined ? db : txOf(request.tx)).exec(request.script);
         return undefined;
       case "write":
-        await pgliteOperations(db).transaction((tx) => runWrites(tx, request.statements));
+        await operations(db).transaction((tx) => runWrites(tx, request.statements));
         return undefined;
       case "begin": {
         const id = nextTx++;

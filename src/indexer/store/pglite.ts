@@ -17,6 +17,7 @@ import type { PGlite as PGliteType } from "@electric-sql/pglite";
 import { RANDOM_PAGE_COST, type Queryable, type Row, type SqlDriver, type SqlParam } from "./driver";
 import { DEFAULTS } from "../../defaults";
 import { StoreError } from "./errors";
+import { executeStatement, StatementNames } from "./prepared";
 
 /** The bytea type's OID. */
 const BYTEA_OID = 17;
@@ -257,6 +258,21 @@ export async function copyIn(
   await tx.query(`COPY ${table} (${columns.join(", ")}) FROM '/dev/blob'`, [], { blob: new Blob([data]) });
 }
 
+interface PreparedSession {
+  names: StatementNames;
+  /** Statements being prepared, by name: whether they were. */
+  preparing: Map<string, Promise<boolean>>;
+}
+
+const sessions = new WeakMap<PGliteType, PreparedSession>();
+
+/** The prepared statements of one PGlite session (shared by every pgliteOperations of it). */
+function preparedSession(db: PGliteType): PreparedSession {
+  let session = sessions.get(db);
+  if (!session) sessions.set(db, (session = { names: new StatementNames({ evict: true }), preparing: new Map() }));
+  return session;
+}
+
 /** The store's operations on a started PGlite; `close` also closes the database. */
 export function pgliteOperations(db: PGliteType): Omit<SqlDriver, "kind" | "close"> {
   const run = async <T extends Row>(
@@ -267,8 +283,44 @@ export function pgliteOperations(db: PGliteType): Omit<SqlDriver, "kind" | "clos
     const result = await q.query<T>(sql, params as unknown[] | undefined);
     return result.rows;
   };
+  // Reads outside a transaction run as named prepared statements (prepared.ts: planned once, not per run). PGlite runs
+  // one statement at a time, so a statement is prepared before any EXECUTE of it that was called after it.
+  const { names, preparing } = preparedSession(db);
+  const prepare = async (name: string, sql: string, evicted: string | undefined): Promise<boolean> => {
+    try {
+      if (evicted !== undefined) await db.exec(`DEALLOCATE ${evicted}`);
+      await db.query(`PREPARE ${name} AS ${sql}`);
+      return true;
+    } catch {
+      // Not preparable as it stands (e.g. a parameter whose type only its value tells): it runs unnamed.
+      names.forget(sql);
+      return false;
+    } finally {
+      preparing.delete(name);
+    }
+  };
+  const prepared = async <T extends Row>(sql: string, params?: SqlParam[]): Promise<T[]> => {
+    const slot = names.name(sql);
+    if (slot === undefined) return run<T>(db, sql, params);
+    let ready = preparing.get(slot.name);
+    if (slot.created) {
+      ready = prepare(slot.name, sql, slot.evicted);
+      preparing.set(slot.name, ready);
+    }
+    if (ready !== undefined && !(await ready)) return run<T>(db, sql, params);
+    try {
+      // The simple query protocol: one message to PostgreSQL where a parameterised query takes five.
+      const [result] = await db.exec(executeStatement(slot.name, params ?? []));
+      return result.rows as T[];
+    } catch (error) {
+      // 26000: the name is gone (a DISCARD, a reset session); the statement runs unnamed and is named again later.
+      if ((error as { code?: string }).code !== "26000") throw error;
+      names.forget(sql);
+      return run<T>(db, sql, params);
+    }
+  };
   return {
-    query: <T extends Row = Row>(sql: string, params?: SqlParam[]) => run<T>(db, sql, params),
+    query: <T extends Row = Row>(sql: string, params?: SqlParam[]) => prepared<T>(sql, params),
     transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       return db.transaction(async (tx) =>
         fn({

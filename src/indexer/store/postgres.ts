@@ -3,6 +3,7 @@
 
 import type { Pool as PgPool, PoolClient } from "pg";
 import { RANDOM_PAGE_COST, type Queryable, type Row, type SqlDriver, type SqlParam } from "./driver";
+import { StatementNames } from "./prepared";
 
 export interface PostgresDriverOptions {
   connectionString: string;
@@ -44,11 +45,24 @@ export async function openPostgresDriver(options: PostgresDriverOptions): Promis
     },
   });
 
+  // Reads outside a transaction run as named prepared statements (prepared.ts): pg parses a name once per connection.
+  const names = new StatementNames();
+
   return {
     kind: "postgres",
     async query<T extends Row = Row>(sql: string, params?: SqlParam[]): Promise<T[]> {
-      const result = await pool.query(sql, params as unknown[] | undefined);
-      return result.rows as T[];
+      const name = names.name(sql)?.name;
+      const values = params as unknown[] | undefined;
+      if (name === undefined) return (await pool.query(sql, values)).rows as T[];
+      try {
+        return (await pool.query({ name, text: sql, values })).rows as T[];
+      } catch (error) {
+        // 26000: a connection lost the name (a DEALLOCATE, a pooler's reset) while pg still counts it as prepared
+        // there. The name is abandoned (texts get a new one, never an old one back) and this run goes unnamed.
+        if ((error as { code?: string }).code !== "26000") throw error;
+        names.forget(sql);
+        return (await pool.query(sql, values)).rows as T[];
+      }
     },
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       const c = await pool.connect();
