@@ -29,6 +29,7 @@ import type { Registry } from "prom-client";
 import type { StoreReader } from "../indexer/store/types";
 import { loadEntitySchema, parseEntitySchema, type EntityModel } from "./entities";
 import { DEFAULT_LIMITS, limitPlugins, type Limits } from "./limits";
+import { jitPlugins } from "./jit";
 import { outcomeOf, serverMetrics, type ServerMetrics } from "./metrics";
 import { QueryResolver, requestState, type BlockHeight, type CollectionArgs, type SourceRecord } from "./resolvers";
 import { SCALARS } from "./scalars";
@@ -58,6 +59,8 @@ export interface ServerOptions {
   deployment?: string;
   /** `_meta.hasIndexingErrors`; with `subgraphError: deny` (the default) queries then fail, as on graph-node. */
   hasIndexingErrors?: () => boolean | Promise<boolean>;
+  /** Run queries compiled by graphql-jit where that is safe (src/server/jit.ts; default true). */
+  jit?: boolean;
   /** Serve GraphiQL on GET /graphql from browsers (default true). */
   graphiql?: boolean;
   logger?: pino.Logger;
@@ -190,7 +193,7 @@ export function createApi(options: ServerOptions): AccordApi {
     landingPage: false,
     multipart: false,
     logging: yogaLogger(logger),
-    plugins: [...limitPlugins(limits), metricsPlugin(metrics)],
+    plugins: [...(options.jit === false ? [] : jitPlugins()), ...limitPlugins(limits), metricsPlugin(metrics)],
   });
 
   return { schema, sdl, apis, yoga, hub, metrics, limits, logger };
