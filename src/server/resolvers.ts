@@ -8,18 +8,38 @@
 // query selects below it, so the store reads only those columns.
 
 import DataLoader from "dataloader";
-import { GraphQLError, Kind, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } from "graphql";
+import {
+  getArgumentValues,
+  getNamedType,
+  GraphQLError,
+  isObjectType,
+  Kind,
+  type FieldNode,
+  type GraphQLResolveInfo,
+  type SelectionSetNode,
+} from "graphql";
 import { StoreQueryError } from "../indexer/store/errors";
 import { existsKey } from "../indexer/store/filter";
 import { checkQueryRange, QueryRangeError, type QueryLimits } from "../indexer/store/limits";
-import type { Checkpoint, EntityQuery, EntityRecord, StoreReader, WhereFilter } from "../indexer/store/types";
+import type { ChildQuery } from "../indexer/store/filter";
+import {
+  CHILD_LISTS,
+  type Checkpoint,
+  type EntityQuery,
+  type EntityRecord,
+  type RecordWithChildren,
+  type StoreReader,
+  type WhereFilter,
+} from "../indexer/store/types";
 import type { EntityApi } from "./sdl";
 import type { FieldMeta } from "./entities";
 import { andWhere, normalizeWhere } from "./filters";
 import { isBytes } from "./scalars";
 
 export const BLOCK = Symbol.for("accord.server.block");
-export type SourceRecord = EntityRecord & { [BLOCK]?: number };
+/** The @derivedFrom lists read with the record (by response key), for the field resolvers below it. */
+const PREFETCHED = Symbol.for("accord.server.prefetched");
+export type SourceRecord = EntityRecord & { [BLOCK]?: number; [PREFETCHED]?: Map<string, EntityRecord[]> };
 
 /** Optional store capability: resolve a block hash to its number (for `block: { hash }`). */
 export interface BlockHashLookup {
@@ -58,7 +78,8 @@ export interface ProjectingStore {
     block?: number,
     select?: readonly string[],
     exists?: readonly string[],
-  ): Promise<EntityRecord | null>;
+    children?: readonly ChildQuery[],
+  ): Promise<RecordWithChildren | null>;
   findByParents?(query: EntityQuery, link: string, parents: readonly string[]): Promise<EntityRecord[][]>;
 }
 
@@ -69,7 +90,8 @@ interface LatestReads {
     id: string,
     select?: readonly string[],
     exists?: readonly string[],
-  ): Promise<{ checkpoint: Checkpoint | null; value: EntityRecord | null }>;
+    children?: readonly ChildQuery[],
+  ): Promise<{ checkpoint: Checkpoint | null; value: RecordWithChildren | null }>;
   findLatest(
     query: EntityQuery & { select?: readonly string[]; exists?: readonly string[] },
   ): Promise<{ checkpoint: Checkpoint | null; value: EntityRecord[] }>;
@@ -176,6 +198,18 @@ function checkAborted(state: RequestState): void {
 export function attach(record: EntityRecord | null, block: number | undefined): SourceRecord | null {
   if (!record) return null;
   return { ...record, [BLOCK]: block };
+}
+
+/** `source` with the child lists its store read returned (CHILD_LISTS), by the response keys they were read for. */
+function withChildren(
+  source: SourceRecord | null,
+  record: RecordWithChildren | null,
+  keys: readonly string[] | undefined,
+): SourceRecord | null {
+  const lists = record?.[CHILD_LISTS];
+  if (!source || !lists || !keys || lists.length !== keys.length) return source;
+  source[PREFETCHED] = new Map(keys.map((key, n) => [key, lists[n]]));
+  return source;
 }
 
 /** The store's QueryRangeError as a GraphQL error (same message). */
@@ -425,7 +459,48 @@ export class QueryResolver {
   ): Promise<SourceRecord | null> {
     const store = this.deps.store as StoreReader & ProjectingStore;
     const sel = info && selection(info);
-    return attach(await this.store(state, () => store.get(entity, id, block, sel?.fields, sel?.idOnly)), block);
+    const children = info && this.childLists(entity, info);
+    const record = await this.store(state, () =>
+      store.get(entity, id, block, sel?.fields, sel?.idOnly, children?.queries),
+    );
+    return withChildren(attach(record, block), record, children?.keys);
+  }
+
+  /**
+   * The @derivedFrom lists selected directly below a single-entity field, as child queries of its read: the entity
+   * and its lists then take one statement instead of one and then one per list (a deal with its result, mediation
+   * and payments: 1 instead of 4). Only fields written plainly (no directives, no fragments) whose arguments are
+   * valid; anything else, and every store that cannot, resolves field by field as before.
+   */
+  private childLists(entity: string, info: GraphQLResolveInfo): { queries: ChildQuery[]; keys: string[] } | undefined {
+    if (info.fieldNodes.length !== 1) return undefined;
+    const type = getNamedType(info.returnType);
+    const api = this.deps.apis.get(entity);
+    if (!api || !isObjectType(type)) return undefined;
+    const queries: ChildQuery[] = [];
+    const keys: string[] = [];
+    for (const node of info.fieldNodes[0].selectionSet?.selections ?? []) {
+      if (node.kind !== Kind.FIELD || node.directives?.length) continue;
+      const field = api.entity.field(node.name.value);
+      const definition = type.getFields()[node.name.value];
+      if (!field || field.kind !== "entity" || !field.derivedFrom || !definition) continue;
+      const back = this.deps.apis.get(field.type)?.entity.field(field.derivedFrom);
+      if (!back || back.list) continue;
+      try {
+        const args = getArgumentValues(definition, node, info.variableValues) as CollectionArgs;
+        const query: ChildQuery["query"] = field.list
+          ? this.collectionQuery(field.type, args, undefined, undefined, `${field.name}(where)`)
+          : { entity: field.type, first: 1 };
+        const sel = selection({ fieldNodes: [node], fragments: info.fragments });
+        query.select = sel.fields;
+        query.exists = sel.idOnly;
+        queries.push({ query, link: back.name });
+        keys.push(node.alias?.value ?? node.name.value);
+      } catch {
+        // A bad argument: the field's own resolver reports it where graphql-js puts it.
+      }
+    }
+    return queries.length ? { queries, keys } : undefined;
   }
 
   /**
@@ -462,10 +537,13 @@ export class QueryResolver {
     info?: GraphQLResolveInfo,
   ): Promise<SourceRecord | null> {
     const sel = info && selection(info);
-    const first = this.firstRead(state, (store) => store.getLatest(entity, id, sel?.fields, sel?.idOnly));
+    const children = info && this.childLists(entity, info);
+    const first = this.firstRead(state, (store) =>
+      store.getLatest(entity, id, sel?.fields, sel?.idOnly, children?.queries),
+    );
     if (first) {
       const { block, value } = await first;
-      return attach(value, block);
+      return withChildren(attach(value, block), value, children?.keys);
     }
     return this.get(state, entity, id, (await this.resolveBlock(state, undefined)).number, info);
   }
@@ -509,6 +587,12 @@ export class QueryResolver {
     const sel = info && selection(info);
     const select = sel?.fields;
     if (field.derivedFrom) {
+      const prefetched = info && parent[PREFETCHED]?.get(String(info.path.key));
+      if (prefetched) {
+        checkAborted(state);
+        const attached = prefetched.map((r) => attach(r, block)!);
+        return field.list ? attached : (attached[0] ?? null);
+      }
       const back = this.deps.apis.get(child)!.entity.field(field.derivedFrom)!;
       if (back.list) {
         // A list of references back (`[Deal!]`): matched with _contains, one query per parent.

@@ -112,7 +112,33 @@ for (const backend of BACKENDS)
       expect(accounts.select).to.deep.equal(["escrowBalance", "id"]);
       t.store.resetCalls();
       await t.gql(`{ deal(id: "${D2}") { cid result { jobCost } } }`);
-      expect(t.store.calls.find((c) => c.method === "get")!.select).to.deep.equal(["cid", "result"]);
-      expect(t.store.calls.find((c) => c.method === "find")!.select).to.deep.equal(["jobCost"]);
+      const get = t.store.calls.find((c) => c.method === "get")!;
+      expect(get.select).to.deep.equal(["cid", "result"]);
+      if (batching) expect(get.children!.map((c) => c.query.select)).to.deep.equal([["jobCost"]]);
+      else expect(t.store.calls.find((c) => c.method === "find")!.select).to.deep.equal(["jobCost"]);
+    });
+
+    it("reads one entity and the lists derived from it in one statement", async () => {
+      t.store.resetCalls();
+      const r = await t.gql<{ deal: { payments: unknown[]; first: unknown[] } }>(
+        `query($id: ID!, $n: Int!) { deal(id: $id) { ${DEAL_FIELDS} few: payments(first: $n, orderBy: amount) { amount } } }`,
+        { id: D1, n: 1 },
+      );
+      expect(r.errors).to.equal(undefined);
+      const reads = t.store.calls.filter((c) => c.method !== "checkpoint");
+      if (!batching) return;
+      // The deal with result, mediation, payments ×4 and stateChanges; then jobCreator { escrowBalance } by id.
+      expect(reads.map((c) => c.method)).to.deep.equal(["get", "get"]);
+      const children = reads[0].children!.map((c) => `${c.query.entity}.${c.link}:${c.query.first}`);
+      expect(children).to.deep.equal([
+        "Result.deal:1",
+        "Mediation.deal:1",
+        "Payment.deal:100",
+        "Payment.deal:1",
+        "Payment.deal:100",
+        "DealStateChange.deal:100",
+        "Payment.deal:1",
+      ]);
+      expect((reads[1].args as { entity: string }).entity).to.equal("Account");
     });
   });

@@ -2,6 +2,8 @@
 // fail them; wraps the real SQL store the same way the fake store records itself.
 
 import type { Checkpoint, EntityQuery, EntityRecord, StoreReader } from "../../src/indexer/store/types";
+import type { ChildQuery } from "../../src/indexer/store/filter";
+import { andWhere } from "../../src/server/filters";
 import type { ProjectingStore } from "../../src/server/resolvers";
 
 /** The SQL store's reads beyond StoreReader: a projection, and nested lists for many parents at once. */
@@ -14,6 +16,8 @@ export interface StoreCall {
   select?: readonly string[];
   /** The references whose existence the call asked for (ProjectedQuery.exists), also apart. */
   exists?: readonly string[];
+  /** The child lists a get() read in its statement (the SQL store's `children`). */
+  children?: ChildQuery[];
 }
 
 /** A find() call as recorded: the query without its `select`, which goes beside it. */
@@ -55,15 +59,17 @@ export class Recorder implements SpyStore {
     block?: number,
     select?: readonly string[],
     exists?: readonly string[],
+    children?: readonly ChildQuery[],
   ): Promise<EntityRecord | null> {
     this.calls.push({
       method: "get",
       args: { entity, id, block },
       ...(select ? { select: [...select] } : {}),
       ...(exists?.length ? { exists: [...exists] } : {}),
+      ...(children?.length ? { children: structuredClone([...children]) } : {}),
     });
     await this.pause();
-    return (this.inner as Projecting).get(entity, id, block, select, exists);
+    return (this.inner as Projecting).get(entity, id, block, select, exists, children);
   }
 
   async find(query: EntityQuery): Promise<EntityRecord[]> {
@@ -101,10 +107,20 @@ export class Recorder implements SpyStore {
     return this.inner.blockHashes(fromBlock);
   }
 
+  /** The finds, in order, with a get's child lists as the finds they stand for (linked to the entity, at its block). */
   finds(entity?: string): EntityQuery[] {
     return this.calls
-      .filter((c) => c.method === "find" && (!entity || (c.args as EntityQuery).entity === entity))
-      .map((c) => c.args as EntityQuery);
+      .flatMap((c): EntityQuery[] => {
+        if (c.method === "find") return [c.args as EntityQuery];
+        if (c.method !== "get" || !c.children) return [];
+        const { id, block } = c.args as { id: string; block?: number };
+        return c.children.map(({ query: { select: _select, exists: _exists, ...query }, link }) => ({
+          ...query,
+          where: andWhere(query.where, { [link]: id }),
+          block,
+        }));
+      })
+      .filter((q) => !entity || q.entity === entity);
   }
 
   resetCalls(): void {

@@ -395,6 +395,18 @@ export interface CompiledQuery {
   exists: FieldMeta[];
   sql: string;
   params: SqlParam[];
+  /** The child lists each row carries (compileGet's `children`), in `_child_<n>` as JSON arrays of text. */
+  children?: CompiledQuery[];
+}
+
+/**
+ * One list read beside a get(), in the same statement: the entities of `query` whose `link` reference is the read
+ * entity (a @derivedFrom field, as the API's `deal(id) { payments { … } }`), with their own filter, order, range and
+ * selection. The parent's block applies (`query.block` is ignored).
+ */
+export interface ChildQuery {
+  query: ProjectedQuery;
+  link: string;
 }
 
 function checkBlock(block: number | undefined): void {
@@ -468,11 +480,7 @@ export function compileFindByParents(
   parents: readonly string[],
   limits: QueryLimits = DEFAULT_QUERY_LIMITS,
 ): CompiledQuery {
-  const entity = lookupEntity(model, query.entity);
-  const field = entity.field(link);
-  if (!field || field.kind !== "entity" || field.list || field.derivedFrom !== undefined) {
-    throw new QueryArgumentError("where", `\`${entity.name}.${link}\` is not a reference to batch by`);
-  }
+  const field = linkField(model, query.entity, link);
   const target = lookupEntity(model, field.type);
   const idField = target.field("id")!;
   return compileFindLinked(model, schema, query, limits, {
@@ -486,7 +494,7 @@ function compileFindLinked(
   schema: string,
   query: ProjectedQuery,
   limits: QueryLimits,
-  link?: { field: FieldMeta; texts: string[] },
+  link?: { field: FieldMeta; texts?: string[]; outer?: { t: Translator; parentId: string } },
 ): CompiledQuery {
   const entity = lookupEntity(model, query.entity);
   const exists = existsFields(entity, query.exists);
@@ -497,13 +505,15 @@ function compileFindLinked(
     throw new QueryArgumentError("orderDirection", `\`orderDirection\` must be asc or desc, got ${String(direction)}`);
   }
   checkBlock(query.block);
-
-  const t = new Translator(model, schema, query.block);
+  // A child of a get() shares its translator: its parameters, aliases and block.
+  const t = link?.outer?.t ?? new Translator(model, schema, query.block);
   const alias = t.alias();
-  const parents = link ? t.params.add(link.texts) : undefined;
-  const linked = link
-    ? `${alias}.${ident(link.field.column!)} = ${castFromText("_p.id", link.field.storage, false)}`
-    : undefined;
+  const parents = link?.texts ? t.params.add(link.texts) : undefined;
+  const linked = !link
+    ? undefined
+    : link.outer
+      ? `${alias}.${ident(link.field.column!)} = ${link.outer.parentId}`
+      : `${alias}.${ident(link.field.column!)} = ${castFromText("_p.id", link.field.storage, false)}`;
   const filtered = t.where(entity, alias, query.where, "");
   const where = linked ? `${linked} AND ${filtered}` : filtered;
   const perParent = (sql: string): CompiledQuery => ({
@@ -562,6 +572,8 @@ export function compileGet(
   block?: number,
   select?: readonly string[],
   existsOf?: readonly string[],
+  childQueries?: readonly ChildQuery[],
+  limits: QueryLimits = DEFAULT_QUERY_LIMITS,
 ): CompiledQuery {
   const entity = lookupEntity(model, entityName);
   const exists = existsFields(entity, existsOf);
@@ -571,11 +583,41 @@ export function compileGet(
   const alias = t.alias();
   const idField = entity.field("id")!;
   const idParam = t.params.scalar(idField.storage, idTextFor(entity, idField, id));
+  const children = (childQueries ?? []).map(({ query, link }) =>
+    compileFindLinked(model, schema, { ...query, block: undefined }, limits, {
+      field: linkField(model, query.entity, link),
+      outer: { t, parentId: `${alias}.id` },
+    }),
+  );
+  const childColumns = children.map((child, n) => {
+    // Every value as text (a JSON number would round a uint256), decoded as the driver's text would be.
+    const c = `c${n}`;
+    const values = [
+      ...child.columns,
+      ...child.exists.map((f) => ({ ...f, column: `_exists_${f.column!}`, list: false })),
+    ]
+      .map((f) => (f.list ? `to_json(${c}.${ident(f.column!)}::text[])` : `${c}.${ident(f.column!)}::text`))
+      .join(", ");
+    return (
+      `, (SELECT COALESCE(json_agg(json_build_array(${values})), '[]'::json) FROM (${child.sql}) AS ${c})` +
+      ` AS ${ident(`_child_${n}`)}`
+    );
+  });
   const sql =
-    `SELECT ${selectColumns(entity, alias, columns)}${t.existsColumns(alias, exists)}` +
+    `SELECT ${selectColumns(entity, alias, columns)}${t.existsColumns(alias, exists)}${childColumns.join("")}` +
     ` FROM ${t.table(entity)} AS ${alias}` +
     ` WHERE ${alias}.id = ${idParam} AND ${t.visible(alias)} LIMIT 1`;
-  return { entity, columns, exists, sql, params: t.params.values };
+  return { entity, columns, exists, sql, params: t.params.values, ...(children.length ? { children } : {}) };
+}
+
+/** `entity.link`, checked to be a reference (not a list, not derived) that child lists can be linked by. */
+function linkField(model: EntityModel, entityName: string, link: string): FieldMeta {
+  const entity = lookupEntity(model, entityName);
+  const field = entity.field(link);
+  if (!field || field.kind !== "entity" || field.list || field.derivedFrom !== undefined) {
+    throw new QueryArgumentError("where", `\`${entity.name}.${link}\` is not a reference to batch by`);
+  }
+  return field;
 }
 
 function idTextFor(entity: EntityMeta, idField: FieldMeta, id: EntityValue): string {

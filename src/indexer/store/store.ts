@@ -14,6 +14,7 @@ import {
   compileGet,
   DEFAULT_QUERY_LIMITS,
   existsKey,
+  type ChildQuery,
   type CompiledQuery,
   lookupEntity,
   selectColumns,
@@ -21,7 +22,14 @@ import {
   type QueryLimits,
 } from "./filter";
 import { migrate, migrations, type MigrationResult } from "./migrations";
-import type { BatchWriter, Checkpoint, EntityRecord, Store } from "./types";
+import {
+  CHILD_LISTS,
+  type BatchWriter,
+  type Checkpoint,
+  type EntityRecord,
+  type RecordWithChildren,
+  type Store,
+} from "./types";
 import { SqlBatchWriter, type EntityChange } from "./writer";
 
 export interface SqlStoreOptions {
@@ -106,14 +114,20 @@ export class SqlStore implements Store {
     return this.current && block === this.current.blockNumber ? undefined : block;
   }
 
+  /**
+   * One entity as of `block` (latest when omitted): only the `select`ed fields, with the existence of the `exists`
+   * references, and the lists of `children` read in the same statement (under CHILD_LISTS).
+   */
   async get(
     entity: string,
     id: string,
     block?: number,
     select?: readonly string[],
     exists?: readonly string[],
-  ): Promise<EntityRecord | null> {
-    const q = compileGet(this.model, this.schema, entity, id, this.readAt(block), select, exists);
+    children?: readonly ChildQuery[],
+  ): Promise<RecordWithChildren | null> {
+    const at = this.readAt(block);
+    const q = compileGet(this.model, this.schema, entity, id, at, select, exists, children, this.limits);
     const rows = await this.driver.query(q.sql, q.params);
     return rows[0] ? decode(q, rows[0]) : null;
   }
@@ -133,14 +147,15 @@ export class SqlStore implements Store {
     id: string,
     select?: readonly string[],
     exists?: readonly string[],
-  ): Promise<LatestRead<EntityRecord | null>> {
+    children?: readonly ChildQuery[],
+  ): Promise<LatestRead<RecordWithChildren | null>> {
     const known = this.knownCheckpoint();
     if (known !== undefined) {
-      const record = known && (await this.get(entity, id, known.blockNumber, select, exists));
+      const record = known && (await this.get(entity, id, known.blockNumber, select, exists, children));
       return { checkpoint: known, value: record };
     }
     const { checkpoint, values } = await this.readLatest(
-      compileGet(this.model, this.schema, entity, id, undefined, select, exists),
+      compileGet(this.model, this.schema, entity, id, undefined, select, exists, children, this.limits),
     );
     return { checkpoint, value: values[0] ?? null };
   }
@@ -540,10 +555,22 @@ export class SqlStore implements Store {
 }
 
 /** A row of a compiled read as a record: its columns, and the existence of the references it checked. */
-function decode(q: CompiledQuery, row: Record<string, unknown>): EntityRecord {
-  const record = decodeRow(q.entity, row, q.columns);
+function decode(q: CompiledQuery, row: Record<string, unknown>): RecordWithChildren {
+  const record: RecordWithChildren = decodeRow(q.entity, row, q.columns);
   for (const f of q.exists) record[existsKey(f.name)] = row[`_exists_${f.column!}`] === true;
+  if (q.children) record[CHILD_LISTS] = q.children.map((child, n) => decodeChildList(child, row[`_child_${n}`]));
   return record;
+}
+
+/** A child list as compileGet writes it: a JSON array of rows, each an array of text values (columns, then exists). */
+function decodeChildList(q: CompiledQuery, value: unknown): EntityRecord[] {
+  const rows = (typeof value === "string" ? JSON.parse(value) : value) as (string | null | (string | null)[])[][];
+  return rows.map((values) => {
+    const row: Record<string, unknown> = {};
+    q.columns.forEach((f, i) => (row[f.column!] = values[i]));
+    q.exists.forEach((f, i) => (row[`_exists_${f.column!}`] = values[q.columns.length + i] === "true"));
+    return decode(q, row);
+  });
 }
 
 export function stableJson(value: unknown): string {

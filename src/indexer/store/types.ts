@@ -6,6 +6,13 @@
 export type EntityValue = string | number | boolean | bigint | null | EntityValue[];
 export type EntityRecord = Record<string, EntityValue>;
 
+/**
+ * Where a record read with child lists (SqlStore.get's `children`) holds them: one list per child query, in order.
+ * A symbol, so a record's fields never collide with it.
+ */
+export const CHILD_LISTS = Symbol.for("accord.store.childLists");
+export type RecordWithChildren = EntityRecord & { [CHILD_LISTS]?: EntityRecord[][] };
+
 /** The Graph's filter dialect, already parsed: `{ state_in: [...], deal_: { jobCreator: "0x.." }, or: [...] }`. */
 export type WhereFilter = Record<string, unknown>;
 
