@@ -21,9 +21,10 @@
 // flight, to show where the time goes.
 //
 // Sizes from the environment: BENCH_API_RESOURCE_OFFERS, BENCH_API_JOB_OFFERS, BENCH_API_SAMPLE,
-// BENCH_API_CONCURRENCY, BENCH_API_CHUNK. BENCH_API_PGLITE_THREAD=worker runs PGlite on a worker thread of the
-// solver process (accord solver's default; the library's, used here, is its main thread). BENCH_API_CPU_PROF=<dir>
-// writes the solver process's CPU profile there.
+// BENCH_API_CONCURRENCY, BENCH_API_CHUNK. PGlite runs on a worker thread of the solver process, as `accord solver`
+// runs it by default (CLI_DEFAULTS.pgliteThread); BENCH_API_PGLITE_THREAD=main runs it on the solver's main thread
+// instead (the library's default, and this bench's before). The solver process's CPU time is process-wide, so it
+// includes that worker's. BENCH_API_CPU_PROF=<dir> writes the solver process's CPU profile there.
 
 import { fork, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -70,8 +71,8 @@ export const API = {
   concurrency: Number(process.env.BENCH_API_CONCURRENCY ?? 32),
   /** The throughput phases sign and post their offers this many at a time (signing off the clock). */
   chunk: Number(process.env.BENCH_API_CHUNK ?? 2_000),
-  /** Where PGlite runs in the solver process: the library's default (this thread), or "worker" (accord solver's). */
-  pgliteThread: process.env.BENCH_API_PGLITE_THREAD === "worker" ? ("worker" as const) : ("main" as const),
+  /** Where PGlite runs in the solver process: a worker thread (accord solver's default), or "main" (the library's). */
+  pgliteThread: process.env.BENCH_API_PGLITE_THREAD === "main" ? ("main" as const) : ("worker" as const),
   /** Job creators and providers of the sample, one subscription each. */
   sampleParties: 10,
   /** At most this many warm-up jobs before the sample (until every subscription has had a proposal). */
