@@ -56,6 +56,17 @@ export interface AscExports {
 import { signedBEHex } from "./numbers";
 
 const utf16 = new TextDecoder("utf-16le");
+/** Strings up to this many bytes are decoded with String.fromCharCode (its arguments go on the stack). */
+const MAX_CHAR_CODES_STRING = 4096;
+/** ES2024's well-formed string methods (in Node 20; not in the es2022 lib this project compiles against). */
+type WellFormed = string & { isWellFormed(): boolean; toWellFormed(): string };
+/** "00".."ff" as pairs of UTF-16 code units: byte b's two hex digits at [2b, 2b+1]. */
+const HEX_CODES = new Uint16Array(512);
+for (let b = 0; b < 256; b++) {
+  const hex = b.toString(16).padStart(2, "0");
+  HEX_CODES[2 * b] = hex.charCodeAt(0);
+  HEX_CODES[2 * b + 1] = hex.charCodeAt(1);
+}
 const utf8 = new TextDecoder("utf-8", { fatal: false });
 
 export class AscHeap {
@@ -120,6 +131,11 @@ export class AscHeap {
   /** Allocates `values` as strings that stay (the caller then makes everything below the heap's top stable). */
   intern(values: Iterable<string>): void {
     for (const value of values) if (!this.interned.has(value)) this.interned.set(value, this.newString(value));
+  }
+
+  /** Whether `ptr` is below stableTop (what it points at is the same in every trigger). */
+  isStable(ptr: number): boolean {
+    return ptr < this.stableTop;
   }
 
   /** Declares memory below `top` unchanging between triggers (see stableTop). */
@@ -191,6 +207,11 @@ export class AscHeap {
     if (ptr < 20 || ptr > this.buffer.byteLength) throw new AscError(`${what} pointer ${ptr} out of memory`);
   }
 
+  /** Throws unless `ptr` can be an enum-like value object (store Value, ethereum.Value, JSONValue). */
+  checkValue(ptr: number): void {
+    this.checkPtr(ptr, "value");
+  }
+
   /** The payload size of the object at `ptr` (its header's rtSize). */
   size(ptr: number): number {
     return this.u32(ptr - 4);
@@ -214,10 +235,11 @@ export class AscHeap {
     const end = ptr + size;
     if (end > this.buffer.byteLength) throw new AscError(`string at ${ptr} overruns memory`);
     let out: string;
-    if (size <= 32) {
-      // Short strings (entity and field names) are most of them; a char-code loop beats the decoder's setup.
-      out = "";
-      for (let p = ptr; p < end; p += 2) out += String.fromCharCode(this.view.getUint16(p, true));
+    if ((ptr & 1) === 0 && size <= MAX_CHAR_CODES_STRING) {
+      // Most strings are ids and names: one native call on the code units beats both a char-by-char loop and the
+      // decoder's setup. The decoder replaces lone surrogates with U+FFFD; so does toWellFormed.
+      out = String.fromCharCode.apply(null, this.u16v.subarray(ptr >>> 1, end >>> 1) as unknown as number[]);
+      if (!(out as WellFormed).isWellFormed()) out = (out as WellFormed).toWellFormed();
     } else out = utf16.decode(this.u8.subarray(ptr, end));
     // graph-node strips NUL from every string it reads from the mapping (PostgreSQL text cannot hold them).
     return out.includes("\u0000") ? out.replaceAll("\u0000", "") : out;
@@ -293,7 +315,7 @@ export class AscHeap {
    * distance. Blocks are laid out as the allocator would have laid them (every block start is ≡ 12 mod 16), so
    * the copy is what building them again would write. Returns the new address of `from`. Within a host call only.
    */
-  copyObjects(bytes: Uint8Array, from: number, relocations: readonly number[]): number {
+  copyObjects(bytes: Uint8Array, from: number, relocations: readonly number[], more?: readonly number[]): number {
     const at = this.cursor;
     if (at < 0) throw new AscError("copyObjects outside a host call");
     const end = at + bytes.length;
@@ -301,7 +323,8 @@ export class AscHeap {
     this.u8.set(bytes, at);
     const delta = at - from;
     const u32 = this.u32v;
-    for (const offset of relocations) u32[(at + offset) >>> 2] += delta;
+    for (let i = 0; i < relocations.length; i++) u32[(at + relocations[i]) >>> 2] += delta;
+    if (more) for (let i = 0; i < more.length; i++) u32[(at + more[i]) >>> 2] += delta;
     this.cursor = end;
     return at;
   }
@@ -335,6 +358,26 @@ export class AscHeap {
     const ptr = this.alloc(value.length * 2, this.classId("String"));
     const u16 = this.u16v;
     for (let i = 0, h = ptr >>> 1; i < value.length; i++) u16[h + i] = value.charCodeAt(i);
+    return ptr;
+  }
+
+  /** The `0x…` lower-case hex of a Uint8Array-like object's bytes as a new String, written without a JS string. */
+  newHexString(bytesPtr: number): number {
+    const bytes = this.bytesAt(bytesPtr);
+    const start = bytes.byteOffset;
+    const length = bytes.length;
+    const ptr = this.alloc((2 + 2 * length) * 2, this.classId("String"));
+    // alloc may grow the memory: view it afresh.
+    const u8 = this.u8;
+    const u16 = this.u16v;
+    let h = ptr >>> 1;
+    u16[h++] = 0x30; // 0
+    u16[h++] = 0x78; // x
+    for (let i = 0; i < length; i++) {
+      const b = u8[start + i] * 2;
+      u16[h++] = HEX_CODES[b];
+      u16[h++] = HEX_CODES[b + 1];
+    }
     return ptr;
   }
 

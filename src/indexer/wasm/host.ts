@@ -29,6 +29,7 @@ import {
   type Decimal,
 } from "./numbers";
 import {
+  carryImage,
   checkRequired,
   contextToWasm,
   hasRequired,
@@ -175,7 +176,10 @@ export function hostFunctions(state: HostState, model: EntityModel): Record<stri
       const h = heap();
       const meta = entityMeta(h.string(entity));
       const key = normalizeIdText(meta, h.string(id));
-      const fields = entityFromWasm(h, meta, data, key, scope().handed);
+      const store = scope().store;
+      const base = store.mergeBase(meta.name, key);
+      // The fields the save changes: those still as the host handed them out as `base.record`'s are left out.
+      const fields = entityFromWasm(h, meta, data, key, scope().handed, base.known ? base.record : undefined);
       if (fields.id !== undefined && fields.id !== null && String(fields.id).toLowerCase() !== key.toLowerCase()) {
         throw new MappingAbort(
           `Entity ${meta.name}[${key}]: conflicting 'id' value set by user code: ${String(fields.id)}`,
@@ -189,8 +193,6 @@ export function hostFunctions(state: HostState, model: EntityModel): Record<stri
         const n = BigInt(key);
         storedId = Number.isSafeInteger(Number(n)) ? Number(n) : n;
       }
-      const store = scope().store;
-      const base = store.mergeBase(meta.name, key);
       if (!base.known) {
         // The stored entity is not loaded. A save that sets every required field is valid whatever it merges
         // into, so it is kept blind and merged once the entity is loaded: most saves create entities, and none of
@@ -213,6 +215,7 @@ export function hostFunctions(state: HostState, model: EntityModel): Record<stri
       }
       merged.id = storedId;
       checkRequired(meta, merged, key, existing ? unset : undefined);
+      if (existing && unset.length === 0) carryImage(h, meta, existing, merged, fields);
       store.set(meta.name, key, merged);
     },
     "store.remove"(entity: number, id: number): void {
@@ -244,7 +247,7 @@ export function hostFunctions(state: HostState, model: EntityModel): Record<stri
       return heap().newString(text.slice(0, end));
     },
     "typeConversion.bytesToHex"(bytes: number): number {
-      return heap().newString(heap().hex(bytes));
+      return heap().newHexString(bytes);
     },
     "typeConversion.bigIntToString"(value: number): number {
       return heap().newString(readBigInt(heap(), value).toString());
@@ -386,6 +389,28 @@ export function hostFunctions(state: HostState, model: EntityModel): Record<stri
 }
 
 /** The import object for `module`, or the names of the functions it imports that the host lacks. */
+/** The most parameters a host function takes (abort's four). */
+const MAX_HOST_ARITY = 4;
+
+/**
+ * `fn` as the mapping calls it: allocating through the heap's own allocator between enter() and leave(). Fixed
+ * parameters rather than rest-and-spread, which allocated an array per call (~11 host calls per event on Accord's
+ * mappings); a function taking fewer ignores the extra `undefined`s.
+ */
+function hostCall(fn: HostFunction, state: HostState): HostFunction {
+  if (fn.length > MAX_HOST_ARITY) throw new Error(`host function with ${fn.length} parameters`);
+  const f: (a: never, b: never, c: never, d: never) => number | bigint | void = fn;
+  return (a: never, b: never, c: never, d: never): number | bigint | void => {
+    const heap = state.heap;
+    heap?.enter();
+    try {
+      return f(a, b, c, d);
+    } finally {
+      heap?.leave();
+    }
+  };
+}
+
 export function linkImports(
   module: WebAssembly.Module,
   functions: Record<string, HostFunction>,
@@ -403,17 +428,7 @@ export function linkImports(
       missing.push(entry.name);
       continue;
     }
-    // Every host call allocates through the heap's own allocator between enter() and leave().
-    const call = (...args: never[]): number | bigint | void => {
-      const heap = state.heap;
-      heap?.enter();
-      try {
-        return fn(...args);
-      } finally {
-        heap?.leave();
-      }
-    };
-    (imports[entry.module] ??= {})[entry.name] = call;
+    (imports[entry.module] ??= {})[entry.name] = hostCall(fn, state);
   }
   if (missing.length > 0) {
     throw new UnsupportedHostFunctionError(

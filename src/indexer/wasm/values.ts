@@ -181,6 +181,18 @@ interface HandedValue {
   to: number;
 }
 
+interface HandedSpan {
+  start: number;
+  end: number;
+  /** The span's words as the host wrote them. */
+  copy: Uint32Array;
+  /** Where the span's objects are minus where `ptrs` and `values` say they are (an entity image's copy). */
+  delta: number;
+  /** The value objects' addresses (ascending), and what each holds. */
+  ptrs: readonly number[];
+  values: readonly HandedValue[];
+}
+
 /**
  * The entities the host handed the mapping during one trigger, so that a save takes the fields the mapping left
  * alone back as they were instead of decoding them again (the decoding was the largest single cost of the host on
@@ -189,39 +201,179 @@ interface HandedValue {
  * a value changed in place is read back as it is.
  */
 export class HandedValues {
-  // Spans in the order the host wrote them (increasing addresses); values in each by increasing address.
-  private readonly spans: { start: number; end: number; copy: Uint32Array; ptrs: number[]; values: HandedValue[] }[] =
-    [];
+  // Spans in the order the host wrote them (increasing addresses).
+  private readonly spans: HandedSpan[] = [];
+  /**
+   * The spans' copies, in one buffer that every trigger reuses (a trigger's HandedValues is done with when the
+   * next one begins): a typed array per span meant an off-heap allocation per load, a measurable share of the GC.
+   */
+  private static scratch = new Uint32Array(1 << 16);
+  private used = 0;
 
-  add(heap: AscHeap, start: number, end: number, ptrs: number[], values: HandedValue[]): void {
+  constructor() {
+    HandedValues.generation++;
+    this.generation = HandedValues.generation;
+  }
+  private static generation = 0;
+  private readonly generation: number;
+
+  add(
+    heap: AscHeap,
+    start: number,
+    end: number,
+    ptrs: readonly number[],
+    values: readonly HandedValue[],
+    delta = 0,
+  ): void {
+    if (this.generation !== HandedValues.generation) throw new AscError("handed values of a finished trigger");
     // Block starts are ≡ 12 (mod 16): spans and values are whole 32-bit words.
-    this.spans.push({ start, end, copy: heap.wordsView().slice(start >>> 2, end >>> 2), ptrs, values });
+    const words = (end - start) >>> 2;
+    if (this.used + words > HandedValues.scratch.length) {
+      const grown = new Uint32Array(Math.max(HandedValues.scratch.length * 2, this.used + words));
+      grown.set(HandedValues.scratch.subarray(0, this.used));
+      HandedValues.scratch = grown;
+      for (const span of this.spans)
+        span.copy = grown.subarray(span.copy.byteOffset >>> 2, (span.copy.byteOffset >>> 2) + span.copy.length);
+    }
+    const copy = HandedValues.scratch.subarray(this.used, this.used + words);
+    copy.set(heap.wordsView().subarray(start >>> 2, end >>> 2));
+    this.used += words;
+    this.spans.push({ start, end, copy, delta, ptrs, values });
   }
 
   /** The value the host wrote at `valuePtr`, if its memory is unchanged. */
   find(heap: AscHeap, valuePtr: number): HandedValue | undefined {
+    if (this.generation !== HandedValues.generation) return undefined;
     for (const span of this.spans) {
       if (valuePtr < span.start || valuePtr >= span.end) continue;
+      const target = valuePtr - span.delta;
       let lo = 0;
       let hi = span.ptrs.length - 1;
       while (lo <= hi) {
         const mid = (lo + hi) >>> 1;
         const at = span.ptrs[mid];
-        if (at === valuePtr) {
+        if (at === target) {
           const handed = span.values[mid];
           const words = heap.wordsView();
           const base = span.start >>> 2;
-          for (let w = handed.from >>> 2, end = handed.to >>> 2; w < end; w++) {
+          for (let w = (handed.from + span.delta) >>> 2, end = (handed.to + span.delta) >>> 2; w < end; w++) {
             if (words[w] !== span.copy[w - base]) return undefined;
           }
           return handed;
         }
-        if (at < valuePtr) lo = mid + 1;
+        if (at < target) lo = mid + 1;
         else hi = mid - 1;
       }
       return undefined;
     }
     return undefined;
+  }
+}
+
+/**
+ * A record as the host last built its graph-ts Entity: the objects' bytes, taken at `from`, with the offsets of
+ * the words that point inside them, so that handing the record out again is one copy and a pointer shift per word
+ * instead of ~4 allocations and a conversion per field (a Deal has 40 fields and every DealMarket event loads it).
+ * A save that changes a few fields of a record that has an image gives the merged record an image too: the old
+ * bytes, the new values appended and their entries pointed at them (see carryImage).
+ */
+interface EntityImage {
+  /** A view of the heap's image arena. */
+  bytes: Uint8Array;
+  offset: number;
+  from: number;
+  /** Offsets of the pointer words: those of the image it was carried from (shared), and its own. */
+  relocations: readonly number[];
+  more: readonly number[];
+  /** The TypedMap's address (as at `from`). */
+  map: number;
+  /** The value objects' addresses (ascending) and their values, as HandedValues takes them. */
+  ptrs: number[];
+  values: HandedValue[];
+  /** Field name → the offset in `bytes` of its entry's value pointer. */
+  entryValues: Map<string, number>;
+  /** The size of the image when it was built in one piece (carried images grow by what they append). */
+  built: number;
+}
+
+/**
+ * A heap's images, their bytes in one arena (an allocation per image was a measurable share of the GC): regions
+ * are bumped off it, and when it is full the cache starts over. Bounded memory, whatever the entities.
+ */
+class ImageCache {
+  readonly arena = new Uint8Array(IMAGE_ARENA_BYTES);
+  readonly words = new Uint32Array(this.arena.buffer);
+  readonly images = new Map<EntityRecord, EntityImage>();
+  private top = 0;
+
+  /** A region of `size` bytes (a multiple of 16), or undefined when the arena had to start over (or is too small). */
+  reserve(size: number): number | undefined {
+    if (this.top + size <= this.arena.length) {
+      const at = this.top;
+      this.top += size;
+      return at;
+    }
+    this.images.clear();
+    this.top = 0;
+    return undefined;
+  }
+}
+
+/**
+ * 8 MiB: ~1,500 Deal images (~5 KiB built; carried ones grow). bench:indexer's chain, `accord index --no-follow`
+ * twice each: 3,637–3,875 events/s and 392–401 MiB peak RSS at 8 MiB, 3,688–3,872 and 424 MiB at 24 MiB,
+ * 3,501–3,715 and 380–404 MiB with no images (a machine on which the baseline 6d43a4d ran 6,446).
+ */
+const IMAGE_ARENA_BYTES = 8 << 20;
+/** A carried image may grow to this multiple of its built size before the next load builds it afresh. */
+const MAX_IMAGE_GROWTH = 3;
+const imageCaches = new WeakMap<AscHeap, ImageCache>();
+
+function imagesOf(heap: AscHeap): ImageCache {
+  let cache = imageCaches.get(heap);
+  if (!cache) imageCaches.set(heap, (cache = new ImageCache()));
+  return cache;
+}
+
+/**
+ * The addresses of the words inside the store value at `valuePtr` that point into [start, end) (its payload, a
+ * Uint8Array's buffer and dataStart, a BigDecimal's parts, an array's items), appended to `out`.
+ */
+function valuePointers(heap: AscHeap, valuePtr: number, start: number, end: number, out: number[]): void {
+  const push = (word: number): number => {
+    const target = heap.u32(word);
+    if (target >= start && target < end) out.push(word);
+    return target;
+  };
+  const bytesObject = (ptr: number): void => {
+    push(ptr);
+    push(ptr + 4);
+  };
+  const kind = heap.i32(valuePtr);
+  switch (kind) {
+    case StoreKind.STRING:
+      push(valuePtr + 8);
+      return;
+    case StoreKind.BYTES:
+    case StoreKind.BIGINT:
+      bytesObject(push(valuePtr + 8));
+      return;
+    case StoreKind.BIGDECIMAL: {
+      const decimal = push(valuePtr + 8);
+      bytesObject(push(decimal));
+      bytesObject(push(decimal + 4));
+      return;
+    }
+    case StoreKind.ARRAY: {
+      const array = push(valuePtr + 8);
+      const buffer = push(array);
+      push(array + 4);
+      const length = heap.i32(array + 12);
+      for (let i = 0; i < length; i++) valuePointers(heap, push(buffer + i * 4), start, end, out);
+      return;
+    }
+    default:
+      return; // inline payloads
   }
 }
 
@@ -244,10 +396,19 @@ function columns(meta: EntityMeta): Column[] {
 }
 
 export function entityToWasm(heap: AscHeap, meta: EntityMeta, record: EntityRecord, handed?: HandedValues): number {
+  const cache = imagesOf(heap);
+  const image = cache.images.get(record);
+  if (image) {
+    const at = heap.copyObjects(image.bytes, image.from, image.relocations, image.more);
+    const delta = at - image.from;
+    handed?.add(heap, at, at + image.bytes.length, image.ptrs, image.values, delta);
+    return image.map + delta;
+  }
   const start = heap.top();
   const ptrs: number[] = [];
   const values: HandedValue[] = [];
   const entries: number[] = [];
+  const entryNames: string[] = [];
   const nullValue = (): number => heap.newEnum("StoreValue", StoreKind.NULL, 0);
   const caches = chunkCachesOf(heap);
   for (const column of columns(meta)) {
@@ -265,12 +426,151 @@ export function entityToWasm(heap: AscHeap, meta: EntityMeta, record: EntityReco
     ptrs.push(ptr);
     values.push({ kind: column.list ? StoreKind.ARRAY : kind, value, from, to: heap.top() });
     entries.push(heap.newObject("TypedMapEntryStringStoreValue", [heap.stringPtr(column.name), ptr]));
+    entryNames.push(column.name);
   }
-  const ptr = heap.newObject("TypedMapStringStoreValue", [
-    heap.newArray(entries, "ArrayTypedMapEntryStringStoreValue"),
-  ]);
-  handed?.add(heap, start, heap.top(), ptrs, values);
+  const entryArray = heap.newArray(entries, "ArrayTypedMapEntryStringStoreValue");
+  const ptr = heap.newObject("TypedMapStringStoreValue", [entryArray]);
+  const end = heap.top();
+  handed?.add(heap, start, end, ptrs, values);
+  // The image: every pointer word that points inside [start, end).
+  const words: number[] = [];
+  for (const valuePtr of ptrs) valuePointers(heap, valuePtr, start, end, words);
+  const entryValues = new Map<string, number>();
+  for (let i = 0; i < entries.length; i++) {
+    if (heap.u32(entries[i]) >= start) words.push(entries[i]); // a key the host could not intern
+    words.push(entries[i] + 4);
+    entryValues.set(entryNames[i], entries[i] + 4 - start);
+  }
+  const buffer = heap.u32(entryArray);
+  words.push(entryArray, entryArray + 4, ptr);
+  for (let i = 0; i < entries.length; i++) words.push(buffer + i * 4);
+  const offset = cache.reserve(end - start);
+  if (offset !== undefined) {
+    const bytes = cache.arena.subarray(offset, offset + end - start);
+    bytes.set(heap.bytesView().subarray(start, end));
+    cache.images.set(record, {
+      bytes,
+      offset,
+      from: start,
+      relocations: words.map((w) => w - start),
+      more: [],
+      map: ptr,
+      ptrs,
+      values,
+      entryValues,
+      built: end - start,
+    });
+  }
   return ptr;
+}
+
+/** Store kinds whose values carryImage appends (the others are rebuilt by the next load). */
+const CARRIED_KINDS = new Set<number>([
+  StoreKind.STRING,
+  StoreKind.BYTES,
+  StoreKind.BIGINT,
+  StoreKind.INT,
+  StoreKind.BOOL,
+  StoreKind.INT8,
+  StoreKind.TIMESTAMP,
+]);
+
+/**
+ * After a save merged `changes` (no unset fields) into `base`, giving `merged`: an image for `merged` from the
+ * image of `base` when it has one and every change replaces a scalar field it holds. The new values are built at
+ * the heap's top (the trigger's memory, reset after it), appended to a copy of the bytes, and their entries
+ * pointed at them; the old values stay in the image, unreferenced, until it outgrows MAX_IMAGE_GROWTH.
+ * Within a host call only.
+ */
+export function carryImage(
+  heap: AscHeap,
+  meta: EntityMeta,
+  base: EntityRecord,
+  merged: EntityRecord,
+  changes: EntityRecord,
+): void {
+  const cache = imagesOf(heap);
+  const image = cache.images.get(base);
+  if (!image) return;
+  // Reads see `merged` from now on; the replaced record comes back only to a trigger run again after a load.
+  cache.images.delete(base);
+  const byName = columnsByName(meta);
+  const names: string[] = [];
+  for (const name in changes) {
+    const column = byName.get(name);
+    if (!column || column.list || !CARRIED_KINDS.has(column.kind) || !image.entryValues.has(name)) return;
+    names.push(name);
+  }
+  if (names.length === 0) {
+    cache.images.set(merged, image); // the same fields, the same values
+    return;
+  }
+  const caches = chunkCachesOf(heap);
+  const parts: { name: string; kind: number; value: EntityValue; from: number; ptr: number; to: number }[] = [];
+  let size = image.bytes.length;
+  for (const name of names) {
+    const kind = byName.get(name)!.kind;
+    const value = merged[name];
+    const from = heap.top();
+    const ptr = scalarToWasm(heap, kind, value, caches);
+    parts.push({ name, kind, value, from, ptr, to: heap.top() });
+    size += heap.top() - from;
+  }
+  if (size > image.built * MAX_IMAGE_GROWTH) return;
+  const offset = cache.reserve(size);
+  if (offset === undefined) return; // the arena started over: the old bytes may be gone
+  const { arena, words } = cache;
+  arena.copyWithin(offset, image.offset, image.offset + image.bytes.length);
+  const more = image.more.slice();
+  const ptrs = image.ptrs.slice();
+  const values = image.values.slice();
+  const memory = heap.bytesView();
+  // Offsets are multiples of 16 and images start at block starts (≡ 12 mod 16): arena words are memory words.
+  let at = offset + image.bytes.length;
+  const pointers: number[] = [];
+  for (const part of parts) {
+    arena.set(memory.subarray(part.from, part.to), at);
+    const shift = image.from + (at - offset) - part.from;
+    pointers.length = 0;
+    valuePointers(heap, part.ptr, part.from, part.to, pointers);
+    for (const word of pointers) {
+      const local = at - offset + word - part.from;
+      words[(offset + local) >>> 2] += shift;
+      more.push(local);
+    }
+    const entryWord = (offset + image.entryValues.get(part.name)!) >>> 2;
+    const oldPtr = words[entryWord];
+    words[entryWord] = part.ptr + shift;
+    const i = ptrs.indexOf(oldPtr);
+    if (i >= 0) {
+      ptrs.splice(i, 1);
+      values.splice(i, 1);
+    }
+    // Appended values are above every old one: ptrs stay ascending.
+    ptrs.push(part.ptr + shift);
+    values.push({ kind: part.kind, value: part.value, from: part.from + shift, to: part.to + shift });
+    at += part.to - part.from;
+  }
+  cache.images.set(merged, {
+    bytes: arena.subarray(offset, offset + size),
+    offset,
+    from: image.from,
+    relocations: image.relocations,
+    more,
+    map: image.map,
+    ptrs,
+    values,
+    entryValues: image.entryValues,
+    built: image.built,
+  });
+}
+
+const columnsByNameOf = new WeakMap<EntityMeta, Map<string, Column>>();
+
+function columnsByName(meta: EntityMeta): Map<string, Column> {
+  let map = columnsByNameOf.get(meta);
+  if (!map) columnsByNameOf.set(meta, (map = new Map(columns(meta).map((c) => [c.name, c]))));
+  return map;
 }
 
 function describe(kind: number): string {
@@ -282,33 +582,87 @@ function fieldType(field: FieldMeta): string {
   return field.nonNull ? `${inner}!` : inner;
 }
 
-function scalarFromWasm(heap: AscHeap, kind: number, payload: bigint, ptr: number): EntityValue {
+/** A store value's payload word(s) at `valuePtr + 8`, read as its kind needs them (no BigInt unless 64-bit). */
+function scalarFromWasm(heap: AscHeap, kind: number, valuePtr: number): EntityValue {
+  const data = valuePtr + 8;
   switch (kind) {
     case StoreKind.STRING:
-      return heap.string(ptr);
+      return heap.string(heap.u32(data));
     case StoreKind.BYTES:
-      return heap.hex(ptr);
+      return heap.hex(heap.u32(data));
     case StoreKind.BIGINT:
-      return fromSignedLE(heap.bytesAt(ptr));
+      return fromSignedLE(heap.bytesAt(heap.u32(data)));
     case StoreKind.BIGDECIMAL:
-      return decimalToString(readDecimal(heap, ptr));
+      return decimalToString(readDecimal(heap, heap.u32(data)));
     case StoreKind.INT:
-      return Number(BigInt.asIntN(32, payload));
+      return heap.i32(data);
     case StoreKind.INT8:
     case StoreKind.TIMESTAMP: {
-      const v = BigInt.asIntN(64, payload);
-      return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+      const low = heap.u32(data);
+      const high = heap.i32(data + 4);
+      // Within ±2^53 the two words make the number exactly; beyond, a bigint (as the store keeps it).
+      if (high >= -0x200000 && high < 0x200000 && (high !== -0x200000 || low !== 0)) return high * 0x100000000 + low;
+      return (BigInt(high) << 32n) + BigInt(low);
     }
     case StoreKind.BOOL:
-      return payload !== 0n;
+      return (heap.u32(data) | heap.u32(data + 4)) !== 0;
     default:
       throw new AscError(`unknown store value kind ${kind}`);
   }
 }
 
+/** What entityFromWasm checks a field's value against, worked out once per field. */
+interface FieldCheck {
+  field: FieldMeta;
+  /** The store kind of the value (ARRAY for a list). */
+  kind: number;
+  /** The store kind of a value or of a list's items. */
+  scalarKind: number;
+  enumValues: ReadonlySet<string> | undefined;
+}
+const fieldChecks = new WeakMap<EntityMeta, Map<string, FieldCheck>>();
+
+function fieldCheck(meta: EntityMeta, name: string): FieldCheck | undefined {
+  let checks = fieldChecks.get(meta);
+  if (!checks) fieldChecks.set(meta, (checks = new Map<string, FieldCheck>()));
+  let check = checks.get(name);
+  if (check === undefined) {
+    const field = meta.field(name);
+    if (!field) return undefined;
+    const scalarKind = storeKindOf(field);
+    check = {
+      field,
+      kind: field.list ? StoreKind.ARRAY : scalarKind,
+      scalarKind,
+      enumValues: field.kind === "enum" ? new Set(field.enumValues) : undefined,
+    };
+    checks.set(name, check);
+  }
+  return check;
+}
+
+/** Per heap and entity type: field checks by the address of a stable name string (see entityFromWasm). */
+const stableChecks = new WeakMap<AscHeap, WeakMap<EntityMeta, Map<number, FieldCheck>>>();
+
+function stableFieldChecks(heap: AscHeap, meta: EntityMeta): Map<number, FieldCheck> {
+  let perMeta = stableChecks.get(heap);
+  if (!perMeta) stableChecks.set(heap, (perMeta = new WeakMap()));
+  let checks = perMeta.get(meta);
+  if (!checks) perMeta.set(meta, (checks = new Map<number, FieldCheck>()));
+  return checks;
+}
+
+function kindMismatch(meta: EntityMeta, id: string, name: string, field: FieldMeta, got: number): EntityDataError {
+  return new EntityDataError(
+    `Entity ${meta.name}[${id}]: the value for field \`${name}\` must have type ${fieldType(field)} but has type ${describe(got)}`,
+  );
+}
+
 /**
  * A graph-ts Entity as the fields it sets (null: the field is unset), checked against the schema as graph-node
- * checks it: known, non-derived fields, each value of its field's type, enum values among the enum's.
+ * checks it: known, non-derived fields, each value of its field's type, enum values among the enum's. With `base`
+ * (the record the save merges into), a field still holding a value object the host handed out, with the value `base`
+ * has for it, is left out: merging it would change nothing (a save of a loaded entity changes a few of its fields).
  */
 export function entityFromWasm(
   heap: AscHeap,
@@ -316,62 +670,73 @@ export function entityFromWasm(
   ptr: number,
   id: string,
   handed?: HandedValues,
+  base?: EntityRecord | null,
 ): EntityRecord {
   const record: EntityRecord = {};
   const entries = heap.array(heap.u32(ptr));
-  const where = `Entity ${meta.name}[${id}]`;
-  for (const entry of entries) {
-    const name = heap.string(heap.u32(entry));
+  const byPointer = stableFieldChecks(heap, meta);
+  for (let e = 0; e < entries.length; e++) {
+    const entry = entries[e];
+    const namePtr = heap.u32(entry);
     const valuePtr = heap.u32(entry + 4);
-    const field = meta.field(name);
-    if (!field) throw new EntityDataError(`${where}: unknown field \`${name}\``);
+    // A name in the stable image (the mapping's literals, the host's interned names) is the same string in every
+    // trigger: its check is found by address, without decoding it.
+    let check = byPointer.get(namePtr);
+    if (check === undefined) {
+      const found = fieldCheck(meta, heap.string(namePtr));
+      if (!found) throw new EntityDataError(`Entity ${meta.name}[${id}]: unknown field \`${heap.string(namePtr)}\``);
+      check = found;
+      if (heap.isStable(namePtr)) byPointer.set(namePtr, check);
+    }
+    const name = check.field.name;
+    const field = check.field;
     if (field.derivedFrom !== undefined) {
-      throw new EntityDataError(`${where}: field \`${name}\` is derived and cannot be set`);
+      throw new EntityDataError(`Entity ${meta.name}[${id}]: field \`${name}\` is derived and cannot be set`);
     }
     const unchanged = handed?.find(heap, valuePtr);
     if (
       unchanged !== undefined &&
-      unchanged.kind === (field.list ? StoreKind.ARRAY : storeKindOf(field)) &&
-      (field.kind !== "enum" || field.list || field.enumValues!.includes(unchanged.value as string))
+      unchanged.kind === check.kind &&
+      (check.enumValues === undefined || field.list || check.enumValues.has(unchanged.value as string))
     ) {
-      record[name] = unchanged.value;
+      if (base === undefined || base === null || base[name] !== unchanged.value) record[name] = unchanged.value;
       continue;
     }
-    const { kind, payload, ptr: payloadPtr } = heap.enumAt(valuePtr);
+    heap.checkValue(valuePtr);
+    const kind = heap.i32(valuePtr);
     if (kind === StoreKind.NULL) {
       record[name] = null;
       continue;
     }
-    const expected = storeKindOf(field);
-    const mismatch = (got: number): never => {
-      throw new EntityDataError(
-        `${where}: the value for field \`${name}\` must have type ${fieldType(field)} but has type ${describe(got)}`,
-      );
-    };
+    if (kind !== check.kind) throw kindMismatch(meta, id, name, field, kind);
     let value: EntityValue;
     if (field.list) {
-      if (kind !== StoreKind.ARRAY) mismatch(kind);
-      value = heap.array(payloadPtr).map((itemPtr) => {
-        const item = heap.enumAt(itemPtr);
-        if (item.kind === StoreKind.NULL) {
+      const items = heap.array(heap.u32(valuePtr + 8));
+      const list = new Array<EntityValue>(items.length);
+      for (let i = 0; i < items.length; i++) {
+        const itemPtr = items[i];
+        heap.checkValue(itemPtr);
+        const itemKind = heap.i32(itemPtr);
+        if (itemKind === StoreKind.NULL) {
           if (field.itemNonNull) {
-            throw new EntityDataError(`${where}: field \`${name}\` (${fieldType(field)}) may not hold null items`);
+            throw new EntityDataError(
+              `Entity ${meta.name}[${id}]: field \`${name}\` (${fieldType(field)}) may not hold null items`,
+            );
           }
-          return null;
+          list[i] = null;
+          continue;
         }
-        if (item.kind !== expected) mismatch(item.kind);
-        return scalarFromWasm(heap, item.kind, item.payload, item.ptr);
-      });
-    } else {
-      if (kind !== expected) mismatch(kind);
-      value = scalarFromWasm(heap, kind, payload, payloadPtr);
-    }
-    if (field.kind === "enum") {
+        if (itemKind !== check.scalarKind) throw kindMismatch(meta, id, name, field, itemKind);
+        list[i] = scalarFromWasm(heap, itemKind, itemPtr);
+      }
+      value = list;
+    } else value = scalarFromWasm(heap, kind, valuePtr);
+    if (check.enumValues !== undefined) {
       const values = field.list ? (value as EntityValue[]) : [value];
       for (const item of values) {
-        if (item !== null && !field.enumValues!.includes(item as string)) {
+        if (item !== null && !check.enumValues.has(item as string)) {
           throw new EntityDataError(
-            `${where}: the value \`${String(item)}\` for field \`${name}\` is not a value of enum ${field.type}`,
+            `Entity ${meta.name}[${id}]: the value \`${String(item)}\` for field \`${name}\` is not a value of enum ${field.type}`,
           );
         }
       }
