@@ -98,7 +98,9 @@ describe("agents: killed with kill -9 and restarted", function () {
       90_000,
     );
     expect(deal.state).to.equal("MediationAccepted");
+    // Decided once: the chain took one verdict, and no process logged a second. (A first process killed between
+    // its transaction and the log line leaves none logged; its successor then finds the deal decided.)
     const decided = [...firsts, ...seconds].map((p) => count(p.logs(), "mediation: results accepted"));
-    expect(decided.reduce((a, b) => a + b, 0)).to.equal(1);
+    expect(decided.reduce((a, b) => a + b, 0)).to.be.at.most(1);
   });
 });
