@@ -178,7 +178,7 @@ export function hostFunctions(state: HostState, model: EntityModel): Record<stri
       const key = normalizeIdText(meta, h.string(id));
       const store = scope().store;
       const base = store.mergeBase(meta.name, key);
-      // The fields the save changes: those still as the host handed them out as `base.record`'s are left out.
+      // The fields the save changes: a value still as the host handed it out, equal to the stored one, is left out.
       const fields = entityFromWasm(h, meta, data, key, scope().handed, base.known ? base.record : undefined);
       if (fields.id !== undefined && fields.id !== null && String(fields.id).toLowerCase() !== key.toLowerCase()) {
         throw new MappingAbort(
@@ -388,7 +388,6 @@ export function hostFunctions(state: HostState, model: EntityModel): Record<stri
   };
 }
 
-/** The import object for `module`, or the names of the functions it imports that the host lacks. */
 /** The most parameters a host function takes (abort's four). */
 const MAX_HOST_ARITY = 4;
 
@@ -411,6 +410,7 @@ function hostCall(fn: HostFunction, state: HostState): HostFunction {
   };
 }
 
+/** The import object for `module`, or the names of the functions it imports that the host lacks. */
 export function linkImports(
   module: WebAssembly.Module,
   functions: Record<string, HostFunction>,

@@ -208,14 +208,10 @@ export class HandedValues {
    * next one begins): a typed array per span meant an off-heap allocation per load, a measurable share of the GC.
    */
   private static scratch = new Uint32Array(1 << 16);
-  private used = 0;
-
-  constructor() {
-    HandedValues.generation++;
-    this.generation = HandedValues.generation;
-  }
+  /** Counts instances: only the newest may use the scratch. */
   private static generation = 0;
-  private readonly generation: number;
+  private readonly generation = ++HandedValues.generation;
+  private used = 0;
 
   add(
     heap: AscHeap,
@@ -494,11 +490,10 @@ export function carryImage(
   if (!image) return;
   // Reads see `merged` from now on; the replaced record comes back only to a trigger run again after a load.
   cache.images.delete(base);
-  const byName = columnsByName(meta);
   const names: string[] = [];
   for (const name in changes) {
-    const column = byName.get(name);
-    if (!column || column.list || !CARRIED_KINDS.has(column.kind) || !image.entryValues.has(name)) return;
+    const check = fieldCheck(meta, name);
+    if (!check || check.field.list || !CARRIED_KINDS.has(check.kind) || !image.entryValues.has(name)) return;
     names.push(name);
   }
   if (names.length === 0) {
@@ -509,7 +504,7 @@ export function carryImage(
   const parts: { name: string; kind: number; value: EntityValue; from: number; ptr: number; to: number }[] = [];
   let size = image.bytes.length;
   for (const name of names) {
-    const kind = byName.get(name)!.kind;
+    const kind = fieldCheck(meta, name)!.kind;
     const value = merged[name];
     const from = heap.top();
     const ptr = scalarToWasm(heap, kind, value, caches);
@@ -563,14 +558,6 @@ export function carryImage(
     entryValues: image.entryValues,
     built: image.built,
   });
-}
-
-const columnsByNameOf = new WeakMap<EntityMeta, Map<string, Column>>();
-
-function columnsByName(meta: EntityMeta): Map<string, Column> {
-  let map = columnsByNameOf.get(meta);
-  if (!map) columnsByNameOf.set(meta, (map = new Map(columns(meta).map((c) => [c.name, c]))));
-  return map;
 }
 
 function describe(kind: number): string {
