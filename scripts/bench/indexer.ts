@@ -6,7 +6,8 @@
 //    this process.
 // 2. The raw ceiling: a bare `eth_getLogs` loop with fetch over the same blocks, in the same run.
 // 3. Backfill: `accord index --no-follow` (the compiled CLI) in a child process, so its time and peak RSS
-//    are its own; on PGlite (a fresh data directory), then on PostgreSQL when one is reachable.
+//    are its own; on PGlite (a fresh data directory), BENCH_BACKFILL_RUNS times alternating with the baseline
+//    (the median run is the figure), then on PostgreSQL when one is reachable.
 // 4. API under load (scripts/bench/api.ts): the baseline commit (BENCH_BASELINE_REF, a git worktree with its own
 //    build) and this checkout each index the chain with their own CLI and serve it with `accord serve`, on PGlite
 //    and on PostgreSQL; 50 concurrent clients run the four solver queries for BENCH_API_SECONDS, with parameters
@@ -44,6 +45,8 @@ const API_CLIENTS = Number(process.env.BENCH_API_CLIENTS ?? 50);
 /** How long one client alone runs each query. */
 const ONE_CLIENT_SECONDS = Number(process.env.BENCH_ONE_CLIENT_SECONDS ?? Math.min(5, Math.max(2, API_SECONDS / 4)));
 const BASELINE_REF = process.env.BENCH_BASELINE_REF ?? DEFAULT_BASELINE_REF;
+/** Backfills of each build (the median is the figure). */
+const BACKFILL_RUNS = Math.max(1, Number(process.env.BENCH_BACKFILL_RUNS ?? 3));
 const LIVE_SAMPLES = Number(process.env.BENCH_LIVE_SAMPLES ?? 100);
 const ROOT = path.resolve(__dirname, "..", "..");
 const CLI = path.join(ROOT, "dist", "src", "bin", "accord.js");
@@ -85,15 +88,28 @@ async function main(): Promise<void> {
   );
 
   // ---- 3. backfill -----------------------------------------------------------------------------------------
-  const pgliteDir = path.join(dir, "db");
-  const backfill = await runBackfill(CURRENT, node.url, deploymentFile, ["--data-dir", pgliteDir]);
-  log(
-    `backfill (PGlite): ${backfill.events} events in ${backfill.seconds.toFixed(2)} s = ${Math.round(backfill.eventsPerSecond)} events/s, peak RSS ${backfill.maxRssMiB} MiB`,
-  );
+  // BACKFILL_RUNS of each, alternating (a 2-core machine's noise falls on both); the median run is the figure, the
+  // highest peak RSS of the runs is the memory figure. The first run's directory is the one the API serves.
   const baseline = prepareBaseline(ROOT, BASELINE_REF, log);
+  const pgliteDir = path.join(dir, "db");
   const baselineDir = path.join(dir, "baseline-db");
-  const baselineBackfill = await runBackfill(baseline, node.url, deploymentFile, ["--data-dir", baselineDir]);
-  log(`backfill (PGlite, ${baseline.label}): ${Math.round(baselineBackfill.eventsPerSecond)} events/s`);
+  const runs: { current: BackfillSummary[]; baseline: BackfillSummary[] } = { current: [], baseline: [] };
+  for (let i = 0; i < BACKFILL_RUNS; i++) {
+    for (const [build, into, dataDir] of [
+      [CURRENT, runs.current, pgliteDir],
+      [baseline, runs.baseline, baselineDir],
+    ] as const) {
+      const runDir = i === 0 ? dataDir : `${dataDir}-${i}`;
+      const run = await runBackfill(build, node.url, deploymentFile, ["--data-dir", runDir]);
+      if (i > 0) fs.rmSync(runDir, { recursive: true, force: true });
+      into.push(run);
+      log(
+        `backfill (PGlite, ${build.label}, run ${i + 1}/${BACKFILL_RUNS}): ${run.events} events in ${run.seconds.toFixed(2)} s = ${Math.round(run.eventsPerSecond)} events/s, peak RSS ${run.maxRssMiB} MiB`,
+      );
+    }
+  }
+  const backfill = medianRun(runs.current);
+  const baselineBackfill = medianRun(runs.baseline);
   let backfillPostgres: Record<string, unknown> | undefined;
   const databaseUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
   const postgres = await postgresReachable(databaseUrl);
@@ -178,7 +194,7 @@ async function main(): Promise<void> {
       eventsPerSecond: Math.round(ceiling.eventsPerSecond),
       method: "eth_getLogs with fetch, 2,000-block ranges",
     },
-    backfill: { ...summary(backfill, ceiling.eventsPerSecond), store: "pglite" },
+    backfill: { ...summary(backfill, ceiling.eventsPerSecond, runs.current), store: "pglite" },
     backfillPostgres,
     api: {
       rps: api.rps,
@@ -228,7 +244,11 @@ async function main(): Promise<void> {
         resultsSubmittedRows: pool.resultsSubmittedRows,
       },
     },
-    backfillBaseline: { ...summary(baselineBackfill, ceiling.eventsPerSecond), store: "pglite", ref: BASELINE_REF },
+    backfillBaseline: {
+      ...summary(baselineBackfill, ceiling.eventsPerSecond, runs.baseline),
+      store: "pglite",
+      ref: BASELINE_REF,
+    },
     live: {
       p50Ms: round(live.p50Ms),
       p99Ms: round(live.p99Ms),
@@ -504,13 +524,21 @@ export async function runBackfill(
   return JSON.parse(child.stdout().trim().split("\n").pop()!) as BackfillSummary;
 }
 
-function summary(run: BackfillSummary, ceiling: number) {
+/** The run with the median events/s (of an even count, the slower of the middle two). */
+function medianRun(runs: readonly BackfillSummary[]): BackfillSummary {
+  const sorted = [...runs].sort((a, b) => a.eventsPerSecond - b.eventsPerSecond);
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}
+
+/** `run`'s figures; with `runs`, every run's events/s and peak RSS, and the highest peak RSS as the memory figure. */
+function summary(run: BackfillSummary, ceiling: number, runs: readonly BackfillSummary[] = [run]) {
   return {
     events: run.events,
     seconds: round(run.seconds),
     eventsPerSecond: Math.round(run.eventsPerSecond),
     ratioToCeiling: Number((run.eventsPerSecond / ceiling).toFixed(3)),
-    peakRssMiB: run.maxRssMiB,
+    peakRssMiB: Math.max(...runs.map((r) => r.maxRssMiB)),
+    runs: runs.map((r) => ({ eventsPerSecond: Math.round(r.eventsPerSecond), peakRssMiB: r.maxRssMiB })),
     // Opening the database (and its migrations) before the first block; not in eventsPerSecond.
     startupSeconds: round(run.startupSeconds),
     eventsPerSecondIncludingStartup: Math.round(run.events / (run.seconds + run.startupSeconds)),

@@ -44,8 +44,9 @@ export interface RunnerWriter {
   peek(entity: string, id: string): EntityRecord | null | undefined;
   mergeBase(entity: string, id: string): MergeBase;
   lastWriteBlock(entity: string, id: string): number | undefined;
-  setNow(entity: string, record: EntityRecord, block: number): void;
-  setBlind(entity: string, fields: EntityRecord, block: number): void;
+  /** `checked`: the record's fields were checked against the schema (as the host checks a save's). */
+  setNow(entity: string, record: EntityRecord, block: number, checked?: boolean): void;
+  setBlind(entity: string, fields: EntityRecord, block: number, checked?: boolean): void;
   removeNow(entity: string, id: string, block: number): void;
   prefetch(entity: string, ids: Iterable<string>): Promise<void>;
 }
@@ -99,20 +100,39 @@ interface TriggerWrite {
 
 /** One trigger's view of the store: its own writes over the batch's. */
 class TriggerStore implements HostStore {
-  private readonly writes = new Map<string, TriggerWrite>();
+  /** By entity type, then id (a composite key was concatenated, flattened and hashed on every call). */
+  private readonly byKey = new Map<string, Map<string, TriggerWrite>>();
+  /** In the order first written (a write of the same entity again replaces its record in place). */
+  private readonly writes: TriggerWrite[] = [];
   constructor(
     private readonly writer: RunnerWriter,
     private readonly block: number,
   ) {}
+  private own(entity: string, id: string): TriggerWrite | undefined {
+    return this.byKey.get(entity)?.get(id);
+  }
+  private write(entity: string, id: string, record: EntityRecord | null, blind: boolean): void {
+    let byId = this.byKey.get(entity);
+    if (!byId) this.byKey.set(entity, (byId = new Map<string, TriggerWrite>()));
+    const earlier = byId.get(id);
+    if (earlier) {
+      earlier.record = record;
+      earlier.blind = blind;
+      return;
+    }
+    const write = { entity, id, record, blind };
+    byId.set(id, write);
+    this.writes.push(write);
+  }
   get(entity: string, id: string): EntityRecord | null {
-    const own = this.writes.get(`${entity}\u0000${id}`);
+    const own = this.own(entity, id);
     if (own && !own.blind) return own.record;
     const known = own ? undefined : this.writer.peek(entity, id);
     if (known === undefined) throw new StoreMiss(entity, id);
     return known;
   }
   getInBlock(entity: string, id: string): EntityRecord | null {
-    const own = this.writes.get(`${entity}\u0000${id}`);
+    const own = this.own(entity, id);
     if (own && !own.blind) return own.record;
     if (!own && this.writer.lastWriteBlock(entity, id) !== this.block) return null;
     const known = own ? undefined : this.writer.peek(entity, id);
@@ -120,24 +140,25 @@ class TriggerStore implements HostStore {
     return known;
   }
   mergeBase(entity: string, id: string): MergeBase {
-    const own = this.writes.get(`${entity}\u0000${id}`);
+    const own = this.own(entity, id);
     if (own) return own.blind ? { known: false, partial: own.record } : { known: true, record: own.record };
     return this.writer.mergeBase(entity, id);
   }
   set(entity: string, id: string, record: EntityRecord): void {
-    this.writes.set(`${entity}\u0000${id}`, { entity, id, record, blind: false });
+    this.write(entity, id, record, false);
   }
   setBlind(entity: string, id: string, fields: EntityRecord): void {
-    this.writes.set(`${entity}\u0000${id}`, { entity, id, record: fields, blind: true });
+    this.write(entity, id, fields, true);
   }
   remove(entity: string, id: string): void {
-    this.writes.set(`${entity}\u0000${id}`, { entity, id, record: null, blind: false });
+    this.write(entity, id, null, false);
   }
+  /** Into the batch; every record was built by the host, which checked its fields against the schema. */
   commit(): void {
-    for (const { entity, id, record, blind } of this.writes.values()) {
+    for (const { entity, id, record, blind } of this.writes) {
       if (!record) this.writer.removeNow(entity, id, this.block);
-      else if (blind) this.writer.setBlind(entity, record, this.block);
-      else this.writer.setNow(entity, record, this.block);
+      else if (blind) this.writer.setBlind(entity, record, this.block, true);
+      else this.writer.setNow(entity, record, this.block, true);
     }
   }
 }

@@ -71,12 +71,25 @@ interface RawBlock {
 
 const hex = (n: number): string => `0x${n.toString(16)}`;
 
+/**
+ * The share of targetLogs (and of maxResponseBytes) a range aims at: near the target, so that batches are as large
+ * as allowed (fewer statements and round trips per event), with room for the density to vary.
+ */
+const RANGE_AIM = 0.9;
+
 export interface LogRangeOptions {
-  /** First range size (blocks). Default 1000. */
+  /**
+   * First range size (blocks). Default 100: the range doubles after each small answer, so a sparse chain reaches
+   * large ranges within a few requests, while a dense one's first batch is not many times the target (it was the
+   * backfill's peak memory at 1,000).
+   */
   initialRange?: number;
   /** Largest range (blocks). Default 10,000. */
   maxRange?: number;
-  /** Aim for at most this many logs per range (the range shrinks above it, grows below half of it). Default 2,000. */
+  /**
+   * At most this many logs per range: each next range aims at 90% of it at the density just seen (at least halved
+   * after an answer above it, at most doubled after one below). Default 2,000.
+   */
   targetLogs?: number;
   /** Shrink the next range when a response is larger than this (bytes). Default 16 MiB. */
   maxResponseBytes?: number;
@@ -97,7 +110,7 @@ export class ChainReader {
     options: LogRangeOptions = {},
   ) {
     this.maxRange = Math.max(1, options.maxRange ?? 10_000);
-    this.range = Math.min(this.maxRange, Math.max(1, options.initialRange ?? 1000));
+    this.range = Math.min(this.maxRange, Math.max(1, options.initialRange ?? 100));
     this.targetLogs = options.targetLogs ?? 2_000;
     this.maxResponseBytes = options.maxResponseBytes ?? 16 * 1024 * 1024;
   }
@@ -196,10 +209,15 @@ export class ChainReader {
         );
         const bytes = this.rpc.lastResponseBytes;
         if (++this.sinceRefusal > 20) this.ceiling = Infinity;
+        // Aim at RANGE_AIM of the target at the density just seen: over the target (or the size limit), at least
+        // half; under it, at most double (and only after a full-size answer).
+        const tried = to - from + 1;
+        const aim = Math.floor((tried * this.targetLogs * RANGE_AIM) / Math.max(logs.length, 1));
         if (logs.length > this.targetLogs || bytes > this.maxResponseBytes) {
-          this.range = Math.max(1, Math.floor(this.range / 2));
-        } else if (logs.length < this.targetLogs / 2 && to - from + 1 >= this.range) {
-          this.range = Math.max(this.range, Math.min(this.maxRange, this.range * 2, this.ceiling - 1));
+          const byBytes = Math.floor((tried * this.maxResponseBytes * RANGE_AIM) / Math.max(bytes, 1));
+          this.range = Math.max(1, Math.min(Math.floor(this.range / 2), aim, byBytes));
+        } else if (tried >= this.range && aim > this.range) {
+          this.range = Math.max(this.range, Math.min(this.maxRange, this.range * 2, aim, this.ceiling - 1));
         }
         return { to, logs };
       } catch (error) {

@@ -53,7 +53,7 @@ export interface AscExports {
   [name: string]: unknown;
 }
 
-import { signedBEHex } from "./numbers";
+import { fromSignedLE, signedBEHex } from "./numbers";
 
 const utf16 = new TextDecoder("utf-16le");
 /** Strings up to this many bytes are decoded with String.fromCharCode (its arguments go on the stack). */
@@ -245,13 +245,33 @@ export class AscHeap {
     return out.includes("\u0000") ? out.replaceAll("\u0000", "") : out;
   }
 
-  /** A Uint8Array-like object's bytes (a view: copy before the memory is reused). */
-  bytesAt(ptr: number): Uint8Array {
+  /**
+   * Where a Uint8Array-like object's bytes start, checked; their length is `bytesLength(ptr)`. The readers below
+   * use the two instead of a view: a view is an object, and hundreds of thousands of them were a visible share of
+   * the host's garbage.
+   */
+  private bytesStart(ptr: number): number {
     this.checkPtr(ptr, "bytes");
     const dataStart = this.u32(ptr + 4);
     const length = this.i32(ptr + 8);
     if (length < 0 || dataStart + length > this.buffer.byteLength) throw new AscError(`bytes at ${ptr} overrun memory`);
-    return this.u8.subarray(dataStart, dataStart + length);
+    return dataStart;
+  }
+
+  private bytesLength(ptr: number): number {
+    return this.i32(ptr + 8);
+  }
+
+  /** A Uint8Array-like object's bytes (a view: copy before the memory is reused). */
+  bytesAt(ptr: number): Uint8Array {
+    const start = this.bytesStart(ptr);
+    return this.u8.subarray(start, start + this.bytesLength(ptr));
+  }
+
+  /** A BigInt object's value (little-endian two's complement). */
+  bigIntAt(ptr: number): bigint {
+    const start = this.bytesStart(ptr);
+    return fromSignedLE(this.u8, start, this.bytesLength(ptr));
   }
 
   /** A copy of a Uint8Array-like object's bytes. */
@@ -260,8 +280,8 @@ export class AscHeap {
   }
 
   hex(ptr: number): string {
-    const bytes = this.bytesAt(ptr);
-    return "0x" + this.buf.toString("hex", bytes.byteOffset, bytes.byteOffset + bytes.length);
+    const start = this.bytesStart(ptr);
+    return "0x" + this.buf.toString("hex", start, start + this.bytesLength(ptr));
   }
 
   utf8(ptr: number): string {
@@ -363,9 +383,8 @@ export class AscHeap {
 
   /** The `0x…` lower-case hex of a Uint8Array-like object's bytes as a new String, written without a JS string. */
   newHexString(bytesPtr: number): number {
-    const bytes = this.bytesAt(bytesPtr);
-    const start = bytes.byteOffset;
-    const length = bytes.length;
+    const start = this.bytesStart(bytesPtr);
+    const length = this.bytesLength(bytesPtr);
     const ptr = this.alloc((2 + 2 * length) * 2, this.classId("String"));
     // alloc may grow the memory: view it afresh.
     const u8 = this.u8;
@@ -420,7 +439,12 @@ export class AscHeap {
     const length = hex.length >>> 1;
     const [ptr, buffer] = this.newByteArray(length);
     this.buf.write(hex, buffer, length, "hex");
-    this.u8.subarray(buffer, buffer + length).reverse();
+    const u8 = this.u8;
+    for (let i = buffer, j = buffer + length - 1; i < j; i++, j--) {
+      const b = u8[i];
+      u8[i] = u8[j];
+      u8[j] = b;
+    }
     return ptr;
   }
 

@@ -21,7 +21,6 @@ import {
   decimalTimes,
   decimalToString,
   divide,
-  fromSignedLE,
   modulo,
   NumberError,
   parseBigInt,
@@ -100,7 +99,7 @@ function paramType(type: string): ParamType {
 }
 
 function readBigInt(heap: AscHeap, ptr: number): bigint {
-  return fromSignedLE(heap.bytesAt(ptr));
+  return heap.bigIntAt(ptr);
 }
 
 function parseJson(text: string): JsonTree {

@@ -11,18 +11,24 @@ export class NumberError extends Error {
   override name = "NumberError";
 }
 
-export function fromSignedLE(bytes: Uint8Array): bigint {
-  const n = bytes.length;
+/** The little-endian two's complement `bytes[start, start + n)` as a bigint. */
+export function fromSignedLE(bytes: Uint8Array, start = 0, n = bytes.length - start): bigint {
   if (n === 0) return 0n;
+  const last = bytes[start + n - 1];
   if (n <= 6) {
     // Within 2^48: exact in a double, and far cheaper than BigInt arithmetic per byte.
     let v = 0;
-    for (let i = n - 1; i >= 0; i--) v = v * 256 + bytes[i];
-    if (bytes[n - 1] & 0x80) v -= 2 ** (8 * n);
+    for (let i = start + n - 1; i >= start; i--) v = v * 256 + bytes[i];
+    if (last & 0x80) v -= 2 ** (8 * n);
     return BigInt(v);
   }
-  const value = BigInt("0x" + Buffer.from(bytes).reverse().toString("hex"));
-  return bytes[n - 1] & 0x80 ? value - (1n << BigInt(8 * n)) : value;
+  const value = BigInt(
+    "0x" +
+      Buffer.from(bytes.subarray(start, start + n))
+        .reverse()
+        .toString("hex"),
+  );
+  return last & 0x80 ? value - (1n << BigInt(8 * n)) : value;
 }
 
 /**

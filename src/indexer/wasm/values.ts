@@ -5,7 +5,7 @@
 import type { EntityMeta, FieldMeta } from "../schema/model";
 import type { EntityRecord, EntityValue } from "../store/types";
 import { AscError, type AscHeap } from "./heap";
-import { decimalToString, fromSignedLE, parseDecimal } from "./numbers";
+import { decimalToString, parseDecimal } from "./numbers";
 
 /** graph-ts ValueKind (store values). */
 export const StoreKind = {
@@ -89,7 +89,7 @@ function newDecimal(heap: AscHeap, text: string): number {
 }
 
 export function readDecimal(heap: AscHeap, ptr: number): { digits: bigint; exp: bigint } {
-  return { digits: fromSignedLE(heap.bytesAt(heap.u32(ptr))), exp: fromSignedLE(heap.bytesAt(heap.u32(ptr + 4))) };
+  return { digits: heap.bigIntAt(heap.u32(ptr)), exp: heap.bigIntAt(heap.u32(ptr + 4)) };
 }
 
 /**
@@ -336,41 +336,47 @@ function imagesOf(heap: AscHeap): ImageCache {
  * Uint8Array's buffer and dataStart, a BigDecimal's parts, an array's items), appended to `out`.
  */
 function valuePointers(heap: AscHeap, valuePtr: number, start: number, end: number, out: number[]): void {
-  const push = (word: number): number => {
-    const target = heap.u32(word);
-    if (target >= start && target < end) out.push(word);
-    return target;
-  };
-  const bytesObject = (ptr: number): void => {
-    push(ptr);
-    push(ptr + 4);
-  };
-  const kind = heap.i32(valuePtr);
-  switch (kind) {
+  // Plain functions, not closures: this runs for every value of every image built or carried.
+  switch (heap.i32(valuePtr)) {
     case StoreKind.STRING:
-      push(valuePtr + 8);
+      pointerAt(heap, valuePtr + 8, start, end, out);
       return;
     case StoreKind.BYTES:
     case StoreKind.BIGINT:
-      bytesObject(push(valuePtr + 8));
+      bytesPointers(heap, pointerAt(heap, valuePtr + 8, start, end, out), start, end, out);
       return;
     case StoreKind.BIGDECIMAL: {
-      const decimal = push(valuePtr + 8);
-      bytesObject(push(decimal));
-      bytesObject(push(decimal + 4));
+      const decimal = pointerAt(heap, valuePtr + 8, start, end, out);
+      bytesPointers(heap, pointerAt(heap, decimal, start, end, out), start, end, out);
+      bytesPointers(heap, pointerAt(heap, decimal + 4, start, end, out), start, end, out);
       return;
     }
     case StoreKind.ARRAY: {
-      const array = push(valuePtr + 8);
-      const buffer = push(array);
-      push(array + 4);
+      const array = pointerAt(heap, valuePtr + 8, start, end, out);
+      const buffer = pointerAt(heap, array, start, end, out);
+      pointerAt(heap, array + 4, start, end, out);
       const length = heap.i32(array + 12);
-      for (let i = 0; i < length; i++) valuePointers(heap, push(buffer + i * 4), start, end, out);
+      for (let i = 0; i < length; i++) {
+        valuePointers(heap, pointerAt(heap, buffer + i * 4, start, end, out), start, end, out);
+      }
       return;
     }
     default:
       return; // inline payloads
   }
+}
+
+/** The pointer at `word`; `word` goes to `out` when the pointer is inside [start, end). */
+function pointerAt(heap: AscHeap, word: number, start: number, end: number, out: number[]): number {
+  const target = heap.u32(word);
+  if (target >= start && target < end) out.push(word);
+  return target;
+}
+
+/** A Uint8Array object's buffer and dataStart words (see pointerAt). */
+function bytesPointers(heap: AscHeap, ptr: number, start: number, end: number, out: number[]): void {
+  pointerAt(heap, ptr, start, end, out);
+  pointerAt(heap, ptr + 4, start, end, out);
 }
 
 /** A stored record as a graph-ts Entity. Null fields are left out, as graph-node's entities leave them out. */
@@ -578,7 +584,7 @@ function scalarFromWasm(heap: AscHeap, kind: number, valuePtr: number): EntityVa
     case StoreKind.BYTES:
       return heap.hex(heap.u32(data));
     case StoreKind.BIGINT:
-      return fromSignedLE(heap.bytesAt(heap.u32(data)));
+      return heap.bigIntAt(heap.u32(data));
     case StoreKind.BIGDECIMAL:
       return decimalToString(readDecimal(heap, heap.u32(data)));
     case StoreKind.INT:
@@ -827,9 +833,9 @@ export function ethereumValueFromWasm(heap: AscHeap, ptr: number): { type: strin
     case EthereumKind.BYTES:
       return { type: "bytes", value: heap.hex(data) };
     case EthereumKind.INT:
-      return { type: "int256", value: fromSignedLE(heap.bytesAt(data)) };
+      return { type: "int256", value: heap.bigIntAt(data) };
     case EthereumKind.UINT:
-      return { type: "uint256", value: fromSignedLE(heap.bytesAt(data)) };
+      return { type: "uint256", value: heap.bigIntAt(data) };
     case EthereumKind.BOOL:
       return { type: "bool", value: payload !== 0n };
     case EthereumKind.STRING:
