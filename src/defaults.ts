@@ -15,8 +15,12 @@ export const DEFAULTS = {
   reorgDepth: 64,
   /** Head polling interval while following (ms). */
   pollIntervalMs: 250,
-  /** During a backfill, a full GC after a batch once the JS heap grew this much (MiB; 0 = leave it to V8). */
-  heapHeadroomMiB: 64,
+  /**
+   * During a backfill, a full GC after a batch once the JS heap grew this much (MiB; 0 = leave it to V8). On the
+   * bench:indexer chain (`accord index --no-follow`, three runs each, alternating): 48 gave 10.5k–10.7k events/s
+   * and 367–380 MiB peak RSS, 64 gave 10.5k–11.0k and 367–416 MiB, 40 gave 9.4k–9.7k and 346–378 MiB.
+   */
+  heapHeadroomMiB: 48,
   /** pino level. */
   logLevel: "info",
   /** /ready answers 200 while the checkpoint is within this many blocks of the head. */

@@ -12,17 +12,20 @@ export interface Queryable {
    * Optional bulk load: `COPY <table> (<columns>) FROM STDIN` with `data` in COPY's text format (PGlite: through
    * its /dev/blob device, ~2× faster than INSERT … SELECT FROM unnest). Drivers without it get unnest inserts.
    */
-  copyIn?(table: string, columns: string[], data: string): Promise<void>;
+  copyIn?(table: string, columns: string[], data: CopyData): Promise<void>;
   /** Optional: several statements without parameters in one round trip (DDL). */
   exec?(script: string): Promise<void>;
 }
+
+/** COPY text: a string, or its UTF-8 bytes (what the batch writer builds: off the JS heap, and transferable). */
+export type CopyData = string | Uint8Array<ArrayBuffer>;
 
 /**
  * One statement of a batch's writes: SQL with its parameters, or a COPY (Queryable.copyIn). `entity` names the
  * entity type whose versions an insert writes (for the error when it breaks the one-open-version rule).
  */
 export type WriteStatement = (
-  { sql: string; params: SqlParam[]; copy?: undefined } | { copy: { table: string; columns: string[]; data: string } }
+  { sql: string; params: SqlParam[]; copy?: undefined } | { copy: { table: string; columns: string[]; data: CopyData } }
 ) & { entity?: string };
 
 /** Runs `statements` in order on `tx`; a unique violation of an insert becomes the StoreError that explains it. */

@@ -12,13 +12,21 @@ import fs from "node:fs";
 import path from "node:path";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import type { PGlite as PGliteType, Transaction } from "@electric-sql/pglite";
-import { runWrites, type Queryable, type Row, type SqlDriver, type SqlParam, type WriteStatement } from "./driver";
+import {
+  runWrites,
+  type CopyData,
+  type Queryable,
+  type Row,
+  type SqlDriver,
+  type SqlParam,
+  type WriteStatement,
+} from "./driver";
 import { StoreError } from "./errors";
 import { copyIn, pgliteOperations, preparePgliteDataDir, startPglite, type PgliteDriverOptions } from "./pglite";
 
 type Request =
   | { op: "query"; sql: string; params?: SqlParam[]; tx?: number }
-  | { op: "copyIn"; table: string; columns: string[]; data: string; tx: number }
+  | { op: "copyIn"; table: string; columns: string[]; data: CopyData; tx: number }
   | { op: "exec"; script: string; tx?: number }
   | { op: "write"; statements: readonly WriteStatement[] }
   | { op: "begin" }
@@ -74,6 +82,23 @@ function startWorker(data: ThreadData): Worker {
   });
 }
 
+/**
+ * The buffers of a request's COPY bytes, moved to the worker instead of copied: the writer built them for this
+ * request alone (SqlBatchWriter's COPY text), and a batch's are megabytes.
+ */
+function transfers(request: Request): ArrayBuffer[] {
+  const out: ArrayBuffer[] = [];
+  const add = (data: CopyData): void => {
+    if (typeof data !== "string" && data.buffer instanceof ArrayBuffer && !out.includes(data.buffer)) {
+      out.push(data.buffer);
+    }
+  };
+  if (request.op === "copyIn") add(request.data);
+  else if (request.op === "write")
+    for (const statement of request.statements) if (statement.copy) add(statement.copy.data);
+  return out;
+}
+
 class PgliteThreadDriver implements SqlDriver {
   readonly kind = "pglite" as const;
   private nextId = 1;
@@ -110,7 +135,7 @@ class PgliteThreadDriver implements SqlDriver {
     return new Promise<T>((resolve, reject) => {
       if (this.pending.size === 0) this.worker.ref();
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, ...request });
+      this.worker.postMessage({ id, ...request }, transfers(request));
     });
   }
 
@@ -134,7 +159,7 @@ class PgliteThreadDriver implements SqlDriver {
       value = await fn({
         query: <R extends Row = Row>(sql: string, params?: SqlParam[]) =>
           this.call<R[]>({ op: "query", sql, params, tx }),
-        copyIn: (table: string, columns: string[], data: string) =>
+        copyIn: (table: string, columns: string[], data: CopyData) =>
           this.call<void>({ op: "copyIn", table, columns, data, tx }),
         exec: (script: string) => this.call<void>({ op: "exec", script, tx }),
       });

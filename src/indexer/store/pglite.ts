@@ -14,7 +14,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { PGlite as PGliteType } from "@electric-sql/pglite";
-import { RANDOM_PAGE_COST, type Queryable, type Row, type SqlDriver, type SqlParam } from "./driver";
+import { RANDOM_PAGE_COST, type CopyData, type Queryable, type Row, type SqlDriver, type SqlParam } from "./driver";
 import { DEFAULTS } from "../../defaults";
 import { StoreError } from "./errors";
 import { executeStatement, StatementNames } from "./prepared";
@@ -253,7 +253,7 @@ export async function copyIn(
   tx: { query: PGliteType["query"] },
   table: string,
   columns: string[],
-  data: string,
+  data: CopyData,
 ): Promise<void> {
   await tx.query(`COPY ${table} (${columns.join(", ")}) FROM '/dev/blob'`, [], { blob: new Blob([data]) });
 }
@@ -325,7 +325,7 @@ export function pgliteOperations(db: PGliteType): Omit<SqlDriver, "kind" | "clos
       return db.transaction(async (tx) =>
         fn({
           query: <R extends Row = Row>(sql: string, params?: SqlParam[]) => run<R>(tx, sql, params),
-          copyIn: (table: string, columns: string[], data: string) => copyIn(tx, table, columns, data),
+          copyIn: (table: string, columns: string[], data: CopyData) => copyIn(tx, table, columns, data),
           async exec(script: string): Promise<void> {
             await tx.exec(script);
           },

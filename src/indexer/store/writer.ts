@@ -64,6 +64,32 @@ const COPY_CHUNK = 5000;
 /** Ids per lookup / update statement. */
 const ID_CHUNK = 5000;
 
+/**
+ * Text built line by line as UTF-8 bytes. A batch's COPY text as one string was megabytes in V8's large-object space
+ * each batch, which only a full GC frees (and which postMessage then copied); these bytes are off the JS heap, and
+ * the PGlite thread takes them without a copy (pglite-thread.ts).
+ */
+class Utf8Lines {
+  private buffer = Buffer.allocUnsafe(1 << 16);
+  private length = 0;
+
+  push(line: string): void {
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+    const needed = this.length + line.length * 3 + 1;
+    if (needed > this.buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.max(needed, this.buffer.length * 2));
+      this.buffer.copy(grown, 0, 0, this.length);
+      this.buffer = grown;
+    }
+    this.length += this.buffer.write(line, this.length, "utf8");
+    this.buffer[this.length++] = 0x0a;
+  }
+
+  bytes(): Uint8Array<ArrayBuffer> {
+    return this.buffer.subarray(0, this.length);
+  }
+}
+
 function copy(record: EntityRecord): EntityRecord {
   return { ...record };
 }
@@ -460,12 +486,12 @@ export class SqlBatchWriter implements BatchWriter {
     const out: WriteStatement[] = [];
     for (let start = 0; start < rows.length; start += COPY_CHUNK) {
       const end = Math.min(rows.length, start + COPY_CHUNK);
-      let data = "";
+      const data = new Utf8Lines();
       for (let r = start; r < end; r++) {
         const row = rows[r];
-        data += codec.copyLine(row.record, row.from, row.to) + "\n";
+        data.push(codec.copyLine(row.record, row.from, row.to));
       }
-      out.push({ copy: { table: this.table(entity), columns: names, data } });
+      out.push({ copy: { table: this.table(entity), columns: names, data: data.bytes() } });
     }
     return out;
   }
