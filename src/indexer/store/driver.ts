@@ -17,7 +17,11 @@ export interface Queryable {
   exec?(script: string): Promise<void>;
 }
 
-/** COPY text: a string, or its UTF-8 bytes (what the batch writer builds: off the JS heap, and transferable). */
+/**
+ * COPY text: a string, or its UTF-8 bytes (what the batch writer builds: off the JS heap). Bytes are handed over: a
+ * driver may move their whole ArrayBuffer to another thread (pglite-thread.ts), so the caller passes a buffer of its
+ * own and does not touch it afterwards.
+ */
 export type CopyData = string | Uint8Array<ArrayBuffer>;
 
 /**

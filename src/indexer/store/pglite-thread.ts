@@ -83,13 +83,13 @@ function startWorker(data: ThreadData): Worker {
 }
 
 /**
- * The buffers of a request's COPY bytes, moved to the worker instead of copied: the writer built them for this
- * request alone (SqlBatchWriter's COPY text), and a batch's are megabytes.
+ * The buffers of a request's COPY bytes, moved to the worker instead of copied (a batch's are megabytes; CopyData's
+ * bytes are the driver's once handed over).
  */
 function transfers(request: Request): ArrayBuffer[] {
   const out: ArrayBuffer[] = [];
   const add = (data: CopyData): void => {
-    if (typeof data !== "string" && data.buffer instanceof ArrayBuffer && !out.includes(data.buffer)) {
+    if (typeof data !== "string" && !out.includes(data.buffer)) {
       out.push(data.buffer);
     }
   };

@@ -98,10 +98,6 @@ function paramType(type: string): ParamType {
   return parsed;
 }
 
-function readBigInt(heap: AscHeap, ptr: number): bigint {
-  return heap.bigIntAt(ptr);
-}
-
 function parseJson(text: string): JsonTree {
   const tree = (value: unknown): JsonTree => {
     if (value === null || typeof value === "boolean" || typeof value === "string") return value;
@@ -133,7 +129,7 @@ export function hostFunctions(state: HostState, model: EntityModel): Record<stri
   const bigIntOp =
     (op: (x: bigint, y: bigint) => bigint) =>
     (x: number, y: number): number =>
-      newBigInt(op(readBigInt(heap(), x), readBigInt(heap(), y)));
+      newBigInt(op(heap().bigIntAt(x), heap().bigIntAt(y)));
   const newDecimal = (d: Decimal): number => heap().newObject("BigDecimal", [newBigInt(d.digits), newBigInt(d.exp)]);
   const decimalOp =
     (op: (x: Decimal, y: Decimal) => Decimal) =>
@@ -249,10 +245,10 @@ export function hostFunctions(state: HostState, model: EntityModel): Record<stri
       return heap().newHexString(bytes);
     },
     "typeConversion.bigIntToString"(value: number): number {
-      return heap().newString(readBigInt(heap(), value).toString());
+      return heap().newString(heap().bigIntAt(value).toString());
     },
     "typeConversion.bigIntToHex"(value: number): number {
-      return heap().newString(bigIntToHex(readBigInt(heap(), value)));
+      return heap().newString(bigIntToHex(heap().bigIntAt(value)));
     },
     "typeConversion.stringToH160"(text: number): number {
       const value = heap().string(text);
@@ -275,17 +271,17 @@ export function hostFunctions(state: HostState, model: EntityModel): Record<stri
     "bigInt.bitOr": bigIntOp((x, y) => x | y),
     "bigInt.bitAnd": bigIntOp((x, y) => x & y),
     "bigInt.pow"(x: number, exp: number): number {
-      return newBigInt(readBigInt(heap(), x) ** BigInt(exp & 0xff));
+      return newBigInt(heap().bigIntAt(x) ** BigInt(exp & 0xff));
     },
     "bigInt.leftShift"(x: number, bits: number): number {
-      return newBigInt(readBigInt(heap(), x) << BigInt(bits & 0xff));
+      return newBigInt(heap().bigIntAt(x) << BigInt(bits & 0xff));
     },
     "bigInt.rightShift"(x: number, bits: number): number {
-      return newBigInt(readBigInt(heap(), x) >> BigInt(bits & 0xff));
+      return newBigInt(heap().bigIntAt(x) >> BigInt(bits & 0xff));
     },
     "bigInt.fromString": numeric((text: number): number => newBigInt(parseBigInt(heap().string(text)))),
     "bigInt.dividedByDecimal": numeric((x: number, y: number): number =>
-      newDecimal(decimalDivide({ digits: readBigInt(heap(), x), exp: 0n }, readDecimal(heap(), y))),
+      newDecimal(decimalDivide({ digits: heap().bigIntAt(x), exp: 0n }, readDecimal(heap(), y))),
     ),
 
     // ---- BigDecimal ----
