@@ -62,68 +62,94 @@ export const goStruct = (name: string, fields: readonly StructField[]): Schema &
  * Throws AccordValidationError (with the JSON path) for a value that does not fit its schema.
  */
 export function encodeJson(value: unknown, schema: Schema): string {
-  const out: string[] = [];
-  writeValue(out, value, schema, "");
-  return out.join("");
+  return encodeValue(value, schema, "");
 }
+
+const textEncoder = new TextEncoder();
 
 /** `encodeJson` as UTF-8 bytes: the exact bytes an ID is computed over. */
 export function encodeJsonBytes(value: unknown, schema: Schema): Uint8Array {
   // Every string was made well-formed on the way, so UTF-8 encoding is lossless here.
-  return new TextEncoder().encode(encodeJson(value, schema));
+  return textEncoder.encode(encodeJson(value, schema));
 }
 
 function fail(path: string, rule: string): never {
   throw new AccordValidationError(path, rule);
 }
 
-function writeValue(out: string[], value: unknown, schema: Schema, path: string): void {
+/** A struct's field names, quoted, and their paths' suffixes: the same for every value, so worked out once. */
+interface StructLayout {
+  keys: string[];
+  suffixes: string[];
+}
+
+const layouts = new WeakMap<Schema, StructLayout>();
+
+function layoutOf(schema: Schema & { kind: "struct" }): StructLayout {
+  let layout = layouts.get(schema);
+  if (!layout) {
+    layout = {
+      keys: schema.fields.map(([name], i) => (i > 0 ? "," : "") + quoteJsonString(name) + ":"),
+      // memberPath("x", name) is "x" + suffix for a non-empty base.
+      suffixes: schema.fields.map(([name]) => memberPath("x", name).slice(1)),
+    };
+    layouts.set(schema, layout);
+  }
+  return layout;
+}
+
+// The encoder builds strings by concatenation (V8 ropes, flattened once by the caller's UTF-8 encoding) rather than
+// pushing parts onto an array: it is most of an offer's ID recomputation, which the solver does for every post.
+function encodeValue(value: unknown, schema: Schema, path: string): string {
   switch (schema.kind) {
     case "string":
-      if (value === undefined || value === null) return void out.push('""');
+      if (value === undefined || value === null) return '""';
       if (typeof value !== "string") fail(path, "must be a string");
-      return void out.push(quoteJsonString(value));
+      return quoteJsonString(value);
     case "bool":
-      if (value === undefined || value === null) return void out.push("false");
+      if (value === undefined || value === null) return "false";
       if (typeof value !== "boolean") fail(path, "must be a boolean");
-      return void out.push(value ? "true" : "false");
+      return value ? "true" : "false";
     case "int":
     case "uint8":
     case "uint64":
-      return void out.push(integerText(value, schema.kind, path));
+      return integerText(value, schema.kind, path);
     case "json":
-      return writeJsonValue(out, value, path, new Set());
-    case "slice":
-      if (value === undefined || value === null) return void out.push("null");
+      return encodeJsonValue(value, path, new Set());
+    case "slice": {
+      if (value === undefined || value === null) return "null";
       if (!Array.isArray(value)) fail(path, "must be an array or null");
-      out.push("[");
-      value.forEach((item, i) => {
-        if (i > 0) out.push(",");
-        writeValue(out, item, schema.elem, indexPath(path, i));
-      });
-      return void out.push("]");
+      let text = "[";
+      for (let i = 0; i < value.length; i++) {
+        if (i > 0) text += ",";
+        text += encodeValue(value[i], schema.elem, indexPath(path, i));
+      }
+      return text + "]";
+    }
     case "map": {
-      if (value === undefined || value === null) return void out.push("null");
+      if (value === undefined || value === null) return "null";
       if (!isPlainObject(value)) fail(path, "must be an object or null");
-      out.push("{");
-      sortedEntries(value, path).forEach(([key, item], i) => {
-        if (i > 0) out.push(",");
-        out.push(quoteJsonString(key), ":");
-        writeValue(out, item, schema.value, memberPath(path, key));
-      });
-      return void out.push("}");
+      const entries = sortedEntries(value, path);
+      let text = "{";
+      for (let i = 0; i < entries.length; i++) {
+        const [key, item] = entries[i];
+        text += (i > 0 ? "," : "") + quoteJsonString(key) + ":";
+        text += encodeValue(item, schema.value, memberPath(path, key));
+      }
+      return text + "}";
     }
     case "struct": {
       if (value !== undefined && value !== null && !isPlainObject(value)) fail(path, "must be an object");
       const record = value ?? {};
-      out.push("{");
-      schema.fields.forEach(([name, fieldSchema], i) => {
-        if (i > 0) out.push(",");
+      const { keys, suffixes } = layoutOf(schema);
+      const fields = schema.fields;
+      let text = "{";
+      for (let i = 0; i < fields.length; i++) {
+        const [name, fieldSchema] = fields[i];
         const field = Object.prototype.hasOwnProperty.call(record, name) ? record[name] : undefined;
-        out.push(quoteJsonString(name), ":");
-        writeValue(out, field, fieldSchema, memberPath(path, name));
-      });
-      return void out.push("}");
+        text += keys[i] + encodeValue(field, fieldSchema, path === "" ? name : path + suffixes[i]);
+      }
+      return text + "}";
     }
   }
 }
@@ -143,43 +169,45 @@ function integerText(value: unknown, kind: IntegerKind, path: string): string {
  * A JS number is written as Go writes a float64 (shortest round-trip digits, exponent form below 1e-6
  * and from 1e21, `-0` kept); a bigint is written in full, as a `json.Number` would be.
  */
-function writeJsonValue(out: string[], value: unknown, path: string, seen: Set<object>): void {
-  if (value === undefined || value === null) return void out.push("null");
+function encodeJsonValue(value: unknown, path: string, seen: Set<object>): string {
+  if (value === undefined || value === null) return "null";
   switch (typeof value) {
     case "boolean":
-      return void out.push(value ? "true" : "false");
+      return value ? "true" : "false";
     case "string":
-      return void out.push(quoteJsonString(value));
+      return quoteJsonString(value);
     case "bigint":
-      return void out.push(value.toString());
+      return value.toString();
     case "number":
       if (!Number.isFinite(value)) fail(path, "must be a finite number (Go cannot marshal NaN or Infinity)");
       // JS and Go's float64 formatting agree: same shortest digits, same 1e-6 / 1e21 switch to exponent
       // form, same "e-7" / "e+21" exponents. Only -0 differs: JS prints "0".
-      return void out.push(Object.is(value, -0) ? "-0" : String(value));
+      return Object.is(value, -0) ? "-0" : String(value);
     case "object": {
       if (seen.has(value)) fail(path, "must not contain a cycle");
       seen.add(value);
+      let text: string;
       if (Array.isArray(value)) {
-        out.push("[");
-        value.forEach((item, i) => {
-          if (i > 0) out.push(",");
-          writeJsonValue(out, item, indexPath(path, i), seen);
-        });
-        out.push("]");
+        text = "[";
+        for (let i = 0; i < value.length; i++) {
+          if (i > 0) text += ",";
+          text += encodeJsonValue(value[i], indexPath(path, i), seen);
+        }
+        text += "]";
       } else if (isPlainObject(value)) {
-        out.push("{");
-        sortedEntries(value, path).forEach(([key, item], i) => {
-          if (i > 0) out.push(",");
-          out.push(quoteJsonString(key), ":");
-          writeJsonValue(out, item, memberPath(path, key), seen);
-        });
-        out.push("}");
+        const entries = sortedEntries(value, path);
+        text = "{";
+        for (let i = 0; i < entries.length; i++) {
+          const [key, item] = entries[i];
+          text += (i > 0 ? "," : "") + quoteJsonString(key) + ":";
+          text += encodeJsonValue(item, memberPath(path, key), seen);
+        }
+        text += "}";
       } else {
         fail(path, "must be JSON data (null, boolean, number, bigint, string, array or plain object)");
       }
       seen.delete(value);
-      return;
+      return text;
     }
     default:
       fail(path, "must be JSON data (null, boolean, number, bigint, string, array or plain object)");
@@ -227,6 +255,7 @@ export function compareUtf8(a: string, b: string): number {
   return a.length - b.length;
 }
 
+const anySurrogate = /[\uD800-\uDFFF]/;
 const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /**
@@ -235,7 +264,7 @@ const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\
  * JSON text hashes U+FFFD (written raw, like any valid character).
  */
 export function toWellFormed(value: string): string {
-  return value.replace(loneSurrogate, "\uFFFD");
+  return anySurrogate.test(value) ? value.replace(loneSurrogate, "\uFFFD") : value;
 }
 
 const escapes: Record<string, string> = {
@@ -255,6 +284,8 @@ const escapes: Record<string, string> = {
 
 // eslint-disable-next-line no-control-regex -- Go escapes every control character: matching U+0000-U+001F is the point
 const needsEscape = /["\\\u0000-\u001f<>&\u2028\u2029]/g;
+// eslint-disable-next-line no-control-regex -- as needsEscape, and any surrogate (toWellFormed's work)
+const needsWork = /["\\\u0000-\u001f<>&\u2028\u2029\uD800-\uDFFF]/;
 
 /**
  * A string as Go 1.21 quotes it: `"` `\` and `\n` `\r` `\t` escaped as such, every other control
@@ -262,6 +293,8 @@ const needsEscape = /["\\\u0000-\u001f<>&\u2028\u2029]/g;
  * U+2028/U+2029 as `\uXXXX`; DEL and all other non-ASCII raw. Lone surrogates become U+FFFD.
  */
 export function quoteJsonString(value: string): string {
+  // Most strings (addresses, CIDs, names) hold nothing to replace: one scan, and no replace() calls.
+  if (!needsWork.test(value)) return `"${value}"`;
   const escaped = toWellFormed(value).replace(
     needsEscape,
     (c) => escapes[c] ?? `\\u00${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
