@@ -492,6 +492,10 @@ export async function serveSolver(options: SolverServerOptions): Promise<SolverS
     multipart: false,
     logging: yogaLogger(logger),
     plugins: limitPlugins(limits),
+    // The body is read and capped (maxBodyBytes) before yoga sees it; yoga's own cap would pipe that pre-read body
+    // through a TransformStream again on every request (stream.pipeline, an AbortController and its DOMException:
+    // 3-4 % of the solver's CPU per post in bench:solver's profile).
+    maxRequestBodySize: false,
   });
 
   const server = http.createServer((req, res) => {
