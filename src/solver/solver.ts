@@ -42,7 +42,13 @@ import {
   type MachineSource,
   type OfferMachine,
 } from "./intake";
-import type { NewProposal, PostRecord, SolverState, StoredProposal } from "./state";
+import {
+  isKnownOfferConflict,
+  type NewProposal,
+  type PostRecord,
+  type SolverState,
+  type StoredProposal,
+} from "./state";
 
 export interface SolverOptions {
   state: SolverState;
@@ -71,6 +77,14 @@ interface QueuedPost {
   post: { kind: "job"; job: BookJob } | { kind: "resource"; offer: ResourceOffer; machine?: OfferMachine };
   resolve: (outcome: PostOutcome) => void;
   reject: (error: unknown) => void;
+}
+
+/** A batch decided on the book (Solver.decideBatch): what to write, and what each post is answered once written. */
+interface DecidedBatch {
+  outcomes: (PostOutcome | OfferIntakeError)[];
+  records: PostRecord[];
+  made: { match: BookMatch; proposal: NewProposal }[];
+  withdrawn: ResourceOffer[];
 }
 
 function offerOf(post: QueuedPost["post"]): JobOffer | ResourceOffer {
@@ -302,81 +316,38 @@ export class Solver extends EventEmitter<SolverEvents> {
    * Decides the queued posts on the book, in order, then writes them in one transaction. Each is applied to the book
    * as it is decided (a later post of the batch must see it), with its inverse kept; if the write fails, the inverses
    * run in reverse, so the book is as it was, and every post of the batch fails with the write's error.
+   *
+   * A post of an offer seen before is a duplicate. The book knows the open offers; one that left it (matched, expired,
+   * withdrawn) and is posted again is caught by the offers table's primary key: the write fails, is undone, and the
+   * batch is decided again knowing which of its IDs the database holds. Asking the database first would cost every
+   * batch a round trip for what only a replay needs (and a round trip waits on this busy thread: bench:solver).
    */
   private async commitQueued(): Promise<void> {
     const batch = this.queued.splice(0);
     if (batch.length === 0) return;
-    // A post refused here (its machine has an open offer) fails alone; the rest of the batch goes on.
-    const outcomes: (PostOutcome | OfferIntakeError)[] = [];
-    const records: PostRecord[] = [];
-    const made: { match: BookMatch; proposal: NewProposal }[] = [];
-    const withdrawn: ResourceOffer[] = [];
     const undo: (() => void)[] = [];
-    try {
-      const known = await this.options.state.knownOffers(batch.map((b) => offerOf(b.post).id));
-      const seen = new Set<string>();
-      for (const { post } of batch) {
-        const offer = offerOf(post);
-        const inBook = post.kind === "job" ? this.book.hasJobOffer(offer.id) : this.book.hasResourceOffer(offer.id);
-        if (inBook || known.has(offer.id) || seen.has(offer.id)) {
-          outcomes.push({ status: "duplicate", offerId: offer.id });
-          continue;
-        }
-        const taken = post.kind === "resource" && post.machine && this.book.resourceOfferOnMachine(post.machine.id);
-        if (taken) {
-          outcomes.push(
-            new OfferIntakeError("machineId", `must not be a machine with an open offer (${taken.offer.id})`, {
-              subject: "resource offer",
-            }),
-          );
-          continue;
-        }
-        seen.add(offer.id);
-        let match: BookMatch | undefined;
-        if (post.kind === "job") {
-          match = this.book.addJob(post.job);
-          undo.push(
-            match
-              ? () => this.book.restoreResourceOffer(match!.resourceOffer, match!.machine)
-              : () => void this.book.removeJobOffer(offer.id),
-          );
-        } else {
-          const replaced = this.book.resourceOfferFor(post.offer.resource_provider, post.offer.index);
-          const replacedMachine = replaced && this.book.machineOf(replaced.id);
-          match = this.book.addResourceOffer(post.offer, post.machine);
-          const job = match?.job;
-          undo.push(() => {
-            if (job) this.book.restoreJob(job);
-            else this.book.removeResourceOffer(offer.id);
-            if (replaced) this.book.restoreResourceOffer(replaced, replacedMachine);
-          });
-          if (replaced) withdrawn.push(replaced);
-          records.push({
-            kind: "resource",
-            offer: post.offer,
-            replaced: replaced ? [replaced.id] : [],
-            ...(post.machine ? { machine: post.machine } : {}),
-          });
-        }
-        if (post.kind === "job") records.push({ kind: "job", offer: post.job.offer, moduleId: post.job.moduleId });
-        const record = records[records.length - 1];
-        if (match) {
-          const proposal = this.newProposal(
-            await proposeDeal(match.job.offer, match.resourceOffer, match.job.moduleId),
-          );
-          record.proposal = proposal;
-          made.push({ match, proposal });
-          outcomes.push({ status: "proposed", offerId: offer.id, deal: proposal.deal });
-        } else {
-          outcomes.push({ status: "open", offerId: offer.id });
-        }
-      }
-      await this.options.state.recordPosts(records);
-    } catch (error) {
+    const rollBack = (): void => {
       for (const step of undo.reverse()) step();
+      undo.length = 0;
+    };
+    let decided: DecidedBatch;
+    try {
+      decided = await this.decideBatch(batch, new Set(), undo);
+      try {
+        await this.options.state.recordPosts(decided.records);
+      } catch (error) {
+        if (!isKnownOfferConflict(error)) throw error;
+        rollBack();
+        const known = await this.options.state.knownOffers(batch.map((b) => offerOf(b.post).id));
+        decided = await this.decideBatch(batch, known, undo);
+        await this.options.state.recordPosts(decided.records);
+      }
+    } catch (error) {
+      rollBack();
       for (const { reject } of batch) reject(error);
       return;
     }
+    const { outcomes, made, withdrawn } = decided;
     for (const { match, proposal } of made) this.propose(match, proposal);
     for (const offer of withdrawn) this.notify({ kind: "withdrawn", offer, reason: "replaced by a newer offer" });
     batch.forEach(({ resolve, reject }, i) => {
@@ -384,6 +355,78 @@ export class Solver extends EventEmitter<SolverEvents> {
       if (outcome instanceof OfferIntakeError) reject(outcome);
       else resolve(outcome);
     });
+  }
+
+  /**
+   * The batch's posts decided on the book, in order, `known` (offer IDs the database holds) answered as duplicates:
+   * what to write and what to answer. Each change to the book pushes its inverse onto `undo`.
+   */
+  private async decideBatch(
+    batch: readonly QueuedPost[],
+    known: ReadonlySet<string>,
+    undo: (() => void)[],
+  ): Promise<DecidedBatch> {
+    // A post refused here (its machine has an open offer) fails alone; the rest of the batch goes on.
+    const outcomes: (PostOutcome | OfferIntakeError)[] = [];
+    const records: PostRecord[] = [];
+    const made: { match: BookMatch; proposal: NewProposal }[] = [];
+    const withdrawn: ResourceOffer[] = [];
+    const seen = new Set<string>();
+    for (const { post } of batch) {
+      const offer = offerOf(post);
+      const inBook = post.kind === "job" ? this.book.hasJobOffer(offer.id) : this.book.hasResourceOffer(offer.id);
+      if (inBook || known.has(offer.id) || seen.has(offer.id)) {
+        outcomes.push({ status: "duplicate", offerId: offer.id });
+        continue;
+      }
+      const taken = post.kind === "resource" && post.machine && this.book.resourceOfferOnMachine(post.machine.id);
+      if (taken) {
+        outcomes.push(
+          new OfferIntakeError("machineId", `must not be a machine with an open offer (${taken.offer.id})`, {
+            subject: "resource offer",
+          }),
+        );
+        continue;
+      }
+      seen.add(offer.id);
+      let match: BookMatch | undefined;
+      if (post.kind === "job") {
+        match = this.book.addJob(post.job);
+        undo.push(
+          match
+            ? () => this.book.restoreResourceOffer(match!.resourceOffer, match!.machine)
+            : () => void this.book.removeJobOffer(offer.id),
+        );
+      } else {
+        const replaced = this.book.resourceOfferFor(post.offer.resource_provider, post.offer.index);
+        const replacedMachine = replaced && this.book.machineOf(replaced.id);
+        match = this.book.addResourceOffer(post.offer, post.machine);
+        const job = match?.job;
+        undo.push(() => {
+          if (job) this.book.restoreJob(job);
+          else this.book.removeResourceOffer(offer.id);
+          if (replaced) this.book.restoreResourceOffer(replaced, replacedMachine);
+        });
+        if (replaced) withdrawn.push(replaced);
+        records.push({
+          kind: "resource",
+          offer: post.offer,
+          replaced: replaced ? [replaced.id] : [],
+          ...(post.machine ? { machine: post.machine } : {}),
+        });
+      }
+      if (post.kind === "job") records.push({ kind: "job", offer: post.job.offer, moduleId: post.job.moduleId });
+      const record = records[records.length - 1];
+      if (match) {
+        const proposal = this.newProposal(await proposeDeal(match.job.offer, match.resourceOffer, match.job.moduleId));
+        record.proposal = proposal;
+        made.push({ match, proposal });
+        outcomes.push({ status: "proposed", offerId: offer.id, deal: proposal.deal });
+      } else {
+        outcomes.push({ status: "open", offerId: offer.id });
+      }
+    }
+    return { outcomes, records, made, withdrawn };
   }
 
   private newProposal(deal: Deal): NewProposal {

@@ -15,13 +15,29 @@
 
 import type { PartyRole } from "../clients/party";
 import { ident } from "../indexer/store/codec";
-import type { Queryable, SqlDriver, SqlParam } from "../indexer/store/driver";
+import {
+  runWrites,
+  writeAll,
+  type Queryable,
+  type SqlDriver,
+  type SqlParam,
+  type WriteStatement,
+} from "../indexer/store/driver";
 import { getModuleId } from "../model/ids";
 import { encodeJson } from "../model/json";
 import { dealSchema, jobOfferSchema, resourceOfferSchema } from "../model/schemas";
 import type { Deal, JobOffer, ResourceOffer } from "../model/types";
 import { parseDeal, parseJobOffer, parseResourceOffer } from "../model/validate";
 import type { OfferKind, OfferMachine } from "./intake";
+
+/**
+ * Whether `error` is the offers table refusing an offer ID it holds: recordPosts of an offer accepted before (the
+ * solver decides batches without asking first, and decides again on this error). PostgreSQL names the primary key.
+ */
+export function isKnownOfferConflict(error: unknown): boolean {
+  const fields = error as { code?: unknown; constraint?: unknown } | null;
+  return fields?.code === "23505" && fields.constraint === "offers_pkey";
+}
 
 export type OfferState = "open" | "matched" | "expired" | "withdrawn";
 export type ProposalState = "proposed" | "signed" | "agreed" | "failed" | "dropped";
@@ -304,37 +320,41 @@ export class SolverState {
     for (const p of proposals) for (const o of [p.deal.job_offer, p.deal.resource_offer]) dealOf.set(o.id, p.deal.id);
     const states = columns.id.map((id) => (replaced.has(id!) ? "withdrawn" : dealOf.has(id!) ? "matched" : "open"));
     const deals = columns.id.map((id) => dealOf.get(id!) ?? null);
-    await this.driver.transaction(async (tx) => {
-      if (withdrawn.length > 0) {
-        await tx.query(
-          `UPDATE ${this.t("offers")} SET state = 'withdrawn', deal_id = NULL WHERE id = ANY($1::text[])`,
-          [withdrawn],
-        );
-      }
-      await this.insertProposals(tx, proposals);
-      // In the posts' order (ORDER BY n), which is the order the book is restored in (seq).
-      await tx.query(
+    const statements: WriteStatement[] = [];
+    if (withdrawn.length > 0) {
+      statements.push({
+        sql: `UPDATE ${this.t("offers")} SET state = 'withdrawn', deal_id = NULL WHERE id = ANY($1::text[])`,
+        params: [withdrawn],
+      });
+    }
+    // In the posts' order (ORDER BY n), which is the order the book is restored in (seq). Before the proposals: an
+    // offer the table holds already is refused by its key (isKnownOfferConflict) before anything else can refuse it.
+    statements.push({
+      sql:
         `INSERT INTO ${this.t("offers")}` +
-          ` (id, kind, party, body, module_id, created_at, machine_id, machine_updated_at, state, deal_id)` +
-          ` SELECT id, kind, party, body, module_id, created_at::int8, machine_id, machine_updated_at::int8, state,` +
-          ` deal_id FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],` +
-          ` $8::text[], $9::text[], $10::text[]) WITH ORDINALITY` +
-          ` AS t(id, kind, party, body, module_id, created_at, machine_id, machine_updated_at, state, deal_id, n)` +
-          ` ORDER BY n`,
-        [
-          columns.id,
-          columns.kind,
-          columns.party,
-          columns.body,
-          columns.module,
-          columns.created,
-          columns.machine,
-          columns.machineAt,
-          states,
-          deals,
-        ],
-      );
+        ` (id, kind, party, body, module_id, created_at, machine_id, machine_updated_at, state, deal_id)` +
+        ` SELECT id, kind, party, body, module_id, created_at::int8, machine_id, machine_updated_at::int8, state,` +
+        ` deal_id FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],` +
+        ` $8::text[], $9::text[], $10::text[]) WITH ORDINALITY` +
+        ` AS t(id, kind, party, body, module_id, created_at, machine_id, machine_updated_at, state, deal_id, n)` +
+        ` ORDER BY n`,
+      params: [
+        columns.id,
+        columns.kind,
+        columns.party,
+        columns.body,
+        columns.module,
+        columns.created,
+        columns.machine,
+        columns.machineAt,
+        states,
+        deals,
+      ],
     });
+    statements.push(...this.proposalStatements(proposals));
+    // One request to PGlite's thread for the whole batch (writeAll), not one per statement: the batch's commit waited on
+    // the solver's busy main thread between statements, five times for a batch that made proposals (bench:solver).
+    await writeAll(this.driver, statements);
   }
 
   /** Offers that left the book (expired, withdrawn) without a deal. */
@@ -366,7 +386,7 @@ export class SolverState {
       for (const id of [rows[0].job_offer_id, rows[0].resource_offer_id]) {
         await this.setOfferState(tx, id, reopen.includes(id) ? "open" : "withdrawn");
       }
-      await this.insertProposals(tx, rematched);
+      await runWrites(tx, this.proposalStatements(rematched));
       return true;
     });
   }
@@ -490,30 +510,36 @@ export class SolverState {
   }
 
   /** Proposals, and both offers of each matched to it, in two statements. */
-  private async insertProposals(tx: Queryable, proposals: readonly NewProposal[]): Promise<void> {
-    if (proposals.length === 0) return;
-    await tx.query(
-      `INSERT INTO ${this.t("proposals")} (id, job_offer_id, resource_offer_id, body, state, proposed_at, deadline)` +
-        ` SELECT id, job_offer_id, resource_offer_id, body, 'proposed', proposed_at::int8, deadline::int8` +
-        ` FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])` +
-        ` AS t(id, job_offer_id, resource_offer_id, body, proposed_at, deadline)`,
-      [
-        proposals.map((p) => p.deal.id),
-        proposals.map((p) => p.deal.job_offer.id),
-        proposals.map((p) => p.deal.resource_offer.id),
-        proposals.map((p) => encodeJson(p.deal, dealSchema)),
-        proposals.map((p) => String(p.proposedAt)),
-        proposals.map((p) => String(p.deadline)),
-      ],
-    );
-    await tx.query(
-      `UPDATE ${this.t("offers")} AS o SET state = 'matched', deal_id = m.deal_id` +
-        ` FROM unnest($1::text[], $2::text[]) AS m(offer_id, deal_id) WHERE o.id = m.offer_id`,
-      [
-        proposals.flatMap((p) => [p.deal.job_offer.id, p.deal.resource_offer.id]),
-        proposals.flatMap((p) => [p.deal.id, p.deal.id]),
-      ],
-    );
+  /** The writes of new proposals: each inserted, and its two offers marked matched by it. */
+  private proposalStatements(proposals: readonly NewProposal[]): WriteStatement[] {
+    if (proposals.length === 0) return [];
+    return [
+      {
+        sql:
+          `INSERT INTO ${this.t("proposals")} (id, job_offer_id, resource_offer_id, body, state, proposed_at, deadline)` +
+          ` SELECT id, job_offer_id, resource_offer_id, body, 'proposed', proposed_at::int8, deadline::int8` +
+          ` FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])` +
+          ` AS t(id, job_offer_id, resource_offer_id, body, proposed_at, deadline)`,
+        params: [
+          proposals.map((p) => p.deal.id),
+          proposals.map((p) => p.deal.job_offer.id),
+          proposals.map((p) => p.deal.resource_offer.id),
+          proposals.map((p) => encodeJson(p.deal, dealSchema)),
+          proposals.map((p) => String(p.proposedAt)),
+          proposals.map((p) => String(p.deadline)),
+        ],
+      },
+      // (The offers a batch inserts are inserted matched already; this is for the other offer of each proposal.)
+      {
+        sql:
+          `UPDATE ${this.t("offers")} AS o SET state = 'matched', deal_id = m.deal_id` +
+          ` FROM unnest($1::text[], $2::text[]) AS m(offer_id, deal_id) WHERE o.id = m.offer_id`,
+        params: [
+          proposals.flatMap((p) => [p.deal.job_offer.id, p.deal.resource_offer.id]),
+          proposals.flatMap((p) => [p.deal.id, p.deal.id]),
+        ],
+      },
+    ];
   }
 
   private async setOfferState(tx: Queryable, id: string, state: OfferState, dealId?: string): Promise<void> {

@@ -23,24 +23,26 @@ interface Kind {
   open(): Promise<{ driver: SqlDriver; schema: string; cleanup: () => Promise<void> }>;
 }
 
-const KINDS: Kind[] = [
-  {
-    name: "pglite",
-    async open() {
-      const dataDir = await freshPgliteDir();
-      const driver = await openDriver({ dataDir });
-      return {
-        driver,
-        schema: "accord_solver",
-        async cleanup() {
-          await driver.close();
-          fs.rmSync(dataDir, { recursive: true, force: true });
-          fs.rmSync(`${dataDir}.lock`, { force: true });
-        },
-      };
-    },
+/** PGlite on this thread (the library's default), or on a worker thread (accord solver's), where a batch's writes go
+ * in one request (SqlDriver.writeTransaction). */
+const pgliteKind = (pgliteThread: "main" | "worker"): Kind => ({
+  name: pgliteThread === "main" ? "pglite" : "pglite on its thread",
+  async open() {
+    const dataDir = await freshPgliteDir();
+    const driver = await openDriver({ dataDir, pgliteThread });
+    return {
+      driver,
+      schema: "accord_solver",
+      async cleanup() {
+        await driver.close();
+        fs.rmSync(dataDir, { recursive: true, force: true });
+        fs.rmSync(`${dataDir}.lock`, { force: true });
+      },
+    };
   },
-];
+});
+
+const KINDS: Kind[] = [pgliteKind("main"), pgliteKind("worker")];
 if (process.env.DATABASE_URL) {
   KINDS.push({
     name: "postgres",
@@ -128,10 +130,54 @@ for (const kind of KINDS) {
       expect(restarted.book.resourceOffers).to.equal(1);
     });
 
+    it("answers a replay of an offer that left the book as a duplicate, and takes the posts beside it", async () => {
+      // The solver asks the database which offers it holds only when its key refuses a batch.
+      const prototype = SolverState.prototype;
+      const knownOffers = Object.getOwnPropertyDescriptor(prototype, "knownOffers")!;
+      let asked = 0;
+      Object.defineProperty(prototype, "knownOffers", {
+        ...knownOffers,
+        value(this: SolverState, ids: readonly string[]) {
+          asked++;
+          return (knownOffers.value as SolverState["knownOffers"]).call(this, ids);
+        },
+      });
+      try {
+        const solver = await start();
+        const resource = await resourceBody();
+        const resourceSignature = await sign(provider, "resource", resource.id);
+        await solver.postResourceOffer(resource, resourceSignature);
+        const job = await jobBody();
+        const jobSignature = await sign(jobCreator, "job", job.id);
+        expect((await solver.postJobOffer(job, jobSignature)).status).to.equal("proposed");
+        // Both offers are matched: out of the book, in the database only. Replayed in one batch with a new offer, the
+        // replays are refused by the database's key, the batch decided again, and the new offer taken.
+        expect(asked, "no replay yet: the database is not asked").to.equal(0);
+        const fresh = await resourceBody({ index: 1 });
+        const answers = await Promise.all([
+          solver.postJobOffer(job, jobSignature),
+          solver.postResourceOffer(fresh, await sign(provider, "resource", fresh.id)),
+          solver.postResourceOffer(resource, resourceSignature),
+        ]);
+        expect(answers.map((a) => a.status)).to.deep.equal(["duplicate", "open", "duplicate"]);
+        expect(asked, "each replay made the database's key refuse its batch").to.be.greaterThan(0);
+        expect(solver.book.jobOffers).to.equal(0);
+        expect([...solver.book.resourceOfferIds()]).to.deep.equal([fresh.id]);
+        expect(solver.liveProposals.size).to.equal(1);
+        const restarted = await start();
+        expect([...restarted.book.resourceOfferIds()]).to.deep.equal([fresh.id]);
+        expect(restarted.liveProposals.size).to.equal(1);
+      } finally {
+        Object.defineProperty(prototype, "knownOffers", knownOffers);
+      }
+    });
+
     it("changes nothing when the write fails", async () => {
       const solver = await start();
       const transaction = driver.transaction.bind(driver);
+      const writeTransaction = driver.writeTransaction?.bind(driver);
       driver.transaction = () => Promise.reject(new Error("disk full"));
+      if (writeTransaction) driver.writeTransaction = () => Promise.reject(new Error("disk full"));
       try {
         const body = await resourceBody();
         let failure: unknown;
@@ -144,6 +190,7 @@ for (const kind of KINDS) {
         expect(solver.book.resourceOffers).to.equal(0);
       } finally {
         driver.transaction = transaction;
+        driver.writeTransaction = writeTransaction;
       }
       expect((await postJob(solver)).status, "the failed offer is not in the book").to.equal("open");
       expect((await start()).book.resourceOffers).to.equal(0);

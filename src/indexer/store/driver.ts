@@ -57,6 +57,12 @@ function explainWriteError(error: unknown, statement: WriteStatement): unknown {
   return error;
 }
 
+/** `statements` in one transaction: in one request where the driver can (writeTransaction), else statement by statement. */
+export async function writeAll(driver: SqlDriver, statements: readonly WriteStatement[]): Promise<void> {
+  if (driver.writeTransaction) await driver.writeTransaction(statements);
+  else await driver.transaction((tx) => runWrites(tx, statements));
+}
+
 export interface SqlDriver extends Queryable {
   readonly kind: "pglite" | "postgres";
   /** Runs `fn` in one transaction on one connection; commits when it resolves, rolls back when it throws. */

@@ -6,7 +6,15 @@ import type { EntityModel } from "../schema/model";
 import { EntityCache } from "./cache";
 import { decodeField, decodeRow, ident } from "./codec";
 import { qualified, TABLES } from "./ddl";
-import { runWrites, type Queryable, type Row, type SqlDriver, type SqlParam, type WriteStatement } from "./driver";
+import {
+  runWrites,
+  writeAll,
+  type Queryable,
+  type Row,
+  type SqlDriver,
+  type SqlParam,
+  type WriteStatement,
+} from "./driver";
 import { StoreError } from "./errors";
 import {
   compileFind,
@@ -346,8 +354,7 @@ export class SqlStore implements Store {
     statements.push(...this.checkpointStatements(checkpoint));
     writer.seal();
     const committed = this.exclusive(async () => {
-      if (this.driver.writeTransaction) await this.driver.writeTransaction(statements);
-      else await this.driver.transaction((tx) => runWrites(tx, statements));
+      await writeAll(this.driver, statements);
       this.current = { ...checkpoint };
       return changes;
     });
