@@ -3,12 +3,14 @@
 // 10 s, with a database look-up per pair).
 //
 // Both sides are bucketed by what two offers must share: the solver, and at least one mediator (both lower-cased,
-// as matchOffers compares them). A job offer's candidates are the resource offers in the buckets of its solver and
-// each of its mediators, and the other way round. Within a bucket, offers are kept oldest first (created_at, then
-// ID), and resource offers also cheapest first (instruction price at their default pricing; the few offers that
-// price some module apart are kept aside and always checked). The candidates are walked in the order the
-// selection rule needs and each is asked matchOffersWithModule, so the book makes exactly the matches the rule
-// allows:
+// as matchOffers compares them), then by module: a resource offer under each module ID it lists (or under ANY_MODULE
+// when it lists none: it runs any), a job offer under its module's ID. A job offer's candidates are the resource
+// offers of its module and of ANY_MODULE in the buckets of its solver and each of its mediators, and the other way
+// round; half the book's offers fail the modules rule for a given job in bench:solver's market, and are never looked
+// at. Within a module's lists, offers are kept oldest first (created_at, then ID), and resource offers also cheapest
+// first (instruction price at their default pricing; the few offers that price some module apart are kept aside and
+// always checked). The candidates are walked in the order the selection rule needs and each is asked
+// matchOffersWithModule, so the book makes exactly the matches the rule allows:
 //   - a job offer takes, for a FixedPrice job, the oldest matching resource offer; for a MarketPrice job, the
 //     cheapest at the provider's terms for its module (ties to the oldest);
 //   - a resource offer goes to the oldest waiting job offer it matches (jobs are served oldest first);
@@ -111,12 +113,22 @@ interface ResourceEntry {
   machine?: OfferMachine;
 }
 
-interface ResourceBucket {
+/** A bucket's resource offers under one module (or ANY_MODULE). */
+interface ResourceLists {
   byAge: SortedList<ResourceEntry>;
   /** Offers without module pricing, cheapest first (then oldest). */
   byPrice: SortedList<ResourceEntry>;
-  /** Offers that price some module apart: checked whatever the job's module. */
+  /** Offers that price some module apart: checked whatever their price. */
   modulePriced: ResourceEntry[];
+}
+
+/** The key of the offers that list no module: they run any (the modules rule). */
+const ANY_MODULE = "";
+
+/** The module keys a resource offer is kept under: each module it lists, once, or ANY_MODULE. */
+function moduleKeysOf(offer: ResourceOffer): string[] {
+  const modules = offer.modules ?? [];
+  return modules.length === 0 ? [ANY_MODULE] : [...new Set(modules)];
 }
 
 interface JobEntry {
@@ -137,9 +149,34 @@ function distinctKeys(solver: string, mediators: readonly string[] | null): stri
   return [...new Set((mediators ?? []).map((m) => bucketKey(solver, m)))];
 }
 
+/** A map of maps: `inner(key)` gets (and makes) the inner map; `prune(key)` drops it once empty. */
+class TwoLevel<V> {
+  readonly outer = new Map<string, Map<string, V>>();
+
+  get(key: string, sub: string): V | undefined {
+    return this.outer.get(key)?.get(sub);
+  }
+
+  getOrMake(key: string, sub: string, make: () => V): V {
+    let inner = this.outer.get(key);
+    if (!inner) this.outer.set(key, (inner = new Map<string, V>()));
+    let value = inner.get(sub);
+    if (value === undefined) inner.set(sub, (value = make()));
+    return value;
+  }
+
+  delete(key: string, sub: string): void {
+    const inner = this.outer.get(key);
+    if (!inner) return;
+    inner.delete(sub);
+    if (inner.size === 0) this.outer.delete(key);
+  }
+}
+
 export class OfferBook {
   private readonly resources = new Map<string, { entry: ResourceEntry; keys: string[] }>();
-  private readonly resourceBuckets = new Map<string, ResourceBucket>();
+  /** Open resource offers by bucket, then module key (moduleKeysOf). */
+  private readonly resourceBuckets = new TwoLevel<ResourceLists>();
   private readonly jobs = new Map<string, { entry: JobEntry; keys: string[] }>();
   /** Every waiting job offer, oldest first: expiry takes them from the front. */
   private readonly jobsByAge = new SortedList<JobEntry>(olderFirst);
@@ -147,7 +184,8 @@ export class OfferBook {
   private readonly machines = new Map<string, string>();
   /** The open resource offer of each onboarded machine (MachineRegistry ID) an offer named. */
   private readonly onboarded = new Map<string, string>();
-  private readonly jobBuckets = new Map<string, SortedList<JobEntry>>();
+  /** Waiting job offers by bucket, then their module's ID, oldest first. */
+  private readonly jobBuckets = new TwoLevel<SortedList<JobEntry>>();
 
   /** Open resource offers (not in a deal). */
   get resourceOffers(): number {
@@ -198,10 +236,16 @@ export class OfferBook {
 
   /** The waiting job offer addResourceOffer(offer) would give it to now, without changing the book. */
   jobForResourceOffer(offer: ResourceOffer): BookJob | undefined {
+    const lists: JobEntry[][] = [];
+    const modules = offer.modules ?? [];
+    for (const key of distinctKeys(offer.trusted_parties.solver, offer.trusted_parties.mediator)) {
+      const byModule = this.jobBuckets.outer.get(key);
+      if (!byModule) continue;
+      if (modules.length === 0) for (const list of byModule.values()) lists.push(list.items);
+      else for (const module of modules) lists.push(byModule.get(module)?.items ?? []);
+    }
     return firstAccepted(
-      distinctKeys(offer.trusted_parties.solver, offer.trusted_parties.mediator).map(
-        (k) => this.jobBuckets.get(k)?.items ?? [],
-      ),
+      lists,
       olderFirst,
       (entry) => matchOffersWithModule(entry.job.offer, offer, entry.job.moduleId).matched,
     )?.job;
@@ -214,9 +258,7 @@ export class OfferBook {
     this.jobs.set(entry.id, { entry, keys });
     this.jobsByAge.insert(entry);
     for (const key of keys) {
-      let bucket = this.jobBuckets.get(key);
-      if (!bucket) this.jobBuckets.set(key, (bucket = new SortedList<JobEntry>(olderFirst)));
-      bucket.insert(entry);
+      this.jobBuckets.getOrMake(key, job.moduleId, () => new SortedList<JobEntry>(olderFirst)).insert(entry);
     }
   }
 
@@ -261,19 +303,18 @@ export class OfferBook {
     this.resources.set(entry.id, { entry, keys });
     this.machines.set(slot, entry.id);
     if (entry.machine) this.onboarded.set(entry.machine.id, entry.id);
+    const modules = moduleKeysOf(offer);
     for (const key of keys) {
-      let bucket = this.resourceBuckets.get(key);
-      if (!bucket) {
-        bucket = {
+      for (const module of modules) {
+        const lists = this.resourceBuckets.getOrMake(key, module, () => ({
           byAge: new SortedList<ResourceEntry>(olderFirst),
           byPrice: new SortedList<ResourceEntry>(cheaperFirst),
           modulePriced: [],
-        };
-        this.resourceBuckets.set(key, bucket);
+        }));
+        lists.byAge.insert(entry);
+        if (modulePriced) lists.modulePriced.push(entry);
+        else lists.byPrice.insert(entry);
       }
-      bucket.byAge.insert(entry);
-      if (modulePriced) bucket.modulePriced.push(entry);
-      else bucket.byPrice.insert(entry);
     }
   }
 
@@ -287,13 +328,16 @@ export class OfferBook {
     const onboarded = held.entry.machine?.id;
     if (onboarded !== undefined && this.onboarded.get(onboarded) === id) this.onboarded.delete(onboarded);
     held.entry.open = false;
+    const modules = moduleKeysOf(held.entry.offer);
     for (const key of held.keys) {
-      const bucket = this.resourceBuckets.get(key)!;
-      bucket.byAge.closedOne();
-      const aside = bucket.modulePriced.indexOf(held.entry);
-      if (aside >= 0) bucket.modulePriced.splice(aside, 1);
-      else bucket.byPrice.closedOne();
-      if (bucket.byAge.size === 0) this.resourceBuckets.delete(key);
+      for (const module of modules) {
+        const lists = this.resourceBuckets.get(key, module)!;
+        lists.byAge.closedOne();
+        const aside = lists.modulePriced.indexOf(held.entry);
+        if (aside >= 0) lists.modulePriced.splice(aside, 1);
+        else lists.byPrice.closedOne();
+        if (lists.byAge.size === 0) this.resourceBuckets.delete(key, module);
+      }
     }
     return held.entry.offer;
   }
@@ -305,10 +349,11 @@ export class OfferBook {
     this.jobs.delete(id);
     held.entry.open = false;
     this.jobsByAge.closedOne();
+    const module = held.entry.job.moduleId;
     for (const key of held.keys) {
-      const bucket = this.jobBuckets.get(key)!;
-      bucket.closedOne();
-      if (bucket.size === 0) this.jobBuckets.delete(key);
+      const list = this.jobBuckets.get(key, module)!;
+      list.closedOne();
+      if (list.size === 0) this.jobBuckets.delete(key, module);
     }
     return held.entry.job;
   }
@@ -381,8 +426,14 @@ export class OfferBook {
 
   /** The resource offer the selection rule gives `job`, if any matches. */
   private pickResource(job: BookJob): ResourceEntry | undefined {
-    const keys = distinctKeys(job.offer.trusted_parties.solver, job.offer.trusted_parties.mediator);
-    const buckets = keys.map((k) => this.resourceBuckets.get(k)).filter((b) => b !== undefined);
+    // The offers of the job's module and those that run any, in each bucket the job shares.
+    const buckets: ResourceLists[] = [];
+    for (const key of distinctKeys(job.offer.trusted_parties.solver, job.offer.trusted_parties.mediator)) {
+      for (const module of [job.moduleId, ANY_MODULE]) {
+        const lists = this.resourceBuckets.get(key, module);
+        if (lists) buckets.push(lists);
+      }
+    }
     const matches = (entry: ResourceEntry): boolean =>
       matchOffersWithModule(job.offer, entry.offer, job.moduleId).matched;
     if (job.offer.mode === "FixedPrice") {

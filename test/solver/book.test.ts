@@ -94,7 +94,8 @@ const post: fc.Arbitrary<Post> = fc.oneof(
       createdAt: fc.integer({ min: 0, max: 20 }),
       machine: fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 1 }), fc.boolean()),
       spec,
-      modules: fc.oneof(fc.constant(null), fc.uniqueArray(fc.constantFrom(...MODULES), { maxLength: 2 })),
+      // Repeats included: a module listed twice is one module (the book keeps the offer once under it).
+      modules: fc.oneof(fc.constant(null), fc.array(fc.constantFrom(...MODULES), { maxLength: 3 })),
       mode: fc.constantFrom<PricingMode>("FixedPrice", "FixedPrice", "MarketPrice"),
       price: fc.integer({ min: 0, max: 9 }),
       modulePrice: fc.option(
