@@ -149,7 +149,7 @@ function distinctKeys(solver: string, mediators: readonly string[] | null): stri
   return [...new Set((mediators ?? []).map((m) => bucketKey(solver, m)))];
 }
 
-/** A map of maps: `inner(key)` gets (and makes) the inner map; `prune(key)` drops it once empty. */
+/** Values by two keys (a bucket, then a module): an inner map is made on first use and dropped once empty. */
 class TwoLevel<V> {
   readonly outer = new Map<string, Map<string, V>>();
 
