@@ -41,8 +41,8 @@ const binding = loadBinding();
 
 /** hash-wasm's keccak, once its WASM module has loaded (a few ms after import); ethers' keccak until then. */
 let wasmKeccak: IHasher | undefined;
-void createKeccak(256).then(
-  (hasher) => (wasmKeccak = hasher),
+const wasmKeccakLoaded: Promise<void> = createKeccak(256).then(
+  (hasher) => void (wasmKeccak = hasher),
   () => undefined,
 );
 
@@ -164,6 +164,6 @@ export const typedDataDigest = (
 
 /** Resolves once the WASM keccak is in use (tests: to check the fast path, not ethers' fallback). */
 export const wasmKeccakReady = (): Promise<void> =>
-  createKeccak(256).then((hasher) => {
-    wasmKeccak ??= hasher;
+  wasmKeccakLoaded.then(() => {
+    if (!wasmKeccak) throw new Error("hash-wasm's keccak did not load");
   });
